@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { initBackend, formatBackend, parseBackendName } from '@rcn/core';
+
+export function registerBackendCommand(program: Command): void {
+  program
+    .command('backend')
+    .description('load the compute backend and report which one runs')
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { backend?: string; json?: boolean }) => {
+      const info = await initBackend(opts.backend ? parseBackendName(opts.backend, '--backend') : undefined);
+      if (opts.json) {
+        console.log(JSON.stringify(info, null, 2));
+        return;
+      }
+      console.log(`backend: ${formatBackend(info)}`);
+      for (const d of info.devices) console.log(`device: ${d}`);
+      for (const s of info.skipped) console.log(`skipped ${s.name}: ${s.reason}`);
+    });
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** `pnpm cli <command>`: a thin shell over @rcn/core; every piece of logic lives in core. */
+import { Command } from 'commander';
+import { registerBackendCommand } from './commands/backend.js';
+
+const program = new Command()
+  .name('rcn')
+  .description('RCN Studio: train, evaluate and explain Region Comparison Networks for few-shot classification')
+  .showHelpAfterError();
+
+registerBackendCommand(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,197 @@
+/**
+ * Choosing and initialising the TensorFlow.js backend.
+ *
+ * The native packages are optional dependencies whose install downloads libtensorflow; where that failed
+ * the package folder exists but its binding does not, so every native import is wrapped and reported.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import { registerWasmTrainingKernels } from './kernels/index.js';
+
+export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+
+export interface BackendInfo {
+  /** What was asked for (`auto` or a concrete name). */
+  requested: BackendName;
+  /** What runs. */
+  name: ConcreteBackend;
+  /** TensorFlow.js's own backend id (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  /** Version of the package that provides the backend. */
+  version: string;
+  /** tfjs-core version. */
+  coreVersion: string;
+  /** Human-readable device description. */
+  devices: string[];
+  /** Backends `auto` tried and why each was skipped. */
+  skipped: { name: ConcreteBackend; reason: string }[];
+}
+
+export class BackendUnavailableError extends Error {
+  constructor(
+    readonly backend: ConcreteBackend,
+    reason: string,
+  ) {
+    super(`backend '${backend}' cannot be loaded: ${reason}\n${installHint(backend)}`);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+function installHint(backend: ConcreteBackend): string {
+  switch (backend) {
+    case 'tensorflow-gpu':
+      return (
+        'Install it where libtensorflow can be downloaded and CUDA is present: ' +
+        '`pnpm --filter @rcn/core add @tensorflow/tfjs-node-gpu@4.22.0` (its install script fetches libtensorflow-gpu).'
+      );
+    case 'tensorflow':
+      return (
+        'Install it where libtensorflow can be downloaded: ' +
+        '`pnpm --filter @rcn/core add @tensorflow/tfjs-node@4.22.0` (its install script fetches libtensorflow).'
+      );
+    case 'wasm':
+      return 'Reinstall dependencies: `pnpm install` (the package @tensorflow/tfjs-backend-wasm ships the .wasm binaries).';
+    case 'cpu':
+      return 'Reinstall dependencies: `pnpm install`.';
+  }
+}
+
+export function parseBackendName(value: string, field = 'backend'): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(`${field}: unknown backend '${value}'; expected one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function errorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0] ?? msg;
+}
+
+async function loadNative(name: 'tensorflow' | 'tensorflow-gpu'): Promise<string> {
+  const pkg = name === 'tensorflow' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
+  // Both native packages register kernels under the same backend name; when `auto` tries the second after
+  // the first failed half-way, tfjs-core warns once per kernel. Those warnings carry no information.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes('is already registered')) warn(...args);
+  };
+  try {
+    // Importing registers the 'tensorflow' backend with tfjs-core as a side effect.
+    await import(pkg);
+  } catch (e) {
+    throw new BackendUnavailableError(name, `importing ${pkg} failed (${errorText(e)})`);
+  } finally {
+    console.warn = warn;
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new BackendUnavailableError(name, `${pkg} loaded but its backend did not initialise`);
+  }
+  return packageVersion(pkg);
+}
+
+let wasmLoaded = false;
+async function loadWasm(): Promise<string> {
+  if (!wasmLoaded) {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+    } catch (e) {
+      throw new BackendUnavailableError('wasm', errorText(e));
+    }
+    wasmLoaded = true;
+  }
+  registerWasmTrainingKernels();
+  if (!(await tf.setBackend('wasm'))) {
+    throw new BackendUnavailableError('wasm', 'the wasm module did not initialise');
+  }
+  return packageVersion('@tensorflow/tfjs-backend-wasm');
+}
+
+async function loadCpu(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('cpu'))) throw new BackendUnavailableError('cpu', 'the cpu backend did not initialise');
+  return packageVersion('@tensorflow/tfjs-backend-cpu');
+}
+
+async function load(name: ConcreteBackend): Promise<string> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      return loadNative('tensorflow-gpu');
+    case 'tensorflow':
+      return loadNative('tensorflow');
+    case 'wasm':
+      return loadWasm();
+    case 'cpu':
+      return loadCpu();
+  }
+}
+
+function describeDevices(name: ConcreteBackend): string[] {
+  switch (name) {
+    case 'tensorflow-gpu':
+      return ['CUDA GPU via libtensorflow'];
+    case 'tensorflow':
+      return ['CPU via libtensorflow'];
+    case 'wasm':
+      return ['CPU via WebAssembly SIMD + XNNPACK, one thread per instance'];
+    case 'cpu':
+      return ['CPU via plain JavaScript'];
+  }
+}
+
+let current: BackendInfo | undefined;
+
+/** The backend chosen by the last `initBackend`, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+/**
+ * Selects and initialises a backend. `requested` defaults to env `RCN_BACKEND`, else `auto`, which tries
+ * tensorflow-gpu, then tensorflow, then wasm.
+ */
+export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
+  const want = requested ?? parseBackendName(process.env.RCN_BACKEND ?? 'auto', 'RCN_BACKEND');
+  if (current && current.requested === want) {
+    await tf.setBackend(current.tfBackend);
+    return current;
+  }
+  const order: ConcreteBackend[] = want === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm'] : [want];
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of order) {
+    try {
+      const version = await load(name);
+      await tf.ready();
+      current = {
+        requested: want,
+        name,
+        tfBackend: tf.getBackend(),
+        version,
+        coreVersion: tf.version_core,
+        devices: describeDevices(name),
+        skipped,
+      };
+      return current;
+    } catch (e) {
+      if (want !== 'auto') throw e;
+      skipped.push({ name, reason: errorText(e) });
+    }
+  }
+  throw new Error(
+    `no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
+}
+
+export function formatBackend(info: BackendInfo): string {
+  return `${info.name} (${info.tfBackend} ${info.version}, tfjs-core ${info.coreVersion})`;
+}

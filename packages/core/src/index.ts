@@ -1,0 +1,6 @@
+/**
+ * @rcn/core: the Region Comparison Network (Xue, Duan, Li, Chen, Luo, 2020, arXiv 2009.03558)
+ * for interpretable few-shot image classification, on TensorFlow.js.
+ */
+export * from './backend/index.js';
+export * from './io/index.js';
