@@ -5,8 +5,12 @@
  * the package folder exists but its binding does not, so every native import is wrapped and reported.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; training code needs them all.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { createRequire } from 'node:module';
 import { registerWasmTrainingKernels } from './kernels/index.js';
+import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -111,9 +115,11 @@ async function loadWasm(): Promise<string> {
     wasmLoaded = true;
   }
   registerWasmTrainingKernels();
+  hookXnnFailures();
   if (!(await tf.setBackend('wasm'))) {
     throw new BackendUnavailableError('wasm', 'the wasm module did not initialise');
   }
+  guardWasmMalloc(tf.backend() as BackendWasm);
   return packageVersion('@tensorflow/tfjs-backend-wasm');
 }
 

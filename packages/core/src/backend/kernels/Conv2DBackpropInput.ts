@@ -1,0 +1,81 @@
+/**
+ * Input gradient of conv2d on wasm, as a forward convolution.
+ *
+ * dx is the full correlation of dy (zero-inserted between rows/columns when the stride is > 1) with the
+ * spatially flipped filter whose in/out channels are swapped. The stock kernel is a loop about 10x slower
+ * than XNNPACK's forward convolution, which this reuses.
+ */
+import { backend_util, Conv2DBackpropInput, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2d, dispose, pad, padOrCrop, reshape, reverse, slice, transpose } from './ops.js';
+
+interface Attrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/** Inserts s-1 zeros between rows (and columns): [n,h,w,c] -> [n,(h-1)*sh+1,(w-1)*sw+1,c]. */
+function zeroInsert(b: BackendWasm, dy: TensorInfo, sh: number, sw: number): TensorInfo {
+  const [n, h, w, c] = dy.shape;
+  const r6 = reshape(b, dy, [n, h, 1, w, 1, c]);
+  const p6 = pad(b, r6, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  dispose(b, r6);
+  const r4 = reshape(b, p6, [n, h * sh, w * sw, c]);
+  dispose(b, p6);
+  const out = slice(b, r4, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
+  dispose(b, r4);
+  return out;
+}
+
+export function conv2DBackpropInputWasm(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  backend: BackendWasm;
+  attrs: Attrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs;
+  if (attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
+  const info = backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
+  const { top, left } = info.padInfo;
+  const dyd = sh > 1 || sw > 1 ? zeroInsert(backend, dy, sh, sw) : dy;
+  const hd = dyd.shape[1];
+  const wd = dyd.shape[2];
+  // Output of a valid correlation is (hd + padTop + padBottom - kh + 1) rows; solve for exactly h.
+  const padTop = kh - 1 - top;
+  const padLeft = kw - 1 - left;
+  const dyp = padOrCrop(backend, dyd, padTop, h - hd - padTop + kh - 1, padLeft, w - wd - padLeft + kw - 1);
+  if (dyd !== dy && dyp !== dyd) dispose(backend, dyd);
+  const flipped = reverse(backend, filter, [0, 1]);
+  const wf = transpose(backend, flipped, [0, 1, 3, 2]);
+  dispose(backend, flipped);
+  const dx = conv2d(backend, dyp, wf);
+  dispose(backend, wf);
+  if (dyp !== dy) dispose(backend, dyp);
+  return dx;
+}
+
+export const conv2DBackpropInputConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInputWasm as unknown as KernelConfig['kernelFunc'],
+};

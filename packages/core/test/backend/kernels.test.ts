@@ -1,0 +1,188 @@
+/**
+ * Every kernel registered on wasm, checked against the cpu backend (relative error <= 1e-4, measured as
+ * max|wasm - cpu| / max|cpu| over the tensor) on several shapes, the RCN's among them.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import { initBackend, WASM_TRAINING_KERNELS } from '../../src/backend/index.js';
+
+type Case = () => tf.Tensor | tf.Tensor[];
+
+function relErr(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < a.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    maxRef = Math.max(maxRef, Math.abs(b[i]));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/** Runs `f` on both backends with the same seeded inputs and returns the worst relative error. */
+async function compare(f: Case): Promise<number> {
+  const results: { data: Float32Array | Int32Array | Uint8Array; shape: number[] }[][] = [];
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    const out = tf.tidy(f);
+    const list = Array.isArray(out) ? out : [out];
+    results.push(list.map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape })));
+    tf.dispose(list);
+  }
+  let worst = 0;
+  results[0].forEach((ref, i) => {
+    expect(results[1][i].shape).toEqual(ref.shape);
+    worst = Math.max(worst, relErr(results[1][i].data, ref.data));
+  });
+  return worst;
+}
+
+const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  stride: number;
+  pad: 'valid' | 'same' | number;
+}
+
+const convCases: ConvCase[] = [
+  { name: 'Conv4 layer 1 at 84 (3->64, valid)', x: [2, 84, 84, 3], f: [3, 3, 3, 64], stride: 1, pad: 'valid' },
+  { name: 'Conv4 layer 2 at 84 (valid)', x: [2, 41, 41, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
+  { name: 'Conv4 layers 3-4 at 84 (same)', x: [3, 19, 19, 64], f: [3, 3, 64, 64], stride: 1, pad: 'same' },
+  { name: 'Conv4 layer 2 at 32 (valid)', x: [4, 15, 15, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
+  { name: 'ResNet-12 shortcut 1x1', x: [2, 21, 21, 64], f: [1, 1, 64, 160], stride: 1, pad: 'valid' },
+  { name: 'ResNet-12 3x3 same, wide', x: [2, 10, 10, 160], f: [3, 3, 160, 320], stride: 1, pad: 'same' },
+  { name: 'stride 2, same', x: [2, 17, 17, 8], f: [3, 3, 8, 16], stride: 2, pad: 'same' },
+  { name: 'stride 2, valid, even size', x: [2, 16, 16, 8], f: [3, 3, 8, 16], stride: 2, pad: 'valid' },
+  { name: '5x5, explicit pad 1', x: [2, 12, 12, 4], f: [5, 5, 4, 6], stride: 1, pad: 1 },
+  { name: '5x5, stride 2, pad 2', x: [2, 13, 11, 4], f: [5, 5, 4, 6], stride: 2, pad: 2 },
+];
+
+describe('wasm training kernels against the cpu backend', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('registers every kernel the RCN needs to train on wasm', () => {
+    for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+  });
+
+  for (const c of convCases) {
+    it(`conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput): ${c.name}`, async () => {
+      const err = await compare(() => {
+        const x = rnd(c.x, 1);
+        const w = rnd(c.f, 2).mul(0.1);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).square().sum(),
+        );
+        return g([x, w]);
+      });
+      expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('conv2d with bias: the bias gradient is a leading-axes Sum', async () => {
+    const err = await compare(() => {
+      const g = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), b).square().mean(),
+      );
+      return g([rnd([3, 9, 9, 64], 3), rnd([3, 3, 64, 64], 4).mul(0.1), rnd([64], 5)]);
+    });
+    expect(err).toBeLessThanOrEqual(1e-4);
+  });
+
+  for (const [name, shape, size, stride, pad] of [
+    ['2x2/2 on Conv4 layer-1 output at 84', [2, 82, 82, 64], 2, 2, 'valid'],
+    ['2x2/2 on an odd map (floor)', [2, 39, 39, 64], 2, 2, 'valid'],
+    ['3x3/2 same (overlapping windows)', [2, 11, 11, 5], 3, 2, 'same'],
+    ['2x2/2 after ReLU (ties at zero)', [2, 10, 10, 16], 2, 2, 'valid'],
+  ] as [string, number[], number, number, 'valid' | 'same'][]) {
+    it(`MaxPoolGrad: ${name}`, async () => {
+      const err = await compare(() => {
+        const relu = name.includes('ReLU');
+        const g = tf.grad((x: tf.Tensor) => {
+          const y = relu ? tf.relu(x) : x;
+          return tf.maxPool(y as tf.Tensor4D, size, stride, pad).mul(rnd([1], 9)).square().sum();
+        });
+        return g(rnd(shape, 6));
+      });
+      expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('MaxPoolGrad routes a tie to the first maximum only, like the cpu backend', async () => {
+    const err = await compare(() => {
+      const x = tf.tensor4d([1, 3, 3, 2, 5, 5, 5, 0], [1, 2, 4, 1]);
+      return tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').sum())(x);
+    });
+    expect(err).toBe(0);
+  });
+
+  for (const [axes, shape] of [
+    [[0, 1, 2], [4, 19, 19, 64]],
+    [[0], [7, 33]],
+    [[0, 1], [5, 6, 7]],
+    [[1, 2], [5, 6, 7]],
+    [[2], [5, 6, 7]],
+    [[0, 2], [5, 6, 7]],
+  ] as [number[], number[]][]) {
+    it(`Sum and Mean over axes ${JSON.stringify(axes)} of ${JSON.stringify(shape)}`, async () => {
+      const err = await compare(() => {
+        const x = rnd(shape, 7);
+        return [tf.sum(x, axes), tf.mean(x, axes), tf.sum(x, axes, true), tf.mean(x, axes, true)];
+      });
+      expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('Sum keeps int32 on the stock path', async () => {
+    const err = await compare(() => tf.sum(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2], 'int32'), [0]));
+    expect(err).toBe(0);
+  });
+
+  for (const [shape, reps] of [
+    [[1, 1, 1, 64], [4, 19, 19, 1]],
+    [[3, 5], [2, 3]],
+    [[2, 1, 3], [1, 4, 1]],
+  ] as [number[], number[]][]) {
+    it(`Tile ${JSON.stringify(shape)} x ${JSON.stringify(reps)}, and its use in batchNorm's gradient`, async () => {
+      const err = await compare(() => {
+        const x = rnd(shape, 8);
+        const out: tf.Tensor[] = [tf.tile(x, reps)];
+        if (shape.length === 4) {
+          const g = tf.grads((v: tf.Tensor, m: tf.Tensor, s: tf.Tensor, o: tf.Tensor, sc: tf.Tensor) =>
+            tf
+              .batchNorm(v as tf.Tensor4D, m as tf.Tensor1D, s.square().add(1) as tf.Tensor1D, o as tf.Tensor1D, sc as tf.Tensor1D)
+              .square()
+              .sum(),
+          );
+          out.push(...g([rnd([4, 5, 5, 64], 10), rnd([64], 11), rnd([64], 12), rnd([64], 15), rnd([64], 16)]));
+        }
+        return out;
+      });
+      expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  for (const [aShape, bShape, ta, tb] of [
+    [[125, 64], [64, 125], false, false],
+    [[64, 125], [64, 300], true, false],
+    [[125, 64], [300, 64], false, true],
+    [[64, 125], [300, 64], true, true],
+    [[6, 25, 64], [6, 25, 64], false, true],
+    [[6, 64, 25], [6, 64, 25], true, false],
+  ] as [number[], number[], boolean, boolean][]) {
+    it(`BatchMatMul ${JSON.stringify(aShape)}${ta ? 'ᵀ' : ''} x ${JSON.stringify(bShape)}${tb ? 'ᵀ' : ''}, and its gradients`, async () => {
+      const err = await compare(() => {
+        const a = rnd(aShape, 13);
+        const b = rnd(bShape, 14);
+        const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).square().sum());
+        return [tf.matMul(a, b, ta, tb), ...g([a, b])];
+      });
+      expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});
