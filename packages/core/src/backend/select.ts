@@ -5,8 +5,10 @@
  * the package folder exists but its binding does not, so every native import is wrapped and reported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; training code needs them all.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core alone registers no gradients, and its `register_all_gradients` entry cannot be loaded by
+// Node's ESM resolver (extensionless imports); the union package's Node bundle registers them all, and
+// the chained ops, into tfjs-core's global registries.
+import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';

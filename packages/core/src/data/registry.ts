@@ -1,0 +1,181 @@
+/**
+ * Dataset discovery: which datasets a data folder holds, in which format, with per-split counts; and
+ * opening one split by name. The data folder is `RCN_DATA_DIR`, else `<repo>/../shared/data` when it
+ * exists, else a per-user cache folder.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cifarSplitsDir, loadCifarFewShot, type CifarVariant } from './cifar.js';
+import type { DecodeCache } from './cache.js';
+import { DataError } from './errors.js';
+import { loadCub, loadImageFolder } from './folder.js';
+import { loadMiniImageNetLayout } from './mini-imagenet.js';
+import { detectOmniglot, loadOmniglot, loadOmniglotChars, omniglotCharsFromZip, type OmniglotSplit } from './omniglot.js';
+import type { FewShotDataset, NormStats } from './types.js';
+
+export type DatasetFormat = 'omniglot' | 'omniglot-png-zip' | 'mini-imagenet' | 'cifar-fs' | 'fc100' | 'cub' | 'image-folder';
+
+export interface SplitSummary {
+  split: string;
+  classes: number;
+  images: number;
+}
+
+export interface DatasetEntry {
+  /** Registry name: the first field of episode ids. */
+  name: string;
+  format: DatasetFormat;
+  path: string;
+  splits: string[];
+  /** Counts per split (with the loader's default options, e.g. Omniglot rotations on). */
+  summary?: SplitSummary[];
+}
+
+/** Walks up from `start` to the folder holding `pnpm-workspace.yaml`. */
+function findRepoRoot(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** The repository root (found from the working folder, else from this module's location). */
+export function repoRoot(): string | undefined {
+  return findRepoRoot(process.cwd()) ?? findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+}
+
+/** `RCN_DATA_DIR`, else `<repo>/../shared/data` when it exists, else `~/.cache/rcn-studio/data`. */
+export function defaultDataDir(): string {
+  if (process.env.RCN_DATA_DIR) return resolve(process.env.RCN_DATA_DIR);
+  const root = repoRoot();
+  if (root && existsSync(join(root, '..', 'shared', 'data'))) return resolve(root, '..', 'shared', 'data');
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rcn-studio', 'data');
+}
+
+const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+
+/** Image side a mini-ImageNet-layout folder is served at: a `-<n>` name suffix (`tiny-imagenet-32`), else 84. */
+export function defaultImageSize(folderName: string): number {
+  const m = /-(\d{2,3})$/.exec(folderName);
+  return m ? Number(m[1]) : 84;
+}
+
+async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promise<void> {
+  const om = await detectOmniglot(dir);
+  if (om.npz || om.png.images_background || om.png.images_evaluation) {
+    const full = om.npz || (om.png.images_background && om.png.images_evaluation);
+    out.push({ name, format: 'omniglot', path: dir, splits: full ? ['train', 'val', 'test', 'background', 'evaluation'] : ['background', 'evaluation', 'all'] });
+  }
+  if (await isDir(join(dir, 'png'))) {
+    for (const f of (await readdir(join(dir, 'png'))).filter((f) => f.endsWith('.zip')).sort()) {
+      out.push({ name: `${name}-${f.replace(/\.zip$/, '').replace(/^images_/, '')}`, format: 'omniglot-png-zip', path: join(dir, 'png', f), splits: ['all'] });
+    }
+  }
+  if ((await isDir(join(dir, 'images'))) && (await isFile(join(dir, 'train.csv')))) {
+    const splits = [];
+    for (const s of ['train', 'val', 'test']) if (await isFile(join(dir, `${s}.csv`))) splits.push(s);
+    out.push({ name, format: 'mini-imagenet', path: dir, splits });
+  }
+  if ((await isFile(join(dir, 'train.bin'))) && (await isFile(join(dir, 'fine_label_names.txt')))) {
+    for (const v of ['cifar-fs', 'fc100'] as const) {
+      if (await cifarSplitsDir(dir, v)) out.push({ name: v, format: v, path: dir, splits: ['train', 'val', 'test'] });
+    }
+  }
+  if ((await isDir(join(dir, 'images'))) && ((await isFile(join(dir, 'classes.txt'))) || /cub/i.test(name))) {
+    if ((await isDir(join(dir, 'splits', 'cub'))) || (await isDir(join(dirname(dir), 'splits', 'cub')))) {
+      out.push({ name: 'cub', format: 'cub', path: dir, splits: ['train', 'val', 'test'] });
+    }
+  }
+}
+
+/** Datasets found in `dataDir` and one level below (e.g. `cub/CUB_200_2011`), without counting. */
+export async function discoverDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
+  const out: DatasetEntry[] = [];
+  if (!(await isDir(dataDir))) return out;
+  for (const child of (await readdir(dataDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    if (child === 'splits') continue;
+    const before = out.length;
+    await discoverIn(join(dataDir, child), child, out);
+    if (out.length === before) {
+      for (const g of (await readdir(join(dataDir, child), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+        await discoverIn(join(dataDir, child, g), g === 'CUB_200_2011' ? 'cub' : g, out);
+      }
+    }
+  }
+  return out;
+}
+
+/** Datasets in `dataDir` with class and image counts per split (reads indexes, decodes no image). */
+export async function findDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
+  const entries = await discoverDatasets(dataDir);
+  for (const e of entries) {
+    e.summary = [];
+    for (const split of e.splits) {
+      const ds = await openEntry(e, split, {});
+      e.summary.push({ split, classes: ds.classes.length, images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0) });
+    }
+  }
+  return entries;
+}
+
+export interface OpenOptions {
+  dataDir?: string;
+  imageSize?: number;
+  normalization?: NormStats;
+  cache?: DecodeCache;
+  /** Omniglot only (default true): rotations as extra classes. */
+  rotations?: boolean | readonly number[];
+}
+
+async function openEntry(e: DatasetEntry, split: string, opts: OpenOptions): Promise<FewShotDataset> {
+  const common = { imageSize: opts.imageSize, normalization: opts.normalization, cache: opts.cache, name: e.name };
+  switch (e.format) {
+    case 'omniglot':
+      return loadOmniglot(e.path, split as OmniglotSplit, { ...common, rotations: opts.rotations });
+    case 'omniglot-png-zip':
+      return omniglotZipDataset(e, opts);
+    case 'mini-imagenet':
+      return loadMiniImageNetLayout(e.path, split, { ...common, imageSize: opts.imageSize ?? defaultImageSize(e.name) });
+    case 'cifar-fs':
+    case 'fc100':
+      return loadCifarFewShot(e.path, e.format as CifarVariant, split, common);
+    case 'cub':
+      return loadCub(e.path, split, common);
+    case 'image-folder':
+      return loadImageFolder(e.path, split, common);
+  }
+}
+
+async function omniglotZipDataset(e: DatasetEntry, opts: OpenOptions): Promise<FewShotDataset> {
+  // A PNG zip on its own (e.g. Lake's images_background_small1.zip): every character it holds, split `all`.
+  return loadOmniglotChars(await omniglotCharsFromZip(e.path), e.path, 'all', {
+    imageSize: opts.imageSize,
+    rotations: opts.rotations,
+    normalization: opts.normalization,
+    cache: opts.cache,
+    name: e.name,
+  });
+}
+
+/**
+ * Opens one split of a dataset by registry name (as listed by `findDatasets`), or of a folder path
+ * (then `name` is a path to a user's image folder: one sub-folder per class).
+ */
+export async function openDataset(name: string, split: string, opts: OpenOptions = {}): Promise<FewShotDataset> {
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  const entries = await discoverDatasets(dataDir);
+  const e = entries.find((x) => x.name === name);
+  if (e) {
+    if (!e.splits.includes(split)) throw new DataError(e.path, `dataset '${name}' has no split '${split}' (has: ${e.splits.join(', ')})`);
+    return openEntry(e, split, opts);
+  }
+  if (await isDir(name)) return openEntry({ name: resolve(name), format: 'image-folder', path: resolve(name), splits: [split] }, split, opts);
+  throw new DataError(dataDir, `no dataset '${name}' here (found: ${entries.map((x) => x.name).join(', ') || 'none'}); for Omniglot run \`rcn data fetch omniglot\``);
+}

@@ -1,0 +1,4 @@
+export * from './spec.js';
+export * from './sampler.js';
+export * from './augment.js';
+export * from './batch.js';

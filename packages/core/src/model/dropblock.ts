@@ -1,0 +1,30 @@
+/**
+ * DropBlock (Ghiasi et al., 2018) as in the ResNet-12 of MetaOptNet / FEAT: drop square blocks of a feature
+ * map, channel by channel, and rescale so that the expected activation is unchanged.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** `rate` is the fraction of units to drop; the block seeds' probability follows the paper's formula. */
+export function dropBlock(x: tf.Tensor4D, rate: number, blockSize: number, seed: number): tf.Tensor4D {
+  if (rate <= 0) return x;
+  const [b, h, w, c] = x.shape;
+  const bs = Math.min(blockSize, h, w);
+  return tf.tidy(() => {
+    const sh = h - bs + 1;
+    const sw = w - bs + 1;
+    const gamma = ((rate / (bs * bs)) * (h * w)) / (sh * sw);
+    // Seeds mark blocks' top-left corners; a stride-1 max-pool over the padded seeds paints the blocks.
+    const seeds = tf.cast(tf.less(tf.randomUniform([b, sh, sw, c], 0, 1, 'float32', seed), gamma), 'float32');
+    const padded = tf.pad(seeds, [
+      [0, 0],
+      [bs - 1, bs - 1],
+      [bs - 1, bs - 1],
+      [0, 0],
+    ]);
+    const dropped = tf.maxPool(padded as tf.Tensor4D, bs, 1, 'valid');
+    const keep = tf.sub(1, dropped);
+    const kept = tf.sum(keep).dataSync()[0];
+    const scale = kept > 0 ? keep.size / kept : 0;
+    return tf.mul(x, tf.mul(keep, scale)) as tf.Tensor4D;
+  });
+}

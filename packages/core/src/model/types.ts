@@ -1,0 +1,77 @@
+/** The interface every few-shot model implements (RCN and the baselines beside it). */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from './config.js';
+import type { WeightMap } from './params.js';
+
+/** One episode as tensors, NHWC, normalised. */
+export interface EpisodeBatch {
+  /** [N*K, H, W, 3], class-major: class 0's K shots, then class 1's, ... */
+  support: tf.Tensor4D;
+  /** [N*Q, H, W, 3]. */
+  query: tf.Tensor4D;
+  /** N, the number of classes. */
+  way: number;
+  /** K, shots per class. */
+  shot: number;
+  /** int32 [N*Q], the query classes in 0..N-1; needed for the loss. */
+  queryLabels?: tf.Tensor1D;
+}
+
+export interface ForwardOptions {
+  /** Training mode: batch statistics, running statistics updated, DropBlock active. */
+  training: boolean;
+  /** Also return the backbone features and regions (for tests and explanations). */
+  intermediates?: boolean;
+}
+
+/** What a forward pass returns; the caller owns (and disposes) every tensor, see `disposeOutput`. */
+export interface ForwardOutput {
+  /** [N*Q, N], softmax over classes. */
+  probs: tf.Tensor2D;
+  /** [N*Q, N], the class scores before the softmax. */
+  classScores: tf.Tensor2D;
+  /** [N*Q, N*K, R]: max cosine similarity of support region k to any query region. */
+  regionScores?: tf.Tensor3D;
+  /** [N*Q, N*K, R]: the weight of each support region in that query's comparison. */
+  regionWeights?: tf.Tensor3D;
+  /** With `intermediates`: backbone outputs [B, h, w, C] and regions [B, R, C]. */
+  supportFeatures?: tf.Tensor4D;
+  queryFeatures?: tf.Tensor4D;
+  supportRegions?: tf.Tensor3D;
+  queryRegions?: tf.Tensor3D;
+}
+
+export interface GradientOptions {
+  /** Keep the forward output (else only the loss and gradients are returned). */
+  keepOutput?: boolean;
+  /** Keep features and regions too (implies keepOutput). */
+  intermediates?: boolean;
+}
+
+export interface GradientResult {
+  loss: tf.Scalar;
+  /** d loss / d parameter, by canonical parameter name, in TF.js layout; every trainable parameter present. */
+  grads: Map<string, tf.Tensor>;
+  output?: ForwardOutput;
+}
+
+export interface FewShotModel {
+  readonly config: ModelConfig;
+  forward(batch: EpisodeBatch, opts: ForwardOptions): ForwardOutput;
+  /** Mean squared error between `probs` and the one-hot query labels. */
+  loss(output: ForwardOutput, batch: EpisodeBatch): tf.Scalar;
+  /** One training-mode forward + backward. Updates BatchNorm running statistics, like a training step. */
+  computeGradients(batch: EpisodeBatch, opts?: GradientOptions): GradientResult;
+  /** Trainable parameters by canonical name (PyTorch module path), for optimisers. */
+  trainableVariables(): Map<string, tf.Variable>;
+  /** Every parameter and buffer by canonical name, copied out, TF.js layout. */
+  getWeights(): WeightMap;
+  /** Assigns parameters and buffers by canonical name; all must be given unless `partial`. */
+  setWeights(weights: WeightMap, partial?: boolean): void;
+  dispose(): void;
+}
+
+/** Disposes every tensor of a forward output. */
+export function disposeOutput(out: ForwardOutput): void {
+  for (const t of Object.values(out) as (tf.Tensor | undefined)[]) t?.dispose();
+}

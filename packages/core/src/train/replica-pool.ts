@@ -1,0 +1,86 @@
+/**
+ * Data-parallel training and evaluation over a `WorkerPool`: one model replica per worker.
+ *
+ * A parallel step gives each worker one episode, averages the gradients (and the BatchNorm running
+ * statistics) in the main thread, and lets the main thread's optimiser apply them. With one worker this is
+ * exactly the single-process step; with W workers a step sees W episodes, i.e. an episode batch of W
+ * (documented in the README: it changes the optimisation slightly, as any larger batch does).
+ */
+import { WorkerPool } from '../backend/pool.js';
+import type { BackendName } from '../backend/select.js';
+import type { EpisodeArrays } from '../episodes/batch.js';
+import type { ModelConfig, ModelConfigInput } from '../model/config.js';
+import type { WeightMap } from '../model/params.js';
+import type { GradientsReply } from './replica-tasks.js';
+import { averageWeightMaps } from './weights.js';
+
+export interface ReplicaPoolOptions {
+  workers?: number;
+  backend?: BackendName;
+  model: ModelConfigInput;
+}
+
+export interface ParallelGradients {
+  /** Mean loss over the episodes. */
+  loss: number;
+  losses: number[];
+  grads: WeightMap;
+  buffers: WeightMap;
+}
+
+function taskModuleUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./replica-tasks${ext}`, import.meta.url);
+}
+
+export class ReplicaPool {
+  private constructor(
+    readonly pool: WorkerPool,
+    readonly config: ModelConfig,
+  ) {}
+
+  static async create(opts: ReplicaPoolOptions): Promise<ReplicaPool> {
+    const pool = new WorkerPool({ size: opts.workers, backend: opts.backend, taskModule: taskModuleUrl() });
+    try {
+      const configs = await pool.broadcast<ModelConfig>('replica.init', opts.model);
+      return new ReplicaPool(pool, configs[0]);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+  }
+
+  get workers(): number {
+    return this.pool.size;
+  }
+
+  /** Gradients of one episode per worker at the given weights, averaged. `batches.length` <= workers. */
+  async gradients(weights: WeightMap, batches: EpisodeArrays[]): Promise<ParallelGradients> {
+    if (batches.length === 0 || batches.length > this.pool.size) {
+      throw new Error(`gradients: expected 1..${this.pool.size} episodes (one per worker), got ${batches.length}`);
+    }
+    const replies = await Promise.all(
+      batches.map((batch, i) => this.pool.runOn<GradientsReply>(i, 'replica.gradients', { weights, batch })),
+    );
+    const losses = replies.map((r) => r.loss);
+    return {
+      loss: losses.reduce((a, b) => a + b, 0) / losses.length,
+      losses,
+      grads: averageWeightMaps(replies.map((r) => r.grads)),
+      buffers: averageWeightMaps(replies.map((r) => r.buffers)),
+    };
+  }
+
+  /** Probabilities [N*Q x N] for each episode, spread over the workers; order is kept. */
+  async predict(weights: WeightMap, batches: EpisodeArrays[]): Promise<Float32Array[]> {
+    await this.pool.broadcast('replica.setWeights', weights);
+    return this.pool.map<{ weights: null; batch: EpisodeArrays }, Float32Array>(
+      'replica.predict',
+      batches.map((batch) => ({ weights: null, batch })),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
