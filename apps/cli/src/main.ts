@@ -2,6 +2,7 @@
 /** `pnpm cli <command>`: a thin shell over @rcn/core; every piece of logic lives in core. */
 import { Command } from 'commander';
 import { registerBackendCommand } from './commands/backend.js';
+import { registerDatasetsCommands } from './commands/datasets.js';
 
 const program = new Command()
   .name('rcn')
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerBackendCommand(program);
+registerDatasetsCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

@@ -8,3 +8,5 @@ export * from './model/index.js';
 export * from './util/index.js';
 export * from './data/index.js';
 export * from './episodes/index.js';
+export * from './train/index.js';
+export * from './eval/index.js';

@@ -11,6 +11,8 @@ type Section = () => Promise<BenchRow[]>;
 
 const sections: Record<string, () => Promise<Section>> = {
   compute: async () => (await import('./compute.js')).run,
+  model: async () => (await import('./model.js')).run,
+  data: async () => (await import('./data.js')).run,
 };
 
 async function main(): Promise<void> {

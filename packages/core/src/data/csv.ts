@@ -65,6 +65,9 @@ export async function readText(path: string, what = 'file'): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
-    throw new DataError(path, `cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(
+      path,
+      `cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }

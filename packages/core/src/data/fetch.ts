@@ -3,7 +3,8 @@
  * `<dataDir>/omniglot/images_{background,evaluation}/`. Offline, it says exactly where to place the files.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -24,8 +25,16 @@ const LAKE = 'https://github.com/brendenlake/omniglot/raw/master/python';
  * upstream; the first verified download pins its SHA-256 beside the zip and later runs check that.
  */
 export const OMNIGLOT_ARCHIVES: readonly ArchiveSpec[] = [
-  { file: 'images_background.zip', url: `${LAKE}/images_background.zip`, md5: '68d2efa1b9178cc56df9314c21c6e718' },
-  { file: 'images_evaluation.zip', url: `${LAKE}/images_evaluation.zip`, md5: '6b91aef0f799c5bb55b94e3f2daec811' },
+  {
+    file: 'images_background.zip',
+    url: `${LAKE}/images_background.zip`,
+    md5: '68d2efa1b9178cc56df9314c21c6e718',
+  },
+  {
+    file: 'images_evaluation.zip',
+    url: `${LAKE}/images_evaluation.zip`,
+    md5: '6b91aef0f799c5bb55b94e3f2daec811',
+  },
 ];
 
 export interface FetchOptions {
@@ -39,11 +48,20 @@ export interface FetchOptions {
 
 export interface FetchResult {
   dir: string;
-  archives: { file: string; action: 'already-unpacked' | 'used-local-zip' | 'downloaded'; sha256?: string; unpackedTo: string }[];
+  archives: {
+    file: string;
+    action: 'already-unpacked' | 'used-local-zip' | 'downloaded';
+    sha256?: string;
+    unpackedTo: string;
+  }[];
 }
 
 const hash = (alg: 'sha256' | 'md5', data: Uint8Array) => createHash(alg).update(data).digest('hex');
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 function offlineHelp(dir: string, archives: readonly ArchiveSpec[]): string {
   return (
@@ -57,13 +75,22 @@ function offlineHelp(dir: string, archives: readonly ArchiveSpec[]): string {
 async function verify(a: ArchiveSpec, zipPath: string, data: Uint8Array): Promise<string> {
   const sha = hash('sha256', data);
   const pinFile = `${zipPath}.sha256`;
-  const pinned = a.sha256 ?? ((await exists(pinFile)) ? (await readFile(pinFile, 'utf8')).trim().split(/\s+/)[0] : undefined);
+  const pinned =
+    a.sha256 ??
+    ((await exists(pinFile)) ? (await readFile(pinFile, 'utf8')).trim().split(/\s+/)[0] : undefined);
   if (pinned && pinned !== sha) {
-    throw new DataError(zipPath, `SHA-256 mismatch: expected ${pinned}, got ${sha}; the file is corrupt or not the official archive: delete it and retry`);
+    throw new DataError(
+      zipPath,
+      `SHA-256 mismatch: expected ${pinned}, got ${sha}; the file is corrupt or not the official archive: delete it and retry`,
+    );
   }
   if (!pinned) {
     const md5 = hash('md5', data);
-    if (a.md5 && a.md5 !== md5) throw new DataError(zipPath, `MD5 mismatch: expected ${a.md5}, got ${md5}; the file is corrupt or not the official archive: delete it and retry`);
+    if (a.md5 && a.md5 !== md5)
+      throw new DataError(
+        zipPath,
+        `MD5 mismatch: expected ${a.md5}, got ${md5}; the file is corrupt or not the official archive: delete it and retry`,
+      );
     await writeFileAtomic(pinFile, `${sha}  ${a.file}\n`);
   }
   return sha;
@@ -99,7 +126,10 @@ export async function fetchOmniglot(opts: FetchOptions): Promise<FetchResult> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new DataError(dir, `cannot create the data folder (${(e as NodeJS.ErrnoException).code}); choose a writable one with --data-dir or RCN_DATA_DIR`);
+    throw new DataError(
+      dir,
+      `cannot create the data folder (${(e as NodeJS.ErrnoException).code}); choose a writable one with --data-dir or RCN_DATA_DIR`,
+    );
   }
   const result: FetchResult = { dir, archives: [] };
   for (const a of archives) {
@@ -111,6 +141,14 @@ export async function fetchOmniglot(opts: FetchOptions): Promise<FetchResult> {
       continue;
     }
     const zipPath = join(dir, a.file);
+    try {
+      await access(dir, constants.W_OK);
+    } catch {
+      throw new DataError(
+        dir,
+        `the data folder is not writable; choose a writable one with --data-dir or RCN_DATA_DIR`,
+      );
+    }
     let data: Uint8Array;
     let action: 'used-local-zip' | 'downloaded';
     if (await exists(zipPath)) {
@@ -124,9 +162,16 @@ export async function fetchOmniglot(opts: FetchOptions): Promise<FetchResult> {
         res = await doFetch(a.url);
       } catch (e) {
         const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
-        throw new DataError(zipPath, `cannot download ${a.url} (${cause}); are you offline?\n${offlineHelp(dir, archives)}`);
+        throw new DataError(
+          zipPath,
+          `cannot download ${a.url} (${cause}); are you offline?\n${offlineHelp(dir, archives)}`,
+        );
       }
-      if (!res.ok) throw new DataError(zipPath, `download of ${a.url} failed with HTTP ${res.status}\n${offlineHelp(dir, archives)}`);
+      if (!res.ok)
+        throw new DataError(
+          zipPath,
+          `download of ${a.url} failed with HTTP ${res.status}\n${offlineHelp(dir, archives)}`,
+        );
       data = new Uint8Array(await res.arrayBuffer());
       action = 'downloaded';
     }

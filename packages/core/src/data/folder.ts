@@ -12,7 +12,17 @@ import { decodeImageFile } from './image.js';
 import type { ImageFolderOptions } from './mini-imagenet.js';
 import { MINI_IMAGENET_NORM, type ClassInfo, type FewShotDataset } from './types.js';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.bmp',
+]);
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readText(path, 'split file');
@@ -40,13 +50,18 @@ export async function readClassListSplit(path: string, split?: string): Promise<
     const j = await readJson(path);
     if (Array.isArray(j)) list = j;
     else if (j && typeof j === 'object') {
-      if (!split || !(split in j)) throw new DataError(path, `no split '${split}' (has: ${Object.keys(j).join(', ')})`);
+      if (!split || !(split in j))
+        throw new DataError(path, `no split '${split}' (has: ${Object.keys(j).join(', ')})`);
       list = (j as Record<string, unknown>)[split];
     }
   } else {
-    list = (await readText(path, 'split file')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    list = (await readText(path, 'split file'))
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
-  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw new DataError(path, `expected a list of class folder names${split ? ` for split '${split}'` : ''}`);
+  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))
+    throw new DataError(path, `expected a list of class folder names${split ? ` for split '${split}'` : ''}`);
   return list as string[];
 }
 
@@ -73,13 +88,21 @@ export async function folderDataset(
   const size = opts.imageSize ?? 84;
   let present: string[];
   try {
-    present = (await readdir(imagesDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    present = (await readdir(imagesDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch (e) {
-    throw new DataError(imagesDir, `cannot list class folders (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(
+      imagesDir,
+      `cannot list class folders (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const presentSet = new Set(present);
   const folders = classFolders ?? present;
-  for (const f of folders) if (!presentSet.has(f)) throw new DataError(source, `split names unknown class '${f}' (no folder ${join(imagesDir, f)})`);
+  for (const f of folders)
+    if (!presentSet.has(f))
+      throw new DataError(source, `split names unknown class '${f}' (no folder ${join(imagesDir, f)})`);
   const paths = new Map<string, string>();
   const classes: ClassInfo[] = [];
   for (const folder of folders) {
@@ -89,7 +112,12 @@ export async function folderDataset(
       paths.set(id, join(dir, f));
       return id;
     });
-    classes.push({ id: folder, name: (opts.className ?? ((s: string) => s.replace(/_/g, ' ')))(folder), imageIds, source: dir });
+    classes.push({
+      id: folder,
+      name: (opts.className ?? ((s: string) => s.replace(/_/g, ' ')))(folder),
+      imageIds,
+      source: dir,
+    });
   }
   const cache = opts.cache ?? new DecodeCache();
   return {
@@ -108,11 +136,19 @@ export async function folderDataset(
 }
 
 /** CUB-200-2011: `root/images/<NNN.Name>/*.jpg`, split JSON arrays of class folders. */
-export async function loadCub(root: string, split: string, opts: ImageFolderOptions & { splitsDir?: string } = {}): Promise<FewShotDataset> {
-  const candidates = opts.splitsDir ? [opts.splitsDir] : [join(root, 'splits', 'cub'), join(dirname(root), 'splits', 'cub')];
+export async function loadCub(
+  root: string,
+  split: string,
+  opts: ImageFolderOptions & { splitsDir?: string } = {},
+): Promise<FewShotDataset> {
+  const candidates = opts.splitsDir
+    ? [opts.splitsDir]
+    : [join(root, 'splits', 'cub'), join(dirname(root), 'splits', 'cub')];
   let splitFile: string | undefined;
-  for (const d of candidates) if (await isFile(join(d, `${split}.json`))) splitFile = join(d, `${split}.json`);
-  if (!splitFile) throw new DataError(root, `no CUB split file '${split}.json' (looked in ${candidates.join(', ')})`);
+  for (const d of candidates)
+    if (await isFile(join(d, `${split}.json`))) splitFile = join(d, `${split}.json`);
+  if (!splitFile)
+    throw new DataError(root, `no CUB split file '${split}.json' (looked in ${candidates.join(', ')})`);
   const folders = await readClassListSplit(splitFile, split);
   return folderDataset(join(root, 'images'), folders, split, splitFile, {
     ...opts,
@@ -125,10 +161,16 @@ export async function loadCub(root: string, split: string, opts: ImageFolderOpti
  * A user's folder of class folders. Split file: `opts.splitFile`, else `<root>/splits.json` when present
  * (`{ "train": [...], "val": [...], "test": [...] }`); without one, split `all` holds every class.
  */
-export async function loadImageFolder(root: string, split = 'all', opts: FolderDatasetOptions & { splitFile?: string } = {}): Promise<FewShotDataset> {
-  const splitFile = opts.splitFile ?? ((await isFile(join(root, 'splits.json'))) ? join(root, 'splits.json') : undefined);
+export async function loadImageFolder(
+  root: string,
+  split = 'all',
+  opts: FolderDatasetOptions & { splitFile?: string } = {},
+): Promise<FewShotDataset> {
+  const splitFile =
+    opts.splitFile ?? ((await isFile(join(root, 'splits.json'))) ? join(root, 'splits.json') : undefined);
   let folders: string[] | null = null;
   if (splitFile) folders = await readClassListSplit(splitFile, split);
-  else if (split !== 'all') throw new DataError(root, `no split file (splits.json) so only split 'all' exists, not '${split}'`);
+  else if (split !== 'all')
+    throw new DataError(root, `no split file (splits.json) so only split 'all' exists, not '${split}'`);
   return folderDataset(root, folders, split, splitFile ?? root, { ...opts, defaultName: basename(root) });
 }

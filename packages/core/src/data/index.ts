@@ -10,3 +10,5 @@ export * from './folder.js';
 export * from './splits.js';
 export * from './registry.js';
 export * from './fetch.js';
+export * from './preload.js';
+export * from './pickle.js';

@@ -39,7 +39,8 @@ export function groupFilenameLabel(rows: CsvRow[], path: string): LabelledFiles 
   }
   const byLabel = new Map<string, { filename: string; line: number }[]>();
   for (const r of rows) {
-    if (r.cells.length < 2 || !r.cells[0] || !r.cells[1]) throw new DataError(path, `line ${r.line}: expected 'filename,label', got '${r.cells.join(',')}'`);
+    if (r.cells.length < 2 || !r.cells[0] || !r.cells[1])
+      throw new DataError(path, `line ${r.line}: expected 'filename,label', got '${r.cells.join(',')}'`);
     const [filename, label] = r.cells;
     let list = byLabel.get(label);
     if (!list) byLabel.set(label, (list = []));
@@ -60,7 +61,11 @@ export async function readClassNames(path: string): Promise<Map<string, string>>
   return new Map(rows.filter((r) => r.cells.length >= 2).map((r) => [r.cells[0], r.cells[1]]));
 }
 
-export async function loadMiniImageNetLayout(root: string, split: string, opts: ImageFolderOptions = {}): Promise<FewShotDataset> {
+export async function loadMiniImageNetLayout(
+  root: string,
+  split: string,
+  opts: ImageFolderOptions = {},
+): Promise<FewShotDataset> {
   const size = opts.imageSize ?? 84;
   const csvPath = join(root, `${split}.csv`);
   const imagesDir = join(root, 'images');
@@ -77,10 +82,19 @@ export async function loadMiniImageNetLayout(root: string, split: string, opts: 
   const paths = new Map<string, string>();
   const classes: ClassInfo[] = parsed.classes.map(({ label, files }) => {
     for (const f of files) {
-      if (!present.has(f.filename)) throw new DataError(csvPath, `line ${f.line}: image file '${f.filename}' is absent from ${imagesDir}`);
+      if (!present.has(f.filename))
+        throw new DataError(
+          csvPath,
+          `line ${f.line}: image file '${f.filename}' is absent from ${imagesDir}`,
+        );
       paths.set(f.filename, join(imagesDir, f.filename));
     }
-    return { id: label, name: names.get(label) ?? label, imageIds: files.map((f) => f.filename), source: csvPath };
+    return {
+      id: label,
+      name: names.get(label) ?? label,
+      imageIds: files.map((f) => f.filename),
+      source: csvPath,
+    };
   });
   const cache = opts.cache ?? new DecodeCache();
   return {

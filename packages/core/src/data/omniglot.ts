@@ -21,7 +21,14 @@ export const OMNIGLOT_SETS = ['images_background', 'images_evaluation'] as const
 export type OmniglotSet = (typeof OMNIGLOT_SETS)[number];
 /** `train`/`val`/`test`: Vinyals et al.; `background`/`evaluation`: Lake's; `all`: every character found. */
 export type OmniglotSplit = 'train' | 'val' | 'test' | 'background' | 'evaluation' | 'all';
-export const OMNIGLOT_SPLITS: readonly OmniglotSplit[] = ['train', 'val', 'test', 'background', 'evaluation', 'all'];
+export const OMNIGLOT_SPLITS: readonly OmniglotSplit[] = [
+  'train',
+  'val',
+  'test',
+  'background',
+  'evaluation',
+  'all',
+];
 const RAW = 105;
 
 export interface OmniglotOptions {
@@ -52,6 +59,8 @@ export interface OmniglotChar {
   drawers: number[];
   /** 105x105 grey uint8, 255 = background. */
   raw(drawer: number): Promise<Uint8Array>;
+  /** Fast path of the npz form: 105x105 of 0/1 (1 = background), a view into the array (do not write). */
+  bits?(drawer: number): Promise<Uint8Array>;
 }
 
 // --- npz ---------------------------------------------------------------------------------------------
@@ -70,11 +79,15 @@ export function readOmniglotNpz(path: string): Promise<NpzSet> {
     p = (async () => {
       const arrays = await readNpz(path, ['images']);
       const a = arrays.get('images')!;
-      if (a.dtype !== 'bool' && a.dtype !== 'uint8') throw new DataError(path, `'images' has dtype ${a.dtype}, expected bool`);
+      if (a.dtype !== 'bool' && a.dtype !== 'uint8')
+        throw new DataError(path, `'images' has dtype ${a.dtype}, expected bool`);
       if (a.shape.length !== 4 || a.shape[2] !== RAW || a.shape[3] !== RAW) {
         throw new DataError(path, `'images' has shape (${a.shape.join(', ')}), expected (C, 20, 105, 105)`);
       }
-      return { images: a.data as Uint8Array, classes: a.shape[0], drawers: a.shape[1] };
+      // numpy writes True as 1, but some writers leave other non-zero bytes (this file has 255): make it 0/1.
+      const images = a.data as Uint8Array;
+      for (let i = 0; i < images.length; i++) if (images[i] > 1) images[i] = 1;
+      return { images, classes: a.shape[0], drawers: a.shape[1] };
     })();
     p.catch(() => npzMemo.delete(path));
     npzMemo.set(path, p);
@@ -91,7 +104,13 @@ async function npzChars(root: string): Promise<OmniglotChar[]> {
     if (i < 0) throw new DataError(mapPath, `missing column '${n}' (header: ${header.join(',')})`);
     return i;
   };
-  const [cFile, cIdx, cChar, cAlpha, cName] = ['npz_file', 'class_index', 'omniglot_char_id', 'alphabet', 'character'].map(col);
+  const [cFile, cIdx, cChar, cAlpha, cName] = [
+    'npz_file',
+    'class_index',
+    'omniglot_char_id',
+    'alphabet',
+    'character',
+  ].map(col);
   const chars: OmniglotChar[] = [];
   for (const r of rows) {
     const file = join(root, r.cells[cFile]);
@@ -104,14 +123,18 @@ async function npzChars(root: string): Promise<OmniglotChar[]> {
       set,
       source: `${file}[${index}]`,
       drawers: [],
-      raw: async (drawer) => {
+      bits: async (drawer) => {
         const npz = await readOmniglotNpz(file);
-        if (index >= npz.classes) throw new DataError(mapPath, `line ${r.line}: class_index ${index} is beyond the ${npz.classes} classes of ${file}`);
+        if (index >= npz.classes)
+          throw new DataError(
+            mapPath,
+            `line ${r.line}: class_index ${index} is beyond the ${npz.classes} classes of ${file}`,
+          );
         const off = (index * npz.drawers + drawer - 1) * RAW * RAW;
-        const bits = npz.images.subarray(off, off + RAW * RAW);
-        const out = new Uint8Array(RAW * RAW);
-        for (let i = 0; i < out.length; i++) out[i] = bits[i] ? 255 : 0; // True = background = white
-        return out;
+        return npz.images.subarray(off, off + RAW * RAW);
+      },
+      async raw(drawer) {
+        return (await this.bits!(drawer)).map((b) => (b ? 255 : 0)); // True = background = white
       },
     });
   }
@@ -151,7 +174,12 @@ export async function omniglotCharsFromZip(zipPath: string): Promise<OmniglotCha
       charId: c.charId,
       source: `${zipPath}:${key}`,
       drawers: [...c.pngs.keys()].sort((a, b) => a - b),
-      raw: (d: number) => decodeImage(c.pngs.get(d)!, `${zipPath}:${key}/${String(c.charId).padStart(4, '0')}_${String(d).padStart(2, '0')}.png`, { size: RAW, channels: 1 }),
+      raw: (d: number) =>
+        decodeImage(
+          c.pngs.get(d)!,
+          `${zipPath}:${key}/${String(c.charId).padStart(4, '0')}_${String(d).padStart(2, '0')}.png`,
+          { size: RAW, channels: 1 },
+        ),
     }));
 }
 
@@ -172,7 +200,11 @@ export async function omniglotCharsFromDir(setDir: string): Promise<OmniglotChar
         charId,
         source: dir,
         drawers: pngs.map((f) => Number(PNG_NAME.exec(f)![2])),
-        raw: (d) => decodeImageFile(join(dir, `${String(charId).padStart(4, '0')}_${String(d).padStart(2, '0')}.png`), { size: RAW, channels: 1 }),
+        raw: (d) =>
+          decodeImageFile(join(dir, `${String(charId).padStart(4, '0')}_${String(d).padStart(2, '0')}.png`), {
+            size: RAW,
+            channels: 1,
+          }),
       });
     }
   }
@@ -183,7 +215,10 @@ async function listDirs(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch (e) {
-    throw new DataError(dir, `cannot list folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(
+      dir,
+      `cannot list folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -195,27 +230,43 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Which Omniglot forms `root` holds. */
-export async function detectOmniglot(root: string): Promise<{ npz: boolean; png: Record<OmniglotSet, string | null> }> {
-  const npz = (await exists(join(root, 'class_map.csv'))) && (await exists(join(root, 'images_background.npz')));
+export async function detectOmniglot(
+  root: string,
+): Promise<{ npz: boolean; png: Record<OmniglotSet, string | null> }> {
+  const npz =
+    (await exists(join(root, 'class_map.csv'))) && (await exists(join(root, 'images_background.npz')));
   const png = {} as Record<OmniglotSet, string | null>;
   for (const s of OMNIGLOT_SETS) {
-    png[s] = (await exists(join(root, s))) ? join(root, s) : (await exists(join(root, `${s}.zip`))) ? join(root, `${s}.zip`) : null;
+    png[s] = (await exists(join(root, s)))
+      ? join(root, s)
+      : (await exists(join(root, `${s}.zip`)))
+        ? join(root, `${s}.zip`)
+        : null;
   }
   return { npz, png };
 }
 
 /** All characters under an Omniglot root, from the npz files or the PNG layout. */
-export async function readOmniglotChars(root: string, source: 'auto' | 'npz' | 'png' = 'auto'): Promise<OmniglotChar[]> {
+export async function readOmniglotChars(
+  root: string,
+  source: 'auto' | 'npz' | 'png' = 'auto',
+): Promise<OmniglotChar[]> {
   const found = await detectOmniglot(root);
   if (source !== 'png' && found.npz) return npzChars(root);
-  if (source === 'npz') throw new DataError(root, 'no Omniglot npz files (images_background.npz + class_map.csv)');
+  if (source === 'npz')
+    throw new DataError(root, 'no Omniglot npz files (images_background.npz + class_map.csv)');
   const chars: OmniglotChar[] = [];
   for (const s of OMNIGLOT_SETS) {
     const p = found.png[s];
-    if (p) chars.push(...(p.endsWith('.zip') ? await omniglotCharsFromZip(p) : await omniglotCharsFromDir(p)));
+    if (p)
+      chars.push(...(p.endsWith('.zip') ? await omniglotCharsFromZip(p) : await omniglotCharsFromDir(p)));
   }
   if (!chars.length) {
-    throw new DataError(root, 'no Omniglot data: expected images_{background,evaluation}.npz with class_map.csv, or the PNG layout ' + 'images_{background,evaluation}/<Alphabet>/characterNN/*.png (folders or .zip); `rcn data fetch omniglot` downloads it');
+    throw new DataError(
+      root,
+      'no Omniglot data: expected images_{background,evaluation}.npz with class_map.csv, or the PNG layout ' +
+        'images_{background,evaluation}/<Alphabet>/characterNN/*.png (folders or .zip); `rcn data fetch omniglot` downloads it',
+    );
   }
   return chars;
 }
@@ -223,18 +274,25 @@ export async function readOmniglotChars(root: string, source: 'auto' | 'npz' | '
 // --- splits and the dataset ---------------------------------------------------------------------------
 
 /** Parses a Vinyals split file: `Alphabet/characterNN` or `Alphabet/characterNN/rot090` per line. */
-export async function readVinyalsSplit(path: string): Promise<{ line: number; char: string; rotation: number | null }[]> {
+export async function readVinyalsSplit(
+  path: string,
+): Promise<{ line: number; char: string; rotation: number | null }[]> {
   const text = await readText(path, 'Omniglot split file');
   const out: { line: number; char: string; rotation: number | null }[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const l = raw.trim();
     if (!l) return;
     const parts = l.split('/');
-    if (parts.length < 2 || parts.length > 3) throw new DataError(path, `line ${i + 1}: expected 'Alphabet/characterNN[/rotDDD]', got '${l}'`);
+    if (parts.length < 2 || parts.length > 3)
+      throw new DataError(path, `line ${i + 1}: expected 'Alphabet/characterNN[/rotDDD]', got '${l}'`);
     let rotation: number | null = null;
     if (parts.length === 3) {
       const m = /^rot(\d{3})$/.exec(parts[2]);
-      if (!m) throw new DataError(path, `line ${i + 1}: bad rotation '${parts[2]}' (expected rot000, rot090, rot180 or rot270)`);
+      if (!m)
+        throw new DataError(
+          path,
+          `line ${i + 1}: bad rotation '${parts[2]}' (expected rot000, rot090, rot180 or rot270)`,
+        );
       rotation = Number(m[1]);
     }
     out.push({ line: i + 1, char: `${parts[0]}/${parts[1]}`, rotation });
@@ -244,7 +302,8 @@ export async function readVinyalsSplit(path: string): Promise<{ line: number; ch
 
 function rotationList(r: OmniglotOptions['rotations']): number[] {
   const list = r === undefined || r === true ? [0, 90, 180, 270] : r === false ? [0] : [...r];
-  for (const d of list) if (d % 90 !== 0) throw new Error(`Omniglot rotations must be multiples of 90 degrees, got ${d}`);
+  for (const d of list)
+    if (d % 90 !== 0) throw new Error(`Omniglot rotations must be multiples of 90 degrees, got ${d}`);
   return list;
 }
 
@@ -252,13 +311,23 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const rotSuffix = (deg: number) => (deg ? `@rot${deg}` : '');
 
 /** One split of the Omniglot folder `root` (npz files or PNG layout). */
-export async function loadOmniglot(root: string, split: OmniglotSplit, opts: OmniglotOptions = {}): Promise<FewShotDataset> {
-  if (!OMNIGLOT_SPLITS.includes(split)) throw new Error(`unknown Omniglot split '${split}' (have: ${OMNIGLOT_SPLITS.join(', ')})`);
+export async function loadOmniglot(
+  root: string,
+  split: OmniglotSplit,
+  opts: OmniglotOptions = {},
+): Promise<FewShotDataset> {
+  if (!OMNIGLOT_SPLITS.includes(split))
+    throw new Error(`unknown Omniglot split '${split}' (have: ${OMNIGLOT_SPLITS.join(', ')})`);
   return loadOmniglotChars(await readOmniglotChars(root, opts.source ?? 'auto'), root, split, opts);
 }
 
 /** A dataset over given characters (e.g. from one PNG zip); Vinyals splits are read from `<root>/splits/vinyals`. */
-export async function loadOmniglotChars(chars: OmniglotChar[], root: string, split: OmniglotSplit, opts: OmniglotOptions = {}): Promise<FewShotDataset> {
+export async function loadOmniglotChars(
+  chars: OmniglotChar[],
+  root: string,
+  split: OmniglotSplit,
+  opts: OmniglotOptions = {},
+): Promise<FewShotDataset> {
   const size = opts.imageSize ?? 28;
   const byKey = new Map(chars.map((c) => [`${c.alphabet}/${c.character}`, c]));
   let chosen: { char: OmniglotChar; rotations: number[] }[];
@@ -268,7 +337,11 @@ export async function loadOmniglotChars(chars: OmniglotChar[], root: string, spl
     const merged = new Map<string, { char: OmniglotChar; rotations: number[] }>();
     for (const e of await readVinyalsSplit(file)) {
       const char = byKey.get(e.char);
-      if (!char) throw new DataError(file, `line ${e.line}: split names unknown class '${e.char}' (not among the ${chars.length} characters found in ${root})`);
+      if (!char)
+        throw new DataError(
+          file,
+          `line ${e.line}: split names unknown class '${e.char}' (not among the ${chars.length} characters found in ${root})`,
+        );
       const m = merged.get(e.char) ?? { char, rotations: [] };
       if (e.rotation === null) m.rotations.push(...rotations);
       else m.rotations.push(e.rotation);
@@ -276,7 +349,8 @@ export async function loadOmniglotChars(chars: OmniglotChar[], root: string, spl
     }
     chosen = [...merged.values()];
   } else {
-    const set = split === 'background' ? 'images_background' : split === 'evaluation' ? 'images_evaluation' : null;
+    const set =
+      split === 'background' ? 'images_background' : split === 'evaluation' ? 'images_evaluation' : null;
     chosen = chars.filter((c) => set === null || c.set === set).map((char) => ({ char, rotations }));
   }
 
@@ -304,9 +378,18 @@ export async function loadOmniglotChars(chars: OmniglotChar[], root: string, spl
     normalization: opts.normalization ?? REFERENCE_NORM,
     getImage(imageId) {
       const e = lookup.get(imageId);
-      if (!e) return Promise.reject(new DataError(root, `no image '${imageId}' in Omniglot split '${split}'`));
+      if (!e)
+        return Promise.reject(new DataError(root, `no image '${imageId}' in Omniglot split '${split}'`));
+      // Rotations share one cached upright image; rotating a small image costs less than a lookup miss.
+      const upright = () =>
+        cache.get(`omniglot:${root}:${size}:${e.char.charId}_${e.drawer}`, async () =>
+          e.char.bits
+            ? resizeAreaGrey(await e.char.bits(e.drawer), RAW, RAW, size, size, 255)
+            : resizeAreaGrey(await e.char.raw(e.drawer), RAW, RAW, size, size),
+        );
+      if (e.rot === 0) return upright();
       return cache.get(`omniglot:${root}:${size}:${imageId}`, async () =>
-        rotateSquare(resizeAreaGrey(await e.char.raw(e.drawer), RAW, RAW, size, size), size, 1, e.rot / 90),
+        rotateSquare(await upright(), size, 1, e.rot / 90),
       );
     },
   };

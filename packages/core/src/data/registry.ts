@@ -8,15 +8,22 @@ import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cifarSplitsDir, loadCifarFewShot, type CifarVariant } from './cifar.js';
+import { cifarFormat, cifarSplitsDir, loadCifarFewShot, type CifarVariant } from './cifar.js';
 import type { DecodeCache } from './cache.js';
 import { DataError } from './errors.js';
 import { loadCub, loadImageFolder } from './folder.js';
 import { loadMiniImageNetLayout } from './mini-imagenet.js';
-import { detectOmniglot, loadOmniglot, loadOmniglotChars, omniglotCharsFromZip, type OmniglotSplit } from './omniglot.js';
+import {
+  detectOmniglot,
+  loadOmniglot,
+  loadOmniglotChars,
+  omniglotCharsFromZip,
+  type OmniglotSplit,
+} from './omniglot.js';
 import type { FewShotDataset, NormStats } from './types.js';
 
-export type DatasetFormat = 'omniglot' | 'omniglot-png-zip' | 'mini-imagenet' | 'cifar-fs' | 'fc100' | 'cub' | 'image-folder';
+export type DatasetFormat =
+  'omniglot' | 'omniglot-png-zip' | 'mini-imagenet' | 'cifar-fs' | 'fc100' | 'cub' | 'image-folder';
 
 export interface SplitSummary {
   split: string;
@@ -58,8 +65,16 @@ export function defaultDataDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rcn-studio', 'data');
 }
 
-const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
-const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+const isDir = (p: string) =>
+  stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+const isFile = (p: string) =>
+  stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 
 /** Image side a mini-ImageNet-layout folder is served at: a `-<n>` name suffix (`tiny-imagenet-32`), else 84. */
 export function defaultImageSize(folderName: string): number {
@@ -71,11 +86,23 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
   const om = await detectOmniglot(dir);
   if (om.npz || om.png.images_background || om.png.images_evaluation) {
     const full = om.npz || (om.png.images_background && om.png.images_evaluation);
-    out.push({ name, format: 'omniglot', path: dir, splits: full ? ['train', 'val', 'test', 'background', 'evaluation'] : ['background', 'evaluation', 'all'] });
+    out.push({
+      name,
+      format: 'omniglot',
+      path: dir,
+      splits: full
+        ? ['train', 'val', 'test', 'background', 'evaluation']
+        : ['background', 'evaluation', 'all'],
+    });
   }
   if (await isDir(join(dir, 'png'))) {
     for (const f of (await readdir(join(dir, 'png'))).filter((f) => f.endsWith('.zip')).sort()) {
-      out.push({ name: `${name}-${f.replace(/\.zip$/, '').replace(/^images_/, '')}`, format: 'omniglot-png-zip', path: join(dir, 'png', f), splits: ['all'] });
+      out.push({
+        name: `${name}-${f.replace(/\.zip$/, '').replace(/^images_/, '')}`,
+        format: 'omniglot-png-zip',
+        path: join(dir, 'png', f),
+        splits: ['all'],
+      });
     }
   }
   if ((await isDir(join(dir, 'images'))) && (await isFile(join(dir, 'train.csv')))) {
@@ -83,9 +110,10 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
     for (const s of ['train', 'val', 'test']) if (await isFile(join(dir, `${s}.csv`))) splits.push(s);
     out.push({ name, format: 'mini-imagenet', path: dir, splits });
   }
-  if ((await isFile(join(dir, 'train.bin'))) && (await isFile(join(dir, 'fine_label_names.txt')))) {
+  if (await cifarFormat(dir)) {
     for (const v of ['cifar-fs', 'fc100'] as const) {
-      if (await cifarSplitsDir(dir, v)) out.push({ name: v, format: v, path: dir, splits: ['train', 'val', 'test'] });
+      if (await cifarSplitsDir(dir, v))
+        out.push({ name: v, format: v, path: dir, splits: ['train', 'val', 'test'] });
     }
   }
   if ((await isDir(join(dir, 'images'))) && ((await isFile(join(dir, 'classes.txt'))) || /cub/i.test(name))) {
@@ -99,12 +127,18 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
 export async function discoverDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
   const out: DatasetEntry[] = [];
   if (!(await isDir(dataDir))) return out;
-  for (const child of (await readdir(dataDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+  for (const child of (await readdir(dataDir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
     if (child === 'splits') continue;
     const before = out.length;
     await discoverIn(join(dataDir, child), child, out);
     if (out.length === before) {
-      for (const g of (await readdir(join(dataDir, child), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+      for (const g of (await readdir(join(dataDir, child), { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()) {
         await discoverIn(join(dataDir, child, g), g === 'CUB_200_2011' ? 'cub' : g, out);
       }
     }
@@ -119,7 +153,11 @@ export async function findDatasets(dataDir = defaultDataDir()): Promise<DatasetE
     e.summary = [];
     for (const split of e.splits) {
       const ds = await openEntry(e, split, {});
-      e.summary.push({ split, classes: ds.classes.length, images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0) });
+      e.summary.push({
+        split,
+        classes: ds.classes.length,
+        images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0),
+      });
     }
   }
   return entries;
@@ -135,14 +173,22 @@ export interface OpenOptions {
 }
 
 async function openEntry(e: DatasetEntry, split: string, opts: OpenOptions): Promise<FewShotDataset> {
-  const common = { imageSize: opts.imageSize, normalization: opts.normalization, cache: opts.cache, name: e.name };
+  const common = {
+    imageSize: opts.imageSize,
+    normalization: opts.normalization,
+    cache: opts.cache,
+    name: e.name,
+  };
   switch (e.format) {
     case 'omniglot':
       return loadOmniglot(e.path, split as OmniglotSplit, { ...common, rotations: opts.rotations });
     case 'omniglot-png-zip':
       return omniglotZipDataset(e, opts);
     case 'mini-imagenet':
-      return loadMiniImageNetLayout(e.path, split, { ...common, imageSize: opts.imageSize ?? defaultImageSize(e.name) });
+      return loadMiniImageNetLayout(e.path, split, {
+        ...common,
+        imageSize: opts.imageSize ?? defaultImageSize(e.name),
+      });
     case 'cifar-fs':
     case 'fc100':
       return loadCifarFewShot(e.path, e.format as CifarVariant, split, common);
@@ -168,14 +214,27 @@ async function omniglotZipDataset(e: DatasetEntry, opts: OpenOptions): Promise<F
  * Opens one split of a dataset by registry name (as listed by `findDatasets`), or of a folder path
  * (then `name` is a path to a user's image folder: one sub-folder per class).
  */
-export async function openDataset(name: string, split: string, opts: OpenOptions = {}): Promise<FewShotDataset> {
+export async function openDataset(
+  name: string,
+  split: string,
+  opts: OpenOptions = {},
+): Promise<FewShotDataset> {
   const dataDir = opts.dataDir ?? defaultDataDir();
   const entries = await discoverDatasets(dataDir);
   const e = entries.find((x) => x.name === name);
   if (e) {
-    if (!e.splits.includes(split)) throw new DataError(e.path, `dataset '${name}' has no split '${split}' (has: ${e.splits.join(', ')})`);
+    if (!e.splits.includes(split))
+      throw new DataError(e.path, `dataset '${name}' has no split '${split}' (has: ${e.splits.join(', ')})`);
     return openEntry(e, split, opts);
   }
-  if (await isDir(name)) return openEntry({ name: resolve(name), format: 'image-folder', path: resolve(name), splits: [split] }, split, opts);
-  throw new DataError(dataDir, `no dataset '${name}' here (found: ${entries.map((x) => x.name).join(', ') || 'none'}); for Omniglot run \`rcn data fetch omniglot\``);
+  if (await isDir(name))
+    return openEntry(
+      { name: resolve(name), format: 'image-folder', path: resolve(name), splits: [split] },
+      split,
+      opts,
+    );
+  throw new DataError(
+    dataDir,
+    `no dataset '${name}' here (found: ${entries.map((x) => x.name).join(', ') || 'none'}); for Omniglot run \`rcn data fetch omniglot\``,
+  );
 }

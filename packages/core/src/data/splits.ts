@@ -7,7 +7,8 @@ export async function readTieredSplit(path: string): Promise<{ wnid: string; cat
   const rows = await readCsv(path);
   return rows.map((r) => {
     const [wnid, category] = r.cells;
-    if (!/^n\d{8}$/.test(wnid ?? '') || !category) throw new DataError(path, `line ${r.line}: expected 'wnid,category', got '${r.cells.join(',')}'`);
+    if (!/^n\d{8}$/.test(wnid ?? '') || !category)
+      throw new DataError(path, `line ${r.line}: expected 'wnid,category', got '${r.cells.join(',')}'`);
     return { wnid, category };
   });
 }

@@ -42,12 +42,18 @@ export interface FewShotDataset {
   readonly classes: readonly ClassInfo[];
   /** Default normalisation for this dataset; batching may override it. */
   readonly normalization: NormStats;
-  /** Pixels as HWC uint8 (`shape.height * shape.width * shape.channels` bytes); decoded once, then cached. */
+  /**
+   * Pixels as HWC uint8 (`shape.height * shape.width * shape.channels` bytes); decoded once, then cached:
+   * the array may be shared, so treat it as read-only.
+   */
   getImage(imageId: string): Promise<Uint8Array>;
 }
 
 /** Normalisation the RCN reference code applies on every channel (Omniglot statistics). */
-export const REFERENCE_NORM: NormStats = { mean: [0.92206, 0.92206, 0.92206], std: [0.08426, 0.08426, 0.08426] };
+export const REFERENCE_NORM: NormStats = {
+  mean: [0.92206, 0.92206, 0.92206],
+  std: [0.08426, 0.08426, 0.08426],
+};
 /** mini-ImageNet pixel statistics, as used by most few-shot codebases. */
 export const MINI_IMAGENET_NORM: NormStats = {
   mean: [120.39586422 / 255, 115.59361427 / 255, 104.54012653 / 255],

@@ -33,12 +33,24 @@ export function cropPadding(size: number, cfg: AugmentConfig): number {
  * Writes `src` (HWC uint8, 1 or 3 channels) normalised into `out[offset ...]` as HWC float32 with 3 channels.
  * Grey is replicated to 3 channels.
  */
-export function normalizeInto(src: Uint8Array, h: number, w: number, channels: 1 | 3, norm: NormStats, out: Float32Array, offset: number): void {
+export function normalizeInto(
+  src: Uint8Array,
+  h: number,
+  w: number,
+  channels: 1 | 3,
+  norm: NormStats,
+  out: Float32Array,
+  offset: number,
+): void {
   const [m0, m1, m2] = norm.mean;
   const [s0, s1, s2] = norm.std;
   // (x/255 - m)/s = x*a + b: one multiply-add per value.
-  const a0 = 1 / (255 * s0), a1 = 1 / (255 * s1), a2 = 1 / (255 * s2);
-  const b0 = -m0 / s0, b1 = -m1 / s1, b2 = -m2 / s2;
+  const a0 = 1 / (255 * s0),
+    a1 = 1 / (255 * s1),
+    a2 = 1 / (255 * s2);
+  const b0 = -m0 / s0,
+    b1 = -m1 / s1,
+    b2 = -m2 / s2;
   const n = h * w;
   if (channels === 1) {
     for (let p = 0, o = offset; p < n; p++, o += 3) {
@@ -60,7 +72,8 @@ const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /**
  * Augments and normalises one image into `out[offset ...]` (HWC float32, 3 channels). `scratch` must hold
- * h*w*3 floats; it is reused across images to avoid allocation. Draws from `rng` in a fixed order.
+ * h*w*channels floats; it is reused across images to avoid allocation. Draws from `rng` in a fixed order.
+ * Grey images are augmented on their one channel (saturation is the identity on grey) and replicated last.
  */
 export function augmentInto(
   src: Uint8Array,
@@ -74,32 +87,30 @@ export function augmentInto(
   offset: number,
   scratch: Float32Array,
 ): void {
+  const cs = channels;
   const pad = cropPadding(Math.min(h, w), cfg);
   const oy = pad ? rng.int(2 * pad + 1) - pad : 0;
   const ox = pad ? rng.int(2 * pad + 1) - pad : 0;
   const flip = cfg.flip && rng.bool(0.5);
 
-  // Crop (zero padding) + flip + grey->RGB, to [0, 1].
+  // Crop (zero padding) + flip, to [0, 1].
   const inv = 1 / 255;
   for (let y = 0; y < h; y++) {
     const sy = y + oy;
+    const rowOk = sy >= 0 && sy < h;
     for (let x = 0; x < w; x++) {
       const sx = (flip ? w - 1 - x : x) + ox;
-      const d = (y * w + x) * 3;
-      if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
-        scratch[d] = scratch[d + 1] = scratch[d + 2] = 0;
-      } else if (channels === 1) {
-        scratch[d] = scratch[d + 1] = scratch[d + 2] = src[sy * w + sx] * inv;
+      const d = (y * w + x) * cs;
+      if (!rowOk || sx < 0 || sx >= w) {
+        for (let c = 0; c < cs; c++) scratch[d + c] = 0;
       } else {
-        const s = (sy * w + sx) * 3;
-        scratch[d] = src[s] * inv;
-        scratch[d + 1] = src[s + 1] * inv;
-        scratch[d + 2] = src[s + 2] * inv;
+        const s = (sy * w + sx) * cs;
+        for (let c = 0; c < cs; c++) scratch[d + c] = src[s + c] * inv;
       }
     }
   }
 
-  const n3 = h * w * 3;
+  const n = h * w * cs;
   if (cfg.jitter) {
     const j = cfg.jitter;
     const order = rng.shuffle([0, 1, 2]);
@@ -109,15 +120,21 @@ export function augmentInto(
     const fs = factor(j.saturation);
     for (const op of order) {
       if (op === 0 && fb !== 1) {
-        for (let i = 0; i < n3; i++) scratch[i] = clamp01(scratch[i] * fb);
+        for (let i = 0; i < n; i++) {
+          const v = scratch[i] * fb;
+          scratch[i] = v > 1 ? 1 : v;
+        }
       } else if (op === 1 && fc !== 1) {
         let mean = 0;
-        for (let i = 0; i < n3; i += 3) mean += 0.299 * scratch[i] + 0.587 * scratch[i + 1] + 0.114 * scratch[i + 2];
+        if (cs === 3)
+          for (let i = 0; i < n; i += 3)
+            mean += 0.299 * scratch[i] + 0.587 * scratch[i + 1] + 0.114 * scratch[i + 2];
+        else for (let i = 0; i < n; i++) mean += scratch[i];
         mean /= h * w;
         const k = (1 - fc) * mean;
-        for (let i = 0; i < n3; i++) scratch[i] = clamp01(fc * scratch[i] + k);
-      } else if (op === 2 && fs !== 1) {
-        for (let i = 0; i < n3; i += 3) {
+        for (let i = 0; i < n; i++) scratch[i] = clamp01(fc * scratch[i] + k);
+      } else if (op === 2 && fs !== 1 && cs === 3) {
+        for (let i = 0; i < n; i += 3) {
           const g = (1 - fs) * (0.299 * scratch[i] + 0.587 * scratch[i + 1] + 0.114 * scratch[i + 2]);
           scratch[i] = clamp01(fs * scratch[i] + g);
           scratch[i + 1] = clamp01(fs * scratch[i + 1] + g);
@@ -129,25 +146,41 @@ export function augmentInto(
 
   const [m0, m1, m2] = norm.mean;
   const [s0, s1, s2] = norm.std;
-  for (let i = 0, o = offset; i < n3; i += 3, o += 3) {
-    out[o] = (scratch[i] - m0) / s0;
-    out[o + 1] = (scratch[i + 1] - m1) / s1;
-    out[o + 2] = (scratch[i + 2] - m2) / s2;
+  const a0 = 1 / s0,
+    a1 = 1 / s1,
+    a2 = 1 / s2;
+  const b0 = -m0 / s0,
+    b1 = -m1 / s1,
+    b2 = -m2 / s2;
+  if (cs === 3) {
+    for (let i = 0, o = offset; i < n; i += 3, o += 3) {
+      out[o] = scratch[i] * a0 + b0;
+      out[o + 1] = scratch[i + 1] * a1 + b1;
+      out[o + 2] = scratch[i + 2] * a2 + b2;
+    }
+  } else {
+    for (let i = 0, o = offset; i < n; i++, o += 3) {
+      const v = scratch[i];
+      out[o] = v * a0 + b0;
+      out[o + 1] = v * a1 + b1;
+      out[o + 2] = v * a2 + b2;
+    }
   }
 
   if (cfg.erase && rng.bool(cfg.erase.p)) {
     const area = h * w;
-    const [a0, a1] = cfg.erase.area;
+    const [e0, e1] = cfg.erase.area;
     const [r0, r1] = [Math.log(cfg.erase.aspect[0]), Math.log(cfg.erase.aspect[1])];
     for (let attempt = 0; attempt < 10; attempt++) {
-      const target = area * rng.uniform(a0, a1);
+      const target = area * rng.uniform(e0, e1);
       const aspect = Math.exp(rng.uniform(r0, r1));
       const eh = Math.round(Math.sqrt(target * aspect));
       const ew = Math.round(Math.sqrt(target / aspect));
       if (!(eh < h && ew < w)) continue;
       const top = rng.int(h - eh + 1);
       const left = rng.int(w - ew + 1);
-      for (let y = top; y < top + eh; y++) out.fill(0, offset + (y * w + left) * 3, offset + (y * w + left + ew) * 3);
+      for (let y = top; y < top + eh; y++)
+        out.fill(0, offset + (y * w + left) * 3, offset + (y * w + left + ew) * 3);
       break;
     }
   }

@@ -64,12 +64,20 @@ async function fetchImages(ds: FewShotDataset, imgs: EpisodeImage[]): Promise<Ui
   const expected = height * width * channels;
   const out = await Promise.all(imgs.map((im) => ds.getImage(im.imageId)));
   out.forEach((px, i) => {
-    if (px.length !== expected) throw new DataError(ds.root, `image '${imgs[i].imageId}' has ${px.length} bytes, expected ${height}x${width}x${channels}`);
+    if (px.length !== expected)
+      throw new DataError(
+        ds.root,
+        `image '${imgs[i].imageId}' has ${px.length} bytes, expected ${height}x${width}x${channels}`,
+      );
   });
   return out;
 }
 
-export async function buildEpisodeArrays(ds: FewShotDataset, ep: Episode, opts: BatchOptions = {}): Promise<EpisodeArrays> {
+export async function buildEpisodeArrays(
+  ds: FewShotDataset,
+  ep: Episode,
+  opts: BatchOptions = {},
+): Promise<EpisodeArrays> {
   const { height: h, width: w, channels } = ds.shape;
   const norm = opts.normalization ?? ds.normalization;
   const aug = resolveAugment(opts.augmentQueries, ep.spec.split);
@@ -80,7 +88,7 @@ export async function buildEpisodeArrays(ds: FewShotDataset, ep: Episode, opts: 
   const queries = new Float32Array(qImgs.length * per);
   if (aug) {
     const rng = episodeRng(ep.spec, STREAM_AUGMENT);
-    const scratch = new Float32Array(per);
+    const scratch = new Float32Array(h * w * channels);
     qImgs.forEach((px, i) => augmentInto(px, h, w, channels, norm, aug, rng, queries, i * per, scratch));
   } else {
     qImgs.forEach((px, i) => normalizeInto(px, h, w, channels, norm, queries, i * per));
@@ -99,7 +107,9 @@ export async function buildEpisodeArrays(ds: FewShotDataset, ep: Episode, opts: 
 }
 
 /** Tensors from arrays (one upload each); the caller disposes them. */
-export function arraysToTensors(a: EpisodeArrays): Omit<EpisodeTensorBatch, 'episode' | 'dispose' | 'way' | 'shot'> {
+export function arraysToTensors(
+  a: EpisodeArrays,
+): Omit<EpisodeTensorBatch, 'episode' | 'dispose' | 'way' | 'shot'> {
   return {
     support: tf.tensor4d(a.support, [a.supportLabels.length, a.height, a.width, 3], 'float32'),
     query: tf.tensor4d(a.queries, [a.queryLabels.length, a.height, a.width, 3], 'float32'),
@@ -108,7 +118,17 @@ export function arraysToTensors(a: EpisodeArrays): Omit<EpisodeTensorBatch, 'epi
   };
 }
 
-export async function buildEpisodeBatch(ds: FewShotDataset, ep: Episode, opts: BatchOptions = {}): Promise<EpisodeTensorBatch> {
+export async function buildEpisodeBatch(
+  ds: FewShotDataset,
+  ep: Episode,
+  opts: BatchOptions = {},
+): Promise<EpisodeTensorBatch> {
   const t = arraysToTensors(await buildEpisodeArrays(ds, ep, opts));
-  return { episode: ep, way: ep.spec.way, shot: ep.spec.shot, ...t, dispose: () => tf.dispose([t.support, t.query, t.supportLabels, t.queryLabels]) };
+  return {
+    episode: ep,
+    way: ep.spec.way,
+    shot: ep.spec.shot,
+    ...t,
+    dispose: () => tf.dispose([t.support, t.query, t.supportLabels, t.queryLabels]),
+  };
 }

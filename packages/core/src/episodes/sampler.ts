@@ -39,10 +39,17 @@ const checked = new WeakMap<FewShotDataset, Set<number>>();
 export function checkDatasetFor(ds: FewShotDataset, way: number, need: number): void {
   const seen = checked.get(ds) ?? new Set<number>();
   if (seen.has(need * 1e6 + way)) return;
-  if (ds.classes.length < way) throw new DataError(ds.root, `${ds.name}/${ds.split} has ${ds.classes.length} classes, fewer than way = ${way}`);
+  if (ds.classes.length < way)
+    throw new DataError(
+      ds.root,
+      `${ds.name}/${ds.split} has ${ds.classes.length} classes, fewer than way = ${way}`,
+    );
   for (const c of ds.classes) {
     if (c.imageIds.length < need) {
-      throw new DataError(c.source, `class '${c.id}' has ${c.imageIds.length} images, fewer than shot + query = ${need}`);
+      throw new DataError(
+        c.source,
+        `class '${c.id}' has ${c.imageIds.length} images, fewer than shot + query = ${need}`,
+      );
     }
   }
   seen.add(need * 1e6 + way);
@@ -52,7 +59,9 @@ export function checkDatasetFor(ds: FewShotDataset, way: number, need: number): 
 export function sampleEpisode(ds: FewShotDataset, spec: EpisodeSpec): Episode {
   validateEpisodeSpec(spec);
   if (spec.dataset !== ds.name || spec.split !== ds.split) {
-    throw new Error(`episode ${formatEpisodeId(spec)} is for ${spec.dataset}/${spec.split}, not ${ds.name}/${ds.split}`);
+    throw new Error(
+      `episode ${formatEpisodeId(spec)} is for ${spec.dataset}/${spec.split}, not ${ds.name}/${ds.split}`,
+    );
   }
   const need = spec.shot + spec.query;
   checkDatasetFor(ds, spec.way, need);
@@ -67,27 +76,49 @@ export function sampleEpisode(ds: FewShotDataset, spec: EpisodeSpec): Episode {
       (j < spec.shot ? support : query).push(img);
     }
   });
-  return { id: formatEpisodeId(spec), spec: { ...spec }, classes: picked.map((c) => ({ id: c.id, name: c.name })), support, query };
+  return {
+    id: formatEpisodeId(spec),
+    spec: { ...spec },
+    classes: picked.map((c) => ({ id: c.id, name: c.name })),
+    support,
+    query,
+  };
 }
 
 /** Episodes `first .. first+count-1` of a stream. */
-export function* sampleEpisodes(ds: FewShotDataset, base: Omit<EpisodeSpec, 'index'>, first: number, count: number): Generator<Episode> {
+export function* sampleEpisodes(
+  ds: FewShotDataset,
+  base: Omit<EpisodeSpec, 'index'>,
+  first: number,
+  count: number,
+): Generator<Episode> {
   for (let i = first; i < first + count; i++) yield sampleEpisode(ds, { ...base, index: i });
 }
 
 /** Checks an episode read back from JSON (shape and labels); the dataset may then rebuild its batch. */
 export function episodeFromJSON(value: unknown): Episode {
   const e = value as Episode;
-  if (!e || typeof e !== 'object' || typeof e.id !== 'string' || !Array.isArray(e.support) || !Array.isArray(e.query) || !Array.isArray(e.classes)) {
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    typeof e.id !== 'string' ||
+    !Array.isArray(e.support) ||
+    !Array.isArray(e.query) ||
+    !Array.isArray(e.classes)
+  ) {
     throw new Error('not an episode: expected { id, spec, classes, support, query }');
   }
   const spec = validateEpisodeSpec(e.spec);
-  if (formatEpisodeId(spec) !== e.id) throw new Error(`episode id '${e.id}' does not match its spec (${formatEpisodeId(spec)})`);
+  if (formatEpisodeId(spec) !== e.id)
+    throw new Error(`episode id '${e.id}' does not match its spec (${formatEpisodeId(spec)})`);
   if (e.support.length !== spec.way * spec.shot || e.query.length !== spec.way * spec.query) {
-    throw new Error(`episode ${e.id}: expected ${spec.way * spec.shot} support and ${spec.way * spec.query} query images`);
+    throw new Error(
+      `episode ${e.id}: expected ${spec.way * spec.shot} support and ${spec.way * spec.query} query images`,
+    );
   }
   for (const im of [...e.support, ...e.query]) {
-    if (typeof im.imageId !== 'string' || !Number.isInteger(im.label) || im.label < 0 || im.label >= spec.way) throw new Error(`episode ${e.id}: bad image entry ${JSON.stringify(im)}`);
+    if (typeof im.imageId !== 'string' || !Number.isInteger(im.label) || im.label < 0 || im.label >= spec.way)
+      throw new Error(`episode ${e.id}: bad image entry ${JSON.stringify(im)}`);
   }
   return e;
 }

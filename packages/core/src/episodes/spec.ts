@@ -19,12 +19,17 @@ export interface EpisodeSpec {
 }
 
 function checkInt(v: number, what: string, min: number): void {
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`episode ${what} must be an integer >= ${min}, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new Error(`episode ${what} must be an integer >= ${min}, got ${v}`);
 }
 
 export function validateEpisodeSpec(s: EpisodeSpec): EpisodeSpec {
-  for (const [k, v] of [['dataset', s.dataset], ['split', s.split]] as const) {
-    if (typeof v !== 'string' || !v || v.includes(':')) throw new Error(`episode ${k} must be a non-empty string without ':', got ${JSON.stringify(v)}`);
+  for (const [k, v] of [
+    ['dataset', s.dataset],
+    ['split', s.split],
+  ] as const) {
+    if (typeof v !== 'string' || !v || v.includes(':'))
+      throw new Error(`episode ${k} must be a non-empty string without ':', got ${JSON.stringify(v)}`);
   }
   checkInt(s.way, 'way', 1);
   checkInt(s.shot, 'shot', 1);
@@ -42,9 +47,13 @@ export function formatEpisodeId(s: EpisodeSpec): string {
 /** Parses `dataset:split:way:shot:query:seed:index`; errors say which field is wrong. */
 export function parseEpisodeId(id: string): EpisodeSpec {
   const parts = id.split(':');
-  if (parts.length !== 7) throw new Error(`bad episode id '${id}': expected dataset:split:way:shot:query:seed:index (7 fields, got ${parts.length})`);
+  if (parts.length !== 7)
+    throw new Error(
+      `bad episode id '${id}': expected dataset:split:way:shot:query:seed:index (7 fields, got ${parts.length})`,
+    );
   const num = (i: number, what: string) => {
-    if (!/^-?\d+$/.test(parts[i])) throw new Error(`bad episode id '${id}': ${what} '${parts[i]}' is not an integer`);
+    if (!/^-?\d+$/.test(parts[i]))
+      throw new Error(`bad episode id '${id}': ${what} '${parts[i]}' is not an integer`);
     return Number(parts[i]);
   };
   return validateEpisodeSpec({

@@ -49,9 +49,12 @@ export interface BatchNormOptions {
   preBias?: tf.Tensor1D;
 }
 
-/** Column sums of a [M, C] matrix as [1, C], by one GEMM with a row of ones. */
-function colSum(ones: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(ones, x);
+/**
+ * Column sums of a [M, C] matrix as [1, C]. A leading-axis Sum is one sequential pass on every backend
+ * (on wasm, our Reduce kernel); a GEMM with a row of ones would repack all of x as a weight matrix first.
+ */
+function colSum(_ones: tf.Tensor2D | null, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.sum(x, 0, true);
 }
 
 function activate(x: tf.Tensor, activation: Activation, slope: number): tf.Tensor {
@@ -67,10 +70,9 @@ function makeBatchStatOp(bn: BatchNormLayer, opts: BatchNormOptions) {
     const c = shape[shape.length - 1];
     const m = x.size / c;
     const x2 = tf.reshape(x, [m, c]) as tf.Tensor2D;
-    const ones = tf.ones([1, m]) as tf.Tensor2D;
-    const mean = tf.div(colSum(ones, x2), m);
+    const mean = tf.div(colSum(null, x2), m);
     const xc = tf.sub(x2, mean);
-    const variance = tf.div(colSum(ones, tf.square(xc) as tf.Tensor2D), m);
+    const variance = tf.div(colSum(null, tf.square(xc) as tf.Tensor2D), m);
     const rstd = tf.rsqrt(tf.add(variance, opts.eps));
     const xhat = tf.mul(xc, rstd);
     const out = tf.reshape(activate(tf.add(tf.mul(xhat, gamma), beta), opts.activation, opts.slope), shape);
@@ -92,9 +94,8 @@ function makeBatchStatOp(bn: BatchNormLayer, opts: BatchNormOptions) {
         if (opts.activation === 'relu') dpre = tf.mul(dy, tf.step(sOut, 0));
         else if (opts.activation === 'leaky') dpre = tf.mul(dy, tf.step(sOut, opts.slope));
         const d2 = tf.reshape(dpre, [m, c]) as tf.Tensor2D;
-        const onesB = tf.ones([1, m]) as tf.Tensor2D;
-        const dBeta = colSum(onesB, d2);
-        const dGamma = colSum(onesB, tf.mul(d2, sXhat) as tf.Tensor2D);
+        const dBeta = colSum(null, d2);
+        const dGamma = colSum(null, tf.mul(d2, sXhat) as tf.Tensor2D);
         const inner = tf.sub(tf.sub(d2, tf.div(dBeta, m)), tf.mul(sXhat, tf.div(dGamma, m)));
         const dx = tf.reshape(tf.mul(inner, tf.mul(gamma, sRstd)), shape);
         return [dx, tf.reshape(dGamma, [c]), tf.reshape(dBeta, [c])];

@@ -24,6 +24,8 @@ export interface ParallelGradients {
   /** Mean loss over the episodes. */
   loss: number;
   losses: number[];
+  /** Correct training queries per episode. */
+  correct: number[];
   grads: WeightMap;
   buffers: WeightMap;
 }
@@ -66,6 +68,7 @@ export class ReplicaPool {
     return {
       loss: losses.reduce((a, b) => a + b, 0) / losses.length,
       losses,
+      correct: replies.map((r) => r.correct),
       grads: averageWeightMaps(replies.map((r) => r.grads)),
       buffers: averageWeightMaps(replies.map((r) => r.buffers)),
     };

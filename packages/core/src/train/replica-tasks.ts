@@ -8,7 +8,7 @@ import { RCN } from '../model/rcn.js';
 import type { ModelConfigInput } from '../model/config.js';
 import type { WeightMap } from '../model/params.js';
 import type { EpisodeArrays } from '../episodes/batch.js';
-import { arraysToBatch, tensorsToWeightMap, weightMapBuffers } from './weights.js';
+import { arraysToBatch, countCorrect, tensorsToWeightMap, weightMapBuffers } from './weights.js';
 
 let model: RCN | null = null;
 
@@ -19,6 +19,8 @@ function replica(): RCN {
 
 export interface GradientsReply {
   loss: number;
+  /** Correctly classified training queries. */
+  correct: number;
   grads: WeightMap;
   /** BatchNorm running statistics after the step. */
   buffers: WeightMap;
@@ -34,13 +36,15 @@ export const tasks = {
     const m = replica();
     m.setWeights(weights);
     const b = arraysToBatch(batch);
-    const r = m.computeGradients(b);
+    const r = m.computeGradients(b, { keepOutput: true });
     const loss = r.loss.dataSync()[0];
+    const correct = countCorrect(r.output!.probs, batch.queryLabels);
+    tf.dispose(Object.values(r.output!) as tf.Tensor[]);
     const grads = tensorsToWeightMap(r.grads);
     r.loss.dispose();
     tf.dispose([...r.grads.values()]);
     b.dispose();
-    const reply: GradientsReply = { loss, grads, buffers: weightMapBuffers(m) };
+    const reply: GradientsReply = { loss, correct, grads, buffers: weightMapBuffers(m) };
     return transferable(reply, [...grads.values(), ...reply.buffers.values()].map((t) => t.data.buffer as ArrayBuffer));
   },
   'replica.setWeights': (weights: WeightMap) => {

@@ -50,3 +50,16 @@ export function averageWeightMaps(maps: WeightMap[]): WeightMap {
   }
   return out;
 }
+
+/** Number of rows of `probs` [Q, N] whose argmax equals the label. */
+export function countCorrect(probs: tf.Tensor2D, labels: Int32Array): number {
+  const p = probs.dataSync();
+  const n = probs.shape[1];
+  let correct = 0;
+  for (let r = 0; r < labels.length; r++) {
+    let best = 0;
+    for (let c = 1; c < n; c++) if (p[r * n + c] > p[r * n + best]) best = c;
+    if (best === labels[r]) correct++;
+  }
+  return correct;
+}

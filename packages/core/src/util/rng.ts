@@ -67,7 +67,11 @@ export class Rng {
 
   setState(state: RngState): void {
     const s = state?.s;
-    if (!Array.isArray(s) || s.length !== 4 || s.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+    if (
+      !Array.isArray(s) ||
+      s.length !== 4 ||
+      s.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    ) {
       throw new Error(`invalid RngState ${JSON.stringify(state)}: expected { s: [four uint32] }`);
     }
     [this.a, this.b, this.c, this.d] = s;
@@ -103,7 +107,8 @@ export class Rng {
 
   /** Uniform integer in [0, n), unbiased (rejection sampling). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 0x1_0000_0000) throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0x1_0000_0000)
+      throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
     const limit = 0x1_0000_0000 - (0x1_0000_0000 % n);
     for (;;) {
       const x = this.nextU32();

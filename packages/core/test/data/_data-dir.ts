@@ -6,8 +6,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-export const DATA_DIR = process.env.RCN_DATA_DIR ? resolve(process.env.RCN_DATA_DIR) : resolve(repo, '..', 'shared', 'data');
-export const HAVE_DATA = ['omniglot/images_background.npz', 'tiny-imagenet-32/train.csv', 'splits/cifar-fs/train.json'].every((p) => existsSync(join(DATA_DIR, p)));
+export const DATA_DIR = process.env.RCN_DATA_DIR
+  ? resolve(process.env.RCN_DATA_DIR)
+  : resolve(repo, '..', 'shared', 'data');
+export const HAVE_DATA = [
+  'omniglot/images_background.npz',
+  'tiny-imagenet-32/train.csv',
+  'splits/cifar-fs/train.json',
+].every((p) => existsSync(join(DATA_DIR, p)));
 export const NO_DATA_REASON = `real data not found at ${DATA_DIR} (set RCN_DATA_DIR to the shared data folder)`;
 
 if (!HAVE_DATA) {

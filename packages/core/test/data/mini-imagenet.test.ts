@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DataError, loadMiniImageNetLayout, readFilenameLabelCsv, type FewShotDataset } from '../../src/data/index.js';
+import {
+  DataError,
+  loadMiniImageNetLayout,
+  readFilenameLabelCsv,
+  type FewShotDataset,
+} from '../../src/data/index.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 const TINY = join(DATA_DIR, 'tiny-imagenet-32');
@@ -12,7 +17,11 @@ describe.skipIf(!HAVE_DATA)('mini-ImageNet layout on the real data', () => {
   it('tiny-imagenet-32: 128/32/40 disjoint classes of 120 images, readable names, kept at 32x32', async () => {
     const all = new Set<string>();
     let total = 0;
-    for (const [split, n] of [['train', 128], ['val', 32], ['test', 40]] as const) {
+    for (const [split, n] of [
+      ['train', 128],
+      ['val', 32],
+      ['test', 40],
+    ] as const) {
       const ds = await loadMiniImageNetLayout(TINY, split, { imageSize: 32 });
       expect(ds.classes.length, split).toBe(n);
       for (const c of ds.classes) expect(c.imageIds.length).toBe(120);
@@ -28,12 +37,19 @@ describe.skipIf(!HAVE_DATA)('mini-ImageNet layout on the real data', () => {
     const img = await val.getImage(sal.imageIds[0]);
     expect(img.length).toBe(32 * 32 * 3);
     // Not resampled: identical to a plain decode.
-    const { data } = await sharp(join(TINY, 'images', sal.imageIds[0])).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(join(TINY, 'images', sal.imageIds[0]))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(Buffer.compare(Buffer.from(img), data)).toBe(0);
   });
 
   it('the canonical mini-ImageNet split files: 64/16/20 classes of 600 images', async () => {
-    for (const [split, n] of [['train', 64], ['val', 16], ['test', 20]] as const) {
+    for (const [split, n] of [
+      ['train', 64],
+      ['val', 16],
+      ['test', 20],
+    ] as const) {
       const parsed = await readFilenameLabelCsv(join(DATA_DIR, 'splits', 'mini-imagenet', `${split}.csv`));
       expect(parsed.classes.length, split).toBe(n);
       for (const c of parsed.classes) expect(c.files.length).toBe(600);
@@ -51,7 +67,12 @@ describe('mini-ImageNet layout (fixtures)', () => {
       for (let i = 0; i < 4; i++) {
         const f = `n0000000${c}_${i}.jpg`;
         const px = new Uint8Array(100 * 60 * 3).map((_, k) => (k * (c + 1) + i) % 256);
-        writeFileSync(join(root, 'images', f), await sharp(px, { raw: { width: 100, height: 60, channels: 3 } }).jpeg().toBuffer());
+        writeFileSync(
+          join(root, 'images', f),
+          await sharp(px, { raw: { width: 100, height: 60, channels: 3 } })
+            .jpeg()
+            .toBuffer(),
+        );
         rows.push(`${f},n0000000${c}`);
       }
     }
@@ -73,8 +94,12 @@ describe('mini-ImageNet layout (fixtures)', () => {
   it('names the CSV and the file when a row points at an absent image', async () => {
     writeFileSync(join(root, 'val.csv'), 'filename,label\nn00000000_0.jpg,a\nmissing.jpg,a\n');
     const csv = join(root, 'val.csv');
-    await expect(loadMiniImageNetLayout(root, 'val')).rejects.toThrow(`${csv}: line 3: image file 'missing.jpg' is absent from ${join(root, 'images')}`);
-    await expect(loadMiniImageNetLayout(root, 'test')).rejects.toThrow(`${join(root, 'test.csv')}: cannot read`);
+    await expect(loadMiniImageNetLayout(root, 'val')).rejects.toThrow(
+      `${csv}: line 3: image file 'missing.jpg' is absent from ${join(root, 'images')}`,
+    );
+    await expect(loadMiniImageNetLayout(root, 'test')).rejects.toThrow(
+      `${join(root, 'test.csv')}: cannot read`,
+    );
     writeFileSync(join(root, 'bad.csv'), 'file,label\nx,y\n');
     await expect(loadMiniImageNetLayout(root, 'bad')).rejects.toBeInstanceOf(DataError);
   });

@@ -3,7 +3,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { zipSync } from 'fflate';
-import { DataError, loadOmniglot, loadOmniglotChars, omniglotCharsFromZip, readOmniglotChars, resizeAreaGrey, rotateSquare, type FewShotDataset } from '../../src/data/index.js';
+import {
+  DataError,
+  loadOmniglot,
+  loadOmniglotChars,
+  omniglotCharsFromZip,
+  readOmniglotChars,
+  resizeAreaGrey,
+  rotateSquare,
+  type FewShotDataset,
+} from '../../src/data/index.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 const OMNI = join(DATA_DIR, 'omniglot');
@@ -11,13 +20,20 @@ const images = (ds: FewShotDataset) => ds.classes.reduce((n, c) => n + c.imageId
 
 describe.skipIf(!HAVE_DATA)('Omniglot on the real data', () => {
   it('has the README counts: 964 + 659 characters, Vinyals 1028/172/423, 20 drawers each', async () => {
-    const counts: Record<string, [number, number]> = { train: [1028, 0], val: [172, 0], test: [423, 0], background: [964, 0], evaluation: [659, 0] };
+    const counts: Record<string, [number, number]> = {
+      train: [1028, 0],
+      val: [172, 0],
+      test: [423, 0],
+      background: [964, 0],
+      evaluation: [659, 0],
+    };
     const seen = new Set<string>();
     for (const split of Object.keys(counts) as (keyof typeof counts)[]) {
       const ds = await loadOmniglot(OMNI, split as 'train', { rotations: false });
       expect(ds.classes.length, split).toBe(counts[split][0]);
       expect(images(ds), split).toBe(counts[split][0] * 20);
-      if (split === 'train' || split === 'val' || split === 'test') for (const c of ds.classes) seen.add(c.id);
+      if (split === 'train' || split === 'val' || split === 'test')
+        for (const c of ds.classes) seen.add(c.id);
     }
     expect(seen.size).toBe(1623); // Vinyals splits are disjoint and cover every character
     const rotated = await loadOmniglot(OMNI, 'train');
@@ -92,10 +108,15 @@ describe('Omniglot PNG layout (fixtures)', () => {
   const png = async (ink: number) => {
     const px = new Uint8Array(105 * 105).fill(255);
     for (let i = 0; i < ink; i++) px[1000 + i] = 0;
-    return sharp(px, { raw: { width: 105, height: 105, channels: 1 } }).png().toBuffer();
+    return sharp(px, { raw: { width: 105, height: 105, channels: 1 } })
+      .png()
+      .toBuffer();
   };
   beforeAll(async () => {
-    for (const [alpha, chars] of [['Alpha', 2], ['Beta_(x)', 1]] as const) {
+    for (const [alpha, chars] of [
+      ['Alpha', 2],
+      ['Beta_(x)', 1],
+    ] as const) {
       for (let c = 1; c <= chars; c++) {
         const dir = join(setDir, alpha, `character0${c}`);
         mkdirSync(dir, { recursive: true });
@@ -108,8 +129,16 @@ describe('Omniglot PNG layout (fixtures)', () => {
 
   it('loads unzipped folders and the same data zipped, with the same ids and pixels', async () => {
     const ds = await loadOmniglot(t.dir, 'background', { rotations: false });
-    expect(ds.classes.map((c) => c.id)).toEqual(['Alpha/character01', 'Alpha/character02', 'Beta_(x)/character01']);
-    expect(ds.classes[2].imageIds).toEqual(['Beta_(x)/character01/0003_01', 'Beta_(x)/character01/0003_02', 'Beta_(x)/character01/0003_03']);
+    expect(ds.classes.map((c) => c.id)).toEqual([
+      'Alpha/character01',
+      'Alpha/character02',
+      'Beta_(x)/character01',
+    ]);
+    expect(ds.classes[2].imageIds).toEqual([
+      'Beta_(x)/character01/0003_01',
+      'Beta_(x)/character01/0003_02',
+      'Beta_(x)/character01/0003_03',
+    ]);
     expect(ds.classes[2].name).toBe('Beta (x), character01');
     const raw = await loadOmniglot(t.dir, 'background', { rotations: false, imageSize: 105 });
     const img = await raw.getImage('Alpha/character02/0002_02');
@@ -118,16 +147,19 @@ describe('Omniglot PNG layout (fixtures)', () => {
     const z = tempDir();
     try {
       const files: Record<string, Uint8Array> = {};
-      for (const c of ds.classes) for (const id of c.imageIds) {
-        const [a, ch, f] = id.split('/');
-        files[`images_background/${a}/${ch}/${f}.png`] = await png(Number(f.slice(-1)) * 10);
-      }
+      for (const c of ds.classes)
+        for (const id of c.imageIds) {
+          const [a, ch, f] = id.split('/');
+          files[`images_background/${a}/${ch}/${f}.png`] = await png(Number(f.slice(-1)) * 10);
+        }
       writeFileSync(join(z.dir, 'images_background.zip'), zipSync(files));
       const zipped = await readOmniglotChars(z.dir);
       expect(zipped.map((c) => `${c.alphabet}/${c.character}`)).toEqual(ds.classes.map((c) => c.id));
       const zds = await loadOmniglot(z.dir, 'all', { rotations: [0, 270] });
       expect(zds.classes.length).toBe(6);
-      expect(await zds.getImage('Alpha/character02/0002_02')).toEqual(await ds.getImage('Alpha/character02/0002_02'));
+      expect(await zds.getImage('Alpha/character02/0002_02')).toEqual(
+        await ds.getImage('Alpha/character02/0002_02'),
+      );
     } finally {
       z.cleanup();
     }

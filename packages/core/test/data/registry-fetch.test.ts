@@ -1,10 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { zipSync } from 'fflate';
-import { DataError, defaultDataDir, fetchOmniglot, findDatasets, loadOmniglot, openDataset, type ArchiveSpec } from '../../src/data/index.js';
+import {
+  DataError,
+  defaultDataDir,
+  fetchOmniglot,
+  findDatasets,
+  loadOmniglot,
+  openDataset,
+  type ArchiveSpec,
+} from '../../src/data/index.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 describe.skipIf(!HAVE_DATA)('findDatasets / openDataset on the real data folder', () => {
@@ -21,7 +31,9 @@ describe.skipIf(!HAVE_DATA)('findDatasets / openDataset on the real data folder'
       { split: 'background', classes: 3856, images: 77120 },
       { split: 'evaluation', classes: 2636, images: 52720 },
     ]);
-    expect(by.get('omniglot-background_small1')!.summary).toEqual([{ split: 'all', classes: 544, images: 10880 }]);
+    expect(by.get('omniglot-background_small1')!.summary).toEqual([
+      { split: 'all', classes: 544, images: 10880 },
+    ]);
     expect(by.get('tiny-imagenet-32')!.summary).toEqual([
       { split: 'train', classes: 128, images: 15360 },
       { split: 'val', classes: 32, images: 3840 },
@@ -34,8 +46,12 @@ describe.skipIf(!HAVE_DATA)('findDatasets / openDataset on the real data folder'
     expect(tiny.shape).toEqual({ height: 32, width: 32, channels: 3 });
     const om = await openDataset('omniglot', 'test', { dataDir: DATA_DIR, rotations: false });
     expect(om.classes.length).toBe(423);
-    await expect(openDataset('mini-imagenet', 'train', { dataDir: DATA_DIR })).rejects.toThrow(/no dataset 'mini-imagenet' here \(found: omniglot/);
-    await expect(openDataset('omniglot', 'bogus', { dataDir: DATA_DIR })).rejects.toThrow(/has no split 'bogus'/);
+    await expect(openDataset('mini-imagenet', 'train', { dataDir: DATA_DIR })).rejects.toThrow(
+      /no dataset 'mini-imagenet' here \(found: omniglot/,
+    );
+    await expect(openDataset('omniglot', 'bogus', { dataDir: DATA_DIR })).rejects.toThrow(
+      /has no split 'bogus'/,
+    );
   });
 });
 
@@ -49,17 +65,35 @@ describe('defaultDataDir', () => {
     process.env.RCN_DATA_DIR = '/some/where';
     expect(defaultDataDir()).toBe('/some/where');
     delete process.env.RCN_DATA_DIR;
-    const d = defaultDataDir();
-    if (HAVE_DATA && !saved) expect(d).toBe(DATA_DIR);
-    else expect(d === DATA_DIR || d.endsWith(join('rcn-studio', 'data'))).toBe(true);
+    const shared = resolve(
+      fileURLToPath(import.meta.url),
+      '..',
+      '..',
+      '..',
+      '..',
+      '..',
+      '..',
+      'shared',
+      'data',
+    );
+    expect(defaultDataDir()).toBe(
+      existsSync(shared)
+        ? shared
+        : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rcn-studio', 'data'),
+    );
   });
 });
 
 describe('fetchOmniglot', () => {
   async function fixtureZip(): Promise<Uint8Array> {
-    const png = await sharp(new Uint8Array(105 * 105).fill(255), { raw: { width: 105, height: 105, channels: 1 } }).png().toBuffer();
+    const png = await sharp(new Uint8Array(105 * 105).fill(255), {
+      raw: { width: 105, height: 105, channels: 1 },
+    })
+      .png()
+      .toBuffer();
     const files: Record<string, Uint8Array> = {};
-    for (let d = 1; d <= 20; d++) files[`images_background/Greek/character01/0394_${String(d).padStart(2, '0')}.png`] = png;
+    for (let d = 1; d <= 20; d++)
+      files[`images_background/Greek/character01/0394_${String(d).padStart(2, '0')}.png`] = png;
     return zipSync(files);
   }
   const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -67,11 +101,20 @@ describe('fetchOmniglot', () => {
   it('offline, fails saying exactly where to place which files', async () => {
     const t = tempDir();
     try {
-      const offline = () => Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: new Error('getaddrinfo ENOTFOUND github.com') }));
-      const err = (await fetchOmniglot({ dataDir: t.dir, fetchImpl: offline }).catch((e: unknown) => e)) as DataError;
+      const offline = () =>
+        Promise.reject(
+          Object.assign(new TypeError('fetch failed'), {
+            cause: new Error('getaddrinfo ENOTFOUND github.com'),
+          }),
+        );
+      const err = (await fetchOmniglot({ dataDir: t.dir, fetchImpl: offline }).catch(
+        (e: unknown) => e,
+      )) as DataError;
       expect(err).toBeInstanceOf(DataError);
       expect(err.message).toMatch(/ENOTFOUND/);
-      expect(err.message).toContain('https://github.com/brendenlake/omniglot/raw/master/python/images_background.zip');
+      expect(err.message).toContain(
+        'https://github.com/brendenlake/omniglot/raw/master/python/images_background.zip',
+      );
       expect(err.message).toContain(`place at ${join(t.dir, 'omniglot', 'images_background.zip')}`);
       expect(err.message).toContain(`place at ${join(t.dir, 'omniglot', 'images_evaluation.zip')}`);
     } finally {
@@ -83,7 +126,9 @@ describe('fetchOmniglot', () => {
     const t = tempDir();
     try {
       const zip = await fixtureZip();
-      const archives: ArchiveSpec[] = [{ file: 'images_background.zip', url: 'https://example.invalid/bg.zip', md5: md5(zip) }];
+      const archives: ArchiveSpec[] = [
+        { file: 'images_background.zip', url: 'https://example.invalid/bg.zip', md5: md5(zip) },
+      ];
       const fetchImpl = async () => ({ ok: true, status: 200, arrayBuffer: async () => zip.slice().buffer });
       const res = await fetchOmniglot({ dataDir: t.dir, fetchImpl, archives });
       expect(res.archives[0].action).toBe('downloaded');
@@ -101,9 +146,13 @@ describe('fetchOmniglot', () => {
         const corrupt = zip.slice();
         corrupt[100] ^= 0xff;
         writeFileSync(join(t2.dir, 'omniglot', 'images_background.zip'), corrupt);
-        await expect(fetchOmniglot({ dataDir: t2.dir, archives })).rejects.toThrow(`${join(t2.dir, 'omniglot', 'images_background.zip')}: MD5 mismatch`);
+        await expect(fetchOmniglot({ dataDir: t2.dir, archives })).rejects.toThrow(
+          `${join(t2.dir, 'omniglot', 'images_background.zip')}: MD5 mismatch`,
+        );
         writeFileSync(join(t2.dir, 'omniglot', 'images_background.zip'), zip);
-        expect((await fetchOmniglot({ dataDir: t2.dir, archives })).archives[0].action).toBe('used-local-zip');
+        expect((await fetchOmniglot({ dataDir: t2.dir, archives })).archives[0].action).toBe(
+          'used-local-zip',
+        );
       } finally {
         t2.cleanup();
       }

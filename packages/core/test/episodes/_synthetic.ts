@@ -1,7 +1,14 @@
 /** An in-memory FewShotDataset for episode tests: pixel values encode (class, image). */
 import { REFERENCE_NORM, type FewShotDataset } from '../../src/data/index.js';
 
-export function syntheticDataset(opts: { classes: number; perClass: number; size?: number; channels?: 1 | 3; name?: string; split?: string }): FewShotDataset {
+export function syntheticDataset(opts: {
+  classes: number;
+  perClass: number;
+  size?: number;
+  channels?: 1 | 3;
+  name?: string;
+  split?: string;
+}): FewShotDataset {
   const size = opts.size ?? 8;
   const ch = opts.channels ?? 3;
   const classes = Array.from({ length: opts.classes }, (_, c) => ({

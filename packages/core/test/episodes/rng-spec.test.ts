@@ -5,7 +5,9 @@ import { formatEpisodeId, parseEpisodeId } from '../../src/episodes/index.js';
 describe('Rng (sfc32)', () => {
   it('gives fixed numbers for fixed keys, on any machine', () => {
     const r = Rng.fromKeys(42, 7);
-    expect([r.nextU32(), r.nextU32(), r.nextU32(), r.nextU32()]).toEqual([1362605814, 1863708237, 20155533, 3725349842]);
+    expect([r.nextU32(), r.nextU32(), r.nextU32(), r.nextU32()]).toEqual([
+      1362605814, 1863708237, 20155533, 3725349842,
+    ]);
     expect(Rng.fromKeys(0).getState()).toEqual({ s: [1965966075, 3153901131, 1984248227, 13] });
     expect(Rng.fromKeys(2 ** 53 - 1, -5).nextU32()).toBe(2294549477);
   });
@@ -17,7 +19,9 @@ describe('Rng (sfc32)', () => {
     const expected = Array.from({ length: 50 }, () => a.nextU32());
     const b = Rng.fromState(saved);
     expect(Array.from({ length: 50 }, () => b.nextU32())).toEqual(expected);
-    expect(() => b.setState({ s: [1, 2, 3] as unknown as [number, number, number, number] })).toThrow(/invalid RngState/);
+    expect(() => b.setState({ s: [1, 2, 3] as unknown as [number, number, number, number] })).toThrow(
+      /invalid RngState/,
+    );
   });
 
   it('draws in range and without repeats where asked', () => {
@@ -39,7 +43,15 @@ describe('Rng (sfc32)', () => {
 
 describe('episode identity strings', () => {
   it('round-trips and rejects malformed ids with the field named', () => {
-    const spec = { dataset: 'tiny-imagenet-32', split: 'train', way: 5, shot: 5, query: 15, seed: 123, index: 4567 };
+    const spec = {
+      dataset: 'tiny-imagenet-32',
+      split: 'train',
+      way: 5,
+      shot: 5,
+      query: 15,
+      seed: 123,
+      index: 4567,
+    };
     const id = formatEpisodeId(spec);
     expect(id).toBe('tiny-imagenet-32:train:5:5:15:123:4567');
     expect(parseEpisodeId(id)).toEqual(spec);

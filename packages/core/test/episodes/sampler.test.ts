@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadMiniImageNetLayout, loadOmniglot, type FewShotDataset } from '../../src/data/index.js';
-import { episodeFromJSON, parseEpisodeId, sampleEpisode, sampleEpisodes, type Episode, type EpisodeSpec } from '../../src/episodes/index.js';
+import {
+  episodeFromJSON,
+  parseEpisodeId,
+  sampleEpisode,
+  sampleEpisodes,
+  type Episode,
+  type EpisodeSpec,
+} from '../../src/episodes/index.js';
 import { DATA_DIR, HAVE_DATA } from '../data/_data-dir.js';
 import { syntheticDataset } from './_synthetic.js';
+
+const index = new WeakMap<FewShotDataset, Map<string, Set<string>>>();
 
 function checkEpisode(ds: FewShotDataset, ep: Episode): void {
   const { way, shot, query } = ep.spec;
@@ -14,7 +23,8 @@ function checkEpisode(ds: FewShotDataset, ep: Episode): void {
   // Class-major, labels by sampled class order, image belongs to its class.
   ep.support.forEach((s, i) => expect(s.label).toBe(Math.floor(i / shot)));
   ep.query.forEach((q, i) => expect(q.label).toBe(Math.floor(i / query)));
-  const byId = new Map(ds.classes.map((c) => [c.id, new Set(c.imageIds)]));
+  let byId = index.get(ds);
+  if (!byId) index.set(ds, (byId = new Map(ds.classes.map((c) => [c.id, new Set(c.imageIds)]))));
   for (const im of [...ep.support, ...ep.query]) {
     expect(im.classId).toBe(ep.classes[im.label].id);
     expect(byId.get(im.classId)!.has(im.imageId)).toBe(true);
@@ -57,9 +67,15 @@ describe('episode sampler (synthetic)', () => {
   });
 
   it('rejects a spec for another dataset and impossible requests', () => {
-    expect(() => sampleEpisode(ds, { ...base, dataset: 'other', seed: 1, index: 0 })).toThrow(/is for other\/train, not synth\/train/);
-    expect(() => sampleEpisode(ds, { ...base, way: 31, seed: 1, index: 0 })).toThrow(/30 classes, fewer than way = 31/);
-    expect(() => sampleEpisode(ds, { ...base, shot: 20, query: 6, seed: 1, index: 0 })).toThrow(`/synthetic/c0: class 'c0' has 25 images, fewer than shot + query = 26`);
+    expect(() => sampleEpisode(ds, { ...base, dataset: 'other', seed: 1, index: 0 })).toThrow(
+      /is for other\/train, not synth\/train/,
+    );
+    expect(() => sampleEpisode(ds, { ...base, way: 31, seed: 1, index: 0 })).toThrow(
+      /30 classes, fewer than way = 31/,
+    );
+    expect(() => sampleEpisode(ds, { ...base, shot: 20, query: 6, seed: 1, index: 0 })).toThrow(
+      `/synthetic/c0: class 'c0' has 25 images, fewer than shot + query = 26`,
+    );
   });
 });
 
@@ -68,14 +84,34 @@ describe.skipIf(!HAVE_DATA)('episode sampler (real data)', () => {
     const om = await loadOmniglot(join(DATA_DIR, 'omniglot'), 'train');
     const tiny = await loadMiniImageNetLayout(join(DATA_DIR, 'tiny-imagenet-32'), 'train', { imageSize: 32 });
     for (let seed = 0; seed < 100; seed++) {
-      const a = sampleEpisode(om, { dataset: 'omniglot', split: 'train', way: 20, shot: 5, query: 15, seed, index: 3 });
+      const a = sampleEpisode(om, {
+        dataset: 'omniglot',
+        split: 'train',
+        way: 20,
+        shot: 5,
+        query: 15,
+        seed,
+        index: 3,
+      });
       checkEpisode(om, a);
       expect(sampleEpisode(om, parseEpisodeId(a.id))).toEqual(a);
-      const b = sampleEpisode(tiny, { dataset: 'tiny-imagenet-32', split: 'train', way: 5, shot: 5, query: 15, seed, index: seed });
+      const b = sampleEpisode(tiny, {
+        dataset: 'tiny-imagenet-32',
+        split: 'train',
+        way: 5,
+        shot: 5,
+        query: 15,
+        seed,
+        index: seed,
+      });
       checkEpisode(tiny, b);
       expect(sampleEpisode(tiny, parseEpisodeId(b.id))).toEqual(b);
     }
   });
 });
 
-const GOLDEN = { classes: ['c12', 'c18', 'c16'], support: ['c12/i24', 'c18/i20', 'c16/i1'], query: ['c12/i14', 'c18/i5', 'c16/i9'] };
+const GOLDEN = {
+  classes: ['c12', 'c18', 'c16'],
+  support: ['c12/i24', 'c18/i20', 'c16/i1'],
+  query: ['c12/i14', 'c18/i5', 'c16/i9'],
+};

@@ -1,0 +1,120 @@
+/**
+ * Server configuration: defaults, then an optional JSON file (`RCN_API_CONFIG` or `--config`), then
+ * environment variables. Everything a deployment changes is here; nothing else reads the environment.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defaultDataDir, defaultRunsDir, parseBackendName, type BackendName } from '@rcn/core';
+
+export interface Limits {
+  /** Deepest selection nesting a query may have. */
+  maxDepth: number;
+  /** Largest estimated cost (fields x list sizes) of one operation. */
+  maxCost: number;
+  maxWay: number;
+  maxShot: number;
+  /** Queries per class. */
+  maxQuery: number;
+  /** Largest episode index and evaluation episode count. */
+  maxEpisodeIndex: number;
+  maxEvalEpisodes: number;
+  maxTrainEpisodes: number;
+  /** Images in one `predict` mutation (supports + queries). */
+  maxUploadImages: number;
+  /** Bytes of one decoded uploaded image. */
+  maxUploadImageBytes: number;
+  /** Bytes of one HTTP request body. */
+  maxBodyBytes: number;
+  /** Training or evaluation jobs running at once (the rest wait, queued). */
+  maxConcurrentJobs: number;
+  /** Queued plus running jobs accepted. */
+  maxQueuedJobs: number;
+}
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  runsDir: string;
+  dbPath: string;
+  /** Content-addressed cache of rendered PNGs. */
+  cacheDir: string;
+  /** Bearer token that mutations require. */
+  token: string;
+  /** True when the token was generated at start (none configured): it is printed once. */
+  tokenGenerated: boolean;
+  backend: BackendName;
+  /** Worker threads for predictions and RAMs. */
+  inferenceWorkers: number;
+  limits: Limits;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxDepth: 8,
+  maxCost: 20_000,
+  maxWay: 20,
+  maxShot: 10,
+  maxQuery: 20,
+  maxEpisodeIndex: 1_000_000,
+  maxEvalEpisodes: 2_000,
+  maxTrainEpisodes: 200_000,
+  maxUploadImages: 64,
+  maxUploadImageBytes: 4 * 1024 * 1024,
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxConcurrentJobs: 1,
+  maxQueuedJobs: 8,
+};
+
+type FileConfig = Partial<Omit<ApiConfig, 'limits' | 'tokenGenerated'>> & { limits?: Partial<Limits> };
+
+function readConfigFile(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`config file ${path}: cannot read (${(e as Error).message})`);
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object');
+    return value as FileConfig;
+  } catch (e) {
+    throw new Error(`config file ${path}: ${(e as Error).message}`);
+  }
+}
+
+function intFrom(value: string | number | undefined, field: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${field}: expected an integer in [${min}, ${max}], got '${value}'`);
+  return n;
+}
+
+/** Resolves the configuration; `env` and `file` are injectable for tests. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_API_CONFIG): ApiConfig {
+  const f: FileConfig = file ? readConfigFile(resolve(file)) : {};
+  const dataDir = resolve(env.RCN_DATA_DIR ?? f.dataDir ?? defaultDataDir());
+  const runsDir = resolve(env.RCN_RUNS_DIR ?? f.runsDir ?? defaultRunsDir());
+  const dbPath = resolve(env.RCN_API_DB ?? f.dbPath ?? resolve(runsDir, '.rcn-api.sqlite'));
+  const token = env.RCN_API_TOKEN ?? f.token;
+  if (token !== undefined && token.length < 16) throw new Error('API token: use at least 16 characters');
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(f.limits ?? {})) {
+    if (!(k in DEFAULT_LIMITS)) throw new Error(`config file: unknown limit '${k}' (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    limits[k as keyof Limits] = intFrom(v, `limits.${k}`, 0, Number.MAX_SAFE_INTEGER)!;
+  }
+  return {
+    host: env.RCN_API_HOST ?? f.host ?? '127.0.0.1',
+    port: intFrom(env.RCN_API_PORT ?? f.port, 'port', 0, 65535) ?? 4000,
+    dataDir,
+    runsDir,
+    dbPath,
+    cacheDir: resolve(env.RCN_API_CACHE_DIR ?? f.cacheDir ?? resolve(runsDir, '.rcn-api-cache')),
+    token: token ?? randomBytes(24).toString('base64url'),
+    tokenGenerated: token === undefined,
+    backend: parseBackendName(env.RCN_BACKEND ?? f.backend ?? 'auto', 'backend'),
+    inferenceWorkers: intFrom(env.RCN_API_INFERENCE_WORKERS ?? f.inferenceWorkers, 'inferenceWorkers', 1, 64) ?? 2,
+    limits,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Predictions and RAMs: validation and shaping on the main thread, model work on a pool of worker threads
+ * (so that a forward pass never blocks the server's event loop).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { adaptiveBins, WorkerPool, type BackendName, type CheckpointMetadata, type EpisodeSpec } from '@rcn/core';
+import type { EpisodeResult, ForwardResult, RamResult, UploadPayload } from '../workers/inference-tasks.js';
+
+export class InferenceService {
+  private readonly pool: WorkerPool;
+
+  constructor(size: number, backend: BackendName, private readonly dataDir: string) {
+    // The compiled server is plain JS, so the workers can import the task module directly.
+    this.pool = new WorkerPool({ size, backend, taskModule: new URL('../workers/inference-tasks.js', import.meta.url) });
+  }
+
+  ready(): Promise<void> {
+    return this.pool.ready();
+  }
+
+  predictEpisode(checkpointDir: string, spec: EpisodeSpec): Promise<EpisodeResult> {
+    return this.pool.run('episode.predict', { checkpointDir, dataDir: this.dataDir, spec });
+  }
+
+  ram(checkpointDir: string, spec: EpisodeSpec, query: number, support: number): Promise<RamResult> {
+    return this.pool.run('episode.ram', { checkpointDir, dataDir: this.dataDir, spec, query, support });
+  }
+
+  predictUpload(p: UploadPayload): Promise<ForwardResult> {
+    return this.pool.run('upload.predict', p, [p.support.buffer as ArrayBuffer, p.queries.buffer as ArrayBuffer]);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+  return JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as CheckpointMetadata;
+}
+
+export interface Grid {
+  rows: number;
+  cols: number;
+}
+
+/** The region layout: a G x G grid, every feature-map cell ('none'), or one global region. */
+export function gridOf(regions: number, featureSize: [number, number]): Grid {
+  const [fh, fw] = featureSize;
+  if (regions === 1) return { rows: 1, cols: 1 };
+  if (regions === fh * fw && Math.sqrt(regions) !== Math.round(Math.sqrt(regions))) return { rows: fh, cols: fw };
+  const g = Math.round(Math.sqrt(regions));
+  return { rows: g, cols: g };
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The image area a region pools, in input pixels: its adaptive-pool bin on the feature map scaled to the
+ * image (an approximation: a conv feature's receptive field is wider than its cell).
+ */
+export function regionBox(region: number, grid: Grid, featureSize: [number, number], imageSize: number): Box {
+  const [fh, fw] = featureSize;
+  const ys = adaptiveBins(fh, grid.rows)[Math.floor(region / grid.cols)];
+  const xs = adaptiveBins(fw, grid.cols)[region % grid.cols];
+  const sy = imageSize / fh;
+  const sx = imageSize / fw;
+  return {
+    x: Math.round(xs[0] * sx),
+    y: Math.round(ys[0] * sy),
+    width: Math.round((xs[1] - xs[0]) * sx),
+    height: Math.round((ys[1] - ys[0]) * sy),
+  };
+}

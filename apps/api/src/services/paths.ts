@@ -1,0 +1,69 @@
+/**
+ * Resolving client-given names to files, only inside the configured folders. Clients never send paths:
+ * datasets are registry names, checkpoints are `<runId>/<best|latest>`; every resolved path is checked
+ * (after following symlinks) to lie inside its root.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { assertRunId } from '@rcn/core';
+import { ErrorCode, apiError, badInput, notFound } from '../graphql/errors.js';
+
+export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
+export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
+
+export interface CheckpointRef {
+  ref: string;
+  runId: string;
+  name: CheckpointName;
+  /** Folder holding model.json (the `.old` copy while a save is being replaced). */
+  dir: string;
+}
+
+/** True when `child` is `root` or below it. */
+export function isInside(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** `path` resolved through symlinks; a FORBIDDEN_PATH error when it leaves `root`. */
+export function confine(root: string, path: string, what: string): string {
+  const realRoot = existsSync(root) ? realpathSync(root) : resolve(root);
+  const real = existsSync(path) ? realpathSync(path) : resolve(path);
+  if (!isInside(realRoot, real)) throw apiError(ErrorCode.FORBIDDEN_PATH, `${what} resolves outside the configured folder`);
+  return real;
+}
+
+export function checkRunId(runId: string, field = 'runId'): string {
+  try {
+    assertRunId(runId);
+  } catch (e) {
+    throw apiError(ErrorCode.FORBIDDEN_PATH, `${field}: ${(e as Error).message}`, { field });
+  }
+  return runId;
+}
+
+export function runDirOf(runsDir: string, runId: string): string {
+  checkRunId(runId);
+  const dir = join(runsDir, runId);
+  if (!existsSync(join(dir, 'config.json'))) throw notFound(`no run '${runId}' in the runs folder`);
+  return confine(runsDir, dir, `run '${runId}'`);
+}
+
+/** Parses `<runId>/<best|latest>` (a bare run id means its best checkpoint) and finds its folder. */
+export function resolveCheckpoint(runsDir: string, ref: string): CheckpointRef {
+  if (typeof ref !== 'string' || ref.length === 0 || ref.length > 200) throw badInput('checkpoint: expected "<runId>/<best|latest>"', 'checkpoint');
+  const parts = ref.split('/');
+  if (parts.length > 2 || parts.some((p) => p === '' || p === '.' || p === '..') || ref.includes('\\') || ref.includes('\0')) {
+    throw apiError(ErrorCode.FORBIDDEN_PATH, `checkpoint '${ref}': expected "<runId>/<best|latest>", not a path`, { field: 'checkpoint' });
+  }
+  const runId = checkRunId(parts[0], 'checkpoint');
+  const name = (parts[1] ?? 'best') as CheckpointName;
+  if (!CHECKPOINT_NAMES.includes(name)) throw badInput(`checkpoint '${ref}': the name must be one of ${CHECKPOINT_NAMES.join(', ')}`, 'checkpoint');
+  const runDir = runDirOf(runsDir, runId);
+  // The trainer replaces a checkpoint by renaming the previous one to `<name>.old` first (core's
+  // resolveCheckpointDir does the same fallback).
+  const base = join(runDir, 'checkpoints', name);
+  const dir = [base, `${base}.old`].find((d) => existsSync(join(d, 'model.json')));
+  if (!dir) throw notFound(`run '${runId}' has no '${name}' checkpoint yet`);
+  return { ref: `${runId}/${name}`, runId, name, dir: confine(runsDir, dir, `checkpoint '${ref}'`) };
+}

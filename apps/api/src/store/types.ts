@@ -1,0 +1,56 @@
+/** What the server persists: job state and an index of run directories. Run directories stay the source of truth. */
+import type { RunSummary } from '@rcn/core';
+
+export type JobKind = 'train' | 'evaluate';
+export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+
+export interface JobProgress {
+  phase: string;
+  /** Units done (training or evaluation episodes). */
+  done: number;
+  total: number;
+  loss: number | null;
+  accuracy: number | null;
+  episodesPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface JobRecord {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  /** The resolved configuration (TrainConfig, or evaluation settings), as JSON. */
+  config: unknown;
+  /** The run this job writes (training) or reads (evaluation). */
+  runId: string | null;
+  /** Checkpoint reference an evaluation reads. */
+  checkpoint: string | null;
+  progress: JobProgress | null;
+  /** Where the result lives: for evaluations, the report file name in the run's evaluations/ folder. */
+  result: unknown;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export type NewJob = Pick<JobRecord, 'id' | 'kind' | 'config' | 'runId' | 'checkpoint'>;
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'runId' | 'progress' | 'result' | 'error' | 'startedAt' | 'finishedAt'>>;
+
+export interface Store {
+  createJob(job: NewJob): JobRecord;
+  getJob(id: string): JobRecord | null;
+  listJobs(opts?: { status?: JobStatus[]; limit?: number }): JobRecord[];
+  updateJob(id: string, patch: JobPatch): JobRecord;
+  /** Marks every queued or running job failed with `reason` (after a restart); returns them. */
+  failUnfinished(reason: string): JobRecord[];
+  /** Indexes a run directory's summary (upsert). */
+  indexRun(summary: RunSummary): void;
+  /** Drops index rows for runs whose directories are gone. */
+  pruneRuns(keep: readonly string[]): void;
+  indexedRunIds(): string[];
+  /** Applied migration versions, ascending. */
+  migrations(): number[];
+  close(): void;
+}

@@ -1,0 +1,1 @@
+export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { defaultDataDir, fetchOmniglot, findDatasets } from '@rcn/core';
+
+export function registerDatasetsCommands(program: Command): void {
+  program
+    .command('datasets')
+    .description('list the datasets found in the data folder, with splits, class and image counts, and path')
+    .option(
+      '--data-dir <dir>',
+      'data folder (env RCN_DATA_DIR; default <repo>/../shared/data, else ~/.cache/rcn-studio/data)',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { dataDir?: string; json?: boolean }) => {
+      const dataDir = opts.dataDir ?? defaultDataDir();
+      const found = await findDatasets(dataDir);
+      if (opts.json) {
+        console.log(JSON.stringify({ dataDir, datasets: found }, null, 2));
+        return;
+      }
+      console.log(`data folder: ${dataDir}`);
+      if (!found.length) {
+        console.log('no datasets found; `rcn data fetch omniglot` downloads Omniglot');
+        return;
+      }
+      for (const d of found) {
+        console.log(`\n${d.name}  (${d.format})  ${d.path}`);
+        for (const s of d.summary ?? [])
+          console.log(
+            `  ${s.split.padEnd(11)} ${String(s.classes).padStart(6)} classes ${String(s.images).padStart(8)} images`,
+          );
+      }
+    });
+
+  const data = program.command('data').description('manage datasets');
+  data
+    .command('fetch')
+    .description('download and unpack a dataset into the data folder (only omniglot can be fetched)')
+    .argument('<dataset>', 'omniglot')
+    .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
+    .action(async (dataset: string, opts: { dataDir?: string }) => {
+      if (dataset !== 'omniglot') throw new Error(`only 'omniglot' can be fetched, not '${dataset}'`);
+      const res = await fetchOmniglot({
+        dataDir: opts.dataDir ?? defaultDataDir(),
+        log: (l) => console.error(l),
+      });
+      console.log(`omniglot ready in ${res.dir}`);
+    });
+}

@@ -1,0 +1,298 @@
+/**
+ * The episodic trainer: Adam, per-module gradient clipping, ReduceLROnPlateau on validation accuracy,
+ * validation every V episodes on a fixed episode set, model selection on the validation split only (the
+ * authors' script selects by test accuracy; we never look at test while training).
+ *
+ * Every random choice is a function of (seed, episode index): training episode i is the episode
+ * `dataset:trainSplit:way:shot:query:seed:i`, its augmentation is seeded from the same identity, and the
+ * validation set is episodes 0..valEpisodes-1 of the stream seed+1 on the validation split. Resuming at
+ * episode N therefore continues exactly as an uninterrupted run would.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/select.js';
+import { openDataset } from '../data/registry.js';
+import type { FewShotDataset } from '../data/types.js';
+import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
+import { sampleEpisode } from '../episodes/sampler.js';
+import { evaluateModel } from '../eval/evaluate.js';
+import type { FewShotModel } from '../model/types.js';
+import type { CheckpointInfo } from '../model/checkpoint.js';
+import { Adam } from './adam.js';
+import { clipGradNormPerModule } from './clip.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } from './checkpoint-state.js';
+import { validateTrainConfig } from './defaults.js';
+import { createModel } from './models.js';
+import { ReplicaPool } from './replica-pool.js';
+import { RunDir, defaultRunsDir } from './run-dir.js';
+import { ReduceLROnPlateau } from './schedule.js';
+import type { MetricEvent, RunStatus, RunSummary, TrainConfig } from './types.js';
+import { arraysToBatch, countCorrect } from './weights.js';
+
+export interface TrainProgress {
+  phase: 'train' | 'validate';
+  episode: number;
+  total: number;
+  loss: number;
+  accuracy: number;
+  lr: number;
+  episodesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface TrainOptions {
+  runsDir?: string;
+  /** Name of a new run (default: timestamp, method, dataset, way and shot). */
+  runId?: string;
+  /** Continue the run in this directory from its latest checkpoint (its saved config is used). */
+  resumeDir?: string;
+  /** With `resumeDir`: train up to this many episodes in total instead of the saved config's. */
+  episodes?: number;
+  /** Stops after the current step, saving a checkpoint; the run is marked `interrupted`. */
+  signal?: AbortSignal;
+  onEvent?: (e: MetricEvent) => void;
+  onProgress?: (p: TrainProgress) => void;
+  /** Training metrics are averaged and logged every this many episodes (default 50). */
+  logEvery?: number;
+}
+
+export class TrainingDivergedError extends Error {
+  constructor(episode: number, loss: number) {
+    super(
+      `training stopped at episode ${episode}: the loss or its gradient is not finite (loss ${loss}). The last good checkpoint is kept ` +
+        `in checkpoints/latest; lower the learning rate (--lr) or check the data normalisation.`,
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+interface StepResult {
+  losses: number[];
+  /** False when the loss or a gradient was not finite; nothing was applied. */
+  finite: boolean;
+  correct: number[];
+  queries: number;
+}
+
+/** Training episode `index` as arrays, augmented as configured. */
+async function trainEpisode(ds: FewShotDataset, cfg: TrainConfig, index: number): Promise<EpisodeArrays> {
+  const ep = sampleEpisode(ds, {
+    dataset: cfg.dataset,
+    split: cfg.trainSplit,
+    way: cfg.way,
+    shot: cfg.shot,
+    query: cfg.query,
+    seed: cfg.seed,
+    index,
+  });
+  return buildEpisodeArrays(ds, ep, { augmentQueries: cfg.augment });
+}
+
+/**
+ * Clips and applies gradients; returns false (applying nothing) when a gradient is not finite. A NaN can
+ * hide behind a finite loss (a ReLU maps it to 0 on the way forward), so the norms are always checked.
+ */
+function applyStep(model: FewShotModel, adam: Adam, grads: Map<string, tf.Tensor>, clipNorm: number): boolean {
+  const norms = clipGradNormPerModule(grads, clipNorm);
+  const finite = [...norms.values()].every(Number.isFinite);
+  if (finite) adam.apply(model.trainableVariables(), grads);
+  tf.dispose([...grads.values()]);
+  return finite;
+}
+
+function localStep(model: FewShotModel, adam: Adam, batch: EpisodeArrays, clipNorm: number): StepResult {
+  const b = arraysToBatch(batch);
+  const r = model.computeGradients(b, { keepOutput: true });
+  const loss = r.loss.dataSync()[0];
+  const correct = countCorrect(r.output!.probs, batch.queryLabels);
+  tf.dispose([r.loss, ...(Object.values(r.output!) as tf.Tensor[])]);
+  b.dispose();
+  const result = { losses: [loss], correct: [correct], queries: batch.queryLabels.length };
+  if (!Number.isFinite(loss)) {
+    tf.dispose([...r.grads.values()]);
+    return { ...result, finite: false };
+  }
+  return { ...result, finite: applyStep(model, adam, r.grads, clipNorm) };
+}
+
+async function parallelStep(
+  model: FewShotModel,
+  adam: Adam,
+  pool: ReplicaPool,
+  batches: EpisodeArrays[],
+  clipNorm: number,
+): Promise<StepResult> {
+  const r = await pool.gradients(model.getWeights(), batches);
+  const result = { losses: r.losses, correct: r.correct, queries: batches[0].queryLabels.length };
+  if (!r.losses.every(Number.isFinite)) return { ...result, finite: false };
+  const grads = new Map([...r.grads].map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));
+  if (!applyStep(model, adam, grads, clipNorm)) return { ...result, finite: false };
+  model.setWeights(r.buffers, true);
+  return { ...result, finite: true };
+}
+
+/** Trains a run from scratch (`config`) or resumes one (`opts.resumeDir`); resolves when it stops. */
+export async function train(config: TrainConfig | null, opts: TrainOptions = {}): Promise<RunSummary> {
+  let run: RunDir;
+  let cfg: TrainConfig;
+  if (opts.resumeDir) {
+    run = await RunDir.open(opts.resumeDir);
+    cfg = await run.config();
+    if (opts.episodes !== undefined) cfg = { ...cfg, episodes: opts.episodes };
+  } else {
+    if (!config) throw new Error('train: a config is required unless resuming');
+    validateTrainConfig(config);
+    cfg = config;
+    run = await RunDir.create(opts.runsDir ?? defaultRunsDir(), cfg, opts.runId);
+  }
+  validateTrainConfig(cfg);
+  await initBackend(cfg.backend);
+
+  const norm = cfg.normalization;
+  const trainDs = await openDataset(cfg.dataset, cfg.trainSplit, { dataDir: cfg.dataDir, imageSize: cfg.model.imageSize, normalization: norm });
+  const imageSize = trainDs.shape.height;
+  const valDs = await openDataset(cfg.dataset, cfg.valSplit, { dataDir: cfg.dataDir, imageSize, normalization: norm });
+  const modelConfig = { ...cfg.model, imageSize, seed: cfg.model.seed ?? cfg.seed };
+  const model = createModel(cfg.method, modelConfig);
+  const adam = new Adam({ lr: cfg.lr });
+  const plateau = new ReduceLROnPlateau(cfg.lr, cfg.lrFactor, cfg.lrPatience);
+  const previous = await run.status();
+  const progress: TrainerProgress = { episode: 0, bestValAccuracy: null, bestValCi95: null, bestEpisode: null };
+
+  if (opts.resumeDir) {
+    const ck = await loadTrainingCheckpoint(run.latestDir);
+    model.setWeights(ck.weights);
+    adam.setState(ck.adam);
+    plateau.state = ck.state.plateau;
+    Object.assign(progress, ck.state.progress);
+    // Metrics logged after the checkpoint belong to steps that are about to be redone.
+    await run.truncateMetrics(progress.episode);
+  }
+
+  const startedAt = previous?.startedAt ?? new Date().toISOString();
+  const summary = (status: RunStatus, error?: string): RunSummary => ({
+    id: run.id,
+    dir: run.dir,
+    status,
+    config: cfg,
+    episode: progress.episode,
+    bestValAccuracy: progress.bestValAccuracy,
+    bestValCi95: progress.bestValCi95,
+    bestEpisode: progress.bestEpisode,
+    startedAt,
+    updatedAt: new Date().toISOString(),
+    ...(error ? { error } : {}),
+  });
+  const checkpointInfo = (): CheckpointInfo => ({
+    normalisation: { mean: [...trainDs.normalization.mean], std: [...trainDs.normalization.std] },
+    dataset: cfg.dataset,
+    episodes: progress.episode,
+    metrics: progress.bestValAccuracy === null ? {} : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
+    extra: { runId: run.id, method: cfg.method },
+  });
+  const saveLatest = () =>
+    saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), { progress: { ...progress }, plateau: { ...plateau.state }, adam: adam.getState() });
+
+  await run.writeStatus(summary('running'));
+  const emit = async (e: MetricEvent) => {
+    await run.appendMetric(e);
+    opts.onEvent?.(e);
+  };
+
+  const pool = cfg.workers > 1 ? await ReplicaPool.create({ workers: cfg.workers, backend: cfg.backend, model: modelConfig }) : null;
+  const logEvery = Math.max(1, opts.logEvery ?? 50);
+  let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
+  const runStart = performance.now();
+  const startEpisode = progress.episode;
+
+  const validate = async () => {
+    const report = await evaluateModel(model, valDs, {
+      way: cfg.way,
+      shot: cfg.shot,
+      query: cfg.valQuery,
+      episodes: cfg.valEpisodes,
+      seed: cfg.seed + 1,
+      pool: pool ?? undefined,
+      onProgress: (done, total, acc) =>
+        opts.onProgress?.({
+          phase: 'validate',
+          episode: progress.episode,
+          total: cfg.episodes,
+          loss: NaN,
+          accuracy: acc,
+          lr: adam.lr,
+          episodesPerSecond: NaN,
+          etaSeconds: NaN,
+        }),
+    });
+    const best = progress.bestValAccuracy === null || report.accuracy > progress.bestValAccuracy;
+    if (best) {
+      progress.bestValAccuracy = report.accuracy;
+      progress.bestValCi95 = report.ci95;
+      progress.bestEpisode = progress.episode;
+    }
+    adam.lr = plateau.step(report.accuracy);
+    await emit({ type: 'val', episode: progress.episode, accuracy: report.accuracy, ci95: report.ci95, loss: report.loss, lr: adam.lr, best, time: new Date().toISOString() });
+    if (best) await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
+    await saveLatest();
+    await run.writeStatus(summary('running'));
+  };
+
+  try {
+    while (progress.episode < cfg.episodes) {
+      if (opts.signal?.aborted) {
+        await saveLatest();
+        const s = summary('interrupted');
+        await run.writeStatus(s);
+        return s;
+      }
+      const w = Math.min(pool ? pool.workers : 1, cfg.episodes - progress.episode);
+      const batches = await Promise.all(Array.from({ length: w }, (_, i) => trainEpisode(trainDs, cfg, progress.episode + i)));
+      const r = pool ? await parallelStep(model, adam, pool, batches, cfg.clipNorm) : localStep(model, adam, batches[0], cfg.clipNorm);
+      if (!r.finite) throw new TrainingDivergedError(progress.episode + 1, r.losses.reduce((a, b) => a + b, 0) / r.losses.length);
+      progress.episode += w;
+      window.loss += r.losses.reduce((a, b) => a + b, 0);
+      window.correct += r.correct.reduce((a, b) => a + b, 0);
+      window.queries += r.queries * w;
+      window.episodes += w;
+
+      const elapsed = (performance.now() - runStart) / 1000;
+      const rate = (progress.episode - startEpisode) / Math.max(elapsed, 1e-9);
+      opts.onProgress?.({
+        phase: 'train',
+        episode: progress.episode,
+        total: cfg.episodes,
+        loss: window.loss / window.episodes,
+        accuracy: window.correct / window.queries,
+        lr: adam.lr,
+        episodesPerSecond: rate,
+        etaSeconds: (cfg.episodes - progress.episode) / rate,
+      });
+      const atLog = progress.episode % logEvery < w || progress.episode === cfg.episodes;
+      if (atLog) {
+        const secs = (performance.now() - window.t0) / 1000;
+        await emit({
+          type: 'train',
+          episode: progress.episode,
+          loss: window.loss / window.episodes,
+          accuracy: window.correct / window.queries,
+          lr: adam.lr,
+          episodesPerSecond: window.episodes / secs,
+          time: new Date().toISOString(),
+        });
+        window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
+      }
+      if (progress.episode % cfg.valEvery < w || progress.episode === cfg.episodes) await validate();
+    }
+    const s = summary('finished');
+    await run.writeStatus(s);
+    return s;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    await run.writeStatus(summary('failed', message));
+    throw e;
+  } finally {
+    await pool?.close();
+    adam.dispose();
+    model.dispose();
+  }
+}

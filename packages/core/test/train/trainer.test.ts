@@ -1,0 +1,126 @@
+/**
+ * The trainer on real data (tiny-imagenet-32, Conv4 RCN, small episodes): a run directory with metrics,
+ * checkpoints and status; exact resume (N + M episodes == N, interrupt, resume, M); divergence handling;
+ * and the worker-pool path.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/index.js';
+import { readCheckpoint } from '../../src/model/index.js';
+import { RunDir, defaultTrainConfig, listRuns, train, type MetricEvent, type TrainConfig } from '../../src/train/index.js';
+import { requireSharedData } from '../helpers/shared-data.js';
+
+const data = requireSharedData('tiny-imagenet-32');
+
+function tinyConfig(over: Partial<TrainConfig> = {}): TrainConfig {
+  return defaultTrainConfig({
+    dataset: 'tiny-imagenet-32',
+    dataDir: data.dir,
+    model: { backbone: 'conv4' },
+    way: 5,
+    shot: 1,
+    query: 2,
+    valQuery: 2,
+    episodes: 6,
+    valEvery: 3,
+    valEpisodes: 4,
+    workers: 1,
+    backend: 'wasm',
+    seed: 5,
+    ...over,
+  });
+}
+
+describe.skipIf(!data.available)('episodic trainer', () => {
+  let runs: string;
+  beforeAll(async () => {
+    await initBackend('wasm');
+    runs = await mkdtemp(join(tmpdir(), 'rcn-runs-'));
+  });
+  afterAll(async () => {
+    await rm(runs, { recursive: true, force: true });
+  });
+
+  it('writes a complete run directory: config, metrics, latest and best checkpoints, status', async () => {
+    const events: MetricEvent[] = [];
+    const before = tf.memory().numTensors;
+    const s = await train(tinyConfig(), { runsDir: runs, runId: 'basic', logEvery: 2, onEvent: (e) => events.push(e) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(s.status).toBe('finished');
+    expect(s.episode).toBe(6);
+    const run = await RunDir.open(join(runs, 'basic'));
+    const metrics = await run.metrics();
+    expect(metrics).toEqual(events);
+    expect(metrics.filter((e) => e.type === 'train').map((e) => e.episode)).toEqual([2, 4, 6]);
+    const vals = metrics.filter((e) => e.type === 'val');
+    expect(vals.map((e) => e.episode)).toEqual([3, 6]);
+    for (const v of vals) {
+      expect(v.accuracy).toBeGreaterThanOrEqual(0);
+      expect(v.accuracy).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(v.ci95) && v.ci95 >= 0).toBe(true);
+    }
+    expect(s.bestValAccuracy).toBe(Math.max(...vals.map((v) => v.accuracy)));
+    expect(existsSync(join(run.latestDir, 'trainer-state.json'))).toBe(true);
+    expect(existsSync(join(run.bestDir, 'model.json'))).toBe(true);
+    const listed = await listRuns(runs);
+    expect(listed.find((r) => r.id === 'basic')?.status).toBe('finished');
+  });
+
+  it('resumes exactly: 4 episodes, interrupt, resume to 6 equals 6 uninterrupted', async () => {
+    await train(tinyConfig(), { runsDir: runs, runId: 'straight' });
+    const ac = new AbortController();
+    const partial = await train(tinyConfig(), {
+      runsDir: runs,
+      runId: 'resumed',
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase === 'train' && p.episode === 4) ac.abort();
+      },
+    });
+    expect(partial.status).toBe('interrupted');
+    expect(partial.episode).toBe(4);
+    const done = await train(null, { resumeDir: join(runs, 'resumed') });
+    expect(done.status).toBe('finished');
+    const a = await readCheckpoint(join(runs, 'straight', 'checkpoints', 'latest'));
+    const b = await readCheckpoint(join(runs, 'resumed', 'checkpoints', 'latest'));
+    expect([...b.weights.keys()]).toEqual([...a.weights.keys()]);
+    for (const [name, t] of a.weights) expect(b.weights.get(name)!.data, name).toEqual(t.data);
+    const ma = (await new RunDir(join(runs, 'straight')).metrics()).map((e) => ({ ...e, time: '', episodesPerSecond: 0 }));
+    const mb = (await new RunDir(join(runs, 'resumed')).metrics()).map((e) => ({ ...e, time: '', episodesPerSecond: 0 }));
+    expect(mb.filter((e) => e.type === 'val')).toEqual(ma.filter((e) => e.type === 'val'));
+  });
+
+  it('stops a diverging run with a clear message and keeps the last good checkpoint', async () => {
+    await train(tinyConfig({ episodes: 2, valEvery: 2, valEpisodes: 1 }), { runsDir: runs, runId: 'diverge' });
+    const run = await RunDir.open(join(runs, 'diverge'));
+    const good = await readCheckpoint(run.latestDir);
+    // Inputs scaled by 1e40 overflow float32, so the next step's loss is NaN.
+    const cfg = await run.config();
+    await writeFile(run.configPath, JSON.stringify({ ...cfg, normalization: { mean: [0.5, 0.5, 0.5], std: [1e-40, 1e-40, 1e-40] } }));
+    await expect(train(null, { resumeDir: run.dir, episodes: 20 })).rejects.toThrow(/episode 3: the loss or its gradient is not finite/);
+    const status = await run.status();
+    expect(status?.status).toBe('failed');
+    expect(status?.error).toMatch(/not finite/);
+    const kept = await readCheckpoint(run.latestDir);
+    for (const [name, t] of good.weights) {
+      expect(kept.weights.get(name)!.data, name).toEqual(t.data);
+      expect(t.data.every(Number.isFinite), name).toBe(true);
+    }
+  });
+
+  it('trains with two workers (one episode each per step) and records the same run layout', async () => {
+    const s = await train(tinyConfig({ workers: 2, episodes: 4, valEvery: 4 }), { runsDir: runs, runId: 'two-workers', logEvery: 2 });
+    expect(s.status).toBe('finished');
+    const metrics = await new RunDir(join(runs, 'two-workers')).metrics();
+    expect(metrics.filter((e) => e.type === 'train').map((e) => e.episode)).toEqual([2, 4]);
+  });
+
+  it('rejects a bad config naming the field', async () => {
+    await expect(train({ ...tinyConfig(), way: 1 }, { runsDir: runs })).rejects.toThrow(/way: expected an integer >= 2/);
+    await expect(train({ ...tinyConfig(), dataset: 'no-such-dataset' }, { runsDir: runs, runId: 'bad-ds' })).rejects.toThrow(/no-such-dataset/);
+  });
+});
