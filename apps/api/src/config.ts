@@ -52,7 +52,7 @@ export interface ApiConfig {
 
 export const DEFAULT_LIMITS: Limits = {
   maxDepth: 8,
-  maxCost: 20_000,
+  maxCost: 50_000,
   maxWay: 20,
   maxShot: 10,
   maxQuery: 20,

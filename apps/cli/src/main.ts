@@ -3,16 +3,26 @@
 import { Command } from 'commander';
 import { registerBackendCommand } from './commands/backend.js';
 import { registerDatasetsCommands } from './commands/datasets.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerRunsCommand } from './commands/runs.js';
+import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
   .name('rcn')
   .description('RCN Studio: train, evaluate and explain Region Comparison Networks for few-shot classification')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // commander's own usage errors (unknown option, missing argument): exit code 2, like ours. Set before the
+  // commands are registered, which copy it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
 
 registerBackendCommand(program);
 registerDatasetsCommands(program);
+registerTrainCommand(program);
+registerEvalCommand(program);
+registerRunsCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  process.exit(e instanceof UsageError ? EXIT.usage : EXIT.error);
 });

@@ -35,6 +35,7 @@ async function runTraining(d: TrainJobData): Promise<void> {
     runsDir: d.runsDir,
     runId: d.resume ? undefined : d.runId,
     resumeDir: d.resume ? `${d.runsDir}/${d.runId}` : undefined,
+    episodes: d.resume ? d.episodes : undefined,
     signal: abort.signal,
     logEvery: Math.max(1, Math.min(50, Math.floor(d.config.episodes / 20))),
     onProgress: (p: TrainProgress) =>

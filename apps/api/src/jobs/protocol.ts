@@ -9,6 +9,8 @@ export interface TrainJobData {
   config: TrainConfig;
   /** Continue this run directory from its latest checkpoint. */
   resume: boolean;
+  /** With `resume`: train up to this many episodes in total. */
+  episodes?: number;
 }
 
 export interface EvaluateSettings {

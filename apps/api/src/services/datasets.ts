@@ -47,3 +47,8 @@ export class DatasetService {
     return ds;
   }
 }
+
+/** URL of a dataset image (served by the HTTP layer); ids may hold '/', so every part is encoded. */
+export function imageUrl(dataset: string, split: string, imageId: string): string {
+  return `/images/${encodeURIComponent(dataset)}/${encodeURIComponent(split)}/${encodeURIComponent(imageId)}.png`;
+}

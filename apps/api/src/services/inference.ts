@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adaptiveBins, WorkerPool, type BackendName, type CheckpointMetadata, type EpisodeSpec } from '@rcn/core';
+import { adaptiveBins, WorkerPool, type BackendInfo, type BackendName, type CheckpointMetadata, type EpisodeSpec } from '@rcn/core';
 import type { EpisodeResult, ForwardResult, RamResult, UploadPayload } from '../workers/inference-tasks.js';
 
 export class InferenceService {
@@ -17,6 +17,11 @@ export class InferenceService {
 
   ready(): Promise<void> {
     return this.pool.ready();
+  }
+
+  /** The backend the workers run (every worker initialises the same one). */
+  backend(): Promise<BackendInfo> {
+    return this.pool.run('backend.info', null);
   }
 
   predictEpisode(checkpointDir: string, spec: EpisodeSpec): Promise<EpisodeResult> {

@@ -21,6 +21,8 @@ import {
   type NormStats,
   type RCN,
   type CheckpointMetadata,
+  type BackendInfo,
+  type TaskContext,
 } from '@rcn/core';
 
 interface Loaded {
@@ -125,8 +127,8 @@ function forward(m: RCN, a: EpisodeArrays, pair?: { query: number; support: numb
     let similarity: Float32Array | undefined;
     if (pair) {
       similarity = tf.tidy(() => {
-        const s = l2Normalize(tf.gather(out.supportRegions!, pair.support).squeeze([0]));
-        const q = l2Normalize(tf.gather(out.queryRegions!, pair.query).squeeze([0]));
+        const s = l2Normalize(tf.gather(out.supportRegions!, pair.support));
+        const q = l2Normalize(tf.gather(out.queryRegions!, pair.query));
         return tf.matMul(s as tf.Tensor2D, q as tf.Tensor2D, false, true);
       }).dataSync() as Float32Array;
     }
@@ -156,6 +158,7 @@ export interface UploadPayload {
 }
 
 export const tasks = {
+  'backend.info': (_p: unknown, ctx: TaskContext): BackendInfo => ctx.backend,
   'episode.predict': async (p: EpisodePayload): Promise<EpisodeResult> => {
     const { loaded, episode, arrays } = await episodeArrays(p);
     return { episode, ...forward(loaded.model, arrays) };

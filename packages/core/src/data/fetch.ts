@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { writeFileAtomic } from '../io/atomic.js';
 import { DataError } from './errors.js';
+import { detectOmniglot } from './omniglot.js';
 
 export interface ArchiveSpec {
   /** File name, e.g. `images_background.zip`; it unpacks to a folder of the same stem. */
@@ -44,13 +45,15 @@ export interface FetchOptions {
   fetchImpl?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
   archives?: readonly ArchiveSpec[];
   log?: (line: string) => void;
+  /** Fetch the PNG layout even where the npz form is already present. */
+  force?: boolean;
 }
 
 export interface FetchResult {
   dir: string;
   archives: {
     file: string;
-    action: 'already-unpacked' | 'used-local-zip' | 'downloaded';
+    action: 'already-unpacked' | 'already-present-npz' | 'used-local-zip' | 'downloaded';
     sha256?: string;
     unpackedTo: string;
   }[];
@@ -132,9 +135,15 @@ export async function fetchOmniglot(opts: FetchOptions): Promise<FetchResult> {
     );
   }
   const result: FetchResult = { dir, archives: [] };
+  const hasNpz = (await detectOmniglot(dir)).npz && !opts.force;
   for (const a of archives) {
     const stem = a.file.replace(/\.zip$/, '');
     const target = join(dir, stem);
+    if (hasNpz && (await exists(join(dir, `${stem}.npz`)))) {
+      log(`${stem}: already present as ${join(dir, `${stem}.npz`)} (--force fetches the PNG layout too)`);
+      result.archives.push({ file: a.file, action: 'already-present-npz', unpackedTo: dir });
+      continue;
+    }
     if ((await exists(target)) && (await readdir(target)).length > 0) {
       log(`${stem}: already unpacked in ${target}`);
       result.archives.push({ file: a.file, action: 'already-unpacked', unpackedTo: target });

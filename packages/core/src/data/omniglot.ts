@@ -38,7 +38,10 @@ export interface OmniglotOptions {
   rotations?: boolean | readonly number[];
   /** `auto` (default) prefers the npz files when present. */
   source?: 'auto' | 'npz' | 'png';
-  /** Folder with `{train,val,test}.txt` (default `<root>/splits/vinyals`). */
+  /**
+   * Folder with `{train,val,test}.txt` (default `<root>/splits/vinyals`; when that has no files, the
+   * split is computed by `vinyalsSplitOf`).
+   */
   splitsDir?: string;
   normalization?: NormStats;
   cache?: DecodeCache;
@@ -300,6 +303,25 @@ export async function readVinyalsSplit(
   return out;
 }
 
+const VINYALS_VAL = new Set(['Armenian', 'Bengali', 'Early_Aramaic', 'Hebrew', 'Mkhedruli_(Georgian)']);
+const VINYALS_TEST = new Set(
+  'Kannada Keble Malayalam Manipuri Mongolian Old_Church_Slavonic_(Cyrillic) Oriya Sylheti Syriac_(Serto) Tengwar Tibetan ULOG'.split(
+    ' ',
+  ),
+);
+
+/**
+ * The Vinyals split of one character, by rule, for copies without the split files (e.g. fresh from
+ * `rcn data fetch omniglot`): whole alphabets, except Gurmukhi, whose characters 42+ are test.
+ * Checked against the published split files in the tests.
+ */
+export function vinyalsSplitOf(alphabet: string, character: string): 'train' | 'val' | 'test' {
+  if (VINYALS_VAL.has(alphabet)) return 'val';
+  if (VINYALS_TEST.has(alphabet)) return 'test';
+  if (alphabet === 'Gurmukhi' && Number(character.replace(/^character/, '')) >= 42) return 'test';
+  return 'train';
+}
+
 function rotationList(r: OmniglotOptions['rotations']): number[] {
   const list = r === undefined || r === true ? [0, 90, 180, 270] : r === false ? [0] : [...r];
   for (const d of list)
@@ -334,8 +356,15 @@ export async function loadOmniglotChars(
   const rotations = rotationList(opts.rotations);
   if (split === 'train' || split === 'val' || split === 'test') {
     const file = join(opts.splitsDir ?? join(root, 'splits', 'vinyals'), `${split}.txt`);
+    const haveFile = await exists(file);
+    if (!haveFile && opts.splitsDir) await readText(file, 'Omniglot split file'); // names the missing file
+    const entries = haveFile
+      ? await readVinyalsSplit(file)
+      : chars
+          .filter((c) => vinyalsSplitOf(c.alphabet, c.character) === split)
+          .map((c) => ({ line: 0, char: `${c.alphabet}/${c.character}`, rotation: null }));
     const merged = new Map<string, { char: OmniglotChar; rotations: number[] }>();
-    for (const e of await readVinyalsSplit(file)) {
+    for (const e of entries) {
       const char = byKey.get(e.char);
       if (!char)
         throw new DataError(

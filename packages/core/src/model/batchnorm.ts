@@ -63,6 +63,33 @@ function activate(x: tf.Tensor, activation: Activation, slope: number): tf.Tenso
   return x;
 }
 
+/**
+ * Chooses, for one batch-statistics BatchNorm call (layer name, input shape [..., C]), flat NHWC indices whose
+ * activation derivative takes the other branch of the ReLU / LeakyReLU kink; null for none.
+ */
+export type KinkOverride = (layer: string, shape: readonly number[]) => readonly number[] | null;
+
+let kinkOverride: KinkOverride | null = null;
+
+/**
+ * Test hook (null in normal use). Where a pre-activation is within float32 round-off of zero, an implementation
+ * with another summation order can land on the other side of the kink; the golden tests replay the reference's
+ * side at those few elements to show that they are the only source of gradient differences.
+ */
+export function setKinkOverride(f: KinkOverride | null): void {
+  kinkOverride = f;
+}
+
+/** The activation's derivative as a 0/1 (ReLU) or slope/1 (LeakyReLU) mask read off its output, with overrides. */
+function activationMask(out: tf.Tensor, opts: BatchNormOptions, flips: readonly number[] | null): tf.Tensor {
+  const low = opts.activation === 'leaky' ? opts.slope : 0;
+  const mask = tf.step(out, low);
+  if (!flips?.length) return mask;
+  const values = Float32Array.from(mask.dataSync());
+  for (const i of flips) values[i] = values[i] === 1 ? low : 1;
+  return tf.tensor(values, out.shape, 'float32');
+}
+
 function makeBatchStatOp(bn: BatchNormLayer, opts: BatchNormOptions) {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
@@ -84,15 +111,14 @@ function makeBatchStatOp(bn: BatchNormLayer, opts: BatchNormOptions) {
       bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
       bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
     }
+    const flips = opts.activation !== 'none' && kinkOverride ? kinkOverride(bn.name, shape) : null;
     save([xhat, rstd, out]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sXhat, sRstd, sOut] = saved;
         // Derivative of the activation, read off its output (both are monotone, zero-preserving).
-        let dpre = dy;
-        if (opts.activation === 'relu') dpre = tf.mul(dy, tf.step(sOut, 0));
-        else if (opts.activation === 'leaky') dpre = tf.mul(dy, tf.step(sOut, opts.slope));
+        const dpre = opts.activation === 'none' ? dy : tf.mul(dy, activationMask(sOut, opts, flips));
         const d2 = tf.reshape(dpre, [m, c]) as tf.Tensor2D;
         const dBeta = colSum(null, d2);
         const dGamma = colSum(null, tf.mul(d2, sXhat) as tf.Tensor2D);

@@ -44,6 +44,25 @@ describe.skipIf(!HAVE_DATA)('Omniglot on the real data', () => {
     expect(rotated.shape).toEqual({ height: 28, width: 28, channels: 1 });
   });
 
+  it('computes the Vinyals split by rule exactly as the published split files', async () => {
+    const t = tempDir();
+    try {
+      for (const split of ['train', 'val', 'test'] as const) {
+        const fromFile = await loadOmniglot(OMNI, split, { rotations: false });
+        const byRule = await loadOmniglot(OMNI, split, {
+          rotations: false,
+          splitsDir: join(t.dir, 'none'),
+        }).catch((e: unknown) => e);
+        expect(String(byRule)).toMatch(/cannot read Omniglot split file/); // an explicit folder must exist
+        const chars = await readOmniglotChars(OMNI);
+        const ruled = await loadOmniglotChars(chars, t.dir, split, { rotations: false });
+        expect(ruled.classes.map((c) => c.id).sort()).toEqual(fromFile.classes.map((c) => c.id).sort());
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('matches the PNG twins in images_background_small1.zip pixel for pixel (all 2720 images)', async () => {
     const npz = await loadOmniglot(OMNI, 'background', { imageSize: 105, rotations: false });
     const chars = await omniglotCharsFromZip(join(OMNI, 'png', 'images_background_small1.zip'));

@@ -98,6 +98,12 @@ describe('fetchOmniglot', () => {
   }
   const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
+  it.skipIf(!HAVE_DATA)('skips sets already present as npz unless forced', async () => {
+    const offline = () => Promise.reject(new TypeError('fetch failed'));
+    const res = await fetchOmniglot({ dataDir: DATA_DIR, fetchImpl: offline });
+    expect(res.archives.map((a) => a.action)).toEqual(['already-present-npz', 'already-present-npz']);
+  });
+
   it('offline, fails saying exactly where to place which files', async () => {
     const t = tempDir();
     try {

@@ -1,0 +1,70 @@
+/** Wiring: store, services, job recovery, Apollo and the HTTP server; `stop` undoes it in reverse. */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { BackendInfo } from '@rcn/core';
+import type { ApiConfig } from './config.js';
+import { createApollo } from './graphql/apollo.js';
+import type { Services } from './graphql/types.js';
+import { createHttpServer } from './http/server.js';
+import { JobManager } from './jobs/manager.js';
+import { DatasetService } from './services/datasets.js';
+import { InferenceService } from './services/inference.js';
+import { PngStore } from './services/png.js';
+import { syncRuns } from './services/runs.js';
+import { SqliteStore } from './store/sqlite.js';
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: ApiConfig, log: (msg: string) => void = () => {}): Promise<RunningApp> {
+  mkdirSync(config.runsDir, { recursive: true });
+  const store = new SqliteStore(config.dbPath);
+  const jobs = new JobManager(store, config.limits.maxConcurrentJobs, config.runsDir);
+  const lost = await jobs.recover();
+  for (const j of lost) log(`job ${j.id} (${j.kind}${j.runId ? `, run ${j.runId}` : ''}) was unfinished when the server stopped: marked failed`);
+  await syncRuns(config.runsDir, store);
+
+  const inference = new InferenceService(config.inferenceWorkers, config.backend, config.dataDir);
+  await inference.ready();
+  let backend: Promise<BackendInfo> | null = null;
+  const services: Services = {
+    config,
+    store,
+    datasets: new DatasetService(config.dataDir),
+    inference,
+    jobs,
+    pngs: new PngStore(config.cacheDir),
+    backend: () => (backend ??= inference.backend()),
+  };
+  const apollo = createApollo(config.limits);
+  await apollo.start();
+  const http = createHttpServer(apollo, services);
+  // Slow clients must not hold sockets forever.
+  http.requestTimeout = 120_000;
+  http.headersTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    services,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await apollo.stop();
+      await jobs.close();
+      await inference.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/** The resolver map, assembled from one module per area. */
+import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import type { Resolvers } from '../types.js';
+import { datasetQueries, datasetTypes } from './datasets.js';
+import { inferenceQueries, predictMutation } from './inference.js';
+import { mutations } from './mutations.js';
+import { runQueries, runTypes } from './runs.js';
+
+function literal(v: ValueNode): unknown {
+  switch (v.kind) {
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(v.value);
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return v.value;
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      return v.values.map(literal);
+    case Kind.OBJECT:
+      return Object.fromEntries(v.fields.map((f) => [f.name.value, literal(f.value)]));
+    default:
+      return undefined;
+  }
+}
+
+/** Arbitrary JSON (configs, model descriptions, confusion matrices); non-finite numbers become null. */
+const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  serialize: (v) => JSON.parse(JSON.stringify(v ?? null)) as unknown,
+  parseValue: (v) => v,
+  parseLiteral: literal,
+});
+
+export const resolvers: Resolvers = {
+  JSON: JSONScalar,
+  Query: {
+    backend: (_p, _a, { services }) => services.backend(),
+    ...datasetQueries,
+    ...runQueries,
+    ...inferenceQueries,
+  },
+  Mutation: { ...mutations, ...predictMutation },
+  Backend: { name: (b) => b.name },
+  ...datasetTypes,
+  ...runTypes,
+};

@@ -1,0 +1,129 @@
+/** Jobs: training, resuming, evaluation, cancellation. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultTrainConfig, METHODS, newRunId, type Method, type TrainConfig } from '@rcn/core';
+import { resolveCheckpoint, runDirOf, checkRunId } from '../../services/paths.js';
+import { readRun } from '../../services/runs.js';
+import { checkShape } from '../../services/validate.js';
+import { errorMessage } from '../../util/errors.js';
+import { ErrorCode, apiError, badInput, boundedInt, limitExceeded, notFound } from '../errors.js';
+import type { Context, Resolvers, TrainConfigInput } from '../types.js';
+
+const MAX_TRAIN_WORKERS = 8;
+const MAX_IMAGE_SIZE = 224;
+
+function checkQueue(ctx: Context): void {
+  const max = ctx.services.config.limits.maxQueuedJobs;
+  if (ctx.services.jobs.openCount() >= max) throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
+}
+
+async function checkDatasetSplits(ctx: Context, dataset: string, splits: string[]): Promise<void> {
+  for (const s of splits) await ctx.services.datasets.split(dataset, s);
+}
+
+function trainConfig(ctx: Context, c: TrainConfigInput): TrainConfig {
+  const l = ctx.services.config.limits;
+  checkShape(l, c, 1);
+  boundedInt(c.valQuery, 'valQuery', 1, l.maxQuery);
+  boundedInt(c.episodes, 'episodes', 1, l.maxTrainEpisodes);
+  boundedInt(c.valEpisodes, 'valEpisodes', 1, l.maxEvalEpisodes);
+  boundedInt(c.valEvery, 'valEvery', 1, l.maxTrainEpisodes);
+  boundedInt(c.workers, 'workers', 1, MAX_TRAIN_WORKERS);
+  if (c.imageSize != null) boundedInt(c.imageSize, 'imageSize', 8, MAX_IMAGE_SIZE);
+  if (c.regionGrid != null) boundedInt(c.regionGrid, 'regionGrid', 1, 16);
+  if (!METHODS.includes(c.method as Method)) throw badInput(`method: expected one of ${METHODS.join(', ')}, got '${c.method}'`, 'method');
+  if (c.backbone !== 'conv4' && c.backbone !== 'resnet12') throw badInput(`backbone: expected conv4 or resnet12, got '${c.backbone}'`, 'backbone');
+  try {
+    return defaultTrainConfig({
+      method: c.method as Method,
+      dataset: c.dataset,
+      dataDir: ctx.services.config.dataDir,
+      trainSplit: c.trainSplit,
+      valSplit: c.valSplit,
+      model: {
+        backbone: c.backbone,
+        ...(c.imageSize != null ? { imageSize: c.imageSize } : {}),
+        ...(c.regionGrid != null ? { regionGrid: c.regionGrid } : {}),
+      },
+      way: c.way,
+      shot: c.shot,
+      query: c.query,
+      valQuery: c.valQuery,
+      episodes: c.episodes,
+      valEvery: c.valEvery,
+      valEpisodes: c.valEpisodes,
+      lr: c.lr,
+      ...(c.clipNorm != null ? { clipNorm: c.clipNorm } : {}),
+      augment: c.augment,
+      seed: c.seed,
+      workers: c.workers,
+      backend: ctx.services.config.backend,
+    });
+  } catch (e) {
+    throw badInput(errorMessage(e));
+  }
+}
+
+/** A fresh run id: the requested one (must be free) or the trainer's default, suffixed when taken. */
+function freshRunId(runsDir: string, cfg: TrainConfig, requested: string | null | undefined): string {
+  if (requested) {
+    checkRunId(requested);
+    if (existsSync(join(runsDir, requested))) throw apiError(ErrorCode.CONFLICT, `run '${requested}' already exists`, { field: 'runId' });
+    return requested;
+  }
+  const base = newRunId(cfg);
+  let id = base;
+  for (let i = 2; existsSync(join(runsDir, id)); i++) id = `${base}-${i}`;
+  return id;
+}
+
+export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
+  startTraining: async (_p, { config }, ctx) => {
+    const cfg = trainConfig(ctx, config);
+    await checkDatasetSplits(ctx, cfg.dataset, [cfg.trainSplit, cfg.valSplit]);
+    checkQueue(ctx);
+    const { runsDir } = ctx.services.config;
+    const runId = freshRunId(runsDir, cfg, config.runId);
+    return ctx.services.jobs.submit('train', { kind: 'train', runsDir, runId, config: cfg, resume: false }, { runId, checkpoint: null, config: cfg });
+  },
+
+  resumeTraining: async (_p, { runId, episodes }, ctx) => {
+    const { runsDir, limits } = ctx.services.config;
+    runDirOf(runsDir, runId);
+    const run = await readRun(runsDir, runId);
+    if (!run) throw notFound(`no run '${runId}'`);
+    if (episodes != null) boundedInt(episodes, 'episodes', 1, limits.maxTrainEpisodes);
+    const open = ctx.services.store.listJobs({ status: ['queued', 'running'], limit: 1000 });
+    if (open.some((j) => j.runId === runId)) throw apiError(ErrorCode.CONFLICT, `run '${runId}' already has a queued or running job`);
+    if (run.status === 'finished' && (episodes == null || episodes <= run.episode)) throw apiError(ErrorCode.CONFLICT, `run '${runId}' is finished; pass a larger 'episodes' to train further`);
+    resolveCheckpoint(runsDir, `${runId}/latest`);
+    checkQueue(ctx);
+    const cfg = { ...run.config, ...(episodes != null ? { episodes } : {}) };
+    return ctx.services.jobs.submit('train', { kind: 'train', runsDir, runId, config: cfg, resume: true, episodes: episodes ?? undefined }, { runId, checkpoint: `${runId}/latest`, config: cfg });
+  },
+
+  cancelJob: (_p, { id }, ctx) => {
+    const job = ctx.services.jobs.cancel(id);
+    if (!job) throw notFound(`no job '${id}'`);
+    return job;
+  },
+
+  evaluate: async (_p, { checkpoint, config }, ctx) => {
+    const { runsDir, limits, dataDir, backend } = ctx.services.config;
+    const ck = resolveCheckpoint(runsDir, checkpoint);
+    checkShape(limits, config, 1);
+    boundedInt(config.episodes, 'episodes', 1, limits.maxEvalEpisodes);
+    if (!Number.isSafeInteger(config.seed)) throw badInput('seed must be an integer', 'seed');
+    const ds = await ctx.services.datasets.split(config.dataset, config.split);
+    if (ds.classes.length < config.way) throw badInput(`${config.dataset}/${config.split} has ${ds.classes.length} classes, fewer than way = ${config.way}`, 'way');
+    checkQueue(ctx);
+    const settings = { dataset: config.dataset, split: config.split, way: config.way, shot: config.shot, query: config.query, episodes: config.episodes, seed: config.seed };
+    const name = `${ck.name}-${settings.dataset}-${settings.split}-${settings.way}w${settings.shot}s${settings.query}q-${settings.episodes}e-seed${settings.seed}`;
+    const reportPath = join(runDirOf(runsDir, ck.runId), 'evaluations', `${name}.json`);
+    return ctx.services.jobs.submit(
+      'evaluate',
+      { kind: 'evaluate', dataDir, backend, checkpointRef: ck.ref, checkpointDir: ck.dir, reportPath, settings },
+      { runId: ck.runId, checkpoint: ck.ref, config: settings },
+    );
+  },
+};

@@ -1,0 +1,39 @@
+/** Runs (run directories) and jobs. */
+import { readEvaluation, readRun, runCheckpoints, runEvaluations, runMetrics, syncRuns } from '../../services/runs.js';
+import { boundedInt } from '../errors.js';
+import type { Resolvers } from '../types.js';
+
+export const runQueries: Pick<Resolvers['Query'], 'runs' | 'run' | 'job' | 'jobs'> = {
+  runs: async (_p, { limit }, { services }) => {
+    boundedInt(limit, 'limit', 0, 1000);
+    return (await syncRuns(services.config.runsDir, services.store)).slice(0, limit);
+  },
+  run: (_p, { id }, { services }) => readRun(services.config.runsDir, id),
+  job: (_p, { id }, { services }) => services.jobs.get(id),
+  jobs: (_p, { status, limit }, { services }) => {
+    boundedInt(limit, 'limit', 0, 1000);
+    return services.store.listJobs({ status: status ?? undefined, limit });
+  },
+};
+
+export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
+  Run: {
+    method: (r) => r.config.method,
+    dataset: (r) => r.config.dataset,
+    totalEpisodes: (r) => r.config.episodes,
+    metrics: (r, { type }) => runMetrics(r, type),
+    checkpoints: (r, _a, { services }) => runCheckpoints(services.config.runsDir, r),
+    evaluations: (r) => runEvaluations(r),
+  },
+  Evaluation: {
+    // NaN (a class never queried) is not a GraphQL Float.
+    perClass: (e) => (e.perClass ?? []).filter((c) => Number.isFinite(c.accuracy)),
+  },
+  Job: {
+    run: async (j, _a, { services }) => (j.runId ? readRun(services.config.runsDir, j.runId) : null),
+    evaluation: async (j) => {
+      const path = (j.result as { reportPath?: unknown } | null)?.reportPath;
+      return j.kind === 'evaluate' && typeof path === 'string' ? readEvaluation(path) : null;
+    },
+  },
+};

@@ -1,0 +1,82 @@
+/** Reading run directories (the trainer's files) for the API, and indexing them in the store. */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { listRuns, RunDir, type RunSummary } from '@rcn/core';
+import type { Store } from '../store/types.js';
+import type { CheckpointModel, EvaluationModel, MetricPoint } from '../graphql/types.js';
+import { CHECKPOINT_NAMES, checkRunId, resolveCheckpoint } from './paths.js';
+import { readCheckpointMetadata } from './inference.js';
+
+/** Every run, newest first, and the store's index brought up to date with them. */
+export async function syncRuns(runsDir: string, store: Store): Promise<RunSummary[]> {
+  const runs = await listRuns(runsDir);
+  for (const r of runs) store.indexRun(r);
+  store.pruneRuns(runs.map((r) => r.id));
+  return runs;
+}
+
+/** One run's summary, or null when there is no such run directory. */
+export async function readRun(runsDir: string, id: string): Promise<RunSummary | null> {
+  checkRunId(id, 'id');
+  const dir = join(runsDir, id);
+  if (!existsSync(join(dir, 'config.json'))) return null;
+  const run = new RunDir(dir);
+  const status = await run.status();
+  if (status) return status;
+  const config = await run.config();
+  const t = (await stat(run.configPath)).mtime.toISOString();
+  // No status yet: the trainer has not started (or died before its first write).
+  return { id, dir, status: 'interrupted', config, episode: 0, bestValAccuracy: null, bestValCi95: null, bestEpisode: null, startedAt: t, updatedAt: t };
+}
+
+export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null): Promise<MetricPoint[]> {
+  const events = await new RunDir(run.dir).metrics();
+  return events
+    .filter((e) => !type || e.type === type)
+    .map((e) =>
+      e.type === 'train'
+        ? { type: 'train', episode: e.episode, loss: e.loss, accuracy: e.accuracy, lr: e.lr, ci95: null, episodesPerSecond: e.episodesPerSecond, best: null, time: e.time }
+        : { type: 'val', episode: e.episode, loss: e.loss, accuracy: e.accuracy, lr: e.lr, ci95: e.ci95, episodesPerSecond: null, best: e.best, time: e.time },
+    );
+}
+
+export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<CheckpointModel[]> {
+  const out: CheckpointModel[] = [];
+  for (const name of CHECKPOINT_NAMES) {
+    let dir: string;
+    try {
+      dir = resolveCheckpoint(runsDir, `${run.id}/${name}`).dir;
+    } catch {
+      continue;
+    }
+    try {
+      const meta = await readCheckpointMetadata(dir);
+      out.push({ ref: `${run.id}/${name}`, name, episodes: meta.episodes ?? null, createdAt: meta.createdAt ?? null, model: meta.model, metrics: meta.metrics ?? null });
+    } catch {
+      // Being replaced right now: listed on the next read.
+    }
+  }
+  return out;
+}
+
+export async function readEvaluation(path: string): Promise<EvaluationModel | null> {
+  try {
+    const report = JSON.parse(await readFile(path, 'utf8')) as EvaluationModel;
+    return { ...report, name: basename(path, '.json') };
+  } catch {
+    return null;
+  }
+}
+
+export async function runEvaluations(run: RunSummary): Promise<EvaluationModel[]> {
+  const dir = new RunDir(run.dir).evaluationsDir;
+  if (!existsSync(dir)) return [];
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const out: EvaluationModel[] = [];
+  for (const f of files) {
+    const r = await readEvaluation(join(dir, f));
+    if (r) out.push(r);
+  }
+  return out;
+}

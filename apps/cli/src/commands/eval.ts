@@ -1,0 +1,119 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  createModel,
+  defaultDataDir,
+  evaluateModel,
+  formatAccuracy,
+  formatBackend,
+  initBackend,
+  openDataset,
+  parseBackendName,
+  readCheckpoint,
+  ReplicaPool,
+  resolveCheckpointDir,
+  writeJsonAtomic,
+  type Method,
+} from '@rcn/core';
+import { UsageError } from '../exit-codes.js';
+import { progressBar } from '../progress.js';
+
+interface EvalFlags {
+  checkpoint: string;
+  dataset?: string;
+  dataDir?: string;
+  split: string;
+  way: string;
+  shot: string;
+  query: string;
+  episodes: string;
+  seed: string;
+  workers: string;
+  bn?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+function int(v: string, flag: string, min = 1): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a checkpoint on E episodes: mean accuracy ± 95% CI, per-class accuracy, confusion')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory')
+    .option('--dataset <name>', "dataset (default: the checkpoint's)")
+    .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
+    .option('--split <s>', 'split to evaluate on', 'test')
+    .option('--way <n>', 'classes per episode', '5')
+    .option('--shot <k>', 'support images per class', '1')
+    .option('--query <q>', 'queries per class', '15')
+    .option('--episodes <n>', 'episodes', '600')
+    .option('--seed <s>', 'seed of the episode stream', '0')
+    .option('--workers <n>', 'worker threads', '1')
+    .option('--bn <mode>', "BatchNorm at evaluation: batch (the reference's) | running (default: the checkpoint's)")
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--json', 'print the report as JSON')
+    .action(async (f: EvalFlags) => {
+      let ckDir = resolve(f.checkpoint);
+      if (existsSync(join(ckDir, 'config.json')) && existsSync(join(ckDir, 'checkpoints'))) ckDir = join(ckDir, 'checkpoints', 'best');
+      ckDir = resolveCheckpointDir(ckDir);
+      const opts = {
+        way: int(f.way, '--way', 2),
+        shot: int(f.shot, '--shot'),
+        query: int(f.query, '--query'),
+        episodes: int(f.episodes, '--episodes'),
+        seed: int(f.seed, '--seed', 0),
+      };
+      const workers = int(f.workers, '--workers');
+      if (f.bn && f.bn !== 'batch' && f.bn !== 'running') throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
+      const backendName = f.backend ? parseBackendName(f.backend, '--backend') : undefined;
+      const backend = await initBackend(backendName);
+      if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
+      const { metadata, weights } = await readCheckpoint(ckDir);
+      const dataset = f.dataset ?? metadata.dataset;
+      if (!dataset) throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
+      const modelConfig = { ...metadata.model, ...(f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {}) };
+      const method = ((metadata.extra?.method as Method | undefined) ?? 'rcn') as Method;
+      const model = createModel(method, modelConfig);
+      model.setWeights(weights);
+      const ds = await openDataset(dataset, f.split, {
+        dataDir: f.dataDir ?? defaultDataDir(),
+        imageSize: modelConfig.imageSize,
+        normalization: metadata.normalisation
+          ? { mean: metadata.normalisation.mean as [number, number, number], std: metadata.normalisation.std as [number, number, number] }
+          : undefined,
+      });
+      const pool = workers > 1 ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig }) : undefined;
+      const bar = progressBar('eval', opts.episodes);
+      try {
+        const report = await evaluateModel(model, ds, {
+          ...opts,
+          pool,
+          onProgress: (done, _total, acc) => bar?.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
+        });
+        bar?.stop();
+        const name = `eval-${f.split}-${opts.way}w${opts.shot}s${opts.query}q-${opts.episodes}e-seed${opts.seed}-bn${report.bnInference}.json`;
+        const out = { checkpoint: ckDir, method, ...report };
+        await writeJsonAtomic(join(ckDir, name), out);
+        // Inside a run directory, the run lists its evaluations too.
+        const runDir = dirname(dirname(ckDir));
+        if (basename(dirname(ckDir)) === 'checkpoints' && existsSync(join(runDir, 'config.json'))) {
+          await writeJsonAtomic(join(runDir, 'evaluations', `${basename(ckDir)}-${name}`), out);
+        }
+        if (f.json) console.log(JSON.stringify(out, null, 2));
+        else {
+          console.log(`${dataset}/${f.split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`);
+          console.log(`report: ${join(ckDir, name)}`);
+        }
+      } finally {
+        bar?.stop();
+        await pool?.close();
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,216 @@
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import {
+  defaultDataDir,
+  defaultRunsDir,
+  defaultTrainConfig,
+  findDatasets,
+  formatBackend,
+  initBackend,
+  parseBackendName,
+  train,
+  TrainingDivergedError,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '@rcn/core';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { progressBar } from '../progress.js';
+
+interface TrainFlags {
+  config?: string;
+  method?: string;
+  dataset?: string;
+  dataDir?: string;
+  backbone?: string;
+  way?: string;
+  shot?: string;
+  query?: string;
+  valQuery?: string;
+  episodes?: string;
+  valEvery?: string;
+  valEpisodes?: string;
+  imageSize?: string;
+  lr?: string;
+  seed?: string;
+  workers?: string;
+  backend?: string;
+  runsDir?: string;
+  runId?: string;
+  resume?: string;
+  augment?: boolean;
+  json?: boolean;
+}
+
+function int(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag}: expected an integer, got '${v}'`);
+  return n;
+}
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, got '${v}'`);
+  return n;
+}
+
+async function readConfigFile(path: string): Promise<TrainConfigInput> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--config ${path}: cannot read (${(e as Error).message})`);
+  }
+  try {
+    const v = parseYaml(text) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a mapping of options');
+    return v as TrainConfigInput;
+  } catch (e) {
+    throw new UsageError(`--config ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Config file, then flags on top; core validates and names any bad field. */
+export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
+  const base: TrainConfigInput = f.config ? await readConfigFile(f.config) : {};
+  const model = { ...(base.model ?? { backbone: 'conv4' as const }) };
+  if (f.backbone) {
+    if (f.backbone !== 'conv4' && f.backbone !== 'resnet12') throw new UsageError(`--backbone: expected conv4 or resnet12, got '${f.backbone}'`);
+    model.backbone = f.backbone;
+  }
+  const imageSize = int(f.imageSize, '--image-size');
+  if (imageSize !== undefined) model.imageSize = imageSize;
+  const input: TrainConfigInput = {
+    ...base,
+    model,
+    ...(f.method && { method: f.method as TrainConfig['method'] }),
+    ...(f.dataset && { dataset: f.dataset }),
+    ...(f.dataDir && { dataDir: f.dataDir }),
+    ...(f.backend && { backend: parseBackendName(f.backend, '--backend') }),
+    ...(f.augment === false && { augment: false }),
+  };
+  const numeric: [keyof TrainConfigInput, number | undefined][] = [
+    ['way', int(f.way, '--way')],
+    ['shot', int(f.shot, '--shot')],
+    ['query', int(f.query, '--query')],
+    ['valQuery', int(f.valQuery, '--val-query')],
+    ['episodes', int(f.episodes, '--episodes')],
+    ['valEvery', int(f.valEvery, '--val-every')],
+    ['valEpisodes', int(f.valEpisodes, '--val-episodes')],
+    ['seed', int(f.seed, '--seed')],
+    ['workers', int(f.workers, '--workers')],
+    ['lr', num(f.lr, '--lr')],
+  ];
+  for (const [k, v] of numeric) if (v !== undefined) (input as Record<string, unknown>)[k] = v;
+  try {
+    const cfg = defaultTrainConfig(input);
+    return { ...cfg, dataDir: cfg.dataDir ?? defaultDataDir() };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train a few-shot model episodically (default: RCN Conv4, 5-way 1-shot, Omniglot)')
+    .option('--config <file>', 'YAML or JSON file of training options (flags override it)')
+    .option('--method <m>', 'rcn | protonet | relationnet')
+    .option('--dataset <name>', 'dataset name as listed by `datasets` (default omniglot)')
+    .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
+    .option('--backbone <b>', 'conv4 | resnet12')
+    .option('--way <n>', 'classes per episode (5)')
+    .option('--shot <k>', 'support images per class (1)')
+    .option('--query <q>', 'training queries per class (10)')
+    .option('--val-query <q>', 'validation queries per class (15)')
+    .option('--episodes <n>', 'training episodes (60000)')
+    .option('--val-every <n>', 'validate every n episodes (500)')
+    .option('--val-episodes <n>', 'fixed validation episodes (300)')
+    .option('--image-size <px>', "image side (default: the dataset's)")
+    .option('--lr <lr>', 'Adam learning rate (0.001)')
+    .option('--seed <s>', 'seed of every random stream (0)')
+    .option('--workers <n>', 'worker threads; one episode per worker per step (1)')
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR, default ./runs)')
+    .option('--run-id <id>', 'name of the run directory')
+    .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options ignored, except --episodes)')
+    .option('--no-augment', 'no augmentation of training queries')
+    .option('--json', 'JSON lines on stdout: every metric event, then the run summary')
+    .action(async (f: TrainFlags) => {
+      const cfg = f.resume ? null : await resolveTrainConfig(f);
+      const backend = await initBackend(cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined));
+      if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
+      if (cfg) {
+        const found = await findDatasets(cfg.dataDir);
+        if (!found.some((d) => d.name === cfg.dataset)) {
+          throw new UsageError(
+            `dataset '${cfg.dataset}' not found in ${cfg.dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
+              (cfg.dataset === 'omniglot' ? 'Run `pnpm cli data fetch omniglot` (needs internet) or set RCN_DATA_DIR.' : 'Set --data-dir or RCN_DATA_DIR.'),
+          );
+        }
+      }
+      const ac = new AbortController();
+      const onSignal = (sig: string) => {
+        if (ac.signal.aborted) process.exit(EXIT.interrupted);
+        console.error(`\n${sig}: finishing the current step and saving a checkpoint (again to quit at once)`);
+        ac.abort();
+      };
+      process.on('SIGINT', () => onSignal('SIGINT'));
+      process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+      const total = cfg?.episodes ?? int(f.episodes, '--episodes') ?? 0;
+      // Progress goes to stderr in every mode; --json only concerns stdout.
+      const bar = progressBar('train', total);
+      let lastVal = '';
+      try {
+        const summary = await train(cfg, {
+          runsDir: f.runsDir ?? defaultRunsDir(),
+          runId: f.runId,
+          resumeDir: f.resume,
+          episodes: f.resume ? int(f.episodes, '--episodes') : undefined,
+          signal: ac.signal,
+          onEvent: (e) => {
+            if (f.json) console.log(JSON.stringify(e));
+            if (e.type === 'val') lastVal = `${(100 * e.accuracy).toFixed(2)}±${(100 * e.ci95).toFixed(2)}%`;
+          },
+          onProgress: (p) => {
+            if (!bar) return;
+            bar.setTotal(p.total);
+            bar.update(
+              p.episode,
+              p.phase === 'validate'
+                ? { validating: `running acc ${(100 * p.accuracy).toFixed(1)}%`, val: lastVal || '-' }
+                : {
+                    loss: p.loss.toFixed(4),
+                    acc: `${(100 * p.accuracy).toFixed(1)}%`,
+                    'ep/s': p.episodesPerSecond.toFixed(2),
+                    val: lastVal || '-',
+                  },
+            );
+          },
+        });
+        bar?.stop();
+        if (f.json) console.log(JSON.stringify({ type: 'summary', ...summary }));
+        else {
+          console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes`);
+          if (summary.bestValAccuracy !== null) {
+            console.log(
+              `best validation accuracy ${(100 * summary.bestValAccuracy).toFixed(2)} ± ${(100 * (summary.bestValCi95 ?? 0)).toFixed(2)} % at episode ${summary.bestEpisode}`,
+            );
+          }
+          console.log(`run directory: ${summary.dir}`);
+        }
+        process.exitCode = summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+      } catch (e) {
+        bar?.stop();
+        if (e instanceof TrainingDivergedError) {
+          console.error(`error: ${e.message}`);
+          process.exitCode = EXIT.diverged;
+          return;
+        }
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,95 @@
+/**
+ * The built CLI as a user runs it: train with --json, interrupt with SIGINT (checkpoint saved, exit 130),
+ * resume, list runs, evaluate, and the exit codes of bad input. Real data: tiny-imagenet-32.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
+const dataDir = process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
+const haveData = existsSync(join(dataDir, 'tiny-imagenet-32'));
+if (!haveData && process.env.CI === 'true') throw new Error(`CI=true but ${dataDir}/tiny-imagenet-32 is missing`);
+
+const tiny = ['--dataset', 'tiny-imagenet-32', '--data-dir', dataDir, '--backend', 'wasm', '--query', '2', '--val-query', '2', '--val-episodes', '3'];
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, RCN_BACKEND: 'wasm' } });
+}
+
+describe.skipIf(!haveData)('rcn CLI', () => {
+  let runs: string;
+  beforeAll(async () => {
+    runs = await mkdtemp(join(tmpdir(), 'rcn-cli-'));
+  });
+  afterAll(async () => {
+    await rm(runs, { recursive: true, force: true });
+  });
+
+  it('trains with --json: metric events as JSON lines, then the summary; exit 0', () => {
+    const r = cli(['train', ...tiny, '--episodes', '4', '--val-every', '2', '--runs-dir', runs, '--run-id', 'a', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
+    expect(lines.filter((l) => l.type === 'val')).toHaveLength(2);
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', status: 'finished', episode: 4 });
+  });
+
+  it('on SIGINT saves a checkpoint and exits 130; --resume finishes the run', async () => {
+    const child = spawn(process.execPath, [main, 'train', ...tiny, '--episodes', '400', '--val-every', '200', '--runs-dir', runs, '--run-id', 'b', '--json']);
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      // Progress lines go to stderr; interrupt once training is under way.
+      if (!sent && /train \d+\/400/.test(d.toString())) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(code).toBe(130);
+    const summary = JSON.parse(out.trim().split('\n').at(-1)!) as { status: string; episode: number };
+    expect(summary.status).toBe('interrupted');
+    expect(summary.episode).toBeGreaterThan(0);
+    expect(summary.episode).toBeLessThan(400);
+    const state = JSON.parse(await readFile(join(runs, 'b', 'checkpoints', 'latest', 'trainer-state.json'), 'utf8')) as {
+      progress: { episode: number };
+    };
+    expect(state.progress.episode).toBe(summary.episode);
+
+    const r = cli(['train', '--resume', join(runs, 'b'), '--episodes', String(summary.episode + 2), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'finished', episode: summary.episode + 2 });
+  });
+
+  it('lists runs and evaluates a run, writing the report beside the checkpoint and in the run', async () => {
+    const list = cli(['runs', '--runs-dir', runs, '--json']);
+    expect(list.status).toBe(0);
+    const ids = (JSON.parse(list.stdout) as { id: string; status: string }[]).map((r) => r.id).sort();
+    expect(ids).toEqual(['a', 'b']);
+    const r = cli(['eval', '--checkpoint', join(runs, 'a'), '--data-dir', dataDir, '--episodes', '6', '--query', '3', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { accuracy: number; ci95: number; episodes: number; perEpisode: number[] };
+    expect(report.episodes).toBe(6);
+    expect(report.perEpisode).toHaveLength(6);
+    expect(report.accuracy).toBeGreaterThanOrEqual(0);
+    expect(await readdir(join(runs, 'a', 'evaluations'))).toHaveLength(1);
+  });
+
+  it('exits 2 with a message naming the field for bad input', () => {
+    const bad = cli(['train', ...tiny, '--way', 'five']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--way: expected an integer/);
+    const cfg = cli(['train', '--config', join(runs, 'missing.yaml')]);
+    expect(cfg.status).toBe(2);
+    expect(cfg.stderr).toMatch(/missing\.yaml: cannot read/);
+    const ds = cli(['train', '--dataset', 'nope', '--data-dir', dataDir, '--backend', 'wasm']);
+    expect(ds.status).toBe(2);
+    expect(ds.stderr).toMatch(/dataset 'nope' not found/);
+    expect(cli(['train', '--bogus']).status).toBe(2);
+  });
+});

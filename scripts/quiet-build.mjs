@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Builds the given turbo filter before `pnpm cli` / `pnpm bench`, printing turbo's output only on failure,
+// so that the command's own output (and `--json` on stdout) stays clean.
+import { spawnSync } from 'node:child_process';
+
+const filter = process.argv[2];
+const r = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', `--filter=${filter}`, '--output-logs=errors-only'], {
+  encoding: 'utf8',
+});
+if (r.status !== 0) {
+  process.stderr.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  process.exit(r.status ?? 1);
+}
