@@ -1,5 +1,5 @@
 export * from './select.js';
 export { WasmMemoryError, wasmHeapBytes } from './wasm-guard.js';
-export { WASM_TRAINING_KERNELS, registerWasmTrainingKernels } from './kernels/index.js';
+export { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, convFilterBanding } from './kernels/index.js';
 export { WorkerPool, type WorkerPoolOptions } from './pool.js';
 export { transferable, type Task, type TaskContext, type TaskModule } from './tasks.js';

@@ -1,5 +1,15 @@
-/** What every backbone provides: NHWC images in, NHWC feature map out. */
-import type * as tf from '@tensorflow/tfjs-core';
+/**
+ * What every backbone provides: NHWC images in, NHWC feature map out; and a training trace whose backward
+ * pass is scheduled by hand.
+ *
+ * Why by hand: TF.js's autodiff keeps every intermediate gradient and every saved tensor until the whole
+ * backward pass ends, so a ResNet-12 step on 80 images at 84x84 needs several times the 4 GiB wasm heap.
+ * The backbones here keep only what each layer's backward needs (xhat, activation outputs, pooled maps) and
+ * free it, and every gradient, as soon as the layer below has consumed it. Forward code is shared with
+ * inference; the head (small) still uses TF.js's autodiff.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { batchNormForward, runningBatchNorm, type BatchNormCache, type BatchNormInput, type BatchNormOptions } from './batchnorm.js';
 
 export interface LayerContext {
   /** Training: DropBlock active, running statistics updated. */
@@ -8,10 +18,106 @@ export interface LayerContext {
   batchStats: boolean;
   bnMomentum: number;
   bnEps: number;
+  /** Names the image set (`support`, `query`) for diagnostics. */
+  pass?: string;
+}
+
+/** A backbone forward pass in training mode, holding what its backward pass needs. */
+export interface BackboneTrace {
+  /** [B, h, w, C]; owned by the trace (clone it to keep it past `backward` / `dispose`). */
+  readonly features: tf.Tensor4D;
+  /**
+   * Parameter gradients for upstream d loss / d features (not disposed here), by canonical name. Releases
+   * everything the trace holds; call once.
+   */
+  backward(dFeatures: tf.Tensor4D): Map<string, tf.Tensor>;
+  /** Releases the trace without a backward pass. */
+  dispose(): void;
 }
 
 export interface Backbone {
   readonly outChannels: number;
   /** [B, H, W, 3] -> [B, h, w, C]. Each call normalises with its own batch statistics, as the reference does. */
   apply(images: tf.Tensor4D, ctx: LayerContext): tf.Tensor4D;
+  /** Training-mode forward pass (batch statistics, running statistics updated) that can be differentiated. */
+  trace(images: tf.Tensor4D, ctx: LayerContext): BackboneTrace;
+}
+
+/** BatchNorm options of a backbone layer. */
+export function bnOptions(ctx: LayerContext, activation: BatchNormOptions['activation'], slope: number): BatchNormOptions {
+  return { batchStats: ctx.batchStats, updateStats: ctx.training, momentum: ctx.bnMomentum, eps: ctx.bnEps, activation, slope, pass: ctx.pass };
+}
+
+/** act(sum BN(x_i)); with `keep` (batch statistics only) also the cache for the backward pass. */
+export function bnLayer(inputs: BatchNormInput[], opts: BatchNormOptions, keep: boolean): { out: tf.Tensor4D; cache: BatchNormCache | null } {
+  if (opts.batchStats) {
+    const r = batchNormForward(inputs, opts, keep);
+    return { out: r.out as tf.Tensor4D, cache: r.cache };
+  }
+  if (keep) throw new Error('a training trace needs batch statistics');
+  return { out: runningBatchNorm(inputs, opts) as tf.Tensor4D, cache: null };
+}
+
+/** Adds `g` into `grads[name]` (summing the support and query passes' contributions), disposing the parts. */
+export function accumulate(grads: Map<string, tf.Tensor>, name: string, g: tf.Tensor): void {
+  const prev = grads.get(name);
+  if (!prev) {
+    grads.set(name, g);
+    return;
+  }
+  grads.set(name, tf.add(prev, g));
+  tf.dispose([prev, g]);
+}
+
+/**
+ * A trace over a chain of blocks: each block's forward returns its output and a closure computing, from the
+ * output's gradient, its input's gradient (null for the first block, whose input is the images) and its
+ * parameters' gradients, and releasing its saved tensors.
+ */
+export interface BlockStep {
+  out: tf.Tensor4D;
+  backward(dOut: tf.Tensor4D, needInputGrad: boolean, grads: Map<string, tf.Tensor>): tf.Tensor4D | null;
+  dispose(): void;
+}
+
+export function chainTrace(images: tf.Tensor4D, blocks: ((x: tf.Tensor4D) => BlockStep)[]): BackboneTrace {
+  const steps: BlockStep[] = [];
+  try {
+    let x = images;
+    for (const block of blocks) {
+      const s = block(x);
+      steps.push(s);
+      x = s.out;
+    }
+  } catch (e) {
+    for (const s of steps) s.dispose();
+    throw e;
+  }
+  let done = false;
+  const release = () => {
+    if (done) return;
+    done = true;
+    for (const s of steps) s.dispose();
+  };
+  return {
+    features: steps[steps.length - 1].out,
+    backward(dFeatures) {
+      if (done) throw new Error('backbone trace already released');
+      const grads = new Map<string, tf.Tensor>();
+      let dy: tf.Tensor4D | null = dFeatures;
+      try {
+        for (let i = steps.length - 1; i >= 0; i--) {
+          const dx: tf.Tensor4D | null = steps[i].backward(dy as tf.Tensor4D, i > 0, grads);
+          steps[i].dispose();
+          if (dy !== dFeatures) dy?.dispose();
+          dy = dx;
+        }
+      } finally {
+        if (dy && dy !== dFeatures) dy.dispose();
+        release();
+      }
+      return grads;
+    },
+    dispose: release,
+  };
 }

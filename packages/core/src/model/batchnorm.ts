@@ -3,9 +3,9 @@
  *
  * With batch statistics it is one `tf.customGrad` op with the closed-form gradient
  *   dx = gamma * rsqrt(var + eps) * (dy - mean(dy) - xhat * mean(dy * xhat)),
- * because tf.batchNorm's gradient uses Tile, slow on wasm. Channel sums are products with a row of ones
- * (fast GEMM) instead of reductions over leading axes (slow on wasm). The activation is fused in so that one
- * fewer activation-sized tensor is kept for the backward pass.
+ * because tf.batchNorm's gradient uses Tile, slow on wasm. The activation is fused in, and so is the residual
+ * sum of ResNet-12 (act(BN(a) + BN(b)) is one op), so that fewer activation-sized tensors are kept for the
+ * backward pass: per BatchNorm only xhat, plus the output when an activation needs its derivative.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
@@ -41,6 +41,8 @@ export interface BatchNormOptions {
   activation: Activation;
   /** Negative slope of the `leaky` activation. */
   slope: number;
+  /** Which pass this call belongs to (`support`, `query`, `head`): names the call for `KinkOverride`. */
+  pass?: string;
   /**
    * Bias of a conv that precedes this layer and was not added to `x`. With batch statistics it cancels
    * exactly, so it is skipped (a full pass saved); it still shifts the running mean and is applied when
@@ -53,7 +55,7 @@ export interface BatchNormOptions {
  * Column sums of a [M, C] matrix as [1, C]. A leading-axis Sum is one sequential pass on every backend
  * (on wasm, our Reduce kernel); a GEMM with a row of ones would repack all of x as a weight matrix first.
  */
-function colSum(_ones: tf.Tensor2D | null, x: tf.Tensor2D): tf.Tensor2D {
+function colSum(x: tf.Tensor2D): tf.Tensor2D {
   return tf.sum(x, 0, true);
 }
 
@@ -64,10 +66,10 @@ function activate(x: tf.Tensor, activation: Activation, slope: number): tf.Tenso
 }
 
 /**
- * Chooses, for one batch-statistics BatchNorm call (layer name, input shape [..., C]), flat NHWC indices whose
- * activation derivative takes the other branch of the ReLU / LeakyReLU kink; null for none.
+ * Chooses, for one batch-statistics BatchNorm call (layer name, pass, input shape [..., C]), flat NHWC
+ * indices whose activation derivative takes the other branch of the ReLU / LeakyReLU kink; null for none.
  */
-export type KinkOverride = (layer: string, shape: readonly number[]) => readonly number[] | null;
+export type KinkOverride = (layer: string, pass: string, shape: readonly number[]) => readonly number[] | null;
 
 let kinkOverride: KinkOverride | null = null;
 
@@ -80,6 +82,87 @@ export function setKinkOverride(f: KinkOverride | null): void {
   kinkOverride = f;
 }
 
+/** One input of a (summed) BatchNorm: the tensor, its layer, the conv bias skipped before it. */
+export interface BatchNormInput {
+  x: tf.Tensor;
+  bn: BatchNormLayer;
+  preBias?: tf.Tensor1D;
+}
+
+/** What the backward pass of a batch-statistics BatchNorm needs; owned by whoever holds it. */
+export interface BatchNormCache {
+  xhats: tf.Tensor2D[];
+  rstds: tf.Tensor[];
+  gammas: tf.Tensor[];
+  /** The output, when the activation's derivative is read off it. */
+  out: tf.Tensor | null;
+  flips: readonly number[] | null;
+  shape: number[];
+}
+
+export function disposeCache(cache: BatchNormCache): void {
+  tf.dispose([...cache.xhats, ...cache.rstds, ...(cache.out ? [cache.out] : [])]);
+}
+
+/** Normalises x [M, C] with its own statistics; updates the running statistics when asked. */
+function normalise(x2: tf.Tensor2D, inp: BatchNormInput, opts: BatchNormOptions): { xhat: tf.Tensor2D; rstd: tf.Tensor } & tf.TensorContainerObject {
+  const [m, c] = x2.shape;
+  const { bn } = inp;
+  const mean = tf.div(colSum(x2), m);
+  const xc = tf.sub(x2, mean);
+  const variance = tf.div(colSum(tf.square(xc) as tf.Tensor2D), m);
+  const rstd = tf.rsqrt(tf.add(variance, opts.eps));
+  if (opts.updateStats) {
+    const mo = opts.momentum;
+    const batchMean = inp.preBias ? tf.add(tf.reshape(mean, [c]), inp.preBias) : tf.reshape(mean, [c]);
+    // PyTorch stores the unbiased variance but normalises with the biased one.
+    const unbiased = tf.mul(tf.reshape(variance, [c]), m > 1 ? m / (m - 1) : 1);
+    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
+  }
+  return { xhat: tf.mul(xc, rstd) as tf.Tensor2D, rstd };
+}
+
+/**
+ * Forward pass of act(sum_i BN_i(x_i)) with batch statistics, outside any gradient tape. With `keep`, the
+ * returned cache holds what `batchNormBackward` needs (the output is then both the result and, for an
+ * activation, part of the cache: dispose each once through its owner).
+ */
+export function batchNormForward(inputs: BatchNormInput[], opts: BatchNormOptions, keep: boolean): { out: tf.Tensor; cache: BatchNormCache | null } {
+  const shape = inputs[0].x.shape;
+  const c = shape[shape.length - 1];
+  const m = inputs[0].x.size / c;
+  // Temporaries are freed eagerly (not by one enclosing tidy): activation-sized tensors dominate memory.
+  const xhats: tf.Tensor2D[] = [];
+  const rstds: tf.Tensor[] = [];
+  let pre: tf.Tensor | null = null;
+  for (const inp of inputs) {
+    const { xhat, rstd } = tf.tidy(() => normalise(tf.reshape(inp.x, [m, c]) as tf.Tensor2D, inp, opts));
+    const term = tf.tidy(() => tf.add(tf.mul(xhat, inp.bn.gamma), inp.bn.beta));
+    if (keep) {
+      xhats.push(xhat);
+      rstds.push(rstd);
+    } else {
+      tf.dispose([xhat, rstd]);
+    }
+    if (pre) {
+      const sum: tf.Tensor = tf.add(pre, term);
+      tf.dispose([pre, term]);
+      pre = sum;
+    } else {
+      pre = term;
+    }
+  }
+  const act = activate(pre as unknown as tf.Tensor, opts.activation, opts.slope);
+  if (act !== pre) (pre as unknown as tf.Tensor).dispose();
+  const out = tf.reshape(act, shape);
+  if (out !== act) act.dispose();
+  if (!keep) return { out, cache: null };
+  const name = inputs.map((i) => i.bn.name).join('+');
+  const flips = opts.activation !== 'none' && kinkOverride ? kinkOverride(name, opts.pass ?? '', shape) : null;
+  return { out, cache: { xhats, rstds, gammas: inputs.map((i) => i.bn.gamma), out: opts.activation === 'none' ? null : out, flips, shape } };
+}
+
 /** The activation's derivative as a 0/1 (ReLU) or slope/1 (LeakyReLU) mask read off its output, with overrides. */
 function activationMask(out: tf.Tensor, opts: BatchNormOptions, flips: readonly number[] | null): tf.Tensor {
   const low = opts.activation === 'leaky' ? opts.slope : 0;
@@ -90,54 +173,103 @@ function activationMask(out: tf.Tensor, opts: BatchNormOptions, flips: readonly 
   return tf.tensor(values, out.shape, 'float32');
 }
 
-function makeBatchStatOp(bn: BatchNormLayer, opts: BatchNormOptions) {
-  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const shape = x.shape;
-    const c = shape[shape.length - 1];
-    const m = x.size / c;
-    const x2 = tf.reshape(x, [m, c]) as tf.Tensor2D;
-    const mean = tf.div(colSum(null, x2), m);
-    const xc = tf.sub(x2, mean);
-    const variance = tf.div(colSum(null, tf.square(xc) as tf.Tensor2D), m);
-    const rstd = tf.rsqrt(tf.add(variance, opts.eps));
-    const xhat = tf.mul(xc, rstd);
-    const out = tf.reshape(activate(tf.add(tf.mul(xhat, gamma), beta), opts.activation, opts.slope), shape);
-    if (opts.updateStats) {
-      const mo = opts.momentum;
-      const batchMean = opts.preBias ? tf.add(tf.reshape(mean, [c]), opts.preBias) : tf.reshape(mean, [c]);
-      // PyTorch stores the unbiased variance but normalises with the biased one.
-      const unbiased = tf.mul(tf.reshape(variance, [c]), m > 1 ? m / (m - 1) : 1);
-      bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
-      bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
-    }
-    const flips = opts.activation !== 'none' && kinkOverride ? kinkOverride(bn.name, shape) : null;
-    save([xhat, rstd, out]);
+/**
+ * Gradients of act(sum_i BN_i(x_i)) for upstream `dy`: per input dx, dgamma, dbeta (closed form),
+ * dx = gamma * rstd * (dpre - mean(dpre) - xhat * mean(dpre * xhat)). Temporaries are freed as soon as they
+ * are consumed (at most four activation-sized tensors live at once): this is the peak of a training step.
+ */
+export function batchNormBackward(dy: tf.Tensor, cache: BatchNormCache, opts: BatchNormOptions): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
+  const { shape } = cache;
+  const c = shape[shape.length - 1];
+  const m = dy.size / c;
+  const free = (...ts: tf.Tensor[]) => tf.dispose(ts);
+  let dpre = dy;
+  if (cache.out) {
+    const mask = activationMask(cache.out, opts, cache.flips);
+    dpre = tf.mul(dy, mask);
+    free(mask);
+  }
+  const d2 = tf.reshape(dpre, [m, c]) as tf.Tensor2D;
+  const dBeta = colSum(d2);
+  const res = { dx: [] as tf.Tensor[], dGamma: [] as tf.Tensor1D[], dBeta: [] as tf.Tensor1D[] };
+  cache.xhats.forEach((xhat, i) => {
+    const prod = tf.mul(d2, xhat) as tf.Tensor2D;
+    const dGamma = colSum(prod);
+    free(prod);
+    // dx = d2 * s - xhat * (s * mean(dpre * xhat)) - s * mean(dpre), with s = gamma * rstd per channel.
+    const [scale, k, offset] = tf.tidy(() => {
+      const sc = tf.mul(cache.gammas[i], cache.rstds[i]);
+      return [sc, tf.mul(sc, tf.div(dGamma, m)), tf.mul(sc, tf.div(dBeta, m))];
+    });
+    const u = tf.mul(d2, scale);
+    const v = tf.mul(xhat, k);
+    const w = tf.sub(u, v);
+    free(u, v);
+    const dx = tf.sub(w, offset);
+    free(w, scale, k, offset);
+    res.dx.push(tf.reshape(dx, shape));
+    if (res.dx[i] !== dx) dx.dispose();
+    res.dGamma.push(tf.reshape(dGamma, [c]) as tf.Tensor1D);
+    free(dGamma);
+    res.dBeta.push(tf.reshape(dBeta, [c]) as tf.Tensor1D);
+  });
+  free(dBeta, d2);
+  if (dpre !== dy) dpre.dispose();
+  return res;
+}
+
+/** The same as a tf.customGrad op, for code differentiated by TF.js's autodiff (the head). */
+function batchStatOp(inputs: BatchNormInput[], opts: BatchNormOptions): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const { out, cache } = batchNormForward(
+      inputs.map((inp, i) => ({ ...inp, x: args[3 * i] as tf.Tensor })),
+      opts,
+      true,
+    );
+    const cc = cache as unknown as BatchNormCache;
+    // save() clones; the cache's own copies are released when this op's forward scope ends.
+    save([...cc.xhats, ...cc.rstds, ...(cc.out ? [cc.out] : [])]);
+    tf.dispose([...cc.xhats, ...cc.rstds]);
+    const n = inputs.length;
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sXhat, sRstd, sOut] = saved;
-        // Derivative of the activation, read off its output (both are monotone, zero-preserving).
-        const dpre = opts.activation === 'none' ? dy : tf.mul(dy, activationMask(sOut, opts, flips));
-        const d2 = tf.reshape(dpre, [m, c]) as tf.Tensor2D;
-        const dBeta = colSum(null, d2);
-        const dGamma = colSum(null, tf.mul(d2, sXhat) as tf.Tensor2D);
-        const inner = tf.sub(tf.sub(d2, tf.div(dBeta, m)), tf.mul(sXhat, tf.div(dGamma, m)));
-        const dx = tf.reshape(tf.mul(inner, tf.mul(gamma, sRstd)), shape);
-        return [dx, tf.reshape(dGamma, [c]), tf.reshape(dBeta, [c])];
+        const c2: BatchNormCache = { ...cc, xhats: saved.slice(0, n) as tf.Tensor2D[], rstds: saved.slice(n, 2 * n), out: cc.out ? saved[2 * n] : null };
+        const g = batchNormBackward(dy, c2, opts);
+        return inputs.flatMap((_, i) => [g.dx[i], g.dGamma[i], g.dBeta[i]]);
       },
     };
   });
+  return op(...inputs.flatMap((i) => [i.x, i.bn.gamma, i.bn.beta]));
+}
+
+/** Running statistics: y = x * scale + shift, with the skipped conv bias folded into the shift. */
+function runningStatTerm(inp: BatchNormInput, eps: number): tf.Tensor {
+  const { bn } = inp;
+  const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, eps)));
+  const centre = inp.preBias ? tf.sub(inp.preBias, bn.runningMean) : tf.neg(bn.runningMean);
+  return tf.add(tf.mul(inp.x, scale), tf.add(bn.beta, tf.mul(centre, scale)));
+}
+
+/** act(BN(x)) with running statistics (differentiable by TF.js). */
+export function runningBatchNorm(inputs: BatchNormInput[], opts: BatchNormOptions): tf.Tensor {
+  return tf.tidy(() => {
+    const sum = inputs.map((i) => runningStatTerm(i, opts.eps)).reduce((a, b) => tf.add(a, b));
+    return activate(sum, opts.activation, opts.slope);
+  });
+}
+
+/** act(BN_1(x_1) + BN_2(x_2) + ...), all inputs of one shape, differentiable by TF.js; see `BatchNormOptions`. */
+export function batchNormSumAct<T extends tf.Tensor>(inputs: BatchNormInput[], opts: BatchNormOptions): T {
+  if (!inputs.length) throw new Error('batchNormSumAct: no inputs');
+  for (const i of inputs) {
+    if (!tf.util.arraysEqual(i.x.shape, inputs[0].x.shape)) throw new Error(`batchNormSumAct: shapes differ (${i.bn.name})`);
+  }
+  return (opts.batchStats ? batchStatOp(inputs, opts) : runningBatchNorm(inputs, opts)) as T;
 }
 
 /** BatchNorm then activation; see `BatchNormOptions`. */
 export function batchNormAct<T extends tf.Tensor>(x: T, bn: BatchNormLayer, opts: BatchNormOptions): T {
-  if (opts.batchStats) return makeBatchStatOp(bn, opts)(x, bn.gamma, bn.beta) as T;
-  return tf.tidy(() => {
-    // Running statistics: y = x * scale + shift, with the skipped conv bias folded into the shift.
-    const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, opts.eps)));
-    const centre = opts.preBias ? tf.sub(opts.preBias, bn.runningMean) : tf.neg(bn.runningMean);
-    const shift = tf.add(bn.beta, tf.mul(centre, scale));
-    return activate(tf.add(tf.mul(x, scale), shift), opts.activation, opts.slope) as T;
-  });
+  return batchNormSumAct<T>([{ x, bn, preBias: opts.preBias }], opts);
 }

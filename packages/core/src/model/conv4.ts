@@ -4,15 +4,18 @@
  * Parameter names follow the reference `nn.Sequential`s: `encoder.layer{i}.0` conv, `encoder.layer{i}.1` BN.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, LayerContext } from './backbone.js';
-import { batchNormAct, createBatchNorm, type BatchNormLayer } from './batchnorm.js';
+import { accumulate, bnLayer, bnOptions, chainTrace, type Backbone, type BackboneTrace, type BlockStep, type LayerContext } from './backbone.js';
+import { batchNormBackward, createBatchNorm, disposeCache, type BatchNormLayer } from './batchnorm.js';
+import { conv2dGradFilter, conv2dGradInput, maxPool2Grad, type Pad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 
 interface Conv4Block {
+  /** `encoder.layer{i}`. */
+  prefix: string;
   weight: tf.Variable;
   bias: tf.Variable;
   bn: BatchNormLayer;
-  pad: 'valid' | 'same';
+  pad: Pad;
   pool: boolean;
 }
 
@@ -25,6 +28,7 @@ export class Conv4 implements Backbone {
     widths.forEach((outC, i) => {
       const p = `encoder.layer${i + 1}`;
       this.blocks.push({
+        prefix: p,
         weight: store.conv(`${p}.0.weight`, 3, 3, inC, outC),
         bias: store.constant(`${p}.0.bias`, [outC], 0),
         bn: createBatchNorm(store, `${p}.1`, outC),
@@ -36,26 +40,55 @@ export class Conv4 implements Backbone {
     this.outChannels = inC;
   }
 
+  private step(b: Conv4Block, x: tf.Tensor4D, ctx: LayerContext, keep: boolean): BlockStep {
+    const opts = { ...bnOptions(ctx, 'relu', 0), preBias: b.bias as tf.Tensor1D };
+    // The conv bias is not added: see BatchNormOptions.preBias.
+    const conv = tf.conv2d(x, b.weight as tf.Tensor4D, 1, b.pad);
+    const { out: y, cache } = bnLayer([{ x: conv, bn: b.bn, preBias: opts.preBias }], opts, keep);
+    conv.dispose();
+    let out = y;
+    if (b.pool) {
+      out = tf.maxPool(y, 2, 2, 'valid');
+      // Without a cache, y is needed by nobody; with one, the cache owns it (cache.out).
+      if (!cache) y.dispose();
+    }
+    const dispose = () => {
+      if (cache) disposeCache(cache);
+      if (b.pool || !cache) out.dispose();
+    };
+    return {
+      out,
+      dispose,
+      backward: (dOut, needInputGrad, grads) => {
+        if (!cache) throw new Error('Conv4: no trace kept');
+        const dy = b.pool ? maxPool2Grad(dOut, y, out) : dOut;
+        const g = batchNormBackward(dy, cache, opts);
+        if (dy !== dOut) dy.dispose();
+        const dc = g.dx[0] as tf.Tensor4D;
+        accumulate(grads, `${b.bn.name}.weight`, g.dGamma[0]);
+        accumulate(grads, `${b.bn.name}.bias`, g.dBeta[0]);
+        accumulate(grads, `${b.prefix}.0.weight`, conv2dGradFilter(x, dc, b.weight.shape as [number, number, number, number], b.pad));
+        const dx = needInputGrad ? conv2dGradInput(dc, b.weight as tf.Tensor4D, x.shape, b.pad) : null;
+        dc.dispose();
+        return dx;
+      },
+    };
+  }
+
   apply(images: tf.Tensor4D, ctx: LayerContext): tf.Tensor4D {
     let x = images;
     for (const b of this.blocks) {
-      const input = x;
-      x = tf.tidy(() => {
-        // The conv bias is not added here: see BatchNormOptions.preBias.
-        const conv = tf.conv2d(input, b.weight as tf.Tensor4D, 1, b.pad);
-        const y = batchNormAct(conv, b.bn, {
-          batchStats: ctx.batchStats,
-          updateStats: ctx.training,
-          momentum: ctx.bnMomentum,
-          eps: ctx.bnEps,
-          activation: 'relu',
-          slope: 0,
-          preBias: b.bias as tf.Tensor1D,
-        });
-        return b.pool ? tf.maxPool(y, 2, 2, 'valid') : y;
-      });
-      if (input !== images) input.dispose();
+      const s = this.step(b, x, ctx, false);
+      if (x !== images) x.dispose();
+      x = s.out;
     }
     return x;
+  }
+
+  trace(images: tf.Tensor4D, ctx: LayerContext): BackboneTrace {
+    return chainTrace(
+      images,
+      this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, true)),
+    );
   }
 }

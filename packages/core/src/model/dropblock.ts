@@ -4,10 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** `rate` is the fraction of units to drop; the block seeds' probability follows the paper's formula. */
-export function dropBlock(x: tf.Tensor4D, rate: number, blockSize: number, seed: number): tf.Tensor4D {
-  if (rate <= 0) return x;
-  const [b, h, w, c] = x.shape;
+/**
+ * The multiplicative mask (0 in dropped blocks, else the rescaling factor) for a [B, H, W, C] map. `rate` is
+ * the fraction of units to drop; the block seeds' probability follows the paper's formula.
+ */
+export function dropBlockMask(shape: [number, number, number, number], rate: number, blockSize: number, seed: number): tf.Tensor4D {
+  const [b, h, w, c] = shape;
   const bs = Math.min(blockSize, h, w);
   return tf.tidy(() => {
     const sh = h - bs + 1;
@@ -21,10 +23,13 @@ export function dropBlock(x: tf.Tensor4D, rate: number, blockSize: number, seed:
       [bs - 1, bs - 1],
       [0, 0],
     ]);
-    const dropped = tf.maxPool(padded as tf.Tensor4D, bs, 1, 'valid');
-    const keep = tf.sub(1, dropped);
+    const keep = tf.sub(1, tf.maxPool(padded as tf.Tensor4D, bs, 1, 'valid'));
     const kept = tf.sum(keep).dataSync()[0];
-    const scale = kept > 0 ? keep.size / kept : 0;
-    return tf.mul(x, tf.mul(keep, scale)) as tf.Tensor4D;
+    return tf.mul(keep, kept > 0 ? keep.size / kept : 0) as tf.Tensor4D;
   });
+}
+
+export function dropBlock(x: tf.Tensor4D, rate: number, blockSize: number, seed: number): tf.Tensor4D {
+  if (rate <= 0) return x;
+  return tf.tidy(() => tf.mul(x, dropBlockMask(x.shape, rate, blockSize, seed)) as tf.Tensor4D);
 }

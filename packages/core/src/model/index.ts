@@ -2,7 +2,17 @@
 export * from './types.js';
 export * from './config.js';
 export { ParamStore, type TensorData, type WeightMap } from './params.js';
-export { batchNormAct, createBatchNorm, setKinkOverride, type KinkOverride, type Activation, type BatchNormLayer, type BatchNormOptions } from './batchnorm.js';
+export {
+  batchNormAct,
+  batchNormSumAct,
+  createBatchNorm,
+  setKinkOverride,
+  type KinkOverride,
+  type Activation,
+  type BatchNormInput,
+  type BatchNormLayer,
+  type BatchNormOptions,
+} from './batchnorm.js';
 export type { Backbone, LayerContext } from './backbone.js';
 export { Conv4 } from './conv4.js';
 export { ResNet12 } from './resnet12.js';

@@ -10,7 +10,7 @@
  * Ablations: fixed learned linear region weights, and a single global region.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, LayerContext } from './backbone.js';
+import { accumulate, type Backbone, type BackboneTrace, type LayerContext } from './backbone.js';
 import { regionScores } from './comparison.js';
 import { featureMapSize, regionCount, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { Conv4 } from './conv4.js';
@@ -18,7 +18,7 @@ import { ParamStore, type WeightMap } from './params.js';
 import { RegionPooler } from './region-grid.js';
 import { RegionWeightNet } from './region-weights.js';
 import { ResNet12 } from './resnet12.js';
-import type { EpisodeBatch, FewShotModel, ForwardOptions, ForwardOutput, GradientOptions, GradientResult } from './types.js';
+import { disposeOutput, type EpisodeBatch, type FewShotModel, type ForwardOptions, type ForwardOutput, type GradientOptions, type GradientResult } from './types.js';
 
 /** Head output for given features; see `RCN.head`. */
 export interface HeadOutput {
@@ -72,19 +72,27 @@ export class RCN implements FewShotModel {
     return p;
   }
 
-  private layerContext(training: boolean): LayerContext {
+  private layerContext(training: boolean, pass: string): LayerContext {
     return {
       training,
       batchStats: training || this.config.bnInference === 'batch',
       bnMomentum: this.config.bnMomentum,
       bnEps: this.config.bnEps,
+      pass,
     };
   }
 
-  /** Backbone features [B, h, w, C] of one image set (its own batch statistics). */
-  encode(images: tf.Tensor4D, training: boolean): tf.Tensor4D {
+  private checkImages(images: tf.Tensor4D): void {
     if (images.shape[3] !== 3) throw new Error(`model: images must be NHWC with 3 channels, got [${images.shape.join(', ')}]`);
-    return this.backbone.apply(images, this.layerContext(training));
+  }
+
+  /**
+   * Backbone features [B, h, w, C] of one image set (its own batch statistics). In training mode the running
+   * statistics are updated. Not differentiable by TF.js's autodiff: gradients come from `computeGradients`.
+   */
+  encode(images: tf.Tensor4D, training: boolean, pass = 'images'): tf.Tensor4D {
+    this.checkImages(images);
+    return this.backbone.apply(images, this.layerContext(training, pass));
   }
 
   /**
@@ -94,7 +102,7 @@ export class RCN implements FewShotModel {
   head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number, training: boolean): HeadOutput {
     const [, h, w] = sf.shape;
     if (qf.shape[1] !== h || qf.shape[2] !== w) throw new Error('model: support and query feature maps differ in size');
-    const ctx = this.layerContext(training);
+    const ctx = this.layerContext(training, 'head');
     const pooler = this.pooler(h, w);
     return tf.tidy(() => {
       const sr = pooler.apply(sf);
@@ -103,7 +111,7 @@ export class RCN implements FewShotModel {
       const scores = regionScores(sr, qr);
       let weights: tf.Tensor3D;
       if (this.weightNet) {
-        weights = this.weightNet.apply(sr, qr, { batchStats: ctx.batchStats, updateStats: training, bnMomentum: ctx.bnMomentum, bnEps: ctx.bnEps });
+        weights = this.weightNet.apply(sr, qr, { batchStats: ctx.batchStats, updateStats: training, bnMomentum: ctx.bnMomentum, bnEps: ctx.bnEps, pass: 'head' });
       } else {
         const lw = this.linearWeights as tf.Variable;
         if (lw.shape[0] !== pooler.regions) throw new Error(`model: linear region weights expect ${lw.shape[0]} regions, got ${pooler.regions}`);
@@ -132,8 +140,8 @@ export class RCN implements FewShotModel {
     this.checkBatch(batch);
     const { training } = opts;
     // Supports first, then queries: the order in which the reference updates running statistics.
-    const sf = this.encode(batch.support, training);
-    const qf = this.encode(batch.query, training);
+    const sf = this.encode(batch.support, training, 'support');
+    const qf = this.encode(batch.query, training, 'query');
     const h = this.head(sf, qf, batch.way, batch.shot, training);
     const out: ForwardOutput = { probs: h.probs, classScores: h.classScores, regionScores: h.regionScores, regionWeights: h.regionWeights };
     if (opts.intermediates) {
@@ -148,27 +156,68 @@ export class RCN implements FewShotModel {
     return mseLoss(output.probs, batchLabels(batch), batch.way);
   }
 
+  /**
+   * One training step's gradients: the backbone's forward and backward passes are scheduled by hand (see
+   * backbone.ts), the head's by TF.js's autodiff, joined at the features' gradients.
+   */
   computeGradients(batch: EpisodeBatch, opts: GradientOptions = {}): GradientResult {
+    this.checkBatch(batch);
+    this.checkImages(batch.support);
     const keep = opts.keepOutput || opts.intermediates;
-    let kept: ForwardOutput | undefined;
-    const vars = [...this.store.params.values()];
-    const { value, grads } = tf.variableGrads(() => {
-      const out = this.forward(batch, { training: true, intermediates: opts.intermediates });
-      const loss = this.loss(out, batch);
-      if (keep) {
-        for (const t of Object.values(out) as tf.Tensor[]) tf.keep(t);
-        kept = out;
-      }
-      return loss;
-    }, vars);
+    const labels = batchLabels(batch);
+    // Supports first, then queries: the order in which the reference updates running statistics.
+    const st = this.backbone.trace(batch.support, this.layerContext(true, 'support'));
+    let qt: BackboneTrace | null = null;
     const named = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.store.params) {
-      // Parameters with no path to the loss get an exact zero: the conv biases before a batch-statistics
-      // BatchNorm (they cancel), the unused head in an ablation.
-      const g = grads[v.name];
-      named.set(name, g ?? tf.zerosLike(v));
+    let loss: tf.Scalar | null = null;
+    let output: ForwardOutput | undefined;
+    try {
+      qt = this.backbone.trace(batch.query, this.layerContext(true, 'query'));
+      const sf = st.features;
+      const qf = qt.features;
+      const headVars = [...this.store.params].filter(([n]) => n.startsWith('head.'));
+      const res = tf.engine().gradients(
+        () => {
+          const h = this.head(sf, qf, batch.way, batch.shot, true);
+          const l = mseLoss(h.probs, labels, batch.way);
+          if (keep) {
+            output = { probs: h.probs, classScores: h.classScores, regionScores: h.regionScores, regionWeights: h.regionWeights };
+            if (opts.intermediates) Object.assign(output, { supportRegions: h.supportRegions, queryRegions: h.queryRegions });
+            for (const t of Object.values(output) as tf.Tensor[]) tf.keep(t);
+          }
+          return l;
+        },
+        [sf, qf, ...headVars.map(([, v]) => v)],
+        undefined,
+        true,
+      );
+      loss = res.value as tf.Scalar;
+      const [dsf, dqf, ...dHead] = res.grads;
+      headVars.forEach(([name], i) => {
+        if (dHead[i]) named.set(name, dHead[i]);
+      });
+      if (output && opts.intermediates) Object.assign(output, { supportFeatures: tf.clone(sf), queryFeatures: tf.clone(qf) });
+      for (const [trace, d] of [
+        [qt, dqf],
+        [st, dsf],
+      ] as const) {
+        const g = trace.backward(d as tf.Tensor4D);
+        d?.dispose();
+        for (const [name, t] of g) accumulate(named, name, t);
+      }
+    } catch (e) {
+      tf.dispose([...named.values(), ...(loss ? [loss] : [])]);
+      if (output) disposeOutput(output);
+      throw e;
+    } finally {
+      st.dispose();
+      qt?.dispose();
     }
-    return { loss: value, grads: named, output: kept };
+    // Parameters with no path to the loss get an exact zero: the conv biases before a batch-statistics
+    // BatchNorm (they cancel), the unused head in an ablation.
+    const grads = new Map<string, tf.Tensor>();
+    for (const [name, v] of this.store.params) grads.set(name, named.get(name) ?? tf.zerosLike(v));
+    return { loss: loss as tf.Scalar, grads, output };
   }
 
   trainableVariables(): Map<string, tf.Variable> {

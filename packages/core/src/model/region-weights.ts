@@ -12,6 +12,8 @@ import { batchNormAct, createBatchNorm, type BatchNormLayer } from './batchnorm.
 import type { ParamStore } from './params.js';
 
 export interface HeadContext {
+  /** Names this pass for diagnostics (`head`). */
+  pass?: string;
   batchStats: boolean;
   updateStats: boolean;
   bnMomentum: number;
@@ -28,11 +30,12 @@ const pairAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const q = b.shape[0];
   return {
     value: tf.add(tf.reshape(b, [q, 1, r, h]), tf.reshape(a, [1, s, r, h])),
-    gradFunc: (dy: tf.Tensor) => {
+    gradFunc: (dy: tf.Tensor) =>
+      tf.tidy(() => {
       const da = tf.matMul(tf.ones([1, q]) as tf.Tensor2D, tf.reshape(dy, [q, s * r * h]) as tf.Tensor2D);
       const db = tf.matMul(tf.ones([q, 1, s]) as tf.Tensor3D, tf.reshape(dy, [q, s, r * h]) as tf.Tensor3D);
       return [tf.reshape(da, [s, r, h]), tf.reshape(db, [q, r, h])];
-    },
+      }),
   };
 });
 
@@ -67,7 +70,7 @@ export class RegionWeightNet {
     const [s, r, c] = support.shape;
     const q = query.shape[0];
     return tf.tidy(() => {
-      const bnOpts = { batchStats: ctx.batchStats, updateStats: ctx.updateStats, momentum: ctx.bnMomentum, eps: ctx.bnEps, activation: 'relu' as const, slope: 0 };
+      const bnOpts = { batchStats: ctx.batchStats, updateStats: ctx.updateStats, momentum: ctx.bnMomentum, eps: ctx.bnEps, activation: 'relu' as const, slope: 0, pass: ctx.pass };
       const first = this.layers[0];
       const h1 = (first.weight.shape as number[])[3];
       const w0 = tf.reshape(first.weight, [2 * c, h1]) as tf.Tensor2D;

@@ -5,13 +5,17 @@
  * Names: `encoder.layer{i}.0.conv{1,2,3}`, `.bn{1,2,3}`, `.downsample.0` (conv), `.downsample.1` (BN).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, LayerContext } from './backbone.js';
-import { batchNormAct, createBatchNorm, type Activation, type BatchNormLayer } from './batchnorm.js';
+import { accumulate, bnLayer, bnOptions, chainTrace, type Backbone, type BackboneTrace, type BlockStep, type LayerContext } from './backbone.js';
+import { batchNormBackward, createBatchNorm, disposeCache, type BatchNormCache, type BatchNormLayer } from './batchnorm.js';
 import type { DropBlockConfig } from './config.js';
-import { dropBlock } from './dropblock.js';
+import { dropBlockMask } from './dropblock.js';
+import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 
+type Shape4 = [number, number, number, number];
+
 interface ResBlock {
+  prefix: string;
   convs: [tf.Variable, tf.Variable, tf.Variable];
   bns: [BatchNormLayer, BatchNormLayer, BatchNormLayer];
   downConv: tf.Variable;
@@ -35,6 +39,7 @@ export class ResNet12 implements Backbone {
     widths.forEach((outC, i) => {
       const p = `encoder.layer${i + 1}.0`;
       this.blocks.push({
+        prefix: p,
         convs: [
           store.conv(`${p}.conv1.weight`, 3, 3, inC, outC),
           store.conv(`${p}.conv2.weight`, 3, 3, outC, outC),
@@ -50,33 +55,106 @@ export class ResNet12 implements Backbone {
     this.outChannels = inC;
   }
 
+  private step(b: ResBlock, x: tf.Tensor4D, ctx: LayerContext, keep: boolean): BlockStep {
+    const opts = bnOptions(ctx, 'leaky', this.slope);
+    const w = b.convs.map((v) => v as tf.Tensor4D);
+    const caches: BatchNormCache[] = [];
+    const layer = (input: tf.Tensor4D, j: number): tf.Tensor4D => {
+      const conv = tf.conv2d(input, w[j], 1, 'same');
+      const { out, cache } = bnLayer([{ x: conv, bn: b.bns[j] }], opts, keep);
+      conv.dispose();
+      if (cache) caches.push(cache);
+      return out;
+    };
+    const z1 = layer(x, 0);
+    const z2 = layer(z1, 1);
+    if (!keep) z1.dispose();
+    // LeakyReLU(BN3(conv3) + BN(shortcut conv)) as one layer: neither branch nor their sum is kept.
+    const c3 = tf.conv2d(z2, w[2], 1, 'same');
+    const cd = tf.conv2d(x, b.downConv as tf.Tensor4D, 1, 'same');
+    const tail = bnLayer(
+      [
+        { x: c3, bn: b.bns[2] },
+        { x: cd, bn: b.downBn },
+      ],
+      opts,
+      keep,
+    );
+    tf.dispose([c3, cd]);
+    if (!keep) z2.dispose();
+    const z = tail.out;
+    const pooled = tf.maxPool(z, 2, 2, 'valid');
+    if (!keep) z.dispose();
+    const mask =
+      ctx.training && b.dropBlock && this.drop && this.drop.rate > 0
+        ? dropBlockMask(pooled.shape, this.drop.rate, this.drop.blockSize, this.seed + 7919 * ++this.dropCalls)
+        : null;
+    const out = mask ? (tf.mul(pooled, mask) as tf.Tensor4D) : pooled;
+    if (mask && !keep) tf.dispose([pooled, mask]);
+    const cache3 = tail.cache;
+    return {
+      out,
+      dispose: () => {
+        for (const c of caches) disposeCache(c);
+        if (cache3) disposeCache(cache3);
+        tf.dispose([out, ...(mask && keep ? [pooled, mask] : [])]);
+      },
+      backward: (dOut, needInputGrad, grads) => {
+        if (!cache3 || caches.length !== 2) throw new Error('ResNet12: no trace kept');
+        const dPooled = mask ? (tf.mul(dOut, mask) as tf.Tensor4D) : dOut;
+        const dz = maxPool2Grad(dPooled, z, pooled);
+        if (dPooled !== dOut) dPooled.dispose();
+        const g3 = batchNormBackward(dz, cache3, opts);
+        dz.dispose();
+        const [dc3, dcd] = g3.dx as tf.Tensor4D[];
+        accumulate(grads, `${b.prefix}.bn3.weight`, g3.dGamma[0]);
+        accumulate(grads, `${b.prefix}.bn3.bias`, g3.dBeta[0]);
+        accumulate(grads, `${b.prefix}.downsample.1.weight`, g3.dGamma[1]);
+        accumulate(grads, `${b.prefix}.downsample.1.bias`, g3.dBeta[1]);
+        accumulate(grads, `${b.prefix}.conv3.weight`, conv2dGradFilter(z2, dc3, w[2].shape, 'same'));
+        let dz2: tf.Tensor4D | null = conv2dGradInput(dc3, w[2], z2.shape, 'same');
+        dc3.dispose();
+        accumulate(grads, `${b.prefix}.downsample.0.weight`, conv2dGradFilter(x, dcd, b.downConv.shape as Shape4, 'same'));
+        let dx: tf.Tensor4D | null = needInputGrad ? conv2dGradInput(dcd, b.downConv as tf.Tensor4D, x.shape, 'same') : null;
+        dcd.dispose();
+        // conv2 -> bn2, then conv1 -> bn1: the inputs are z1 and x.
+        const inputs = [x, z1];
+        for (let j = 1; j >= 0; j--) {
+          const g = batchNormBackward(dz2 as tf.Tensor4D, caches[j], opts);
+          dz2?.dispose();
+          dz2 = null;
+          const dc = g.dx[0] as tf.Tensor4D;
+          accumulate(grads, `${b.prefix}.bn${j + 1}.weight`, g.dGamma[0]);
+          accumulate(grads, `${b.prefix}.bn${j + 1}.bias`, g.dBeta[0]);
+          accumulate(grads, `${b.prefix}.conv${j + 1}.weight`, conv2dGradFilter(inputs[j], dc, w[j].shape, 'same'));
+          if (j === 1) dz2 = conv2dGradInput(dc, w[1], z1.shape, 'same');
+          else if (dx) {
+            const d = conv2dGradInput(dc, w[0], x.shape, 'same');
+            const sum = tf.add(dx, d) as tf.Tensor4D;
+            tf.dispose([dx, d]);
+            dx = sum;
+          }
+          dc.dispose();
+        }
+        return dx;
+      },
+    };
+  }
+
   apply(images: tf.Tensor4D, ctx: LayerContext): tf.Tensor4D {
-    const bnOpts = (activation: Activation) => ({
-      batchStats: ctx.batchStats,
-      updateStats: ctx.training,
-      momentum: ctx.bnMomentum,
-      eps: ctx.bnEps,
-      activation,
-      slope: this.slope,
-    });
     let x = images;
     for (const b of this.blocks) {
-      const input = x;
-      x = tf.tidy(() => {
-        let o: tf.Tensor4D = input;
-        for (let j = 0; j < 3; j++) {
-          const conv = tf.conv2d(o, b.convs[j] as tf.Tensor4D, 1, 'same') as tf.Tensor4D;
-          o = batchNormAct(conv, b.bns[j], bnOpts(j < 2 ? 'leaky' : 'none'));
-        }
-        const shortcut = batchNormAct(tf.conv2d(input, b.downConv as tf.Tensor4D, 1, 'same') as tf.Tensor4D, b.downBn, bnOpts('none'));
-        let out = tf.maxPool(tf.leakyRelu(tf.add(o, shortcut), this.slope) as tf.Tensor4D, 2, 2, 'valid') as tf.Tensor4D;
-        if (ctx.training && b.dropBlock && this.drop && this.drop.rate > 0) {
-          out = dropBlock(out, this.drop.rate, this.drop.blockSize, this.seed + 7919 * ++this.dropCalls);
-        }
-        return out;
-      });
-      if (input !== images) input.dispose();
+      const s = this.step(b, x, ctx, false);
+      if (x !== images) x.dispose();
+      x = s.out;
     }
     return x;
+  }
+
+  trace(images: tf.Tensor4D, ctx: LayerContext): BackboneTrace {
+    return chainTrace(
+      images,
+      this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, true)),
+    );
   }
 }

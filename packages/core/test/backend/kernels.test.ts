@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import { initBackend, WASM_TRAINING_KERNELS } from '../../src/backend/index.js';
+import { convFilterBanding, initBackend, WASM_TRAINING_KERNELS } from '../../src/backend/index.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
 
@@ -50,11 +50,11 @@ interface ConvCase {
 
 const convCases: ConvCase[] = [
   { name: 'Conv4 layer 1 at 84 (3->64, valid)', x: [2, 84, 84, 3], f: [3, 3, 3, 64], stride: 1, pad: 'valid' },
-  { name: 'Conv4 layer 2 at 84 (valid)', x: [2, 41, 41, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
+  { name: 'Conv4 layer 2 at 84 (valid)', x: [1, 41, 41, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
   { name: 'Conv4 layers 3-4 at 84 (same)', x: [3, 19, 19, 64], f: [3, 3, 64, 64], stride: 1, pad: 'same' },
   { name: 'Conv4 layer 2 at 32 (valid)', x: [4, 15, 15, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
   { name: 'ResNet-12 shortcut 1x1', x: [2, 21, 21, 64], f: [1, 1, 64, 160], stride: 1, pad: 'valid' },
-  { name: 'ResNet-12 3x3 same, wide', x: [2, 10, 10, 160], f: [3, 3, 160, 320], stride: 1, pad: 'same' },
+  { name: 'ResNet-12 3x3 same, wide', x: [1, 10, 10, 160], f: [3, 3, 160, 320], stride: 1, pad: 'same' },
   { name: 'stride 2, same', x: [2, 17, 17, 8], f: [3, 3, 8, 16], stride: 2, pad: 'same' },
   { name: 'stride 2, valid, even size', x: [2, 16, 16, 8], f: [3, 3, 8, 16], stride: 2, pad: 'valid' },
   { name: '5x5, explicit pad 1', x: [2, 12, 12, 4], f: [5, 5, 4, 6], stride: 1, pad: 1 },
@@ -81,6 +81,23 @@ describe('wasm training kernels against the cpu backend', () => {
         return g([x, w]);
       });
       expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  for (const c of convCases.filter((k) => k.f[2] >= 4 && k.x[1] <= 17)) {
+    it(`Conv2DBackpropFilter cut into row bands (as for large maps): ${c.name}`, async () => {
+      const saved = { ...convFilterBanding };
+      // Tiny bands, so that small test shapes take the banded path (several bands, a ragged last one).
+      Object.assign(convFilterBanding, { bandFloats: 1000, minChannels: 1 });
+      try {
+        const err = await compare(() => {
+          const g = tf.grad((w: tf.Tensor) => tf.conv2d(rnd(c.x, 1) as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad).square().sum());
+          return g(rnd(c.f, 2).mul(0.1));
+        });
+        expect(err).toBeLessThanOrEqual(1e-4);
+      } finally {
+        Object.assign(convFilterBanding, saved);
+      }
     });
   }
 

@@ -30,16 +30,16 @@ const missing = goldenMissing();
 if (missing && process.env.CI !== 'true') console.warn(`golden tests skipped: ${missing}`);
 
 /**
- * Elements where the reference took the other side of an activation kink: BatchNorm layer, its call within
- * the step (encoder: 1 support, 2 query; head: 1), flat NHWC index, and our pre-activation there.
+ * Elements where the reference took the other side of an activation kink: BatchNorm layer, pass (`support`,
+ * `query`, `head`), flat NHWC index, and our pre-activation there (found by flipping candidates one at a time).
  */
-const KINKS: Record<string, { layer: string; call: number; index: number; pre: number }[]> = {
+const KINKS: Record<string, { layer: string; pass: string; index: number; pre: number }[]> = {
   conv4_32_5w1s: [],
-  conv4_84_5w2s: [{ layer: 'encoder.layer3.1', call: 2, index: 152902, pre: 2.05e-6 }],
-  resnet12q_32_5w1s: [{ layer: 'encoder.layer3.0.bn1', call: 2, index: 40665, pre: -1.92e-6 }],
+  conv4_84_5w2s: [{ layer: 'encoder.layer3.1', pass: 'query', index: 152902, pre: 2.05e-6 }],
+  resnet12q_32_5w1s: [{ layer: 'encoder.layer3.0.bn1', pass: 'query', index: 40665, pre: -1.92e-6 }],
   resnet12q_84_5w1s: [
-    { layer: 'head.meta_learner.1', call: 1, index: 39324, pre: -6.87e-6 },
-    { layer: 'encoder.layer1.0.bn1', call: 2, index: 377264, pre: 1.49e-7 },
+    { layer: 'head.meta_learner.1', pass: 'head', index: 39324, pre: -6.87e-6 },
+    { layer: 'encoder.layer1.0.bn1', pass: 'query', index: 377264, pre: 1.49e-7 },
   ],
 };
 
@@ -62,14 +62,11 @@ function regionsToNchw(t: tf.Tensor3D): Float32Array {
   return tf.tidy(() => tf.transpose(t, [0, 2, 1]).dataSync() as Float32Array);
 }
 
-/** Installs the kink replay for one step: counts each layer's calls, flips the listed elements. */
+/** Installs the kink replay: flips the listed elements. */
 function replayKinks(caseName: string): void {
-  const calls = new Map<string, number>();
   const kinks = KINKS[caseName] ?? [];
-  setKinkOverride((layer) => {
-    const call = (calls.get(layer) ?? 0) + 1;
-    calls.set(layer, call);
-    const flips = kinks.filter((k) => k.layer === layer && k.call === call).map((k) => k.index);
+  setKinkOverride((layer, pass) => {
+    const flips = kinks.filter((k) => k.layer === layer && k.pass === pass).map((k) => k.index);
     return flips.length ? flips : null;
   });
 }

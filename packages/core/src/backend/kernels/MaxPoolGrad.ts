@@ -36,6 +36,10 @@ export function maxPoolGradWasm(args: {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && ho * 2 <= h && wo * 2 <= w) {
+    pool2x2Grad(x, g, dx, n, h, w, c, ho, wo);
+    return out;
+  }
   const best = new Float32Array(c);
   const where = new Int32Array(c);
   for (let b = 0; b < n; b++) {
@@ -65,6 +69,40 @@ export function maxPoolGradWasm(args: {
     }
   }
   return out;
+}
+
+/**
+ * The 2x2/2 unpadded window (every pool in Conv4 and ResNet-12): four candidates compared in the same order
+ * as the generic loop (row-major, first maximum wins), without per-window bookkeeping.
+ */
+function pool2x2Grad(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number, ho: number, wo: number): void {
+  const row = w * c;
+  let gi = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oh = 0; oh < ho; oh++) {
+      let p = (b * h + 2 * oh) * row;
+      for (let ow = 0; ow < wo; ow++, p += 2 * c) {
+        for (let k = 0; k < c; k++, gi++) {
+          const i0 = p + k;
+          const i1 = i0 + c;
+          const i2 = i0 + row;
+          const i3 = i2 + c;
+          let best = i0;
+          let v = x[i0];
+          if (x[i1] > v) {
+            best = i1;
+            v = x[i1];
+          }
+          if (x[i2] > v) {
+            best = i2;
+            v = x[i2];
+          }
+          if (x[i3] > v) best = i3;
+          dx[best] += g[gi];
+        }
+      }
+    }
+  }
 }
 
 export const maxPoolGradConfig: KernelConfig = {

@@ -54,7 +54,7 @@ export function registerWasmTrainingKernels(): void {
   registered = true;
 }
 
-export { conv2DBackpropFilterWasm } from './Conv2DBackpropFilter.js';
+export { conv2DBackpropFilterWasm, convFilterBanding } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputWasm } from './Conv2DBackpropInput.js';
 export { maxPoolGradWasm } from './MaxPoolGrad.js';
 export { tileArray } from './Tile.js';

@@ -36,6 +36,7 @@ export const slice = (b: BackendWasm, x: TensorInfo, begin: number[], size: numb
   run('Slice', b, { x }, { begin, size });
 export const pad = (b: BackendWasm, x: TensorInfo, paddings: [number, number][]) =>
   run('PadV2', b, { x }, { paddings, constantValue: 0 });
+export const add = (b: BackendWasm, a: TensorInfo, c: TensorInfo) => run('Add', b, { a, b: c }, {});
 export const conv2d = (
   b: BackendWasm,
   x: TensorInfo,

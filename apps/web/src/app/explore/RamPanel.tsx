@@ -1,0 +1,198 @@
+'use client';
+/**
+ * The RAMs of one query: for every class, each support image with a map over its region grid of the
+ * contribution w_k * r_k (or r_k, or w_k). Pointing at a support region (mouse or arrow keys) asks the API
+ * for that pair's `ram` and highlights the best-matching query region.
+ */
+import { useMemo, useState } from 'react';
+import { ErrorBox, ViridisLegend } from '@/components/common';
+import { Heatmap } from '@/components/Heatmap';
+import { SERIES } from '@/lib/colormap';
+import { num, pct, shortName } from '@/lib/format';
+import { useGql } from '@/lib/gql';
+import { RAM } from '@/lib/queries';
+import type { Episode, EpisodeInput, Prediction, Ram, SupportComparison } from '@/lib/types';
+
+type Mode = 'contribution' | 'similarity' | 'weight';
+const MODES: { id: Mode; label: string; legend: string }[] = [
+  { id: 'contribution', label: 'Contribution w·r', legend: 'w_k·r_k' },
+  { id: 'similarity', label: 'Similarity r', legend: 'r_k' },
+  { id: 'weight', label: 'Weight w', legend: 'w_k' },
+];
+
+function valuesOf(s: SupportComparison, mode: Mode): number[] {
+  if (mode === 'similarity') return s.regionScores;
+  if (mode === 'weight') return s.regionWeights;
+  return s.regionScores.map((r, k) => r * s.regionWeights[k]);
+}
+
+export function RamPanel({ checkpoint, episode, spec, prediction, query }: { checkpoint: string; episode: Episode; spec: EpisodeInput; prediction: Prediction; query: number }) {
+  const q = prediction.queries[query];
+  const qImage = episode.queries[query];
+  const [mode, setMode] = useState<Mode>('contribution');
+  const rows = prediction.gridRows;
+  const cols = prediction.gridCols;
+  // Default focus: the first support of the predicted class.
+  const predictedSupport = episode.support.find((s) => s.label === q.predictedLabel)?.index ?? 0;
+  const [focus, setFocus] = useState<{ support: number; region: number | null }>({ support: predictedSupport, region: null });
+  const [focusKey, setFocusKey] = useState(`${checkpoint}|${episode.id}|${query}`);
+  const key = `${checkpoint}|${episode.id}|${query}`;
+  if (key !== focusKey) {
+    setFocusKey(key);
+    setFocus({ support: predictedSupport, region: null });
+  }
+
+  const ramQ = useGql<{ ram: Ram }>(RAM, { checkpoint, episode: spec, query, support: focus.support, top: rows * cols });
+  const ram = ramQ.data?.ram && ramQ.data.ram.support === focus.support && ramQ.data.ram.query === query ? ramQ.data.ram : null;
+  const match = ram && focus.region != null ? ram.bestMatches.find((m) => m.supportRegion === focus.region) ?? null : null;
+
+  const maps = useMemo(() => q.supports.map((s) => valuesOf(s, mode)), [q, mode]);
+  const flat = maps.flat();
+  const lo = Math.min(...flat);
+  const hi = Math.max(...flat);
+  const order = episode.classes.map((c) => c.label).sort((a, b) => q.probabilities[b] - q.probabilities[a]);
+  const name = (label: number) => episode.classes[label]?.name ?? String(label);
+  const regionName = (k: number) => `row ${Math.floor(k / cols) + 1}, column ${(k % cols) + 1}`;
+
+  return (
+    <section className="panel" aria-labelledby="ram-h" data-testid="ram-panel">
+      <div className="spread">
+        <h2 id="ram-h">
+          Why query {query + 1} is “{shortName(name(q.predictedLabel))}”
+        </h2>
+        <div className="segmented" role="group" aria-label="Map shows">
+          {MODES.map((m) => (
+            <button key={m.id} type="button" aria-pressed={mode === m.id} onClick={() => setMode(m.id)}>
+              {m.label}
+            </button>
+          ))}
+        </div>
+      </div>
+      <div className="ram-layout">
+        <div>
+          <Heatmap
+            src={qImage.url}
+            alt={`query ${query + 1}, true class ${name(q.trueLabel)}`}
+            rows={rows}
+            cols={cols}
+            size={220}
+            boxes={match ? [match.queryBox] : undefined}
+            imageSize={ram?.imageSize ?? 32}
+            testId="ram-query"
+          />
+          <p style={{ margin: '6px 0' }}>
+            <span className={`mark ${q.correct ? 'ok' : 'bad'}`}>{q.correct ? '✓ correct' : '✗ wrong'}</span> · true: <strong>{shortName(name(q.trueLabel))}</strong>
+          </p>
+          <h3>Class probabilities</h3>
+          <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} data-testid="probabilities">
+            {order.map((label) => (
+              <li key={label} style={{ marginBottom: 4 }}>
+                <div className="spread small">
+                  <span title={name(label)}>
+                    {label === q.predictedLabel ? <strong>{shortName(name(label))}</strong> : shortName(name(label))}
+                    {label === q.trueLabel ? ' (true)' : ''}
+                  </span>
+                  <span className="mono">{pct(q.probabilities[label])}</span>
+                </div>
+                <div className="bar">
+                  <span style={{ width: `${100 * q.probabilities[label]}%`, background: label === q.trueLabel ? 'var(--ok)' : undefined }} />
+                </div>
+              </li>
+            ))}
+          </ul>
+          <div className="panel" style={{ marginTop: 12, padding: 10 }} aria-live="polite" data-testid="region-inspector">
+            <h3>Region inspector</h3>
+            {focus.region == null ? (
+              <p className="small muted" style={{ margin: 0 }}>
+                Point at a support region (or focus a support map and use the arrow keys) to see its best-matching query region, outlined in pink on the query.
+              </p>
+            ) : (
+              <>
+                <p className="small" style={{ margin: '0 0 6px' }}>
+                  Support {focus.support + 1} ({shortName(name(episode.support[focus.support].label))}), region {regionName(focus.region)}
+                  {match ? (
+                    <>
+                      {' '}
+                      ↔ query region {regionName(match.queryRegion)}: similarity r = <strong>{num(match.similarity)}</strong>, weight w = <strong>{num(match.weight)}</strong>, contribution w·r ={' '}
+                      <strong>{num(match.contribution)}</strong>
+                    </>
+                  ) : ramQ.fetching ? (
+                    ' · loading…'
+                  ) : null}
+                </p>
+                {ram ? (
+                  <div className="row" style={{ alignItems: 'flex-start' }}>
+                    <div>
+                      <Heatmap
+                        src={episode.support[focus.support].url}
+                        alt="similarity map of the support"
+                        rows={rows}
+                        cols={cols}
+                        values={ram.regionScores}
+                        size={96}
+                        boxes={match ? [match.supportBox] : undefined}
+                        imageSize={ram.imageSize}
+                      />
+                      <div className="small muted">similarity map r_k of the support</div>
+                    </div>
+                  </div>
+                ) : null}
+              </>
+            )}
+            <ErrorBox error={ramQ.error} title="RAM" />
+            {ram ? (
+              <p className="small muted" style={{ margin: '6px 0 0' }} data-testid="ram-summary">
+                Pair score Σ w·r = {num(ram.score)} · p({shortName(name(episode.support[focus.support].label))}) = {pct(ram.probability)}
+              </p>
+            ) : null}
+          </div>
+        </div>
+        <div>
+          <div className="row" style={{ marginBottom: 8 }}>
+            <ViridisLegend min={lo} max={hi} label={MODES.find((m) => m.id === mode)!.legend} />
+            <span className="small muted">one scale across all supports of this query</span>
+          </div>
+          <div className="ram-classes">
+          {order.map((label, rank) => (
+            <div key={label} className={`ram-class${label === q.predictedLabel ? ' predicted' : ''}${label === q.trueLabel ? ' truth' : ''}`} data-testid={`ram-class-${label}`}>
+              <div className="spread small" style={{ marginBottom: 4 }}>
+                <strong title={name(label)}>
+                  {rank + 1}. {shortName(name(label))}
+                  {label === q.predictedLabel ? ' · predicted' : ''}
+                  {label === q.trueLabel ? ' · true class' : ''}
+                </strong>
+                <span className="mono">p = {pct(q.probabilities[label])}</span>
+              </div>
+              <div className="ram-supports">
+                {q.supports
+                  .filter((s) => s.label === label)
+                  .map((s) => (
+                    <div key={s.index}>
+                      <Heatmap
+                        src={episode.support[s.index].url}
+                        alt={`RAM of support ${s.index + 1} (${name(label)})`}
+                        rows={rows}
+                        cols={cols}
+                        values={maps[s.index]}
+                        min={lo}
+                        max={hi}
+                        size={112}
+                        active={focus.support === s.index ? focus.region : null}
+                        onActive={(region) => setFocus(region == null ? { support: focus.support, region: null } : { support: s.index, region })}
+                        describe={(k) => `region ${regionName(k)}: ${num(maps[s.index][k])}`}
+                        testId={`ram-support-${s.index}`}
+                      />
+                      <div className="small mono" style={{ color: SERIES[0] }}>
+                        Σw·r = {num(s.score)}
+                      </div>
+                    </div>
+                  ))}
+              </div>
+            </div>
+          ))}
+          </div>
+        </div>
+      </div>
+    </section>
+  );
+}

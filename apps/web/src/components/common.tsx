@@ -1,0 +1,47 @@
+'use client';
+import type { CombinedError } from 'urql';
+import { VIRIDIS_GRADIENT } from '@/lib/colormap';
+import { num } from '@/lib/format';
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge ${status}`}>{status}</span>;
+}
+
+export function ErrorBox({ error, title }: { error: CombinedError | Error | string | null | undefined; title?: string }) {
+  if (!error) return null;
+  let message: string;
+  if (typeof error === 'string') message = error;
+  else if ('graphQLErrors' in error && error.graphQLErrors.length) message = error.graphQLErrors.map((e) => e.message).join('\n');
+  else if ('networkError' in error && error.networkError) message = error.networkError.message;
+  else message = error.message;
+  return (
+    <div className="error" role="alert">
+      {title ? <strong>{title}: </strong> : null}
+      {message.replace(/^\[(GraphQL|Network)\]\s*/, '')}
+    </div>
+  );
+}
+
+export function Skeleton({ height = 24, label = 'Loading' }: { height?: number; label?: string }) {
+  return <div className="skeleton" style={{ height }} role="status" aria-label={label} />;
+}
+
+export function ProgressBar({ done, total, label }: { done: number; total: number; label: string }) {
+  const p = total > 0 ? Math.min(1, done / total) : 0;
+  return (
+    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={total} aria-valuenow={done}>
+      <span style={{ width: `${(100 * p).toFixed(1)}%` }} />
+    </div>
+  );
+}
+
+export function ViridisLegend({ min, max, label }: { min: number; max: number; label: string }) {
+  return (
+    <span className="legend">
+      <span>{label}</span>
+      <span className="mono">{num(min)}</span>
+      <span className="legend-bar" style={{ background: VIRIDIS_GRADIENT }} aria-hidden="true" />
+      <span className="mono">{num(max)}</span>
+    </span>
+  );
+}

@@ -1,0 +1,265 @@
+/** Shapes of the API's GraphQL results (schema: apps/api/schema.graphql), as the dashboard selects them. */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+
+export interface Backend {
+  name: string;
+  requested: string;
+  tfBackend: string;
+  version: string;
+  coreVersion: string;
+  devices: string[];
+}
+
+export interface DatasetSplit {
+  name: string;
+  classCount: number;
+  imageCount: number;
+  imageWidth: number;
+  imageHeight: number;
+  channels: number;
+}
+
+export interface Dataset {
+  id: string;
+  name: string;
+  format: string;
+  splits: DatasetSplit[];
+}
+
+export interface DatasetClass {
+  id: string;
+  name: string;
+  imageCount: number;
+}
+
+export interface MetricPoint {
+  type: 'train' | 'val';
+  episode: number;
+  loss: number | null;
+  accuracy: number;
+  lr: number;
+  ci95: number | null;
+  best: boolean | null;
+}
+
+export interface CheckpointModel {
+  backbone?: string;
+  imageSize?: number;
+  regionGrid?: number;
+  [k: string]: unknown;
+}
+
+export interface Checkpoint {
+  ref: string;
+  name: string;
+  episodes: number | null;
+  createdAt: string | null;
+  model: CheckpointModel | null;
+}
+
+export interface ClassAccuracy {
+  id: string;
+  name: string;
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+export interface Evaluation {
+  name: string;
+  checkpoint: string | null;
+  dataset: string;
+  split: string;
+  way: number;
+  shot: number;
+  query: number;
+  episodes: number;
+  seed: number;
+  accuracy: number;
+  ci95: number;
+  loss: number | null;
+  perClass: ClassAccuracy[];
+  confusion: { classes: string[]; matrix: number[][] } | null;
+  createdAt: string | null;
+}
+
+export type RunConfig = Record<string, unknown> & {
+  model?: Record<string, unknown>;
+  way?: number;
+  shot?: number;
+  query?: number;
+  lr?: number;
+  episodes?: number;
+};
+
+export interface RunSummary {
+  id: string;
+  status: RunStatus;
+  method: string;
+  dataset: string;
+  config: RunConfig;
+  episode: number;
+  totalEpisodes: number;
+  bestValAccuracy: number | null;
+  bestValCi95: number | null;
+  bestEpisode: number | null;
+  startedAt: string;
+  updatedAt: string;
+  error: string | null;
+}
+
+export interface RunWithCheckpoints extends RunSummary {
+  checkpoints: Checkpoint[];
+}
+
+export interface RunDetail extends RunWithCheckpoints {
+  metrics: MetricPoint[];
+  evaluations: Evaluation[];
+}
+
+export interface JobProgress {
+  phase: string;
+  done: number;
+  total: number;
+  loss: number | null;
+  accuracy: number | null;
+  episodesPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface Job {
+  id: string;
+  kind: 'train' | 'evaluate';
+  status: JobStatus;
+  runId: string | null;
+  checkpoint: string | null;
+  progress: JobProgress | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface EpisodeClass {
+  label: number;
+  id: string;
+  name: string;
+}
+
+export interface EpisodeImage {
+  index: number;
+  imageId: string;
+  classId: string;
+  label: number;
+  url: string;
+}
+
+export interface Episode {
+  id: string;
+  dataset: string;
+  split: string;
+  way: number;
+  shot: number;
+  query: number;
+  seed: number;
+  index: number;
+  classes: EpisodeClass[];
+  support: EpisodeImage[];
+  queries: EpisodeImage[];
+}
+
+export interface EpisodeInput {
+  dataset: string;
+  split: string;
+  way: number;
+  shot: number;
+  query: number;
+  seed: number;
+  index: number;
+}
+
+export interface SupportComparison {
+  index: number;
+  label: number;
+  imageId: string | null;
+  score: number;
+  regionScores: number[];
+  regionWeights: number[];
+}
+
+export interface QueryPrediction {
+  index: number;
+  imageId: string;
+  url: string;
+  trueLabel: number;
+  predictedLabel: number;
+  correct: boolean;
+  probabilities: number[];
+  supports: SupportComparison[];
+}
+
+export interface Prediction {
+  checkpoint: string;
+  accuracy: number;
+  regions: number;
+  gridRows: number;
+  gridCols: number;
+  queries: QueryPrediction[];
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface RegionMatch {
+  supportRegion: number;
+  queryRegion: number;
+  similarity: number;
+  weight: number;
+  contribution: number;
+  supportBox: Box;
+  queryBox: Box;
+}
+
+export interface Ram {
+  query: number;
+  support: number;
+  gridRows: number;
+  gridCols: number;
+  imageSize: number;
+  regionScores: number[];
+  regionWeights: number[];
+  contributions: number[];
+  score: number;
+  probability: number;
+  bestMatches: RegionMatch[];
+}
+
+export interface PrototypicalPart {
+  class: string;
+  imageUrl: string;
+  region: number;
+  score: number;
+}
+
+export interface UploadQueryPrediction {
+  index: number;
+  probabilities: number[];
+  predictedLabel: number;
+  predictedClass: string;
+  trueClass: string | null;
+  correct: boolean | null;
+  supports: SupportComparison[];
+}
+
+export interface UploadPrediction {
+  checkpoint: string;
+  classes: string[];
+  way: number;
+  shot: number;
+  queries: UploadQueryPrediction[];
+}

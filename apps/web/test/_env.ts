@@ -1,0 +1,25 @@
+/**
+ * What the end-to-end tests need: the real data (tiny-imagenet-32), Debian's Chromium, the built API and a
+ * production build of the dashboard. Absent data or browser: skipped with the reason, but a failure under CI.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = resolve(WEB_ROOT, '..', '..');
+export const API_ROOT = join(REPO_ROOT, 'apps', 'api');
+export const ARTIFACTS = join(WEB_ROOT, 'test-artifacts');
+export const DATASET = 'tiny-imagenet-32';
+export const CHROMIUM = process.env.RCN_CHROMIUM ?? '/usr/bin/chromium';
+
+export function dataDir(): string {
+  return process.env.RCN_DATA_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data');
+}
+
+/** Why the browser tests cannot run here, or null. */
+export function missing(): string | null {
+  if (!existsSync(join(dataDir(), DATASET))) return `${DATASET} not found in ${dataDir()} (set RCN_DATA_DIR)`;
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set RCN_CHROMIUM)`;
+  return null;
+}

@@ -1,0 +1,145 @@
+/** Starts the real API (apps/api/dist/main.js) and the built dashboard (`next start`) as child processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { API_ROOT, WEB_ROOT, dataDir } from './_env';
+
+export const TEST_TOKEN = 'web-test-token-0123456789abcdef';
+
+export interface Proc {
+  url: string;
+  child: ChildProcess;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitFor(child: ChildProcess, test: (out: string) => string | null, what: string, timeoutMs: number, log: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${log()}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const hit = test(out);
+      if (hit) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(hit);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with code ${code}:\n${log()}`));
+    });
+  });
+}
+
+function procOf(child: ChildProcess, url: string, log: () => string): Proc {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    url,
+    child,
+    log,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export interface ApiProc extends Proc {
+  runsDir: string;
+  gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  cleanup(): void;
+}
+
+export async function startApi(): Promise<ApiProc> {
+  const root = mkdtempSync(join(tmpdir(), 'rcn-web-test-'));
+  const runsDir = join(root, 'runs');
+  const child = spawn(process.execPath, [join(API_ROOT, 'dist', 'main.js')], {
+    cwd: API_ROOT,
+    env: {
+      ...process.env,
+      RCN_API_HOST: '127.0.0.1',
+      RCN_API_PORT: '0',
+      RCN_DATA_DIR: dataDir(),
+      RCN_RUNS_DIR: runsDir,
+      RCN_API_DB: join(root, 'api.sqlite'),
+      RCN_API_TOKEN: TEST_TOKEN,
+      RCN_API_INFERENCE_WORKERS: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const log = () => stderr;
+  const url = await waitFor(
+    child,
+    (out) => {
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      return line ? (JSON.parse(line) as { url: string }).url : null;
+    },
+    'API',
+    60_000,
+    log,
+  );
+  const p = procOf(child, url, log);
+  return {
+    ...p,
+    runsDir,
+    async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+      if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join('; ')}`);
+      return body.data as T;
+    },
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** `next start` of the production build in .next (see global-setup.ts), pointed at `apiUrl`. */
+export async function startWeb(apiUrl: string): Promise<Proc> {
+  const port = await freePort();
+  const nextBin = join(WEB_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+  const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
+    cwd: WEB_ROOT,
+    env: { ...process.env, RCN_API_URL: `${apiUrl}/graphql`, RCN_API_TOKEN: TEST_TOKEN, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let all = '';
+  child.stderr!.on('data', (d: Buffer) => (all += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (all += d.toString()));
+  const log = () => all;
+  await waitFor(child, (out) => (/Ready in|started server|Local:/i.test(out) ? 'ok' : null), 'next start', 60_000, log);
+  const url = `http://127.0.0.1:${port}`;
+  // The first request compiles nothing in production, but wait until it answers.
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return procOf(child, url, log);
+}

@@ -1,0 +1,175 @@
+/**
+ * End to end: the real API (with a checkpoint made by a tiny training run through `startTraining`), the
+ * production build of the dashboard, and headless Chromium (Debian's, driven by playwright-core).
+ * Screenshots go to test-artifacts/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, CHROMIUM, DATASET, missing } from './_env';
+import { startApi, startWeb, type ApiProc, type Proc } from './_servers';
+
+const reason = missing();
+if (reason) {
+  if (process.env.CI === 'true') throw new Error(`the dashboard's end-to-end tests need ${reason}`);
+  console.warn(`skipping the dashboard's end-to-end tests: ${reason}`);
+}
+const describeE2E = reason ? describe.skip : describe;
+
+const RUN_ID = 'web-e2e-tiny';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+interface JobView {
+  id: string;
+  status: string;
+  error: string | null;
+}
+
+async function waitJob(api: ApiProc, id: string, timeoutMs = 120_000): Promise<JobView> {
+  const t0 = Date.now();
+  for (;;) {
+    const { job } = await api.gql<{ job: JobView }>('query ($id: ID!) { job(id: $id) { id status error } }', { id });
+    if (['finished', 'failed', 'cancelled'].includes(job.status)) return job;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms\n${api.log()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describeE2E('dashboard against the real API', () => {
+  let api: ApiProc;
+  let web: Proc;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const t0 = Date.now();
+    api = await startApi();
+    // A real checkpoint: a tiny RCN training run (Conv4, 32 px, 5-way 1-shot) through the API's mutation.
+    const { startTraining } = await api.gql<{ startTraining: JobView }>('mutation ($c: TrainConfigInput!) { startTraining(config: $c) { id status error } }', {
+      c: { dataset: DATASET, way: 5, shot: 1, query: 3, valQuery: 3, episodes: 8, valEvery: 4, valEpisodes: 2, workers: 1, runId: RUN_ID },
+    });
+    const [job, w] = await Promise.all([waitJob(api, startTraining.id), startWeb(api.url)]);
+    web = w;
+    expect(job.status, `${job.error}\n${api.log()}`).toBe('finished');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    console.log(`[web e2e] API, training run and web server ready in ${Date.now() - t0} ms`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+    await api?.stop();
+    api?.cleanup();
+  });
+
+  it('overview shows the backend, datasets and the run', async () => {
+    await page.goto(`${web.url}/`);
+    await page.getByTestId('backend').getByText('wasm').or(page.getByTestId('backend').locator('.stat')).first().waitFor();
+    await page.getByTestId('datasets').getByText(DATASET).waitFor();
+    await page.getByTestId('recent-runs').getByText(RUN_ID).waitFor();
+    await shot('overview');
+  });
+
+  it('runs page shows the run with its curves', async () => {
+    await page.goto(`${web.url}/runs?compare=${RUN_ID}`);
+    const table = page.getByTestId('runs-table');
+    await table.getByText(RUN_ID).waitFor();
+    await expect(table.getByText('finished').first().isVisible()).resolves.toBe(true);
+    for (const chart of ['chart-accuracy', 'chart-loss', 'chart-lr']) {
+      // recharts draws each series as an SVG path with class recharts-line-curve.
+      await page.getByTestId(chart).locator('path.recharts-line-curve').first().waitFor({ timeout: 20_000 });
+    }
+    const curves = await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve').count();
+    expect(curves).toBeGreaterThanOrEqual(2); // train and validation accuracy
+    // The validation CI band is drawn as an area.
+    await page.getByTestId('chart-accuracy').locator('path.recharts-area-area').first().waitFor();
+    await shot('runs');
+  });
+
+  it('run detail shows its curves and checkpoints', async () => {
+    await page.goto(`${web.url}/runs/${RUN_ID}`);
+    await page.getByRole('heading', { name: RUN_ID }).waitFor();
+    await page.getByText('explore episodes').first().waitFor();
+    await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve').first().waitFor();
+    await shot('run-detail');
+  });
+
+  it('explorer shows predictions and a RAM for a real episode from the checkpoint', async () => {
+    const q = new URLSearchParams({ checkpoint: `${RUN_ID}/best`, dataset: DATASET, split: 'test', way: '5', shot: '1', query: '2', seed: '7', index: '0' });
+    await page.goto(`${web.url}/explore?${q}`);
+    // Readable class names in the support set.
+    const support = page.getByTestId('support-set');
+    await support.locator('img').first().waitFor();
+    expect(await support.locator('img').count()).toBe(5);
+    expect(await support.locator('h3').first().innerText()).toMatch(/^1\. [A-Za-z]/);
+    // Each query: predicted class name, confidence and a right/wrong mark.
+    const tile = page.getByTestId('query-0');
+    await tile.locator('.mark').waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-testid^="query-"] .mark').count()).toBe(10);
+    const text = await tile.innerText();
+    expect(text).toMatch(/[✓✗]/);
+    expect(text).toMatch(/\d+%/);
+    await expect(page.getByTestId('episode-accuracy').innerText()).resolves.toMatch(/\d+\/10/);
+    // The RAM of query 0: one map per support, over the 5x5 region grid.
+    await tile.click();
+    const panel = page.getByTestId('ram-panel');
+    await panel.waitFor();
+    for (let s = 0; s < 5; s++) expect(await page.getByTestId(`ram-support-${s}`).locator('.heat-cell').count()).toBe(25);
+    const colours = await page.getByTestId('ram-support-0').locator('.heat-cell').evaluateAll((cells) => new Set(cells.map((c) => getComputedStyle(c).backgroundColor)).size);
+    expect(colours).toBeGreaterThan(1);
+    // The API's `ram` for the predicted class's support answers (score and probability).
+    await page.getByTestId('ram-summary').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('ram-summary').innerText()).toMatch(/Σ w·r = [\d.]+/);
+    // Pointing at a support region highlights its best-matching query region.
+    await page.getByTestId('ram-support-1').hover({ position: { x: 30, y: 80 } });
+    await page.getByTestId('region-inspector').getByText(/similarity r =/).waitFor({ timeout: 30_000 });
+    await page.getByTestId('ram-query').locator('.heat-box').waitFor();
+    await shot('explorer');
+    // Keyboard: a support map takes focus and arrow keys move the inspected region.
+    await page.getByTestId('ram-support-2').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('region-inspector').getByText(/Support 3/).waitFor();
+  });
+
+  it('explorer on a phone-sized screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    try {
+      await phone.goto(`${web.url}/explore?checkpoint=${encodeURIComponent(`${RUN_ID}/best`)}&dataset=${DATASET}&split=test&way=5&shot=1&query=2&seed=7&q=3`);
+      await phone.getByTestId('ram-panel').waitFor({ timeout: 60_000 });
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(1);
+      await phone.screenshot({ path: join(ARTIFACTS, 'explorer-phone.png'), fullPage: true });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('prototypical parts says clearly when the API cannot provide them', async () => {
+    await page.goto(`${web.url}/parts`);
+    await page.getByTestId('parts').getByText(/Not available|No parts|score/).first().waitFor({ timeout: 30_000 });
+    await shot('parts');
+  });
+
+  it('try your own images: labelled supports and queries get predictions and RAMs', async () => {
+    await page.goto(`${web.url}/try`);
+    await page.getByRole('button', { name: /Fill with sample images/ }).click({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Classify' }).and(page.locator(':enabled')).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Classify' }).click();
+    const results = page.getByTestId('upload-results');
+    await results.waitFor({ timeout: 60_000 });
+    expect(await results.locator('.query-tile').count()).toBe(6);
+    expect(await results.locator('.heat-cell').count()).toBeGreaterThan(0);
+    await shot('try');
+  });
+
+  it('no uncaught errors in the pages', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
