@@ -42,6 +42,7 @@ export function hookXnnFailures(): void {
 interface MallocHost {
   _malloc: (bytes: number) => number;
   HEAPU8: Uint8Array;
+  asm?: { malloc?: (bytes: number) => number };
 }
 
 const guarded = new WeakSet<object>();
@@ -51,10 +52,12 @@ export function guardWasmMalloc(backend: BackendWasm): void {
   const wasm = backend.wasm as unknown as MallocHost;
   if (guarded.has(wasm)) return;
   guarded.add(wasm);
-  const malloc = wasm._malloc.bind(wasm);
+  // Emscripten's `_malloc` is a stub that replaces itself with the raw export on first call, which would
+  // drop a wrapper around it: wrap the raw export.
+  const malloc = wasm.asm?.malloc ?? wasm._malloc.bind(wasm);
   wasm._malloc = (bytes: number) => {
-    const ptr = malloc(bytes);
-    if (ptr === 0 && bytes > 0) {
+    const ptr = malloc(bytes) >>> 0;
+    if ((ptr === 0 && bytes > 0) || ptr + bytes > wasm.HEAPU8.length) {
       throw new WasmMemoryError(
         `wasm allocation of ${(bytes / 2 ** 20).toFixed(1)} MiB failed with ${(wasm.HEAPU8.length / 2 ** 30).toFixed(2)} GiB of heap in use`,
       );

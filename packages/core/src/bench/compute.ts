@@ -172,13 +172,21 @@ async function workerStepRow(size: number, workers: number): Promise<BenchRow> {
     times.sort((a, b) => a - b);
     const ms = times[Math.floor(times.length / 2)];
     const eps = (workers * 1000) / ms;
+    const mem = await pool.memory();
+    const heapMiB = Math.max(...mem.map((m) => m.wasmHeapBytes ?? 0)) / 2 ** 20;
     const target = PYTORCH_STEP_S[size];
     return {
       section: 'compute',
       name: `Conv4 RCN train step ${size}px, ${workers} worker${workers > 1 ? 's' : ''}`,
       value: eps,
       unit: 'episodes/s',
-      extra: { 'ms/step': ms, 'images/s': eps * 80, pytorchEpisodesPerS: 1 / target, rssMiB: process.memoryUsage().rss / 2 ** 20 },
+      extra: {
+        'ms/step': ms,
+        'images/s': eps * 80,
+        pytorchEpisodesPerS: 1 / target,
+        workerWasmHeapMiB: heapMiB,
+        processRssMiB: process.memoryUsage().rss / 2 ** 20,
+      },
       target:
         workers === 2
           ? { text: `>= half of PyTorch's ${(1 / target).toFixed(1)} episodes/s`, met: eps >= 0.5 / target }

@@ -83,6 +83,11 @@ export class ReplicaPool {
     );
   }
 
+  /** Per worker: wasm heap size (its peak so far) where the backend is wasm. */
+  async memory(): Promise<{ wasmHeapBytes: number | null; rssBytes: number }[]> {
+    return this.pool.broadcast('replica.memory', null);
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }

@@ -4,15 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { transferable } from '../backend/tasks.js';
-import { RCN } from '../model/rcn.js';
+import type { FewShotModel } from '../model/types.js';
+import { createModel } from './models.js';
+import type { Method } from './types.js';
 import type { ModelConfigInput } from '../model/config.js';
 import type { WeightMap } from '../model/params.js';
 import type { EpisodeArrays } from '../episodes/batch.js';
 import { arraysToBatch, countCorrect, tensorsToWeightMap, weightMapBuffers } from './weights.js';
 
-let model: RCN | null = null;
+let model: FewShotModel | null = null;
 
-function replica(): RCN {
+function replica(): FewShotModel {
   if (!model) throw new Error('replica not initialised: call replica.init first');
   return model;
 }
@@ -27,9 +29,10 @@ export interface GradientsReply {
 }
 
 export const tasks = {
-  'replica.init': (cfg: ModelConfigInput) => {
+  /** `method` (default rcn) rides along with the model config: see createModel. */
+  'replica.init': ({ method = 'rcn', ...cfg }: ModelConfigInput & { method?: Method }) => {
     model?.dispose();
-    model = new RCN(cfg);
+    model = createModel(method, cfg);
     return model.config;
   },
   'replica.gradients': ({ weights, batch }: { weights: WeightMap; batch: EpisodeArrays }) => {
@@ -46,6 +49,11 @@ export const tasks = {
     b.dispose();
     const reply: GradientsReply = { loss, correct, grads, buffers: weightMapBuffers(m) };
     return transferable(reply, [...grads.values(), ...reply.buffers.values()].map((t) => t.data.buffer as ArrayBuffer));
+  },
+  /** Bytes of this worker's wasm heap (its peak: the heap never shrinks), or null on other backends. */
+  'replica.memory': () => {
+    const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+    return { wasmHeapBytes: b.wasm ? b.wasm.HEAPU8.length : null, rssBytes: process.memoryUsage().rss };
   },
   'replica.setWeights': (weights: WeightMap) => {
     replica().setWeights(weights);
