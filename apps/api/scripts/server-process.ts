@@ -65,6 +65,10 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test or script that dies must not leave its server behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { BackendInfo } from '@rcn/core';
 import type { ApiConfig } from './config.js';
-import { createApollo } from './graphql/apollo.js';
+import { createApollo, createSchema, redactor } from './graphql/apollo.js';
+import { attachSubscriptions } from './graphql/subscriptions.js';
 import type { Services } from './graphql/types.js';
 import { createHttpServer } from './http/server.js';
 import { JobManager } from './jobs/manager.js';
@@ -40,9 +41,11 @@ export async function startApp(config: ApiConfig, log: (msg: string) => void = (
     pngs: new PngStore(config.cacheDir),
     backend: () => (backend ??= inference.backend()),
   };
-  const apollo = createApollo(config.limits);
+  const schema = createSchema();
+  const apollo = createApollo(schema, config.limits, redactor({ data: config.dataDir, runs: config.runsDir, cache: config.cacheDir }));
   await apollo.start();
   const http = createHttpServer(apollo, services);
+  const subscriptions = attachSubscriptions(http, schema, services, config.limits);
   // Slow clients must not hold sockets forever.
   http.requestTimeout = 120_000;
   http.headersTimeout = 30_000;
@@ -61,6 +64,7 @@ export async function startApp(config: ApiConfig, log: (msg: string) => void = (
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await subscriptions.close();
       await apollo.stop();
       await jobs.close();
       await inference.close();

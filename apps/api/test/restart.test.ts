@@ -1,7 +1,8 @@
 /**
  * Restarts: results live in the run directories and the database, so a new server on the same folders
  * still serves them; a job the old process was running (killed mid-training) is marked failed with a
- * reason, its run interrupted, and `resumeTraining` continues it from its latest checkpoint.
+ * reason, its run interrupted, and `resumeTraining` continues it from its latest checkpoint. A graceful
+ * stop lets a running training save its checkpoint first.
  */
 import { afterAll, expect, it } from 'vitest';
 import { removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
@@ -51,8 +52,22 @@ describeWithData('server restart', () => {
     const { run } = ok(await b.gql<{ run: { status: string; episode: number } }>('{ run(id: "crash") { status episode } }'));
     expect(run).toMatchObject({ status: 'finished', episode: 6 });
 
-    // A graceful stop exits cleanly.
+    // A graceful stop (SIGTERM) mid-training: the trainer saves `latest` and the process exits with 0.
+    const graceful = await trainTiny(b, 'graceful', { episodes: 100_000, valEvery: 100_000 });
+    await waitJob(b, graceful.id, (j) => (j.progress?.done ?? 0) >= 2 || finished(j));
     await b.stop('SIGTERM');
     expect(b.child.exitCode).toBe(0);
+    const c = await startServer({ dirs });
+    servers.push(c);
+    const g = ok(
+      await c.gql<{ job: JobView; run: { status: string; episode: number; checkpoints: { ref: string; episodes: number }[] } }>(
+        `{ job(id: "${graceful.id}") { ${JOB_FIELDS} } run(id: "graceful") { status episode checkpoints { ref episodes } } }`,
+      ),
+    );
+    expect(g.job.status).toBe('failed');
+    expect(g.job.error).toMatch(/shut down/);
+    expect(g.run.status).toBe('interrupted');
+    expect(g.run.episode).toBeGreaterThanOrEqual(2);
+    expect(g.run.checkpoints.find((k) => k.ref === 'graceful/latest')?.episodes).toBe(g.run.episode);
   }, 150_000);
 });

@@ -24,7 +24,7 @@ describe('schema and resolvers', () => {
   });
 
   it('every root field has a resolver', () => {
-    for (const root of ['Query', 'Mutation'] as const) {
+    for (const root of ['Query', 'Mutation', 'Subscription'] as const) {
       const fields = Object.keys(schema.getType(root) instanceof GraphQLObjectType ? (schema.getType(root) as GraphQLObjectType).getFields() : {});
       expect(Object.keys(resolvers[root]).sort()).toEqual(fields.sort());
     }

@@ -6,6 +6,7 @@ import { registerDatasetsCommands } from './commands/datasets.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerRunsCommand } from './commands/runs.js';
+import { registerExplainCommands } from './commands/explain.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -21,6 +22,7 @@ registerDatasetsCommands(program);
 registerTrainCommand(program);
 registerEvalCommand(program);
 registerRunsCommand(program);
+registerExplainCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

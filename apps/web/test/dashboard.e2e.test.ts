@@ -43,7 +43,11 @@ describeE2E('dashboard against the real API', () => {
   let page: Page;
   const pageErrors: string[] = [];
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /** Full-page screenshot once every image has loaded. */
+  const shot = async (name: string, p: Page = page) => {
+    await p.waitForFunction(() => [...document.images].every((i) => i.complete), undefined, { timeout: 20_000 });
+    await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -56,6 +60,12 @@ describeE2E('dashboard against the real API', () => {
     const [job, w] = await Promise.all([waitJob(api, startTraining.id), startWeb(api.url)]);
     web = w;
     expect(job.status, `${job.error}\n${api.log()}`).toBe('finished');
+    // And an evaluation report of its best checkpoint, for the run page.
+    const { evaluate } = await api.gql<{ evaluate: JobView }>('mutation ($c: EvaluateInput!) { evaluate(checkpoint: "' + RUN_ID + '/best", config: $c) { id status error } }', {
+      c: { dataset: DATASET, split: 'test', way: 5, shot: 1, query: 5, episodes: 10, seed: 0 },
+    });
+    const evalJob = await waitJob(api, evaluate.id);
+    expect(evalJob.status, `${evalJob.error}`).toBe('finished');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -75,6 +85,18 @@ describeE2E('dashboard against the real API', () => {
     await page.getByTestId('datasets').getByText(DATASET).waitFor();
     await page.getByTestId('recent-runs').getByText(RUN_ID).waitFor();
     await shot('overview');
+    // First-load cost, for the record (production build, loopback).
+    for (const path of ['/', '/explore', '/runs']) {
+      const p = await browser.newPage();
+      await p.goto(`${web.url}${path}`, { waitUntil: 'load' });
+      const m = await p.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        const js = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('.js')) as PerformanceResourceTiming[];
+        return { dcl: Math.round(nav.domContentLoadedEventEnd), jsKiB: Math.round(js.reduce((a, r) => a + r.encodedBodySize, 0) / 1024) };
+      });
+      console.log(`[web e2e] first load of ${path}: DOMContentLoaded ${m.dcl} ms, ${m.jsKiB} KiB of JS (compressed as served)`);
+      await p.close();
+    }
   });
 
   it('runs page shows the run with its curves', async () => {
@@ -83,8 +105,9 @@ describeE2E('dashboard against the real API', () => {
     await table.getByText(RUN_ID).waitFor();
     await expect(table.getByText('finished').first().isVisible()).resolves.toBe(true);
     for (const chart of ['chart-accuracy', 'chart-loss', 'chart-lr']) {
-      // recharts draws each series as an SVG path with class recharts-line-curve.
-      await page.getByTestId(chart).locator('path.recharts-line-curve').first().waitFor({ timeout: 20_000 });
+      // recharts draws each series as an SVG path with class recharts-line-curve (a constant learning rate
+      // is a flat line, which has no height: attached, not visible).
+      await page.getByTestId(chart).locator('path.recharts-line-curve').first().waitFor({ state: 'attached', timeout: 20_000 });
     }
     const curves = await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve').count();
     expect(curves).toBeGreaterThanOrEqual(2); // train and validation accuracy
@@ -93,11 +116,17 @@ describeE2E('dashboard against the real API', () => {
     await shot('runs');
   });
 
-  it('run detail shows its curves and checkpoints', async () => {
+  it('run detail shows curves, checkpoints and the evaluation report', async () => {
     await page.goto(`${web.url}/runs/${RUN_ID}`);
     await page.getByRole('heading', { name: RUN_ID }).waitFor();
     await page.getByText('explore episodes').first().waitFor();
     await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve').first().waitFor();
+    const report = page.getByTestId('evaluation');
+    await report.waitFor();
+    expect(await report.locator('.stat').innerText()).toMatch(/^\d+\.\d ± \d+\.\d%$/);
+    // Confusion matrix over the 40 test classes, with readable names on its rows.
+    expect(await report.locator('table.cm tbody tr').count()).toBe(40);
+    expect(await report.locator('table.cm tbody th').first().innerText()).toMatch(/[a-z]/);
     await shot('run-detail');
   });
 
@@ -133,6 +162,7 @@ describeE2E('dashboard against the real API', () => {
     await page.getByTestId('ram-query').locator('.heat-box').waitFor();
     await shot('explorer');
     // Keyboard: a support map takes focus and arrow keys move the inspected region.
+    await page.mouse.move(0, 0);
     await page.getByTestId('ram-support-2').focus();
     await page.keyboard.press('ArrowRight');
     await page.getByTestId('region-inspector').getByText(/Support 3/).waitFor();
@@ -145,7 +175,7 @@ describeE2E('dashboard against the real API', () => {
       await phone.getByTestId('ram-panel').waitFor({ timeout: 60_000 });
       const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(1);
-      await phone.screenshot({ path: join(ARTIFACTS, 'explorer-phone.png'), fullPage: true });
+      await shot('explorer-phone', phone);
     } finally {
       await phone.close();
     }
@@ -167,6 +197,41 @@ describeE2E('dashboard against the real API', () => {
     expect(await results.locator('.query-tile').count()).toBe(6);
     expect(await results.locator('.heat-cell').count()).toBeGreaterThan(0);
     await shot('try');
+  });
+
+  it('runs page: start a run from the form, watch its curves grow live, cancel it', async () => {
+    await page.goto(`${web.url}/runs`);
+    await page.getByText('Start a training run').click();
+    const form = page.getByRole('form', { name: 'Start a training run' });
+    const fill = async (label: string, value: string) => form.getByLabel(label, { exact: true }).fill(value);
+    await fill('Queries / class', '3');
+    await fill('Val queries / class', '3');
+    await fill('Episodes', '2000');
+    await fill('Validate every', '5');
+    await fill('Val episodes', '2');
+    await fill('Run id (optional)', 'web-e2e-live');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    // The new run is selected for the curves; its row and its progress update by polling.
+    const row = page.getByTestId('runs-table').locator('tr', { hasText: 'web-e2e-live' });
+    await row.getByText('running').waitFor({ timeout: 30_000 });
+    const episodes = async () => Number(/(\d+) \/ 2000/.exec(await row.innerText())?.[1] ?? -1);
+    const first = await episodes();
+    await page.waitForFunction(
+      (n) => {
+        const tr = [...document.querySelectorAll('[data-testid=runs-table] tr')].find((r) => r.textContent?.includes('web-e2e-live'));
+        const m = /(\d+) \/ 2000/.exec(tr?.textContent ?? '');
+        return m !== null && Number(m[1]) > Math.max(n, 5);
+      },
+      first,
+      { timeout: 60_000 },
+    );
+    // A validation curve of at least two points (train points are logged more sparsely early on).
+    await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve[d*="L"]').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await shot('runs-live');
+    const jobRow = page.getByTestId('jobs-table').locator('tr', { hasText: 'web-e2e-live' });
+    await jobRow.getByRole('button', { name: 'Cancel' }).click();
+    await jobRow.getByText('cancelled').waitFor({ timeout: 30_000 });
+    expect(await episodes()).toBeLessThan(2000);
   });
 
   it('no uncaught errors in the pages', () => {

@@ -10,3 +10,4 @@ export * from './data/index.js';
 export * from './episodes/index.js';
 export * from './train/index.js';
 export * from './eval/index.js';
+export * from './explain/index.js';

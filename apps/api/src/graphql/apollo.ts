@@ -2,7 +2,8 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DataError } from '@rcn/core';
-import { Kind, type FragmentDefinitionNode } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { Kind, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
 import type { Limits } from '../config.js';
 import { ErrorCode, apiError } from './errors.js';
 import { measureOperation } from './limits.js';
@@ -37,18 +38,32 @@ function guardPlugin(limits: Limits): ApolloServerPlugin<Context> {
   };
 }
 
-export function createApollo(limits: Limits): ApolloServer<Context> {
+/** The executable schema, shared by Apollo (HTTP) and graphql-ws (subscriptions). */
+export function createSchema(): GraphQLSchema {
+  // The map is typed by types.ts; graphql-tools' own resolver type is looser and structurally different.
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as unknown as Parameters<typeof makeExecutableSchema>[0]['resolvers'] });
+}
+
+/** Replaces the server's own folders in error messages: clients learn what failed, not where files live. */
+export function redactor(dirs: Record<string, string>): (message: string) => string {
+  const pairs = Object.entries(dirs).sort((a, b) => b[1].length - a[1].length);
+  return (message) => pairs.reduce((m, [name, dir]) => m.split(dir).join(`<${name}>`), message);
+}
+
+export function createApollo(schema: GraphQLSchema, limits: Limits, redact: (message: string) => string = (m) => m): ApolloServer<Context> {
   return new ApolloServer<Context>({
-    typeDefs: loadTypeDefs(),
-    resolvers: resolvers as unknown as NonNullable<ConstructorParameters<typeof ApolloServer<Context>>[0]['resolvers']>,
+    schema,
     plugins: [guardPlugin(limits)],
     includeStacktraceInErrorResponses: false,
+    // main.ts handles SIGINT/SIGTERM and stops everything in order; Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
+      const out = { ...formatted, message: redact(formatted.message) };
       // Data problems (a class too small for the episode, a missing image) are the request's, not the server's.
       if (formatted.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR && unwrapResolverError(error) instanceof DataError) {
-        return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT } };
+        return { ...out, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT } };
       }
-      return formatted;
+      return out;
     },
   });
 }

@@ -12,6 +12,7 @@ export const ErrorCode = {
   FORBIDDEN_PATH: 'FORBIDDEN_PATH',
   NOT_AVAILABLE: 'NOT_AVAILABLE',
   CONFLICT: 'CONFLICT',
+  SERVER_BUSY: 'SERVER_BUSY',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -21,6 +22,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COSTLY: 400,
   PAYLOAD_TOO_LARGE: 413,
+  SERVER_BUSY: 503,
 };
 
 export function apiError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {

@@ -212,6 +212,12 @@ export interface Resolvers {
     evaluate: Resolver<unknown, { checkpoint: string; config: EvaluateInput }, JobRecord>;
     predict: Resolver<unknown, { checkpoint: string; supports: LabelledImageInput[]; queries: ImageInput[] }, UploadPrediction>;
   };
+  Subscription: {
+    job: {
+      subscribe: Resolver<unknown, { id: string }, AsyncIterableIterator<JobRecord>>;
+      resolve: (payload: JobRecord) => JobRecord;
+    };
+  };
   Backend: { name: Resolver<BackendInfo, NoArgs, string> };
   Dataset: {
     id: Resolver<DatasetEntry, NoArgs, string>;
@@ -245,6 +251,7 @@ export interface Resolvers {
     queries: Resolver<Episode, NoArgs, { index: number; imageId: string; classId: string; label: number; url: string }[]>;
   };
   Run: {
+    config: Resolver<RunSummary, NoArgs, unknown>;
     method: Resolver<RunSummary, NoArgs, string>;
     dataset: Resolver<RunSummary, NoArgs, string>;
     totalEpisodes: Resolver<RunSummary, NoArgs, number>;
@@ -256,6 +263,7 @@ export interface Resolvers {
     perClass: Resolver<EvaluationModel, NoArgs, EvalReport['perClass']>;
   };
   Job: {
+    config: Resolver<JobRecord, NoArgs, unknown>;
     run: Resolver<JobRecord, NoArgs, RunSummary | null>;
     evaluation: Resolver<JobRecord, NoArgs, EvaluationModel | null>;
   };

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { FewShotDataset } from '@rcn/core';
 import type { Context, Services } from '../graphql/types.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { encodePng } from '../services/png.js';
@@ -65,6 +66,16 @@ function sendPng(req: IncomingMessage, res: ServerResponse, png: Buffer, cacheCo
 
 const notFoundJson = (res: ServerResponse, message: string) => sendJson(res, 404, { error: { code: ErrorCode.NOT_FOUND, message } });
 
+const idSets = new WeakMap<FewShotDataset, Set<string>>();
+function imageIdsOf(ds: FewShotDataset): Set<string> {
+  let ids = idSets.get(ds);
+  if (!ids) {
+    ids = new Set(ds.classes.flatMap((c) => c.imageIds));
+    idSets.set(ds, ids);
+  }
+  return ids;
+}
+
 async function serveDatasetImage(req: IncomingMessage, res: ServerResponse, services: Services, parts: string[]): Promise<void> {
   if (parts.length !== 3 || !parts[2].endsWith('.png')) return notFoundJson(res, 'expected /images/<dataset>/<split>/<imageId>.png');
   let dataset: string, split: string, imageId: string;
@@ -73,14 +84,14 @@ async function serveDatasetImage(req: IncomingMessage, res: ServerResponse, serv
   } catch {
     return sendJson(res, 400, { error: { code: ErrorCode.BAD_USER_INPUT, message: 'bad URL encoding' } });
   }
-  let ds;
+  let ds: FewShotDataset;
   try {
     ds = await services.datasets.split(dataset, split);
   } catch (e) {
     return notFoundJson(res, errorMessage(e));
   }
   // Only ids the dataset lists are read: the id never reaches the file system otherwise.
-  if (!ds.classes.some((c) => c.imageIds.includes(imageId))) return notFoundJson(res, `no image '${imageId}' in ${dataset}/${split}`);
+  if (!imageIdsOf(ds).has(imageId)) return notFoundJson(res, `no image '${imageId}' in ${dataset}/${split}`);
   const pixels = await ds.getImage(imageId);
   const png = await encodePng({ pixels, width: ds.shape.width, height: ds.shape.height, channels: ds.shape.channels });
   sendPng(req, res, png, 'public, max-age=86400');

@@ -21,9 +21,13 @@ interface Active {
   pending: JobProgress | null;
   cancelTimer?: NodeJS.Timeout;
   settled: boolean;
+  /** Stopped because the server is shutting down, not by a user. */
+  shutdown?: boolean;
 }
 
 export type JobListener = (job: JobRecord) => void;
+
+export const SHUTDOWN_REASON = 'the server was shut down while this job ran; a training run keeps its latest checkpoint (resume it with resumeTraining)';
 
 export const RESTART_REASON = 'the server stopped while this job was queued or running; its run keeps the last checkpoint (resume it with resumeTraining)';
 
@@ -131,6 +135,10 @@ export class JobManager {
   private finish(id: string, a: Active, status: 'finished' | 'failed' | 'cancelled', result: unknown, error: string | null): void {
     if (a.settled) return;
     a.settled = true;
+    if (a.shutdown && status !== 'finished') {
+      status = 'failed';
+      error = SHUTDOWN_REASON;
+    }
     clearTimeout(a.cancelTimer);
     this.flush(id, a);
     this.active.delete(id);
@@ -154,15 +162,28 @@ export class JobManager {
   }
 
   /**
-   * Stops every thread without touching job state: a job that was running stays `running` in the store
-   * and `recover()` on the next start fails it (as after a crash); its run keeps its last checkpoint.
+   * Server shutdown: running jobs are asked to stop (training saves a `latest` checkpoint and marks its
+   * run interrupted) and marked failed with the reason; threads still busy after `graceMs` are terminated,
+   * and `recover()` on the next start fails whatever was left (as after a crash).
    */
-  async close(): Promise<void> {
+  async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
-    const workers = [...this.active.values()].map((a) => {
-      a.settled = true;
-      return a.worker;
-    });
-    await Promise.all(workers.map((w) => w?.terminate()));
+    const running = [...this.active.entries()].filter(([, a]) => a.worker);
+    for (const [id, a] of [...this.active.entries()].filter(([, x]) => !x.worker)) this.finish(id, a, 'failed', null, SHUTDOWN_REASON);
+    await Promise.all(
+      running.map(
+        ([, a]) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, graceMs);
+            a.worker!.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            a.shutdown = true;
+            a.worker!.postMessage({ type: 'cancel' });
+          }),
+      ),
+    );
+    await Promise.all(running.map(([, a]) => a.worker!.terminate()));
   }
 }

@@ -5,35 +5,82 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adaptiveBins, WorkerPool, type BackendInfo, type BackendName, type CheckpointMetadata, type EpisodeSpec } from '@rcn/core';
+import { ErrorCode, apiError } from '../graphql/errors.js';
+import { errorMessage } from '../util/errors.js';
 import type { EpisodeResult, ForwardResult, RamResult, UploadPayload } from '../workers/inference-tasks.js';
 
-export class InferenceService {
-  private readonly pool: WorkerPool;
+class WorkerLost extends Error {}
 
-  constructor(size: number, backend: BackendName, private readonly dataDir: string) {
+/** Requests waiting for or running in a worker; beyond this the server answers "busy" at once. */
+const MAX_PENDING = 256;
+/** A forward pass that takes longer than this is abandoned (and its worker pool replaced). */
+const TIMEOUT_MS = 120_000;
+
+export class InferenceService {
+  private pool: WorkerPool;
+  private pending = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly backendName: BackendName,
+    private readonly dataDir: string,
+  ) {
+    this.pool = this.createPool();
+  }
+
+  private createPool(): WorkerPool {
     // The compiled server is plain JS, so the workers can import the task module directly.
-    this.pool = new WorkerPool({ size, backend, taskModule: new URL('../workers/inference-tasks.js', import.meta.url) });
+    return new WorkerPool({ size: this.size, backend: this.backendName, taskModule: new URL('../workers/inference-tasks.js', import.meta.url) });
   }
 
   ready(): Promise<void> {
     return this.pool.ready();
   }
 
+  /**
+   * Runs a task with a bound on queued work and on time. A worker that died or hung takes its requests
+   * with it, so the pool is replaced: later requests get fresh workers.
+   */
+  private async run<T>(task: string, payload: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.pending >= MAX_PENDING) throw apiError(ErrorCode.SERVER_BUSY, `the server is busy (${MAX_PENDING} model requests waiting); retry shortly`);
+    this.pending++;
+    const pool = this.pool;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new WorkerLost(`no answer from the model worker in ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
+      });
+      return await Promise.race([pool.run<T>(task, payload, transfer), timeout]);
+    } catch (e) {
+      if (e instanceof WorkerLost || /exited unexpectedly|worker .* failed/.test(errorMessage(e))) {
+        if (this.pool === pool) {
+          this.pool = this.createPool();
+          void pool.close();
+        }
+        throw apiError(ErrorCode.INTERNAL_SERVER_ERROR, `model worker failed (${errorMessage(e)}); it has been restarted`);
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      this.pending--;
+    }
+  }
+
   /** The backend the workers run (every worker initialises the same one). */
   backend(): Promise<BackendInfo> {
-    return this.pool.run('backend.info', null);
+    return this.run('backend.info', null);
   }
 
   predictEpisode(checkpointDir: string, spec: EpisodeSpec): Promise<EpisodeResult> {
-    return this.pool.run('episode.predict', { checkpointDir, dataDir: this.dataDir, spec });
+    return this.run('episode.predict', { checkpointDir, dataDir: this.dataDir, spec });
   }
 
   ram(checkpointDir: string, spec: EpisodeSpec, query: number, support: number): Promise<RamResult> {
-    return this.pool.run('episode.ram', { checkpointDir, dataDir: this.dataDir, spec, query, support });
+    return this.run('episode.ram', { checkpointDir, dataDir: this.dataDir, spec, query, support });
   }
 
   predictUpload(p: UploadPayload): Promise<ForwardResult> {
-    return this.pool.run('upload.predict', p, [p.support.buffer as ArrayBuffer, p.queries.buffer as ArrayBuffer]);
+    return this.run('upload.predict', p, [p.support.buffer as ArrayBuffer, p.queries.buffer as ArrayBuffer]);
   }
 
   close(): Promise<void> {

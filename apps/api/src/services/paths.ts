@@ -5,7 +5,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { assertRunId } from '@rcn/core';
+import { assertRunId, resolveCheckpointDir } from '@rcn/core';
 import { ErrorCode, apiError, badInput, notFound } from '../graphql/errors.js';
 
 export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
@@ -60,10 +60,12 @@ export function resolveCheckpoint(runsDir: string, ref: string): CheckpointRef {
   const name = (parts[1] ?? 'best') as CheckpointName;
   if (!CHECKPOINT_NAMES.includes(name)) throw badInput(`checkpoint '${ref}': the name must be one of ${CHECKPOINT_NAMES.join(', ')}`, 'checkpoint');
   const runDir = runDirOf(runsDir, runId);
-  // The trainer replaces a checkpoint by renaming the previous one to `<name>.old` first (core's
-  // resolveCheckpointDir does the same fallback).
-  const base = join(runDir, 'checkpoints', name);
-  const dir = [base, `${base}.old`].find((d) => existsSync(join(d, 'model.json')));
-  if (!dir) throw notFound(`run '${runId}' has no '${name}' checkpoint yet`);
+  let dir: string;
+  try {
+    // Falls back to `<name>.old` while the trainer is replacing the checkpoint.
+    dir = resolveCheckpointDir(join(runDir, 'checkpoints', name));
+  } catch {
+    throw notFound(`run '${runId}' has no '${name}' checkpoint yet`);
+  }
   return { ref: `${runId}/${name}`, runId, name, dir: confine(runsDir, dir, `checkpoint '${ref}'`) };
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  createModel,
   defaultDataDir,
   evaluateModel,
   formatAccuracy,
@@ -10,11 +9,10 @@ import {
   initBackend,
   openDataset,
   parseBackendName,
-  readCheckpoint,
+  loadModelCheckpoint,
   ReplicaPool,
   resolveCheckpointDir,
   writeJsonAtomic,
-  type Method,
 } from '@rcn/core';
 import { UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
@@ -74,13 +72,10 @@ export function registerEvalCommand(program: Command): void {
       const backendName = f.backend ? parseBackendName(f.backend, '--backend') : undefined;
       const backend = await initBackend(backendName);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
-      const { metadata, weights } = await readCheckpoint(ckDir);
+      const { model, method, metadata } = await loadModelCheckpoint(ckDir, f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {});
+      const modelConfig = model.config;
       const dataset = f.dataset ?? metadata.dataset;
       if (!dataset) throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
-      const modelConfig = { ...metadata.model, ...(f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {}) };
-      const method = ((metadata.extra?.method as Method | undefined) ?? 'rcn') as Method;
-      const model = createModel(method, modelConfig);
-      model.setWeights(weights);
       const ds = await openDataset(dataset, f.split, {
         dataDir: f.dataDir ?? defaultDataDir(),
         imageSize: modelConfig.imageSize,
@@ -88,7 +83,7 @@ export function registerEvalCommand(program: Command): void {
           ? { mean: metadata.normalisation.mean as [number, number, number], std: metadata.normalisation.std as [number, number, number] }
           : undefined,
       });
-      const pool = workers > 1 ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig }) : undefined;
+      const pool = workers > 1 ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig, method }) : undefined;
       const bar = progressBar('eval', opts.episodes);
       try {
         const report = await evaluateModel(model, ds, {

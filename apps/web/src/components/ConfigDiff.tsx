@@ -11,6 +11,17 @@ export function ConfigDiff({ runs }: { runs: RunSummary[] }) {
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort();
   const differs = (k: string) => new Set(flat.map((f) => f[k] ?? '–')).size > 1;
   const shown = keys.filter((k) => !onlyDiff || runs.length < 2 || differs(k));
+  if (runs.length === 1)
+    return (
+      <dl className="kv" data-testid="config">
+        {keys.map((k) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{flat[0][k]}</dd>
+          </div>
+        ))}
+      </dl>
+    );
   return (
     <div>
       <div className="row" style={{ marginBottom: 6 }}>

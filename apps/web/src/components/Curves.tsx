@@ -94,6 +94,10 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
   const [smoothing, setSmoothing] = useState(0.6);
   const rows = useMemo(() => buildRows(runs, smoothing), [runs, smoothing]);
   const many = runs.length > 1;
+  // Train points are logged every N episodes: show them as dots while there are few.
+  const trainDot = (i: number) => (runs[i].metrics.filter((m) => m.type === 'train').length < 3 ? { r: 2 } : false);
+  const lrs = runs.flatMap((r) => r.metrics.map((m) => m.lr)).filter((x) => x > 0 && Number.isFinite(x));
+  const lrDomain: [number, number] = lrs.length ? [Math.min(...lrs) / 1.6, Math.max(...lrs) * 1.6] : [1e-4, 1e-2];
   const name = (i: number, what: string) => (many ? `${runs[i].label} · ${what}` : what);
   const hasData = runs.some((r) => r.metrics.length > 0);
   if (!hasData) return <p className="empty">No metrics yet: the first points appear after the first training episodes.</p>;
@@ -126,7 +130,7 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
               <Area key={`b${i}`} dataKey={`vb${i}`} name={name(i, 'val 95% CI')} stroke="none" fill={SERIES[i % SERIES.length]} fillOpacity={0.18} isAnimationActive={false} connectNulls legendType="none" />
             ))}
             {runs.map((_r, i) => (
-              <Line key={`t${i}`} dataKey={`ta${i}`} name={name(i, 'train')} stroke={SERIES[i % SERIES.length]} strokeOpacity={0.55} strokeWidth={1.2} dot={false} isAnimationActive={false} connectNulls strokeDasharray="4 2" />
+              <Line key={`t${i}`} dataKey={`ta${i}`} name={name(i, 'train')} stroke={SERIES[i % SERIES.length]} strokeOpacity={0.55} strokeWidth={1.2} dot={trainDot(i)} isAnimationActive={false} connectNulls strokeDasharray="4 2" />
             ))}
             {runs.map((_r, i) => (
               <Line key={`v${i}`} dataKey={`va${i}`} name={name(i, 'validation')} stroke={SERIES[i % SERIES.length]} strokeWidth={2.2} dot={{ r: 2.5 }} isAnimationActive={false} connectNulls />
@@ -141,7 +145,7 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
             {tooltip}
             {legend}
             {runs.map((_r, i) => (
-              <Line key={`t${i}`} dataKey={`tl${i}`} name={name(i, 'train')} stroke={SERIES[i % SERIES.length]} strokeOpacity={0.55} strokeWidth={1.2} dot={false} isAnimationActive={false} connectNulls strokeDasharray="4 2" />
+              <Line key={`t${i}`} dataKey={`tl${i}`} name={name(i, 'train')} stroke={SERIES[i % SERIES.length]} strokeOpacity={0.55} strokeWidth={1.2} dot={trainDot(i)} isAnimationActive={false} connectNulls strokeDasharray="4 2" />
             ))}
             {runs.map((_r, i) => (
               <Line key={`v${i}`} dataKey={`vl${i}`} name={name(i, 'validation')} stroke={SERIES[i % SERIES.length]} strokeWidth={2.2} dot={{ r: 2.5 }} isAnimationActive={false} connectNulls />
@@ -152,7 +156,7 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
           <ComposedChart {...common}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
             {xAxis}
-            <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={{ fontSize: 12 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />
+            <YAxis scale="log" domain={lrDomain} allowDataOverflow tick={{ fontSize: 12 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />
             {tooltip}
             {legend}
             {runs.map((_r, i) => (

@@ -61,7 +61,7 @@ export function Heatmap({ src, alt, rows, cols, values, min, max, size = 128, al
       onMouseLeave={interactive ? () => set(null) : undefined}
       onBlur={interactive ? () => set(null) : undefined}
     >
-      <img className="thumb" src={src} alt={interactive ? '' : alt} width={size} height={size} loading="lazy" decoding="async" />
+      <img className="thumb" src={src} alt={interactive ? '' : alt} width={size} height={size} />
       {values ? (
         <div className="heat-grid" style={{ gridTemplateColumns: `repeat(${cols}, 1fr)`, gridTemplateRows: `repeat(${rows}, 1fr)` }} aria-hidden="true">
           {values.map((v, k) => (

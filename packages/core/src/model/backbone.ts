@@ -9,7 +9,13 @@
  * inference; the head (small) still uses TF.js's autodiff.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormForward, runningBatchNorm, type BatchNormCache, type BatchNormInput, type BatchNormOptions } from './batchnorm.js';
+import {
+  batchNormForward,
+  runningBatchNorm,
+  type BatchNormCache,
+  type BatchNormInput,
+  type BatchNormOptions,
+} from './batchnorm.js';
 
 export interface LayerContext {
   /** Training: DropBlock active, running statistics updated. */
@@ -44,12 +50,28 @@ export interface Backbone {
 }
 
 /** BatchNorm options of a backbone layer. */
-export function bnOptions(ctx: LayerContext, activation: BatchNormOptions['activation'], slope: number): BatchNormOptions {
-  return { batchStats: ctx.batchStats, updateStats: ctx.training, momentum: ctx.bnMomentum, eps: ctx.bnEps, activation, slope, pass: ctx.pass };
+export function bnOptions(
+  ctx: LayerContext,
+  activation: BatchNormOptions['activation'],
+  slope: number,
+): BatchNormOptions {
+  return {
+    batchStats: ctx.batchStats,
+    updateStats: ctx.training,
+    momentum: ctx.bnMomentum,
+    eps: ctx.bnEps,
+    activation,
+    slope,
+    pass: ctx.pass,
+  };
 }
 
 /** act(sum BN(x_i)); with `keep` (batch statistics only) also the cache for the backward pass. */
-export function bnLayer(inputs: BatchNormInput[], opts: BatchNormOptions, keep: boolean): { out: tf.Tensor4D; cache: BatchNormCache | null } {
+export function bnLayer(
+  inputs: BatchNormInput[],
+  opts: BatchNormOptions,
+  keep: boolean,
+): { out: tf.Tensor4D; cache: BatchNormCache | null } {
   if (opts.batchStats) {
     const r = batchNormForward(inputs, opts, keep);
     return { out: r.out as tf.Tensor4D, cache: r.cache };

@@ -69,7 +69,11 @@ function activate(x: tf.Tensor, activation: Activation, slope: number): tf.Tenso
  * Chooses, for one batch-statistics BatchNorm call (layer name, pass, input shape [..., C]), flat NHWC
  * indices whose activation derivative takes the other branch of the ReLU / LeakyReLU kink; null for none.
  */
-export type KinkOverride = (layer: string, pass: string, shape: readonly number[]) => readonly number[] | null;
+export type KinkOverride = (
+  layer: string,
+  pass: string,
+  shape: readonly number[],
+) => readonly number[] | null;
 
 let kinkOverride: KinkOverride | null = null;
 
@@ -105,7 +109,11 @@ export function disposeCache(cache: BatchNormCache): void {
 }
 
 /** Normalises x [M, C] with its own statistics; updates the running statistics when asked. */
-function normalise(x2: tf.Tensor2D, inp: BatchNormInput, opts: BatchNormOptions): { xhat: tf.Tensor2D; rstd: tf.Tensor } & tf.TensorContainerObject {
+function normalise(
+  x2: tf.Tensor2D,
+  inp: BatchNormInput,
+  opts: BatchNormOptions,
+): { xhat: tf.Tensor2D; rstd: tf.Tensor } & tf.TensorContainerObject {
   const [m, c] = x2.shape;
   const { bn } = inp;
   const mean = tf.div(colSum(x2), m);
@@ -128,7 +136,11 @@ function normalise(x2: tf.Tensor2D, inp: BatchNormInput, opts: BatchNormOptions)
  * returned cache holds what `batchNormBackward` needs (the output is then both the result and, for an
  * activation, part of the cache: dispose each once through its owner).
  */
-export function batchNormForward(inputs: BatchNormInput[], opts: BatchNormOptions, keep: boolean): { out: tf.Tensor; cache: BatchNormCache | null } {
+export function batchNormForward(
+  inputs: BatchNormInput[],
+  opts: BatchNormOptions,
+  keep: boolean,
+): { out: tf.Tensor; cache: BatchNormCache | null } {
   const shape = inputs[0].x.shape;
   const c = shape[shape.length - 1];
   const m = inputs[0].x.size / c;
@@ -159,8 +171,19 @@ export function batchNormForward(inputs: BatchNormInput[], opts: BatchNormOption
   if (out !== act) act.dispose();
   if (!keep) return { out, cache: null };
   const name = inputs.map((i) => i.bn.name).join('+');
-  const flips = opts.activation !== 'none' && kinkOverride ? kinkOverride(name, opts.pass ?? '', shape) : null;
-  return { out, cache: { xhats, rstds, gammas: inputs.map((i) => i.bn.gamma), out: opts.activation === 'none' ? null : out, flips, shape } };
+  const flips =
+    opts.activation !== 'none' && kinkOverride ? kinkOverride(name, opts.pass ?? '', shape) : null;
+  return {
+    out,
+    cache: {
+      xhats,
+      rstds,
+      gammas: inputs.map((i) => i.bn.gamma),
+      out: opts.activation === 'none' ? null : out,
+      flips,
+      shape,
+    },
+  };
 }
 
 /** The activation's derivative as a 0/1 (ReLU) or slope/1 (LeakyReLU) mask read off its output, with overrides. */
@@ -178,7 +201,11 @@ function activationMask(out: tf.Tensor, opts: BatchNormOptions, flips: readonly 
  * dx = gamma * rstd * (dpre - mean(dpre) - xhat * mean(dpre * xhat)). Temporaries are freed as soon as they
  * are consumed (at most four activation-sized tensors live at once): this is the peak of a training step.
  */
-export function batchNormBackward(dy: tf.Tensor, cache: BatchNormCache, opts: BatchNormOptions): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
+export function batchNormBackward(
+  dy: tf.Tensor,
+  cache: BatchNormCache,
+  opts: BatchNormOptions,
+): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
   const { shape } = cache;
   const c = shape[shape.length - 1];
   const m = dy.size / c;
@@ -235,7 +262,12 @@ function batchStatOp(inputs: BatchNormInput[], opts: BatchNormOptions): tf.Tenso
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const c2: BatchNormCache = { ...cc, xhats: saved.slice(0, n) as tf.Tensor2D[], rstds: saved.slice(n, 2 * n), out: cc.out ? saved[2 * n] : null };
+        const c2: BatchNormCache = {
+          ...cc,
+          xhats: saved.slice(0, n) as tf.Tensor2D[],
+          rstds: saved.slice(n, 2 * n),
+          out: cc.out ? saved[2 * n] : null,
+        };
         const g = batchNormBackward(dy, c2, opts);
         return inputs.flatMap((_, i) => [g.dx[i], g.dGamma[i], g.dBeta[i]]);
       },
@@ -264,7 +296,8 @@ export function runningBatchNorm(inputs: BatchNormInput[], opts: BatchNormOption
 export function batchNormSumAct<T extends tf.Tensor>(inputs: BatchNormInput[], opts: BatchNormOptions): T {
   if (!inputs.length) throw new Error('batchNormSumAct: no inputs');
   for (const i of inputs) {
-    if (!tf.util.arraysEqual(i.x.shape, inputs[0].x.shape)) throw new Error(`batchNormSumAct: shapes differ (${i.bn.name})`);
+    if (!tf.util.arraysEqual(i.x.shape, inputs[0].x.shape))
+      throw new Error(`batchNormSumAct: shapes differ (${i.bn.name})`);
   }
   return (opts.batchStats ? batchStatOp(inputs, opts) : runningBatchNorm(inputs, opts)) as T;
 }

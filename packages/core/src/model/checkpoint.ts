@@ -13,7 +13,11 @@ import type { WeightMap } from './params.js';
 import { RCN } from './rcn.js';
 import type { FewShotModel } from './types.js';
 
-export const CHECKPOINT_FILES = { manifest: 'model.json', weights: 'weights.bin', metadata: 'metadata.json' } as const;
+export const CHECKPOINT_FILES = {
+  manifest: 'model.json',
+  weights: 'weights.bin',
+  metadata: 'metadata.json',
+} as const;
 
 export interface Normalisation {
   mean: number[];
@@ -48,13 +52,20 @@ interface WeightsManifestJson {
 }
 
 /** Saves `model`'s parameters and buffers and its metadata into `dir` (created if needed). */
-export async function saveCheckpoint(model: FewShotModel, dir: string, info: CheckpointInfo = {}): Promise<CheckpointMetadata> {
+export async function saveCheckpoint(
+  model: FewShotModel,
+  dir: string,
+  info: CheckpointInfo = {},
+): Promise<CheckpointMetadata> {
   const weights = model.getWeights();
   const named: tf.NamedTensorMap = {};
   for (const [name, t] of weights) named[name] = tf.tensor(t.data, t.shape, 'float32');
   let encoded: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
   try {
-    encoded = (await tf.io.encodeWeights(named)) as { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
+    encoded = (await tf.io.encodeWeights(named)) as {
+      data: ArrayBuffer;
+      specs: tf.io.WeightsManifestEntry[];
+    };
   } finally {
     for (const t of Object.values(named)) t.dispose();
   }
@@ -62,7 +73,12 @@ export async function saveCheckpoint(model: FewShotModel, dir: string, info: Che
     format: 'rcn-weights',
     generatedBy: '@rcn/core',
     modelTopology: null,
-    weightsManifest: [{ paths: [`./${CHECKPOINT_FILES.weights}`], weights: encoded.specs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype })) }],
+    weightsManifest: [
+      {
+        paths: [`./${CHECKPOINT_FILES.weights}`],
+        weights: encoded.specs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype })),
+      },
+    ],
   };
   const metadata: CheckpointMetadata = {
     format: 'rcn-checkpoint',
@@ -93,12 +109,15 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /** Reads a checkpoint's weights (float32 only) and metadata without building a model. */
-export async function readCheckpoint(dir: string): Promise<{ metadata: CheckpointMetadata; weights: WeightMap }> {
+export async function readCheckpoint(
+  dir: string,
+): Promise<{ metadata: CheckpointMetadata; weights: WeightMap }> {
   const manifestPath = join(dir, CHECKPOINT_FILES.manifest);
   const metaPath = join(dir, CHECKPOINT_FILES.metadata);
   const manifest = (await readJson(manifestPath)) as Partial<WeightsManifestJson>;
   const metadata = (await readJson(metaPath)) as Partial<CheckpointMetadata>;
-  if (metadata.format !== 'rcn-checkpoint' || !metadata.model) throw new Error(`${metaPath}: not an RCN checkpoint metadata file`);
+  if (metadata.format !== 'rcn-checkpoint' || !metadata.model)
+    throw new Error(`${metaPath}: not an RCN checkpoint metadata file`);
   if (!Array.isArray(manifest.weightsManifest)) throw new Error(`${manifestPath}: no weightsManifest`);
   const weights: WeightMap = new Map();
   for (const group of manifest.weightsManifest) {
@@ -113,13 +132,23 @@ export async function readCheckpoint(dir: string): Promise<{ metadata: Checkpoin
     }
     let offset = 0;
     for (const spec of group.weights) {
-      if (spec.dtype !== 'float32') throw new Error(`${manifestPath}: '${spec.name}' has dtype ${spec.dtype}; only float32 is supported`);
+      if (spec.dtype !== 'float32')
+        throw new Error(`${manifestPath}: '${spec.name}' has dtype ${spec.dtype}; only float32 is supported`);
       const n = spec.shape.reduce((a, b) => a * b, 1);
-      if (offset + 4 * n > total) throw new Error(`${join(dir, group.paths.join(','))}: truncated (need ${offset + 4 * n} bytes for '${spec.name}', have ${total})`);
-      weights.set(spec.name, { shape: spec.shape, data: new Float32Array(bytes.slice(offset, offset + 4 * n).buffer) });
+      if (offset + 4 * n > total)
+        throw new Error(
+          `${join(dir, group.paths.join(','))}: truncated (need ${offset + 4 * n} bytes for '${spec.name}', have ${total})`,
+        );
+      weights.set(spec.name, {
+        shape: spec.shape,
+        data: new Float32Array(bytes.slice(offset, offset + 4 * n).buffer),
+      });
       offset += 4 * n;
     }
-    if (offset !== total) throw new Error(`${join(dir, group.paths.join(','))}: ${total - offset} bytes beyond the manifest's tensors`);
+    if (offset !== total)
+      throw new Error(
+        `${join(dir, group.paths.join(','))}: ${total - offset} bytes beyond the manifest's tensors`,
+      );
   }
   return { metadata: metadata as CheckpointMetadata, weights };
 }
@@ -127,7 +156,8 @@ export async function readCheckpoint(dir: string): Promise<{ metadata: Checkpoin
 /** Builds the model a checkpoint describes and loads its state; predictions are bit-identical to the saved model's. */
 export async function loadCheckpoint(dir: string): Promise<{ model: RCN; metadata: CheckpointMetadata }> {
   const { metadata, weights } = await readCheckpoint(dir);
-  if (metadata.architecture !== 'rcn') throw new Error(`${dir}: unknown architecture '${String(metadata.architecture)}'`);
+  if (metadata.architecture !== 'rcn')
+    throw new Error(`${dir}: unknown architecture '${String(metadata.architecture)}'`);
   const model = new RCN(resolveModelConfig(metadata.model));
   try {
     model.setWeights(weights);

@@ -21,7 +21,10 @@ export const matMulABt = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       // Tidied: TF.js keeps a custom gradient's temporaries until the whole backward pass ends.
-      return tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, sb), tf.matMul(tf.transpose(dy as tf.Tensor2D), sa)]);
+      return tf.tidy(() => [
+        tf.matMul(dy as tf.Tensor2D, sb),
+        tf.matMul(tf.transpose(dy as tf.Tensor2D), sa),
+      ]);
     },
   };
 });

@@ -72,17 +72,22 @@ export function resolveModelConfig(input: ModelConfigInput): ModelConfig {
 }
 
 export function validateModelConfig(cfg: ModelConfig): void {
-  if (cfg.backbone !== 'conv4' && cfg.backbone !== 'resnet12') throw new Error(`model: unknown backbone '${String(cfg.backbone)}'`);
+  if (cfg.backbone !== 'conv4' && cfg.backbone !== 'resnet12')
+    throw new Error(`model: unknown backbone '${String(cfg.backbone)}'`);
   if (cfg.widths.length !== 4 || cfg.widths.some((w) => !Number.isInteger(w) || w < 1)) {
     throw new Error(`model: widths must be four positive integers, got [${cfg.widths.join(', ')}]`);
   }
-  if (!Number.isInteger(cfg.imageSize) || cfg.imageSize < 1) throw new Error(`model: bad imageSize ${cfg.imageSize}`);
+  if (!Number.isInteger(cfg.imageSize) || cfg.imageSize < 1)
+    throw new Error(`model: bad imageSize ${cfg.imageSize}`);
   const [fh] = featureMapSize(cfg);
   if (fh < 1) throw new Error(`model: imageSize ${cfg.imageSize} is too small for ${cfg.backbone}`);
   if (typeof cfg.regionGrid === 'number' && (!Number.isInteger(cfg.regionGrid) || cfg.regionGrid < 1)) {
-    throw new Error(`model: regionGrid must be a positive integer, 'none' or 'global', got ${cfg.regionGrid}`);
+    throw new Error(
+      `model: regionGrid must be a positive integer, 'none' or 'global', got ${cfg.regionGrid}`,
+    );
   }
-  if (cfg.dropBlock && cfg.backbone !== 'resnet12') throw new Error('model: dropBlock applies to resnet12 only');
+  if (cfg.dropBlock && cfg.backbone !== 'resnet12')
+    throw new Error('model: dropBlock applies to resnet12 only');
   if (cfg.dropBlock && (cfg.dropBlock.rate < 0 || cfg.dropBlock.rate >= 1 || cfg.dropBlock.blockSize < 1)) {
     throw new Error('model: dropBlock needs 0 <= rate < 1 and blockSize >= 1');
   }

@@ -4,7 +4,16 @@
  * Parameter names follow the reference `nn.Sequential`s: `encoder.layer{i}.0` conv, `encoder.layer{i}.1` BN.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulate, bnLayer, bnOptions, chainTrace, type Backbone, type BackboneTrace, type BlockStep, type LayerContext } from './backbone.js';
+import {
+  accumulate,
+  bnLayer,
+  bnOptions,
+  chainTrace,
+  type Backbone,
+  type BackboneTrace,
+  type BlockStep,
+  type LayerContext,
+} from './backbone.js';
 import { batchNormBackward, createBatchNorm, disposeCache, type BatchNormLayer } from './batchnorm.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad, type Pad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
@@ -67,7 +76,11 @@ export class Conv4 implements Backbone {
         const dc = g.dx[0] as tf.Tensor4D;
         accumulate(grads, `${b.bn.name}.weight`, g.dGamma[0]);
         accumulate(grads, `${b.bn.name}.bias`, g.dBeta[0]);
-        accumulate(grads, `${b.prefix}.0.weight`, conv2dGradFilter(x, dc, b.weight.shape as [number, number, number, number], b.pad));
+        accumulate(
+          grads,
+          `${b.prefix}.0.weight`,
+          conv2dGradFilter(x, dc, b.weight.shape as [number, number, number, number], b.pad),
+        );
         const dx = needInputGrad ? conv2dGradInput(dc, b.weight as tf.Tensor4D, x.shape, b.pad) : null;
         dc.dispose();
         return dx;

@@ -8,7 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
  * The multiplicative mask (0 in dropped blocks, else the rescaling factor) for a [B, H, W, C] map. `rate` is
  * the fraction of units to drop; the block seeds' probability follows the paper's formula.
  */
-export function dropBlockMask(shape: [number, number, number, number], rate: number, blockSize: number, seed: number): tf.Tensor4D {
+export function dropBlockMask(
+  shape: [number, number, number, number],
+  rate: number,
+  blockSize: number,
+  seed: number,
+): tf.Tensor4D {
   const [b, h, w, c] = shape;
   const bs = Math.min(blockSize, h, w);
   return tf.tidy(() => {

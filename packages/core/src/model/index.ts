@@ -21,5 +21,14 @@ export { adaptiveBins, adaptivePoolMatrixT, RegionPooler } from './region-grid.j
 export { l2Normalize, matMulABt, regionScores } from './comparison.js';
 export { RegionWeightNet, type HeadContext } from './region-weights.js';
 export { RCN, mseLoss, type HeadOutput } from './rcn.js';
-export { loadReferenceWeights, readNpyFile, torchToTf, tfToTorch, type ReferenceImportOptions } from './reference.js';
+export {
+  loadReferenceWeights,
+  readNpyFile,
+  torchToTf,
+  tfToTorch,
+  type ReferenceImportOptions,
+} from './reference.js';
 export * from './checkpoint.js';
+export { BaselineModel, createBackbone, type BaselineHeadOutput } from './baseline.js';
+export { ProtoNet, crossEntropyLoss, squaredDistances } from './protonet.js';
+export { RelationNet, RelationModule, relationMseLoss, RELATION_FILTERS, RELATION_HIDDEN } from './relationnet.js';

@@ -36,7 +36,8 @@ export class ParamStore {
   constructor(private readonly seed: number) {}
 
   private make(name: string, init: tf.Tensor, trainable: boolean): tf.Variable {
-    if (this.params.has(name) || this.buffers.has(name)) throw new Error(`duplicate parameter name '${name}'`);
+    if (this.params.has(name) || this.buffers.has(name))
+      throw new Error(`duplicate parameter name '${name}'`);
     const v = tf.variable(init, trainable, `${this.prefix}/${name}`);
     init.dispose();
     (trainable ? this.params : this.buffers).set(name, v);
@@ -46,7 +47,11 @@ export class ParamStore {
   /** He-normal (fan-out) initialised conv kernel [kh, kw, in, out], as the reference backbones use. */
   conv(name: string, kh: number, kw: number, inC: number, outC: number): tf.Variable {
     const std = Math.sqrt(2 / (kh * kw * outC));
-    return this.make(name, tf.randomNormal([kh, kw, inC, outC], 0, std, 'float32', hashName(name, this.seed)), true);
+    return this.make(
+      name,
+      tf.randomNormal([kh, kw, inC, outC], 0, std, 'float32', hashName(name, this.seed)),
+      true,
+    );
   }
 
   constant(name: string, shape: number[], value: number, trainable = true): tf.Variable {
@@ -72,7 +77,8 @@ export class ParamStore {
   /** Copies every value out (synchronously; the backends used here are CPU ones). */
   getWeights(): WeightMap {
     const out: WeightMap = new Map();
-    for (const [name, v] of this.entries()) out.set(name, { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() });
+    for (const [name, v] of this.entries())
+      out.set(name, { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() });
     return out;
   }
 
@@ -85,13 +91,19 @@ export class ParamStore {
       const v = this.params.get(name) ?? this.buffers.get(name);
       if (!v) throw new Error(`setWeights: unknown parameter '${name}'`);
       if (!tf.util.arraysEqual(v.shape, t.shape)) {
-        throw new Error(`setWeights: '${name}' has shape [${t.shape.join(', ')}], the model expects [${v.shape.join(', ')}]`);
+        throw new Error(
+          `setWeights: '${name}' has shape [${t.shape.join(', ')}], the model expects [${v.shape.join(', ')}]`,
+        );
       }
-      if (t.data.length !== tf.util.sizeFromShape(t.shape)) throw new Error(`setWeights: '${name}' data length does not match its shape`);
+      if (t.data.length !== tf.util.sizeFromShape(t.shape))
+        throw new Error(`setWeights: '${name}' data length does not match its shape`);
     }
     if (!partial) {
-      const missing = this.entries().map(([n]) => n).filter((n) => !weights.has(n));
-      if (missing.length) throw new Error(`setWeights: missing ${missing.length} tensors: ${missing.join(', ')}`);
+      const missing = this.entries()
+        .map(([n]) => n)
+        .filter((n) => !weights.has(n));
+      if (missing.length)
+        throw new Error(`setWeights: missing ${missing.length} tensors: ${missing.join(', ')}`);
     }
     for (const [name, t] of weights) {
       const value = tf.tensor(t.data, t.shape, 'float32');

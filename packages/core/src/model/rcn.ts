@@ -12,13 +12,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accumulate, type Backbone, type BackboneTrace, type LayerContext } from './backbone.js';
 import { regionScores } from './comparison.js';
-import { featureMapSize, regionCount, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
+import {
+  featureMapSize,
+  regionCount,
+  resolveModelConfig,
+  type ModelConfig,
+  type ModelConfigInput,
+} from './config.js';
 import { Conv4 } from './conv4.js';
 import { ParamStore, type WeightMap } from './params.js';
 import { RegionPooler } from './region-grid.js';
 import { RegionWeightNet } from './region-weights.js';
 import { ResNet12 } from './resnet12.js';
-import { disposeOutput, type EpisodeBatch, type FewShotModel, type ForwardOptions, type ForwardOutput, type GradientOptions, type GradientResult } from './types.js';
+import {
+  disposeOutput,
+  type EpisodeBatch,
+  type FewShotModel,
+  type ForwardOptions,
+  type ForwardOutput,
+  type GradientOptions,
+  type GradientResult,
+} from './types.js';
 
 /** Head output for given features; see `RCN.head`. */
 export interface HeadOutput {
@@ -83,12 +97,14 @@ export class RCN implements FewShotModel {
   }
 
   private checkImages(images: tf.Tensor4D): void {
-    if (images.shape[3] !== 3) throw new Error(`model: images must be NHWC with 3 channels, got [${images.shape.join(', ')}]`);
+    if (images.shape[3] !== 3)
+      throw new Error(`model: images must be NHWC with 3 channels, got [${images.shape.join(', ')}]`);
   }
 
   /**
    * Backbone features [B, h, w, C] of one image set (its own batch statistics). In training mode the running
-   * statistics are updated. Not differentiable by TF.js's autodiff: gradients come from `computeGradients`.
+   * statistics are updated. Plain TF.js ops, so differentiable by its autodiff, but training steps should use
+   * `computeGradients`, whose hand-scheduled backbone backward pass needs a fraction of the memory.
    */
   encode(images: tf.Tensor4D, training: boolean, pass = 'images'): tf.Tensor4D {
     this.checkImages(images);
@@ -101,7 +117,8 @@ export class RCN implements FewShotModel {
    */
   head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number, training: boolean): HeadOutput {
     const [, h, w] = sf.shape;
-    if (qf.shape[1] !== h || qf.shape[2] !== w) throw new Error('model: support and query feature maps differ in size');
+    if (qf.shape[1] !== h || qf.shape[2] !== w)
+      throw new Error('model: support and query feature maps differ in size');
     const ctx = this.layerContext(training, 'head');
     const pooler = this.pooler(h, w);
     return tf.tidy(() => {
@@ -111,26 +128,46 @@ export class RCN implements FewShotModel {
       const scores = regionScores(sr, qr);
       let weights: tf.Tensor3D;
       if (this.weightNet) {
-        weights = this.weightNet.apply(sr, qr, { batchStats: ctx.batchStats, updateStats: training, bnMomentum: ctx.bnMomentum, bnEps: ctx.bnEps, pass: 'head' });
+        weights = this.weightNet.apply(sr, qr, {
+          batchStats: ctx.batchStats,
+          updateStats: training,
+          bnMomentum: ctx.bnMomentum,
+          bnEps: ctx.bnEps,
+          pass: 'head',
+        });
       } else {
         const lw = this.linearWeights as tf.Variable;
-        if (lw.shape[0] !== pooler.regions) throw new Error(`model: linear region weights expect ${lw.shape[0]} regions, got ${pooler.regions}`);
+        if (lw.shape[0] !== pooler.regions)
+          throw new Error(
+            `model: linear region weights expect ${lw.shape[0]} regions, got ${pooler.regions}`,
+          );
         weights = tf.mul(tf.onesLike(scores), lw) as tf.Tensor3D;
       }
       const supportScore = tf.sum(tf.mul(weights, scores), -1); // [Q, N*K]
       const classScores = tf.mean(tf.reshape(supportScore, [q, way, shot]), -1) as tf.Tensor2D;
       const probs = tf.softmax(classScores) as tf.Tensor2D;
-      return { probs, classScores, regionScores: scores, regionWeights: weights, supportRegions: sr, queryRegions: qr };
+      return {
+        probs,
+        classScores,
+        regionScores: scores,
+        regionWeights: weights,
+        supportRegions: sr,
+        queryRegions: qr,
+      };
     });
   }
 
   private checkBatch(batch: EpisodeBatch): void {
     const { support, query, way, shot } = batch;
-    if (!Number.isInteger(way) || way < 1 || !Number.isInteger(shot) || shot < 1) throw new Error(`model: bad way/shot ${way}/${shot}`);
+    if (!Number.isInteger(way) || way < 1 || !Number.isInteger(shot) || shot < 1)
+      throw new Error(`model: bad way/shot ${way}/${shot}`);
     if (support.shape[0] !== way * shot) {
-      throw new Error(`model: ${support.shape[0]} support images for ${way}-way ${shot}-shot (expected ${way * shot}, class-major)`);
+      throw new Error(
+        `model: ${support.shape[0]} support images for ${way}-way ${shot}-shot (expected ${way * shot}, class-major)`,
+      );
     }
-    if (support.shape[1] !== query.shape[1] || support.shape[2] !== query.shape[2]) throw new Error('model: support and query images differ in size');
+    if (support.shape[1] !== query.shape[1] || support.shape[2] !== query.shape[2])
+      throw new Error('model: support and query images differ in size');
     if (batch.queryLabels && batch.queryLabels.shape[0] !== query.shape[0]) {
       throw new Error(`model: ${batch.queryLabels.shape[0]} labels for ${query.shape[0]} queries`);
     }
@@ -143,9 +180,19 @@ export class RCN implements FewShotModel {
     const sf = this.encode(batch.support, training, 'support');
     const qf = this.encode(batch.query, training, 'query');
     const h = this.head(sf, qf, batch.way, batch.shot, training);
-    const out: ForwardOutput = { probs: h.probs, classScores: h.classScores, regionScores: h.regionScores, regionWeights: h.regionWeights };
+    const out: ForwardOutput = {
+      probs: h.probs,
+      classScores: h.classScores,
+      regionScores: h.regionScores,
+      regionWeights: h.regionWeights,
+    };
     if (opts.intermediates) {
-      Object.assign(out, { supportFeatures: sf, queryFeatures: qf, supportRegions: h.supportRegions, queryRegions: h.queryRegions });
+      Object.assign(out, {
+        supportFeatures: sf,
+        queryFeatures: qf,
+        supportRegions: h.supportRegions,
+        queryRegions: h.queryRegions,
+      });
     } else {
       for (const t of [sf, qf, h.supportRegions, h.queryRegions]) t.dispose();
     }
@@ -165,6 +212,8 @@ export class RCN implements FewShotModel {
     this.checkImages(batch.support);
     const keep = opts.keepOutput || opts.intermediates;
     const labels = batchLabels(batch);
+    const clock = opts.timings ? () => performance.now() : () => 0;
+    const t0 = clock();
     // Supports first, then queries: the order in which the reference updates running statistics.
     const st = this.backbone.trace(batch.support, this.layerContext(true, 'support'));
     let qt: BackboneTrace | null = null;
@@ -175,14 +224,21 @@ export class RCN implements FewShotModel {
       qt = this.backbone.trace(batch.query, this.layerContext(true, 'query'));
       const sf = st.features;
       const qf = qt.features;
+      const t1 = clock();
       const headVars = [...this.store.params].filter(([n]) => n.startsWith('head.'));
       const res = tf.engine().gradients(
         () => {
           const h = this.head(sf, qf, batch.way, batch.shot, true);
           const l = mseLoss(h.probs, labels, batch.way);
           if (keep) {
-            output = { probs: h.probs, classScores: h.classScores, regionScores: h.regionScores, regionWeights: h.regionWeights };
-            if (opts.intermediates) Object.assign(output, { supportRegions: h.supportRegions, queryRegions: h.queryRegions });
+            output = {
+              probs: h.probs,
+              classScores: h.classScores,
+              regionScores: h.regionScores,
+              regionWeights: h.regionWeights,
+            };
+            if (opts.intermediates)
+              Object.assign(output, { supportRegions: h.supportRegions, queryRegions: h.queryRegions });
             for (const t of Object.values(output) as tf.Tensor[]) tf.keep(t);
           }
           return l;
@@ -196,7 +252,9 @@ export class RCN implements FewShotModel {
       headVars.forEach(([name], i) => {
         if (dHead[i]) named.set(name, dHead[i]);
       });
-      if (output && opts.intermediates) Object.assign(output, { supportFeatures: tf.clone(sf), queryFeatures: tf.clone(qf) });
+      if (output && opts.intermediates)
+        Object.assign(output, { supportFeatures: tf.clone(sf), queryFeatures: tf.clone(qf) });
+      const t2 = clock();
       for (const [trace, d] of [
         [qt, dqf],
         [st, dsf],
@@ -205,6 +263,12 @@ export class RCN implements FewShotModel {
         d?.dispose();
         for (const [name, t] of g) accumulate(named, name, t);
       }
+      if (opts.timings)
+        Object.assign(opts.timings, {
+          backboneForwardMs: t1 - t0,
+          headMs: t2 - t1,
+          backboneBackwardMs: clock() - t2,
+        });
     } catch (e) {
       tf.dispose([...named.values(), ...(loss ? [loss] : [])]);
       if (output) disposeOutput(output);

@@ -17,7 +17,8 @@ export function torchToTf(t: TensorData): TensorData {
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
       for (let y = 0; y < kh; y++)
-        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = t.data[((a * i + b) * kh + y) * kw + x];
+        for (let x = 0; x < kw; x++)
+          out[((y * kw + x) * i + b) * o + a] = t.data[((a * i + b) * kh + y) * kw + x];
   return { shape: [kh, kw, i, o], data: out };
 }
 
@@ -29,7 +30,8 @@ export function tfToTorch(t: TensorData): TensorData {
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
       for (let y = 0; y < kh; y++)
-        for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = t.data[((y * kw + x) * i + b) * o + a];
+        for (let x = 0; x < kw; x++)
+          out[((a * i + b) * kh + y) * kw + x] = t.data[((y * kw + x) * i + b) * o + a];
   return { shape: [o, i, kh, kw], data: out };
 }
 
@@ -56,8 +58,12 @@ export async function readNpyFile(path: string): Promise<NpyArray> {
 
 async function readTensor(path: string): Promise<TensorData> {
   const arr = await readNpyFile(path);
-  if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new Error(`${path}: expected float32 data, found ${arr.dtype}`);
-  return { shape: arr.shape, data: arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array) };
+  if (arr.dtype !== 'float32' && arr.dtype !== 'float64')
+    throw new Error(`${path}: expected float32 data, found ${arr.dtype}`);
+  return {
+    shape: arr.shape,
+    data: arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array),
+  };
 }
 
 function sameShape(a: number[], b: number[]): boolean {
@@ -69,10 +75,15 @@ function sameShape(a: number[], b: number[]): boolean {
  * running statistic when `buffers`) into `model`. All files are checked before anything is assigned; errors
  * name the file and the expected shape (PyTorch layout).
  */
-export async function loadReferenceWeights(model: FewShotModel, dir: string, opts: ReferenceImportOptions = {}): Promise<void> {
+export async function loadReferenceWeights(
+  model: FewShotModel,
+  dir: string,
+  opts: ReferenceImportOptions = {},
+): Promise<void> {
   const weightsDir = join(dir, 'weights');
   const buffersDir = join(dir, 'buffers');
-  if (!existsSync(weightsDir)) throw new Error(`${weightsDir}: no such folder (expected one .npy per parameter)`);
+  if (!existsSync(weightsDir))
+    throw new Error(`${weightsDir}: no such folder (expected one .npy per parameter)`);
   const withBuffers = opts.buffers ?? existsSync(buffersDir);
   const strict = opts.strict ?? true;
   const current = model.getWeights();
@@ -93,7 +104,9 @@ export async function loadReferenceWeights(model: FewShotModel, dir: string, opt
     try {
       const t = await readTensor(path);
       if (!sameShape(t.shape, expected)) {
-        errors.push(`${path}: shape [${t.shape.join(', ')}] does not match model parameter '${name}' [${expected.join(', ')}] (PyTorch layout)`);
+        errors.push(
+          `${path}: shape [${t.shape.join(', ')}] does not match model parameter '${name}' [${expected.join(', ')}] (PyTorch layout)`,
+        );
         continue;
       }
       loaded.set(name, torchToTf(t));
@@ -103,7 +116,10 @@ export async function loadReferenceWeights(model: FewShotModel, dir: string, opt
   }
   if (strict) {
     const known = new Set(current.keys());
-    const folders: [string, boolean][] = [[weightsDir, true], [buffersDir, withBuffers]];
+    const folders: [string, boolean][] = [
+      [weightsDir, true],
+      [buffersDir, withBuffers],
+    ];
     for (const [folder, use] of folders) {
       if (!use || !existsSync(folder)) continue;
       for (const f of readdirSync(folder)) {
@@ -115,6 +131,7 @@ export async function loadReferenceWeights(model: FewShotModel, dir: string, opt
       }
     }
   }
-  if (errors.length) throw new Error(`loadReferenceWeights(${dir}): ${errors.length} problem(s):\n  ${errors.join('\n  ')}`);
+  if (errors.length)
+    throw new Error(`loadReferenceWeights(${dir}): ${errors.length} problem(s):\n  ${errors.join('\n  ')}`);
   model.setWeights(loaded, true);
 }

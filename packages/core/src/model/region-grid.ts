@@ -59,12 +59,16 @@ export class RegionPooler {
 
   apply(features: tf.Tensor4D): tf.Tensor3D {
     const [b, h, w, c] = features.shape;
-    if (h !== this.h || w !== this.w) throw new Error(`region grid: expected a ${this.h}x${this.w} feature map, got ${h}x${w}`);
+    if (h !== this.h || w !== this.w)
+      throw new Error(`region grid: expected a ${this.h}x${this.w} feature map, got ${h}x${w}`);
     return tf.tidy(() => {
       if (this.grid === 'none') return tf.reshape(features, [b, h * w, c]) as tf.Tensor3D;
       if (this.grid === 'global') return tf.mean(tf.reshape(features, [b, 1, h * w, c]), 2) as tf.Tensor3D;
       // [B, HW, C] -> [B*C, HW] so that the pool is a plain [B*C, HW] x [HW, R] product.
-      const byChannel = tf.reshape(tf.transpose(tf.reshape(features, [b, h * w, c]), [0, 2, 1]), [b * c, h * w]);
+      const byChannel = tf.reshape(tf.transpose(tf.reshape(features, [b, h * w, c]), [0, 2, 1]), [
+        b * c,
+        h * w,
+      ]);
       const pooled = tf.matMul(byChannel, this.poolT as tf.Tensor2D);
       return tf.transpose(tf.reshape(pooled, [b, c, this.regions]), [0, 2, 1]) as tf.Tensor3D;
     });

@@ -32,9 +32,9 @@ const pairAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     value: tf.add(tf.reshape(b, [q, 1, r, h]), tf.reshape(a, [1, s, r, h])),
     gradFunc: (dy: tf.Tensor) =>
       tf.tidy(() => {
-      const da = tf.matMul(tf.ones([1, q]) as tf.Tensor2D, tf.reshape(dy, [q, s * r * h]) as tf.Tensor2D);
-      const db = tf.matMul(tf.ones([q, 1, s]) as tf.Tensor3D, tf.reshape(dy, [q, s, r * h]) as tf.Tensor3D);
-      return [tf.reshape(da, [s, r, h]), tf.reshape(db, [q, r, h])];
+        const da = tf.matMul(tf.ones([1, q]) as tf.Tensor2D, tf.reshape(dy, [q, s * r * h]) as tf.Tensor2D);
+        const db = tf.matMul(tf.ones([q, 1, s]) as tf.Tensor3D, tf.reshape(dy, [q, s, r * h]) as tf.Tensor3D);
+        return [tf.reshape(da, [s, r, h]), tf.reshape(db, [q, r, h])];
       }),
   };
 });
@@ -70,19 +70,39 @@ export class RegionWeightNet {
     const [s, r, c] = support.shape;
     const q = query.shape[0];
     return tf.tidy(() => {
-      const bnOpts = { batchStats: ctx.batchStats, updateStats: ctx.updateStats, momentum: ctx.bnMomentum, eps: ctx.bnEps, activation: 'relu' as const, slope: 0, pass: ctx.pass };
+      const bnOpts = {
+        batchStats: ctx.batchStats,
+        updateStats: ctx.updateStats,
+        momentum: ctx.bnMomentum,
+        eps: ctx.bnEps,
+        activation: 'relu' as const,
+        slope: 0,
+        pass: ctx.pass,
+      };
       const first = this.layers[0];
       const h1 = (first.weight.shape as number[])[3];
       const w0 = tf.reshape(first.weight, [2 * c, h1]) as tf.Tensor2D;
       // Support first in the concatenation, as in the reference.
       const ws = tf.slice(w0, [0, 0], [c, h1]);
       const wq = tf.slice(w0, [c, 0], [c, h1]);
-      const ps = tf.reshape(tf.matMul(tf.reshape(support, [s * r, c]) as tf.Tensor2D, ws), [s, r, h1]) as tf.Tensor3D;
-      const pq = tf.reshape(tf.matMul(tf.reshape(query, [q * r, c]) as tf.Tensor2D, wq), [q, r, h1]) as tf.Tensor3D;
+      const ps = tf.reshape(tf.matMul(tf.reshape(support, [s * r, c]) as tf.Tensor2D, ws), [
+        s,
+        r,
+        h1,
+      ]) as tf.Tensor3D;
+      const pq = tf.reshape(tf.matMul(tf.reshape(query, [q * r, c]) as tf.Tensor2D, wq), [
+        q,
+        r,
+        h1,
+      ]) as tf.Tensor3D;
       let x = tf.reshape(batchNormAct(pairAdd(ps, pq), first.bn, bnOpts), [q * s * r, h1]) as tf.Tensor2D;
       for (const layer of this.layers.slice(1)) {
         const [, , inC, outC] = layer.weight.shape as number[];
-        x = batchNormAct(tf.matMul(x, tf.reshape(layer.weight, [inC, outC]) as tf.Tensor2D), layer.bn, bnOpts);
+        x = batchNormAct(
+          tf.matMul(x, tf.reshape(layer.weight, [inC, outC]) as tf.Tensor2D),
+          layer.bn,
+          bnOpts,
+        );
       }
       return tf.reshape(x, [q, s, r]) as tf.Tensor3D;
     });

@@ -5,8 +5,23 @@
  * Names: `encoder.layer{i}.0.conv{1,2,3}`, `.bn{1,2,3}`, `.downsample.0` (conv), `.downsample.1` (BN).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulate, bnLayer, bnOptions, chainTrace, type Backbone, type BackboneTrace, type BlockStep, type LayerContext } from './backbone.js';
-import { batchNormBackward, createBatchNorm, disposeCache, type BatchNormCache, type BatchNormLayer } from './batchnorm.js';
+import {
+  accumulate,
+  bnLayer,
+  bnOptions,
+  chainTrace,
+  type Backbone,
+  type BackboneTrace,
+  type BlockStep,
+  type LayerContext,
+} from './backbone.js';
+import {
+  batchNormBackward,
+  createBatchNorm,
+  disposeCache,
+  type BatchNormCache,
+  type BatchNormLayer,
+} from './batchnorm.js';
 import type { DropBlockConfig } from './config.js';
 import { dropBlockMask } from './dropblock.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
@@ -45,7 +60,11 @@ export class ResNet12 implements Backbone {
           store.conv(`${p}.conv2.weight`, 3, 3, outC, outC),
           store.conv(`${p}.conv3.weight`, 3, 3, outC, outC),
         ],
-        bns: [createBatchNorm(store, `${p}.bn1`, outC), createBatchNorm(store, `${p}.bn2`, outC), createBatchNorm(store, `${p}.bn3`, outC)],
+        bns: [
+          createBatchNorm(store, `${p}.bn1`, outC),
+          createBatchNorm(store, `${p}.bn2`, outC),
+          createBatchNorm(store, `${p}.bn3`, outC),
+        ],
         downConv: store.conv(`${p}.downsample.0.weight`, 1, 1, inC, outC),
         downBn: createBatchNorm(store, `${p}.downsample.1`, outC),
         dropBlock: i >= 2,
@@ -87,7 +106,12 @@ export class ResNet12 implements Backbone {
     if (!keep) z.dispose();
     const mask =
       ctx.training && b.dropBlock && this.drop && this.drop.rate > 0
-        ? dropBlockMask(pooled.shape, this.drop.rate, this.drop.blockSize, this.seed + 7919 * ++this.dropCalls)
+        ? dropBlockMask(
+            pooled.shape,
+            this.drop.rate,
+            this.drop.blockSize,
+            this.seed + 7919 * ++this.dropCalls,
+          )
         : null;
     const out = mask ? (tf.mul(pooled, mask) as tf.Tensor4D) : pooled;
     if (mask && !keep) tf.dispose([pooled, mask]);
@@ -114,8 +138,14 @@ export class ResNet12 implements Backbone {
         accumulate(grads, `${b.prefix}.conv3.weight`, conv2dGradFilter(z2, dc3, w[2].shape, 'same'));
         let dz2: tf.Tensor4D | null = conv2dGradInput(dc3, w[2], z2.shape, 'same');
         dc3.dispose();
-        accumulate(grads, `${b.prefix}.downsample.0.weight`, conv2dGradFilter(x, dcd, b.downConv.shape as Shape4, 'same'));
-        let dx: tf.Tensor4D | null = needInputGrad ? conv2dGradInput(dcd, b.downConv as tf.Tensor4D, x.shape, 'same') : null;
+        accumulate(
+          grads,
+          `${b.prefix}.downsample.0.weight`,
+          conv2dGradFilter(x, dcd, b.downConv.shape as Shape4, 'same'),
+        );
+        let dx: tf.Tensor4D | null = needInputGrad
+          ? conv2dGradInput(dcd, b.downConv as tf.Tensor4D, x.shape, 'same')
+          : null;
         dcd.dispose();
         // conv2 -> bn2, then conv1 -> bn1: the inputs are z1 and x.
         const inputs = [x, z1];
@@ -126,7 +156,11 @@ export class ResNet12 implements Backbone {
           const dc = g.dx[0] as tf.Tensor4D;
           accumulate(grads, `${b.prefix}.bn${j + 1}.weight`, g.dGamma[0]);
           accumulate(grads, `${b.prefix}.bn${j + 1}.bias`, g.dBeta[0]);
-          accumulate(grads, `${b.prefix}.conv${j + 1}.weight`, conv2dGradFilter(inputs[j], dc, w[j].shape, 'same'));
+          accumulate(
+            grads,
+            `${b.prefix}.conv${j + 1}.weight`,
+            conv2dGradFilter(inputs[j], dc, w[j].shape, 'same'),
+          );
           if (j === 1) dz2 = conv2dGradInput(dc, w[1], z1.shape, 'same');
           else if (dx) {
             const d = conv2dGradInput(dc, w[0], x.shape, 'same');

@@ -41,7 +41,19 @@ export interface ForwardOutput {
   queryRegions?: tf.Tensor3D;
 }
 
+/** Where a training step's time went (filled by `computeGradients` when given; wall-clock ms). */
+export interface StepTimings {
+  /** Backbone forward passes (support and query). */
+  backboneForwardMs: number;
+  /** Backbone backward passes. */
+  backboneBackwardMs: number;
+  /** The head (regions, comparison, region weights, scoring, loss): forward and backward. */
+  headMs: number;
+}
+
 export interface GradientOptions {
+  /** Filled with the step's timings. On asynchronous backends they count dispatch, not execution. */
+  timings?: StepTimings;
   /** Keep the forward output (else only the loss and gradients are returned). */
   keepOutput?: boolean;
   /** Keep features and regions too (implies keepOutput). */

@@ -4,7 +4,7 @@ export * from './types.js';
 export { RunDir, listRuns, defaultRunsDir, newRunId, assertRunId } from './run-dir.js';
 export { train, TrainingDivergedError, type TrainOptions, type TrainProgress } from './trainer.js';
 export { defaultTrainConfig, validateTrainConfig, METHODS, type TrainConfigInput } from './defaults.js';
-export { createModel } from './models.js';
+export { createModel, loadModelCheckpoint } from './models.js';
 export { Adam, type AdamState } from './adam.js';
 export { ReduceLROnPlateau, type PlateauState } from './schedule.js';
 export { clipGradNormPerModule, moduleOf } from './clip.js';

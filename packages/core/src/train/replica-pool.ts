@@ -12,12 +12,15 @@ import type { EpisodeArrays } from '../episodes/batch.js';
 import type { ModelConfig, ModelConfigInput } from '../model/config.js';
 import type { WeightMap } from '../model/params.js';
 import type { GradientsReply } from './replica-tasks.js';
+import type { Method } from './types.js';
 import { averageWeightMaps } from './weights.js';
 
 export interface ReplicaPoolOptions {
   workers?: number;
   backend?: BackendName;
   model: ModelConfigInput;
+  /** Few-shot method of the replicas (default rcn). */
+  method?: Method;
 }
 
 export interface ParallelGradients {
@@ -44,7 +47,7 @@ export class ReplicaPool {
   static async create(opts: ReplicaPoolOptions): Promise<ReplicaPool> {
     const pool = new WorkerPool({ size: opts.workers, backend: opts.backend, taskModule: taskModuleUrl() });
     try {
-      const configs = await pool.broadcast<ModelConfig>('replica.init', opts.model);
+      const configs = await pool.broadcast<ModelConfig>('replica.init', { ...opts.model, method: opts.method ?? 'rcn' });
       return new ReplicaPool(pool, configs[0]);
     } catch (e) {
       await pool.close();

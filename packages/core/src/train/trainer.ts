@@ -198,7 +198,7 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     opts.onEvent?.(e);
   };
 
-  const pool = cfg.workers > 1 ? await ReplicaPool.create({ workers: cfg.workers, backend: cfg.backend, model: modelConfig }) : null;
+  const pool = cfg.workers > 1 ? await ReplicaPool.create({ workers: cfg.workers, backend: cfg.backend, model: modelConfig, method: cfg.method }) : null;
   const logEvery = Math.max(1, opts.logEvery ?? 50);
   let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
   const runStart = performance.now();

@@ -5,7 +5,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpyFile as readNpy, type ModelConfigInput } from '../../src/model/index.js';
 
-export const GOLDEN_CASES = ['conv4_32_5w1s', 'conv4_84_5w2s', 'resnet12q_32_5w1s', 'resnet12q_84_5w1s'] as const;
+export const GOLDEN_CASES = [
+  'conv4_32_5w1s',
+  'conv4_84_5w2s',
+  'resnet12q_32_5w1s',
+  'resnet12q_84_5w1s',
+] as const;
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../../..');
 export const GOLDEN_DIR = process.env.RCN_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');
@@ -13,7 +18,8 @@ export const GOLDEN_DIR = process.env.RCN_GOLDEN_DIR ?? resolve(repoRoot, '../sh
 /** Why the golden tests cannot run, or null when they can. */
 export function goldenMissing(): string | null {
   for (const c of GOLDEN_CASES) {
-    if (!existsSync(join(GOLDEN_DIR, c, 'manifest.json'))) return `golden data not found: ${join(GOLDEN_DIR, c, 'manifest.json')} (set RCN_GOLDEN_DIR)`;
+    if (!existsSync(join(GOLDEN_DIR, c, 'manifest.json')))
+      return `golden data not found: ${join(GOLDEN_DIR, c, 'manifest.json')} (set RCN_GOLDEN_DIR)`;
   }
   return null;
 }
@@ -37,7 +43,10 @@ export function readManifest(dir: string): GoldenManifest {
 
 /** The model config a case was made with; widths read off the weights. */
 export function caseConfig(m: GoldenManifest): ModelConfigInput {
-  const key = (i: number) => (m.backbone === 'conv4' ? `weights/encoder.layer${i}.0.weight.npy` : `weights/encoder.layer${i}.0.conv1.weight.npy`);
+  const key = (i: number) =>
+    m.backbone === 'conv4'
+      ? `weights/encoder.layer${i}.0.weight.npy`
+      : `weights/encoder.layer${i}.0.conv1.weight.npy`;
   const widths = [1, 2, 3, 4].map((i) => m.shapes[key(i)][0]) as [number, number, number, number];
   return { backbone: m.backbone, imageSize: m.image_size, widths };
 }
@@ -51,7 +60,9 @@ export async function loadF32(path: string): Promise<{ shape: number[]; data: Fl
 /** NCHW .npy -> NHWC tensor. */
 export async function loadImages(path: string): Promise<tf.Tensor4D> {
   const a = await loadF32(path);
-  return tf.tidy(() => tf.transpose(tf.tensor4d(a.data, a.shape as [number, number, number, number]), [0, 2, 3, 1]));
+  return tf.tidy(() =>
+    tf.transpose(tf.tensor4d(a.data, a.shape as [number, number, number, number]), [0, 2, 3, 1]),
+  );
 }
 
 export async function loadLabels(path: string): Promise<tf.Tensor1D> {

@@ -22,8 +22,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '../../src/backend/index.js';
-import { RCN, disposeOutput, loadReferenceWeights, setKinkOverride, tfToTorch, type EpisodeBatch, type GradientResult } from '../../src/model/index.js';
-import { GOLDEN_CASES, GOLDEN_DIR, caseConfig, goldenMissing, loadF32, loadImages, loadLabels, maxAbs, readManifest, relErr } from './golden-data.js';
+import {
+  RCN,
+  disposeOutput,
+  loadReferenceWeights,
+  setKinkOverride,
+  tfToTorch,
+  type EpisodeBatch,
+  type GradientResult,
+} from '../../src/model/index.js';
+import {
+  GOLDEN_CASES,
+  GOLDEN_DIR,
+  caseConfig,
+  goldenMissing,
+  loadF32,
+  loadImages,
+  loadLabels,
+  maxAbs,
+  readManifest,
+  relErr,
+} from './golden-data.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;
 const missing = goldenMissing();
@@ -85,7 +104,12 @@ async function replayProbe(model: RCN, dir: string, support: tf.Tensor4D): Promi
   await loadReferenceWeights(model, dir, { buffers: false });
 }
 
-async function gradErrors(caseName: string, backbone: string, res: GradientResult, ref: (p: string) => Promise<Float32Array>): Promise<Map<string, number>> {
+async function gradErrors(
+  caseName: string,
+  backbone: string,
+  res: GradientResult,
+  ref: (p: string) => Promise<Float32Array>,
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const [pname, g] of res.grads) {
     const ours = tfToTorch({ shape: g.shape, data: g.dataSync() as Float32Array }).data;
@@ -141,14 +165,44 @@ describe.skipIf(missing !== null)(`golden episodes (${BACKEND} backend)`, () => 
           err[key] = relErr(ours, await ref(refPath));
           expect.soft(err[key], `${name} ${key}`).toBeLessThanOrEqual(tol);
         };
-        await check('support_features', toNchw(out.supportFeatures as tf.Tensor4D), 'outputs/support_features.npy', 1e-4);
-        await check('query_features', toNchw(out.queryFeatures as tf.Tensor4D), 'outputs/query_features.npy', 1e-4);
+        await check(
+          'support_features',
+          toNchw(out.supportFeatures as tf.Tensor4D),
+          'outputs/support_features.npy',
+          1e-4,
+        );
+        await check(
+          'query_features',
+          toNchw(out.queryFeatures as tf.Tensor4D),
+          'outputs/query_features.npy',
+          1e-4,
+        );
         if (m.backbone === 'conv4') {
-          await check('support_regions', regionsToNchw(out.supportRegions as tf.Tensor3D), 'outputs/support_regions.npy', 1e-4);
-          await check('query_regions', regionsToNchw(out.queryRegions as tf.Tensor3D), 'outputs/query_regions.npy', 1e-4);
+          await check(
+            'support_regions',
+            regionsToNchw(out.supportRegions as tf.Tensor3D),
+            'outputs/support_regions.npy',
+            1e-4,
+          );
+          await check(
+            'query_regions',
+            regionsToNchw(out.queryRegions as tf.Tensor3D),
+            'outputs/query_regions.npy',
+            1e-4,
+          );
         }
-        await check('region_scores', (out.regionScores as tf.Tensor3D).dataSync(), 'outputs/region_scores.npy', 1e-4);
-        await check('region_weights', (out.regionWeights as tf.Tensor3D).dataSync(), 'outputs/region_weights.npy', 1e-4);
+        await check(
+          'region_scores',
+          (out.regionScores as tf.Tensor3D).dataSync(),
+          'outputs/region_scores.npy',
+          1e-4,
+        );
+        await check(
+          'region_weights',
+          (out.regionWeights as tf.Tensor3D).dataSync(),
+          'outputs/region_weights.npy',
+          1e-4,
+        );
         await check('probs', out.probs.dataSync(), 'outputs/probs.npy', 1e-4);
         await check('loss', res.loss.dataSync(), 'outputs/loss.npy', 1e-4);
         disposeOutput(out);

@@ -187,13 +187,36 @@ describe('RCN model', () => {
     const batch = tinyBatch(20);
     const res = model.computeGradients(batch);
     expect([...res.grads.keys()].sort()).toEqual([...model.trainableVariables().keys()].sort());
-    expect(Array.from(res.grads.get('encoder.layer1.0.bias')?.dataSync() ?? [1]).every((v) => v === 0)).toBe(true);
+    expect(Array.from(res.grads.get('encoder.layer1.0.bias')?.dataSync() ?? [1]).every((v) => v === 0)).toBe(
+      true,
+    );
     const gw = res.grads.get('encoder.layer1.0.weight')?.dataSync() ?? new Float32Array();
     expect(Math.max(...Array.from(gw, Math.abs))).toBeGreaterThan(0);
     res.loss.dispose();
     tf.dispose([...res.grads.values()]);
     disposeBatch(batch);
     model.dispose();
+  });
+
+  it('trains the ablations: linear region weights and one global region get gradients', () => {
+    for (const cfg of [
+      { ...CONV4_TINY, regionWeighting: 'linear' as const },
+      { ...RESNET_TINY, regionGrid: 'global' as const },
+      { ...CONV4_TINY, regionGrid: 'none' as const },
+    ]) {
+      const model = new RCN(cfg);
+      const batch = tinyBatch(cfg.imageSize ?? 84);
+      const res = model.computeGradients(batch);
+      const key = cfg.regionWeighting === 'linear' ? 'head.region_weights' : 'head.meta_learner.0.weight';
+      const g = res.grads.get(key)?.dataSync() ?? new Float32Array();
+      expect(g.length, key).toBeGreaterThan(0);
+      expect(Math.max(...Array.from(g, Math.abs)), key).toBeGreaterThan(0);
+      expect(Number.isFinite(res.loss.dataSync()[0])).toBe(true);
+      res.loss.dispose();
+      tf.dispose([...res.grads.values()]);
+      disposeBatch(batch);
+      model.dispose();
+    }
   });
 
   it('running-stat inference accounts for the conv bias skipped in batch-stat mode', () => {
@@ -233,8 +256,17 @@ describe('checkpoints', () => {
       g.loss.dispose();
       tf.dispose([...g.grads.values()]);
       const dir = join(tmp, `ckpt-${cfg.backbone}`);
-      await saveCheckpoint(model, dir, { dataset: 'tiny', episodes: 1, metrics: { loss: 0.5 }, normalisation: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } });
-      expect(existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'weights.bin')) && existsSync(join(dir, 'metadata.json'))).toBe(true);
+      await saveCheckpoint(model, dir, {
+        dataset: 'tiny',
+        episodes: 1,
+        metrics: { loss: 0.5 },
+        normalisation: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+      });
+      expect(
+        existsSync(join(dir, 'model.json')) &&
+          existsSync(join(dir, 'weights.bin')) &&
+          existsSync(join(dir, 'metadata.json')),
+      ).toBe(true);
       const { model: loaded, metadata } = await loadCheckpoint(dir);
       expect(metadata.model).toEqual(model.config);
       expect(metadata.episodes).toBe(1);
@@ -268,7 +300,10 @@ describe('reference weight import', () => {
     const trainable = new Set(model.trainableVariables().keys());
     for (const [name, t] of model.getWeights()) {
       const torch = tfToTorch(t);
-      await writeFile(join(dir, trainable.has(name) ? 'weights' : 'buffers', `${name}.npy`), encodeNpy({ dtype: 'float32', shape: torch.shape, data: torch.data }));
+      await writeFile(
+        join(dir, trainable.has(name) ? 'weights' : 'buffers', `${name}.npy`),
+        encodeNpy({ dtype: 'float32', shape: torch.shape, data: torch.data }),
+      );
     }
   }
 
@@ -279,7 +314,8 @@ describe('reference weight import', () => {
     const dst = new RCN({ ...CONV4_TINY, seed: 12 });
     await loadReferenceWeights(dst, dir);
     const a = src.getWeights();
-    for (const [name, t] of dst.getWeights()) expect(Array.from(t.data), name).toEqual(Array.from(a.get(name)?.data ?? []));
+    for (const [name, t] of dst.getWeights())
+      expect(Array.from(t.data), name).toEqual(Array.from(a.get(name)?.data ?? []));
     src.dispose();
     dst.dispose();
   });
@@ -289,8 +325,14 @@ describe('reference weight import', () => {
     const dir = join(tmp, 'ref-bad');
     await writeReference(src, dir);
     await unlink(join(dir, 'weights', 'encoder.layer2.0.weight.npy'));
-    await writeFile(join(dir, 'weights', 'encoder.layer3.1.weight.npy'), encodeNpy({ dtype: 'float32', shape: [7], data: new Float32Array(7) }));
-    await writeFile(join(dir, 'weights', 'encoder.layer9.0.weight.npy'), encodeNpy({ dtype: 'float32', shape: [1], data: new Float32Array(1) }));
+    await writeFile(
+      join(dir, 'weights', 'encoder.layer3.1.weight.npy'),
+      encodeNpy({ dtype: 'float32', shape: [7], data: new Float32Array(7) }),
+    );
+    await writeFile(
+      join(dir, 'weights', 'encoder.layer9.0.weight.npy'),
+      encodeNpy({ dtype: 'float32', shape: [1], data: new Float32Array(1) }),
+    );
     const dst = new RCN(CONV4_TINY);
     const err = await loadReferenceWeights(dst, dir).then(
       () => null,
@@ -299,7 +341,9 @@ describe('reference weight import', () => {
     expect(err?.message).toMatch(/encoder\.layer2\.0\.weight\.npy: missing .*\[8, 8, 3, 3\]/);
     expect(err?.message).toMatch(/encoder\.layer3\.1\.weight\.npy: shape \[7\] does not match .*\[8\]/);
     expect(err?.message).toMatch(/encoder\.layer9\.0\.weight\.npy: no model parameter/);
-    await expect(loadReferenceWeights(dst, join(tmp, 'nowhere'))).rejects.toThrow(/nowhere.*weights: no such folder/);
+    await expect(loadReferenceWeights(dst, join(tmp, 'nowhere'))).rejects.toThrow(
+      /nowhere.*weights: no such folder/,
+    );
     src.dispose();
     dst.dispose();
   });

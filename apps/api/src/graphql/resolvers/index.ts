@@ -1,5 +1,7 @@
 /** The resolver map, assembled from one module per area. */
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { jobUpdates } from '../../jobs/updates.js';
+import { notFound } from '../errors.js';
 import type { Resolvers } from '../types.js';
 import { datasetQueries, datasetTypes } from './datasets.js';
 import { inferenceQueries, predictMutation } from './inference.js';
@@ -42,6 +44,16 @@ export const resolvers: Resolvers = {
     ...inferenceQueries,
   },
   Mutation: { ...mutations, ...predictMutation },
+  Subscription: {
+    job: {
+      subscribe: (_p, { id }, { services }) => {
+        const job = services.jobs.get(id);
+        if (!job) throw notFound(`no job '${id}'`);
+        return jobUpdates(services.jobs, job);
+      },
+      resolve: (job) => job,
+    },
+  },
   Backend: { name: (b) => b.name },
   ...datasetTypes,
   ...runTypes,

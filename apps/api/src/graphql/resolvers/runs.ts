@@ -3,6 +3,13 @@ import { readEvaluation, readRun, runCheckpoints, runEvaluations, runMetrics, sy
 import { boundedInt } from '../errors.js';
 import type { Resolvers } from '../types.js';
 
+/** A config without server paths (the data folder is the server's business). */
+function publicConfig(config: unknown): unknown {
+  if (!config || typeof config !== 'object') return config;
+  const { dataDir: _dataDir, ...rest } = config as Record<string, unknown>;
+  return rest;
+}
+
 export const runQueries: Pick<Resolvers['Query'], 'runs' | 'run' | 'job' | 'jobs'> = {
   runs: async (_p, { limit }, { services }) => {
     boundedInt(limit, 'limit', 0, 1000);
@@ -18,6 +25,7 @@ export const runQueries: Pick<Resolvers['Query'], 'runs' | 'run' | 'job' | 'jobs
 
 export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
   Run: {
+    config: (r) => publicConfig(r.config),
     method: (r) => r.config.method,
     dataset: (r) => r.config.dataset,
     totalEpisodes: (r) => r.config.episodes,
@@ -30,6 +38,7 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
     perClass: (e) => (e.perClass ?? []).filter((c) => Number.isFinite(c.accuracy)),
   },
   Job: {
+    config: (j) => publicConfig(j.config),
     run: async (j, _a, { services }) => (j.runId ? readRun(services.config.runsDir, j.runId) : null),
     evaluation: async (j) => {
       const path = (j.result as { reportPath?: unknown } | null)?.reportPath;

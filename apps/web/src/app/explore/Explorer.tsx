@@ -178,7 +178,9 @@ export function Explorer() {
                             {shortName(className(p.predictedLabel))}
                           </span>
                           <span className="muted">
-                            {pct(conf, 0)} {p.correct ? <span className="sr-only">correct</span> : <span>· true: {shortName(className(qi.label))}</span>}
+                            {pct(conf, 0)} {p.correct ? <span className="sr-only">correct</span> : <span>
+                                <span className="sr-only">wrong,</span> · true: {shortName(className(qi.label))}
+                              </span>}
                           </span>
                         </>
                       ) : (

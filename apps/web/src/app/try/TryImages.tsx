@@ -238,6 +238,7 @@ export function TryImages() {
                 <h3>RAMs of query {selected + 1}</h3>
                 <ViridisLegend min={lo} max={hi} label="w_k·r_k" />
               </div>
+              <div className="ram-classes">
               {result.classes.map((name, label) => (
                 <div key={name} className={`ram-class${label === rq.predictedLabel ? ' predicted' : ''}`}>
                   <div className="spread small">
@@ -256,6 +257,7 @@ export function TryImages() {
                   </div>
                 </div>
               ))}
+              </div>
             </div>
           ) : null}
         </section>
