@@ -26,22 +26,28 @@ async function main(): Promise<void> {
   try {
     const url = new URL(server.url);
     // Loopback only: this script must never send load anywhere else.
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`refusing to load-test ${url.hostname}`);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+      throw new Error(`refusing to load-test ${url.hostname}`);
     const started = await server.gql<{ startTraining: { id: string } }>(
       `mutation { startTraining(config: { dataset: "tiny-imagenet-32", backbone: "conv4", imageSize: 32, way: 5, shot: 1, query: 3, valQuery: 3,
         episodes: 2, valEvery: 2, valEpisodes: 1, workers: 1, runId: "load" }) { id } }`,
     );
     const jobId = started.data!.startTraining.id;
     for (;;) {
-      const j = await server.gql<{ job: { status: string; error: string | null } }>(`{ job(id: "${jobId}") { status error } }`);
+      const j = await server.gql<{ job: { status: string; error: string | null } }>(
+        `{ job(id: "${jobId}") { status error } }`,
+      );
       const status = j.data!.job.status;
       if (status === 'finished') break;
-      if (status !== 'queued' && status !== 'running') throw new Error(`training failed: ${j.data!.job.error}`);
+      if (status !== 'queued' && status !== 'running')
+        throw new Error(`training failed: ${j.data!.job.error}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     // Warm-up: each worker loads the model and decodes the images once.
     for (let i = 0; i < workers * 2; i++) {
-      const w = await server.gql(QUERY, { e: { dataset: 'tiny-imagenet-32', split: 'test', way: 5, shot: 1, query: 3, seed: 0, index: i } });
+      const w = await server.gql(QUERY, {
+        e: { dataset: 'tiny-imagenet-32', split: 'test', way: 5, shot: 1, query: 3, seed: 0, index: i },
+      });
       if (w.errors) throw new Error(JSON.stringify(w.errors));
     }
     let n = 0;
@@ -58,7 +64,20 @@ async function main(): Promise<void> {
           // Episodes vary over 200 indices so that every request does the full work.
           setupRequest: (req) => ({
             ...req,
-            body: JSON.stringify({ query: QUERY, variables: { e: { dataset: 'tiny-imagenet-32', split: 'test', way: 5, shot: 1, query: 3, seed: 0, index: n++ % 200 } } }),
+            body: JSON.stringify({
+              query: QUERY,
+              variables: {
+                e: {
+                  dataset: 'tiny-imagenet-32',
+                  split: 'test',
+                  way: 5,
+                  shot: 1,
+                  query: 3,
+                  seed: 0,
+                  index: n++ % 200,
+                },
+              },
+            }),
           }),
           onResponse: (status, body) => {
             if (status !== 200 || body.includes('"errors"')) graphqlErrors++;
@@ -73,7 +92,12 @@ async function main(): Promise<void> {
       seconds: result.duration,
       requests: result.requests.total,
       requestsPerSecond: result.requests.average,
-      latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+      latencyMs: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        max: result.latency.max,
+      },
       non2xx: result.non2xx,
       errors: result.errors,
       timeouts: result.timeouts,

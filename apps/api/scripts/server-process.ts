@@ -28,7 +28,11 @@ export interface ServerProcess {
   dirs: { root: string; runs: string; db: string };
   /** Everything the server printed on stderr. */
   log: () => string;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<GraphQLResult<T>>;
   /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -93,10 +97,17 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     child,
     dirs,
     log: () => stderr,
-    async gql<T>(query: string, variables: Record<string, unknown> = {}, token: string | null = TEST_TOKEN): Promise<GraphQLResult<T>> {
+    async gql<T>(
+      query: string,
+      variables: Record<string, unknown> = {},
+      token: string | null = TEST_TOKEN,
+    ): Promise<GraphQLResult<T>> {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, ...((await res.json()) as Omit<GraphQLResult<T>, 'status'>) };

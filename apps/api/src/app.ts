@@ -21,12 +21,18 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(config: ApiConfig, log: (msg: string) => void = () => {}): Promise<RunningApp> {
+export async function startApp(
+  config: ApiConfig,
+  log: (msg: string) => void = () => {},
+): Promise<RunningApp> {
   mkdirSync(config.runsDir, { recursive: true });
   const store = new SqliteStore(config.dbPath);
   const jobs = new JobManager(store, config.limits.maxConcurrentJobs, config.runsDir);
   const lost = await jobs.recover();
-  for (const j of lost) log(`job ${j.id} (${j.kind}${j.runId ? `, run ${j.runId}` : ''}) was unfinished when the server stopped: marked failed`);
+  for (const j of lost)
+    log(
+      `job ${j.id} (${j.kind}${j.runId ? `, run ${j.runId}` : ''}) was unfinished when the server stopped: marked failed`,
+    );
   await syncRuns(config.runsDir, store);
 
   const inference = new InferenceService(config.inferenceWorkers, config.backend, config.dataDir);
@@ -42,7 +48,11 @@ export async function startApp(config: ApiConfig, log: (msg: string) => void = (
     backend: () => (backend ??= inference.backend()),
   };
   const schema = createSchema();
-  const apollo = createApollo(schema, config.limits, redactor({ data: config.dataDir, runs: config.runsDir, cache: config.cacheDir }));
+  const apollo = createApollo(
+    schema,
+    config.limits,
+    redactor({ data: config.dataDir, runs: config.runsDir, cache: config.cacheDir }),
+  );
   await apollo.start();
   const http = createHttpServer(apollo, services);
   const subscriptions = attachSubscriptions(http, schema, services, config.limits);

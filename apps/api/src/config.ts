@@ -77,17 +77,24 @@ function readConfigFile(path: string): FileConfig {
   }
   try {
     const value = JSON.parse(text) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object');
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('expected a JSON object');
     return value as FileConfig;
   } catch (e) {
     throw new Error(`config file ${path}: ${(e as Error).message}`);
   }
 }
 
-function intFrom(value: string | number | undefined, field: string, min: number, max: number): number | undefined {
+function intFrom(
+  value: string | number | undefined,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${field}: expected an integer in [${min}, ${max}], got '${value}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${field}: expected an integer in [${min}, ${max}], got '${value}'`);
   return n;
 }
 
@@ -101,7 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
   if (token !== undefined && token.length < 16) throw new Error('API token: use at least 16 characters');
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [k, v] of Object.entries(f.limits ?? {})) {
-    if (!(k in DEFAULT_LIMITS)) throw new Error(`config file: unknown limit '${k}' (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    if (!(k in DEFAULT_LIMITS))
+      throw new Error(`config file: unknown limit '${k}' (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
     limits[k as keyof Limits] = intFrom(v, `limits.${k}`, 0, Number.MAX_SAFE_INTEGER)!;
   }
   return {
@@ -114,7 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     token: token ?? randomBytes(24).toString('base64url'),
     tokenGenerated: token === undefined,
     backend: parseBackendName(env.RCN_BACKEND ?? f.backend ?? 'auto', 'backend'),
-    inferenceWorkers: intFrom(env.RCN_API_INFERENCE_WORKERS ?? f.inferenceWorkers, 'inferenceWorkers', 1, 64) ?? 2,
+    inferenceWorkers:
+      intFrom(env.RCN_API_INFERENCE_WORKERS ?? f.inferenceWorkers, 'inferenceWorkers', 1, 64) ?? 2,
     limits,
   };
 }

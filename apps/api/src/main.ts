@@ -7,8 +7,11 @@ async function main(): Promise<void> {
   const arg = process.argv.indexOf('--config');
   const config = loadConfig(process.env, arg > 0 ? process.argv[arg + 1] : process.env.RCN_API_CONFIG);
   const app = await startApp(config, (m) => console.error(m));
-  console.error(`RCN API listening on ${app.url}/graphql (data ${config.dataDir}, runs ${config.runsDir}, db ${config.dbPath})`);
-  if (config.tokenGenerated) console.error(`API token for mutations (generated; set RCN_API_TOKEN to fix one): ${config.token}`);
+  console.error(
+    `RCN API listening on ${app.url}/graphql (data ${config.dataDir}, runs ${config.runsDir}, db ${config.dbPath})`,
+  );
+  if (config.tokenGenerated)
+    console.error(`API token for mutations (generated; set RCN_API_TOKEN to fix one): ${config.token}`);
   // One machine-readable line for scripts and tests that start the server.
   console.log(JSON.stringify({ event: 'listening', url: app.url, port: app.port }));
   let stopping = false;

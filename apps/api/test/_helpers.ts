@@ -35,23 +35,38 @@ export function ok<T>(r: GraphQLResult<T>): T {
   return r.data as T;
 }
 
-export async function waitJob(s: ServerProcess, id: string, until: (j: JobView) => boolean, timeoutMs = 90_000): Promise<JobView> {
+export async function waitJob(
+  s: ServerProcess,
+  id: string,
+  until: (j: JobView) => boolean,
+  timeoutMs = 90_000,
+): Promise<JobView> {
   const t0 = Date.now();
   for (;;) {
-    const j = ok(await s.gql<{ job: JobView }>(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id })).job;
+    const j = ok(
+      await s.gql<{ job: JobView }>(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id }),
+    ).job;
     if (until(j)) return j;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} still ${j.status} after ${timeoutMs} ms: ${JSON.stringify(j)}\n${s.log()}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`job ${id} still ${j.status} after ${timeoutMs} ms: ${JSON.stringify(j)}\n${s.log()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 export const finished = (j: JobView) => ['finished', 'failed', 'cancelled'].includes(j.status);
 
-export async function trainTiny(s: ServerProcess, runId: string, extra: Record<string, unknown> = {}): Promise<JobView> {
+export async function trainTiny(
+  s: ServerProcess,
+  runId: string,
+  extra: Record<string, unknown> = {},
+): Promise<JobView> {
   const job = ok(
-    await s.gql<{ startTraining: JobView }>(`mutation ($c: TrainConfigInput!) { startTraining(config: $c) { ${JOB_FIELDS} } }`, {
-      c: { ...TINY_TRAIN, runId, ...extra },
-    }),
+    await s.gql<{ startTraining: JobView }>(
+      `mutation ($c: TrainConfigInput!) { startTraining(config: $c) { ${JOB_FIELDS} } }`,
+      {
+        c: { ...TINY_TRAIN, runId, ...extra },
+      },
+    ),
   ).startTraining;
   return job;
 }

@@ -12,7 +12,13 @@ import { removeDirs, startServer, tempDirs, type ServerProcess } from '../script
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
-const LIMITS = { maxDepth: 4, maxUploadImages: 6, maxUploadImageBytes: 64 * 1024, maxBodyBytes: 512 * 1024, maxQueuedJobs: 4 };
+const LIMITS = {
+  maxDepth: 4,
+  maxUploadImages: 6,
+  maxUploadImageBytes: 64 * 1024,
+  maxBodyBytes: 512 * 1024,
+  maxQueuedJobs: 4,
+};
 const EPISODE = { dataset: DATASET, split: 'test', way: 5, shot: 1, query: 2, seed: 3, index: 1 };
 const RUN = 'tiny';
 
@@ -40,33 +46,67 @@ describeWithData('GraphQL API', () => {
     expect(trainJob).toMatchObject({ status: 'finished', runId: RUN, error: null });
     expect(trainJob.progress?.done).toBe(4);
     const { run } = ok(
-      await s.gql<{ run: { id: string; status: string; episode: number; totalEpisodes: number; config: { way: number }; metrics: { type: string; episode: number; accuracy: number }[]; checkpoints: { ref: string; episodes: number }[] } }>(
+      await s.gql<{
+        run: {
+          id: string;
+          status: string;
+          episode: number;
+          totalEpisodes: number;
+          config: { way: number };
+          metrics: { type: string; episode: number; accuracy: number }[];
+          checkpoints: { ref: string; episodes: number }[];
+        };
+      }>(
         `{ run(id: "${RUN}") { id status episode totalEpisodes config metrics { type episode accuracy loss lr } checkpoints { ref episodes model } } }`,
       ),
     );
-    expect(run).toMatchObject({ id: RUN, status: 'finished', episode: 4, totalEpisodes: 4, config: { way: 5 } });
+    expect(run).toMatchObject({
+      id: RUN,
+      status: 'finished',
+      episode: 4,
+      totalEpisodes: 4,
+      config: { way: 5 },
+    });
     expect(JSON.stringify(run.config)).not.toContain('dataDir');
     expect(run.metrics.filter((m) => m.type === 'train').length).toBeGreaterThan(0);
     expect(run.metrics.filter((m) => m.type === 'val').map((m) => m.episode)).toEqual([2, 4]);
     expect(run.checkpoints.map((c) => c.ref).sort()).toEqual([`${RUN}/best`, `${RUN}/latest`]);
-    const { runs, jobs } = ok(await s.gql<{ runs: { id: string }[]; jobs: { id: string }[] }>('{ runs { id status } jobs(limit: 5) { id kind status } }'));
+    const { runs, jobs } = ok(
+      await s.gql<{ runs: { id: string }[]; jobs: { id: string }[] }>(
+        '{ runs { id status } jobs(limit: 5) { id kind status } }',
+      ),
+    );
     expect(runs.map((r) => r.id)).toContain(RUN);
     expect(jobs.map((j) => j.id)).toContain(trainJob.id);
     expect(ok(await s.gql<{ run: null }>('{ run(id: "no-such-run") { id } }')).run).toBeNull();
   });
 
   it('reports the backend', async () => {
-    const { backend } = ok(await s.gql<{ backend: { name: string; devices: string[] } }>('{ backend { name requested tfBackend version coreVersion devices } }', {}, null));
+    const { backend } = ok(
+      await s.gql<{ backend: { name: string; devices: string[] } }>(
+        '{ backend { name requested tfBackend version coreVersion devices } }',
+        {},
+        null,
+      ),
+    );
     expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).toContain(backend.name);
     expect(backend.devices.length).toBeGreaterThan(0);
   });
 
   it('lists datasets with splits, readable class names, counts and image URLs served as PNG', async () => {
-    const { datasets } = ok(await s.gql<{ datasets: { id: string; splits: { name: string; classCount: number }[] }[] }>('{ datasets { id format splits { name classCount imageCount } } }', {}, null));
+    const { datasets } = ok(
+      await s.gql<{ datasets: { id: string; splits: { name: string; classCount: number }[] }[] }>(
+        '{ datasets { id format splits { name classCount imageCount } } }',
+        {},
+        null,
+      ),
+    );
     const tiny = datasets.find((d) => d.id === DATASET)!;
     expect(tiny.splits.map((x) => x.name)).toEqual(['train', 'val', 'test']);
     const { dataset } = ok(
-      await s.gql<{ dataset: { split: { imageWidth: number; classes: { name: string; imageCount: number }[] } } }>(
+      await s.gql<{
+        dataset: { split: { imageWidth: number; classes: { name: string; imageCount: number }[] } };
+      }>(
         `{ dataset(id: "${DATASET}") { split(name: "val") { imageWidth imageHeight channels classes(limit: 2) { id name imageCount } } } }`,
       ),
     );
@@ -74,7 +114,11 @@ describeWithData('GraphQL API', () => {
     expect(dataset.split.classes).toHaveLength(2);
     expect(dataset.split.classes[0].name).not.toMatch(/^n\d+$/);
     expect(dataset.split.classes[0].imageCount).toBeGreaterThan(0);
-    const { episode } = ok(await s.gql<{ episode: { support: { url: string }[] } }>(`{ episode(dataset: "${DATASET}", split: "val", way: 2, shot: 1, query: 0) { support { url } } }`));
+    const { episode } = ok(
+      await s.gql<{ episode: { support: { url: string }[] } }>(
+        `{ episode(dataset: "${DATASET}", split: "val", way: 2, shot: 1, query: 0) { support { url } } }`,
+      ),
+    );
     const url = episode.support[0].url;
     const res = await fetch(s.url + url);
     expect(res.status).toBe(200);
@@ -104,7 +148,13 @@ describeWithData('GraphQL API', () => {
           regions: number;
           gridRows: number;
           accuracy: number;
-          queries: { probabilities: number[]; predictedLabel: number; trueLabel: number; correct: boolean; supports: { regionScores: number[]; regionWeights: number[]; label: number }[] }[];
+          queries: {
+            probabilities: number[];
+            predictedLabel: number;
+            trueLabel: number;
+            correct: boolean;
+            supports: { regionScores: number[]; regionWeights: number[]; label: number }[];
+          }[];
         };
       }>(
         `query ($e: EpisodeInput!) { prediction(checkpoint: "${RUN}/best", episode: $e) { checkpoint accuracy regions gridRows gridCols episode { id }
@@ -128,7 +178,16 @@ describeWithData('GraphQL API', () => {
 
   it('computes a RAM with maps, PNG URLs (immutable) and best matches', async () => {
     const { ram } = ok(
-      await s.gql<{ ram: { regionScores: number[]; regionWeights: number[]; contributions: number[]; score: number; urls: Record<string, string>; bestMatches: { contribution: number; supportBox: { width: number } }[] } }>(
+      await s.gql<{
+        ram: {
+          regionScores: number[];
+          regionWeights: number[];
+          contributions: number[];
+          score: number;
+          urls: Record<string, string>;
+          bestMatches: { contribution: number; supportBox: { width: number } }[];
+        };
+      }>(
         `query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 3, support: 1, top: 3) { checkpoint episodeId query support queryLabel supportLabel gridRows gridCols imageSize
           regionScores regionWeights contributions score probability urls { support query scores weights contributions }
           bestMatches { supportRegion queryRegion similarity weight contribution supportBox { x y width height } queryBox { x y width height } } } }`,
@@ -147,7 +206,10 @@ describeWithData('GraphQL API', () => {
       expect(res.headers.get('cache-control')).toContain('immutable');
       expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100);
     }
-    const bad = await s.gql(`query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 99, support: 0) { score } }`, { e: EPISODE });
+    const bad = await s.gql(
+      `query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 99, support: 0) { score } }`,
+      { e: EPISODE },
+    );
     expect(codeOf(bad)).toBe('LIMIT_EXCEEDED');
   });
 
@@ -159,9 +221,14 @@ describeWithData('GraphQL API', () => {
 
   /** Two images of each of two classes, as base64 PNG, fetched through the image route. */
   async function datasetImagesBase64(): Promise<{ data: string }[]> {
-    const { episode } = ok(await s.gql<{ episode: { support: { url: string }[] } }>(`{ episode(dataset: "${DATASET}", split: "test", way: 2, shot: 2, query: 0, seed: 9) { support { url } } }`));
+    const { episode } = ok(
+      await s.gql<{ episode: { support: { url: string }[] } }>(
+        `{ episode(dataset: "${DATASET}", split: "test", way: 2, shot: 2, query: 0, seed: 9) { support { url } } }`,
+      ),
+    );
     const out: { data: string }[] = [];
-    for (const im of episode.support) out.push({ data: Buffer.from(await (await fetch(s.url + im.url)).arrayBuffer()).toString('base64') });
+    for (const im of episode.support)
+      out.push({ data: Buffer.from(await (await fetch(s.url + im.url)).arrayBuffer()).toString('base64') });
     return out;
   }
 
@@ -169,7 +236,20 @@ describeWithData('GraphQL API', () => {
     const imgs = await datasetImagesBase64();
     const [a0, a1, b0, b1] = imgs;
     const { predict } = ok(
-      await s.gql<{ predict: { classes: string[]; way: number; shot: number; queries: { probabilities: number[]; predictedClass: string; trueClass: string; correct: boolean; supports: unknown[] }[] } }>(
+      await s.gql<{
+        predict: {
+          classes: string[];
+          way: number;
+          shot: number;
+          queries: {
+            probabilities: number[];
+            predictedClass: string;
+            trueClass: string;
+            correct: boolean;
+            supports: unknown[];
+          }[];
+        };
+      }>(
         `mutation ($c: ID!, $s: [LabelledImageInput!]!, $q: [ImageInput!]!) { predict(checkpoint: $c, supports: $s, queries: $q) {
           checkpoint classes way shot queries { index probabilities predictedLabel predictedClass trueClass correct supports { index label score regionScores regionWeights } } } }`,
         {
@@ -190,46 +270,125 @@ describeWithData('GraphQL API', () => {
     expect(predict.queries[0].supports).toHaveLength(2);
 
     const upload = (sup: { label: string; data: string }[], q: { data: string }[]) =>
-      s.gql(`mutation ($s: [LabelledImageInput!]!, $q: [ImageInput!]!) { predict(checkpoint: "${RUN}", supports: $s, queries: $q) { way } }`, { s: sup, q });
+      s.gql(
+        `mutation ($s: [LabelledImageInput!]!, $q: [ImageInput!]!) { predict(checkpoint: "${RUN}", supports: $s, queries: $q) { way } }`,
+        { s: sup, q },
+      );
     // Too many images, an image over the byte limit, data that is not an image, uneven shots.
-    expect(codeOf(await upload([...Array(6)].map((_, i) => ({ label: `c${i % 2}`, data: a0.data })), [{ data: a1.data }]))).toBe('LIMIT_EXCEEDED');
-    expect(codeOf(await upload([{ label: 'A', data: 'A'.repeat(100_000) }, { label: 'B', data: b0.data }], [{ data: a1.data }]))).toBe('PAYLOAD_TOO_LARGE');
-    expect(codeOf(await upload([{ label: 'A', data: Buffer.from('not an image at all').toString('base64') }, { label: 'B', data: b0.data }], [{ data: a1.data }]))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await upload([{ label: 'A', data: '%%%' }, { label: 'B', data: b0.data }], [{ data: a1.data }]))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await upload([{ label: 'A', data: a0.data }, { label: 'A', data: a1.data }, { label: 'B', data: b0.data }], [{ data: a1.data }]))).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(
+        await upload(
+          [...Array(6)].map((_, i) => ({ label: `c${i % 2}`, data: a0.data })),
+          [{ data: a1.data }],
+        ),
+      ),
+    ).toBe('LIMIT_EXCEEDED');
+    expect(
+      codeOf(
+        await upload(
+          [
+            { label: 'A', data: 'A'.repeat(100_000) },
+            { label: 'B', data: b0.data },
+          ],
+          [{ data: a1.data }],
+        ),
+      ),
+    ).toBe('PAYLOAD_TOO_LARGE');
+    expect(
+      codeOf(
+        await upload(
+          [
+            { label: 'A', data: Buffer.from('not an image at all').toString('base64') },
+            { label: 'B', data: b0.data },
+          ],
+          [{ data: a1.data }],
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(
+        await upload(
+          [
+            { label: 'A', data: '%%%' },
+            { label: 'B', data: b0.data },
+          ],
+          [{ data: a1.data }],
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(
+        await upload(
+          [
+            { label: 'A', data: a0.data },
+            { label: 'A', data: a1.data },
+            { label: 'B', data: b0.data },
+          ],
+          [{ data: a1.data }],
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
   });
 
   it('evaluates a checkpoint in a job and lists the report under the run', async () => {
     const { evaluate } = ok(
-      await s.gql<{ evaluate: JobView }>(`mutation { evaluate(checkpoint: "${RUN}/best", config: { dataset: "${DATASET}", split: "test", way: 5, shot: 1, query: 3, episodes: 3, seed: 7 }) { ${JOB_FIELDS} } }`),
+      await s.gql<{ evaluate: JobView }>(
+        `mutation { evaluate(checkpoint: "${RUN}/best", config: { dataset: "${DATASET}", split: "test", way: 5, shot: 1, query: 3, episodes: 3, seed: 7 }) { ${JOB_FIELDS} } }`,
+      ),
     );
     const done = await waitJob(s, evaluate.id, finished);
     expect(done.status).toBe('finished');
-    const { job } = ok(await s.gql<{ job: { evaluation: { accuracy: number; episodes: number; perClass: unknown[]; checkpoint: string } } }>(`{ job(id: "${evaluate.id}") { evaluation { name checkpoint accuracy ci95 episodes perClass { id name accuracy } confusion } } }`));
+    const { job } = ok(
+      await s.gql<{
+        job: { evaluation: { accuracy: number; episodes: number; perClass: unknown[]; checkpoint: string } };
+      }>(
+        `{ job(id: "${evaluate.id}") { evaluation { name checkpoint accuracy ci95 episodes perClass { id name accuracy } confusion } } }`,
+      ),
+    );
     expect(job.evaluation).toMatchObject({ episodes: 3, checkpoint: `${RUN}/best` });
     expect(job.evaluation.accuracy).toBeGreaterThanOrEqual(0);
     expect(job.evaluation.perClass.length).toBeGreaterThan(0);
-    const { run } = ok(await s.gql<{ run: { evaluations: { name: string }[] } }>(`{ run(id: "${RUN}") { evaluations { name accuracy } } }`));
+    const { run } = ok(
+      await s.gql<{ run: { evaluations: { name: string }[] } }>(
+        `{ run(id: "${RUN}") { evaluations { name accuracy } } }`,
+      ),
+    );
     expect(run.evaluations.length).toBeGreaterThanOrEqual(1);
   });
 
   it('streams job updates over graphql-ws until the job ends; only subscriptions go over the socket', async () => {
     const { evaluate } = ok(
-      await s.gql<{ evaluate: JobView }>(`mutation { evaluate(checkpoint: "${RUN}/latest", config: { dataset: "${DATASET}", split: "val", way: 5, shot: 1, query: 3, episodes: 12, seed: 1 }) { id } }`),
+      await s.gql<{ evaluate: JobView }>(
+        `mutation { evaluate(checkpoint: "${RUN}/latest", config: { dataset: "${DATASET}", split: "val", way: 5, shot: 1, query: 3, episodes: 12, seed: 1 }) { id } }`,
+      ),
     );
-    const client = createClient({ url: s.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: s.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
     try {
       const updates: JobView[] = [];
       await new Promise<void>((resolve, reject) => {
         client.subscribe<{ job: JobView }>(
-          { query: `subscription ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, variables: { id: evaluate.id } },
-          { next: (m) => (m.data ? updates.push(m.data.job) : reject(new Error(JSON.stringify(m.errors)))), error: reject, complete: resolve },
+          {
+            query: `subscription ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`,
+            variables: { id: evaluate.id },
+          },
+          {
+            next: (m) => (m.data ? updates.push(m.data.job) : reject(new Error(JSON.stringify(m.errors)))),
+            error: reject,
+            complete: resolve,
+          },
         );
       });
       expect(updates.length).toBeGreaterThan(0);
       expect(updates.at(-1)!.status).toBe('finished');
       const rejected = await new Promise<unknown>((resolve) => {
-        client.subscribe({ query: `mutation { cancelJob(id: "${evaluate.id}") { id } }` }, { next: () => resolve(null), error: resolve, complete: () => resolve(null) });
+        client.subscribe(
+          { query: `mutation { cancelJob(id: "${evaluate.id}") { id } }` },
+          { next: () => resolve(null), error: resolve, complete: () => resolve(null) },
+        );
       });
       expect(JSON.stringify(rejected)).toMatch(/only subscriptions/);
     } finally {
@@ -240,11 +399,17 @@ describeWithData('GraphQL API', () => {
   it('cancels a running training job; the run keeps its checkpoint and is marked interrupted', async () => {
     const job = await trainTiny(s, 'long', { episodes: 100_000, valEvery: 100_000 });
     await waitJob(s, job.id, (j) => (j.progress?.done ?? 0) >= 1 || finished(j));
-    const { cancelJob } = ok(await s.gql<{ cancelJob: JobView }>(`mutation { cancelJob(id: "${job.id}") { ${JOB_FIELDS} } }`));
+    const { cancelJob } = ok(
+      await s.gql<{ cancelJob: JobView }>(`mutation { cancelJob(id: "${job.id}") { ${JOB_FIELDS} } }`),
+    );
     expect(cancelJob.id).toBe(job.id);
     const done = await waitJob(s, job.id, finished);
     expect(done.status).toBe('cancelled');
-    const { run } = ok(await s.gql<{ run: { status: string; checkpoints: { ref: string }[] } }>('{ run(id: "long") { status checkpoints { ref } } }'));
+    const { run } = ok(
+      await s.gql<{ run: { status: string; checkpoints: { ref: string }[] } }>(
+        '{ run(id: "long") { status checkpoints { ref } } }',
+      ),
+    );
     expect(run.status).toBe('interrupted');
     expect(run.checkpoints.map((c) => c.ref)).toContain('long/latest');
     expect(codeOf(await s.gql('mutation { cancelJob(id: "no-such-job") { id } }'))).toBe('NOT_FOUND');
@@ -252,7 +417,11 @@ describeWithData('GraphQL API', () => {
 
   it('refuses mutations without the token (queries stay public)', async () => {
     for (const token of [null, 'wrong-token-0000000000000']) {
-      const r = await s.gql(`mutation { startTraining(config: { dataset: "${DATASET}" }) { id } }`, {}, token);
+      const r = await s.gql(
+        `mutation { startTraining(config: { dataset: "${DATASET}" }) { id } }`,
+        {},
+        token,
+      );
       expect(r.status).toBe(401);
       expect(codeOf(r)).toBe('UNAUTHENTICATED');
     }
@@ -269,13 +438,26 @@ describeWithData('GraphQL API', () => {
     expect(codeOf(await ep('way: 5, shot: 1, query: 1, index: 2000000'))).toBe('LIMIT_EXCEEDED');
     // The limits themselves are allowed.
     expect(codeOf(await ep('way: 20, shot: 10, query: 20'))).toBeUndefined();
-    const train = (c: string) => s.gql(`mutation { startTraining(config: { dataset: "${DATASET}", ${c} }) { id } }`);
+    const train = (c: string) =>
+      s.gql(`mutation { startTraining(config: { dataset: "${DATASET}", ${c} }) { id } }`);
     expect(codeOf(await train('episodes: 10000000'))).toBe('LIMIT_EXCEEDED');
     expect(codeOf(await train('method: "magic"'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await train('workers: 99'))).toBe('LIMIT_EXCEEDED');
     expect(codeOf(await train(`runId: "${RUN}"`))).toBe('CONFLICT');
-    expect(codeOf(await s.gql(`mutation { evaluate(checkpoint: "${RUN}", config: { dataset: "${DATASET}", episodes: 1000000 }) { id } }`))).toBe('LIMIT_EXCEEDED');
-    expect(codeOf(await s.gql(`mutation { evaluate(checkpoint: "${RUN}", config: { dataset: "${DATASET}", split: "nope" }) { id } }`))).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(
+        await s.gql(
+          `mutation { evaluate(checkpoint: "${RUN}", config: { dataset: "${DATASET}", episodes: 1000000 }) { id } }`,
+        ),
+      ),
+    ).toBe('LIMIT_EXCEEDED');
+    expect(
+      codeOf(
+        await s.gql(
+          `mutation { evaluate(checkpoint: "${RUN}", config: { dataset: "${DATASET}", split: "nope" }) { id } }`,
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
   });
 
   it('rejects queries that are too deep or too costly', async () => {
@@ -284,13 +466,35 @@ describeWithData('GraphQL API', () => {
     expect(codeOf(deep)).toBe('QUERY_TOO_DEEP');
     const costly = await s.gql(`{ datasets { splits { classes(limit: 1000) { id name imageCount } } } }`);
     expect(codeOf(costly)).toBe('QUERY_TOO_COSTLY');
-    expect(codeOf(await s.gql(`{ dataset(id: "${DATASET}") { split(name: "test") { classes(limit: 100000) { id } } } }`))).toBe('QUERY_TOO_COSTLY');
-    expect(codeOf(await s.gql(`{ dataset(id: "${DATASET}") { split(name: "test") { classes(limit: 5000) { id } } } }`))).toBe('LIMIT_EXCEEDED');
+    expect(
+      codeOf(
+        await s.gql(
+          `{ dataset(id: "${DATASET}") { split(name: "test") { classes(limit: 100000) { id } } } }`,
+        ),
+      ),
+    ).toBe('QUERY_TOO_COSTLY');
+    expect(
+      codeOf(
+        await s.gql(`{ dataset(id: "${DATASET}") { split(name: "test") { classes(limit: 5000) { id } } } }`),
+      ),
+    ).toBe('LIMIT_EXCEEDED');
   });
 
   it('resolves datasets and checkpoints only inside the configured folders', async () => {
-    const pred = (ck: string) => s.gql(`query ($e: EpisodeInput!) { prediction(checkpoint: ${JSON.stringify(ck)}, episode: $e) { accuracy } }`, { e: EPISODE });
-    for (const ck of ['../tiny/best', `${RUN}/../../etc`, '/etc/passwd', '..', `${RUN}/best/../latest`, '..\\..\\x', '.hidden/best']) {
+    const pred = (ck: string) =>
+      s.gql(
+        `query ($e: EpisodeInput!) { prediction(checkpoint: ${JSON.stringify(ck)}, episode: $e) { accuracy } }`,
+        { e: EPISODE },
+      );
+    for (const ck of [
+      '../tiny/best',
+      `${RUN}/../../etc`,
+      '/etc/passwd',
+      '..',
+      `${RUN}/best/../latest`,
+      '..\\..\\x',
+      '.hidden/best',
+    ]) {
       expect(codeOf(await pred(ck)), ck).toBe('FORBIDDEN_PATH');
     }
     expect(codeOf(await pred(`${RUN}/weights`))).toBe('BAD_USER_INPUT');
@@ -308,11 +512,19 @@ describeWithData('GraphQL API', () => {
       rmSync(join(s.dirs.runs, 'escape'), { force: true });
       rmSync(outside, { recursive: true, force: true });
     }
-    const ep = (dataset: string, split: string) => s.gql(`{ episode(dataset: ${JSON.stringify(dataset)}, split: ${JSON.stringify(split)}, way: 2, shot: 1, query: 1) { id } }`);
+    const ep = (dataset: string, split: string) =>
+      s.gql(
+        `{ episode(dataset: ${JSON.stringify(dataset)}, split: ${JSON.stringify(split)}, way: 2, shot: 1, query: 1) { id } }`,
+      );
     expect(codeOf(await ep('../../etc', 'train'))).toBe('NOT_FOUND');
     expect(codeOf(await ep('/work', 'train'))).toBe('NOT_FOUND');
     expect(codeOf(await ep(DATASET, '../train'))).toBe('BAD_USER_INPUT');
-    for (const path of [`/images/${DATASET}/test/..%2F..%2F..%2Fetc%2Fpasswd.png`, '/images/..%2F..%2Fetc/test/x.png', '/files/..%2F..%2Fapi.sqlite', '/files/../api.sqlite']) {
+    for (const path of [
+      `/images/${DATASET}/test/..%2F..%2F..%2Fetc%2Fpasswd.png`,
+      '/images/..%2F..%2Fetc/test/x.png',
+      '/files/..%2F..%2Fapi.sqlite',
+      '/files/../api.sqlite',
+    ]) {
       const res = await fetch(s.url + path);
       expect(res.status, path).toBe(404);
     }
@@ -320,16 +532,33 @@ describeWithData('GraphQL API', () => {
 
   it('answers malformed requests with coded errors and keeps serving', async () => {
     const post = (body: string, headers: Record<string, string> = {}) =>
-      fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      fetch(`${s.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
     const bad = await post('{not json');
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_REQUEST');
-    const big = await post(JSON.stringify({ query: `{ runs { id } }`, variables: { pad: 'x'.repeat(600 * 1024) } }));
+    expect(
+      ((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+    ).toBe('BAD_REQUEST');
+    const big = await post(
+      JSON.stringify({ query: `{ runs { id } }`, variables: { pad: 'x'.repeat(600 * 1024) } }),
+    );
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(
+      ((await big.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+    ).toBe('PAYLOAD_TOO_LARGE');
     expect(codeOf(await s.gql('{ nope }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(codeOf(await s.gql('{ episode(dataset: 1) { id } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(codeOf(await s.gql('query ($w: Int!) { episode(dataset: "x", split: "y", way: $w, shot: 1, query: 1) { id } }', { w: 'five' }))).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(
+        await s.gql(
+          'query ($w: Int!) { episode(dataset: "x", split: "y", way: $w, shot: 1, query: 1) { id } }',
+          { w: 'five' },
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
     expect((await fetch(`${s.url}/nope`)).status).toBe(404);
     expect((await fetch(`${s.url}/health`)).status).toBe(200);
     expect(ok(await s.gql('{ backend { name } }')).backend).toBeTruthy();

@@ -32,7 +32,12 @@ describeWithData('server restart', () => {
     servers.push(b);
     expect(b.log()).toMatch(/unfinished when the server stopped: marked failed/);
     const r = ok(
-      await b.gql<{ done: JobView; crash: JobView; doneRun: { status: string; episode: number; metrics: unknown[]; checkpoints: unknown[] }; crashRun: { status: string; error: string } }>(
+      await b.gql<{
+        done: JobView;
+        crash: JobView;
+        doneRun: { status: string; episode: number; metrics: unknown[]; checkpoints: unknown[] };
+        crashRun: { status: string; error: string };
+      }>(
         `{ done: job(id: "${doneJob.id}") { ${JOB_FIELDS} } crash: job(id: "${crashJob.id}") { ${JOB_FIELDS} }
            doneRun: run(id: "done") { status episode metrics { episode } checkpoints { ref } }
            crashRun: run(id: "crash") { status error } }`,
@@ -46,10 +51,16 @@ describeWithData('server restart', () => {
     expect(r.crash.error).toMatch(/server stopped/);
     expect(r.crashRun.status).toBe('interrupted');
 
-    const { resumeTraining } = ok(await b.gql<{ resumeTraining: JobView }>(`mutation { resumeTraining(runId: "crash", episodes: 6) { ${JOB_FIELDS} } }`));
+    const { resumeTraining } = ok(
+      await b.gql<{ resumeTraining: JobView }>(
+        `mutation { resumeTraining(runId: "crash", episodes: 6) { ${JOB_FIELDS} } }`,
+      ),
+    );
     const resumed = await waitJob(b, resumeTraining.id, finished);
     expect(resumed).toMatchObject({ status: 'finished', runId: 'crash' });
-    const { run } = ok(await b.gql<{ run: { status: string; episode: number } }>('{ run(id: "crash") { status episode } }'));
+    const { run } = ok(
+      await b.gql<{ run: { status: string; episode: number } }>('{ run(id: "crash") { status episode } }'),
+    );
     expect(run).toMatchObject({ status: 'finished', episode: 6 });
 
     // A graceful stop (SIGTERM) mid-training: the trainer saves `latest` and the process exits with 0.
@@ -60,7 +71,10 @@ describeWithData('server restart', () => {
     const c = await startServer({ dirs });
     servers.push(c);
     const g = ok(
-      await c.gql<{ job: JobView; run: { status: string; episode: number; checkpoints: { ref: string; episodes: number }[] } }>(
+      await c.gql<{
+        job: JobView;
+        run: { status: string; episode: number; checkpoints: { ref: string; episodes: number }[] };
+      }>(
         `{ job(id: "${graceful.id}") { ${JOB_FIELDS} } run(id: "graceful") { status episode checkpoints { ref episodes } } }`,
       ),
     );

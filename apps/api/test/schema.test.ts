@@ -1,5 +1,12 @@
 /** The SDL and the hand-written resolver map agree; limits and config behave. */
-import { buildSchema, GraphQLObjectType, GraphQLScalarType, Kind, parse, type OperationDefinitionNode } from 'graphql';
+import {
+  buildSchema,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  Kind,
+  parse,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { measureOperation } from '../src/graphql/limits.js';
@@ -19,13 +26,18 @@ describe('schema and resolvers', () => {
       }
       expect(type).toBeInstanceOf(GraphQLObjectType);
       const schemaFields = (type as GraphQLObjectType).getFields();
-      for (const f of Object.keys(fields as object)) expect(schemaFields[f], `${typeName}.${f}`).toBeDefined();
+      for (const f of Object.keys(fields as object))
+        expect(schemaFields[f], `${typeName}.${f}`).toBeDefined();
     }
   });
 
   it('every root field has a resolver', () => {
     for (const root of ['Query', 'Mutation', 'Subscription'] as const) {
-      const fields = Object.keys(schema.getType(root) instanceof GraphQLObjectType ? (schema.getType(root) as GraphQLObjectType).getFields() : {});
+      const fields = Object.keys(
+        schema.getType(root) instanceof GraphQLObjectType
+          ? (schema.getType(root) as GraphQLObjectType).getFields()
+          : {},
+      );
       expect(Object.keys(resolvers[root]).sort()).toEqual(fields.sort());
     }
   });
@@ -33,13 +45,16 @@ describe('schema and resolvers', () => {
   it('fields without a resolver exist on their parent model', () => {
     // Spot checks of default (property) resolution for models the resolvers return.
     const run = (schema.getType('Run') as GraphQLObjectType).getFields();
-    for (const f of ['id', 'status', 'config', 'episode', 'bestValAccuracy', 'startedAt', 'updatedAt']) expect(run[f]).toBeDefined();
+    for (const f of ['id', 'status', 'config', 'episode', 'bestValAccuracy', 'startedAt', 'updatedAt'])
+      expect(run[f]).toBeDefined();
   });
 });
 
 function op(query: string) {
   const doc = parse(query);
-  const operation = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
+  const operation = doc.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION,
+  ) as OperationDefinitionNode;
   const fragments = Object.fromEntries(
     doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
   );

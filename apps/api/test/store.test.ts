@@ -33,7 +33,18 @@ describe('SqliteStore', () => {
     const s = new SqliteStore(path);
     s.createJob({ id: 'a', kind: 'train', config: { x: 1 }, runId: 'r1', checkpoint: null });
     s.createJob({ id: 'b', kind: 'evaluate', config: {}, runId: 'r1', checkpoint: 'r1/best' });
-    s.updateJob('a', { status: 'running', progress: { phase: 'train', done: 3, total: 10, loss: 0.2, accuracy: 0.5, episodesPerSecond: 1, etaSeconds: 7 } });
+    s.updateJob('a', {
+      status: 'running',
+      progress: {
+        phase: 'train',
+        done: 3,
+        total: 10,
+        loss: 0.2,
+        accuracy: 0.5,
+        episodesPerSecond: 1,
+        etaSeconds: 7,
+      },
+    });
     s.updateJob('b', { status: 'finished', result: { reportPath: '/x.json' } });
     s.close();
     const t = new SqliteStore(path);

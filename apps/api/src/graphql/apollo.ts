@@ -18,19 +18,31 @@ function guardPlugin(limits: Limits): ApolloServerPlugin<Context> {
         async didResolveOperation({ operation, document, request, contextValue }) {
           if (!operation) return;
           if (operation.operation === 'mutation' && !contextValue.authorized) {
-            throw apiError(ErrorCode.UNAUTHENTICATED, 'mutations need the API token: send the header "Authorization: Bearer <token>"');
+            throw apiError(
+              ErrorCode.UNAUTHENTICATED,
+              'mutations need the API token: send the header "Authorization: Bearer <token>"',
+            );
           }
           const fragments: Record<string, FragmentDefinitionNode> = {};
-          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+          for (const d of document.definitions)
+            if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
           const m = measureOperation(operation, fragments, request.variables ?? {});
           if (m.depth > limits.maxDepth) {
-            throw apiError(ErrorCode.QUERY_TOO_DEEP, `query depth ${m.depth} is over the limit of ${limits.maxDepth}`, { depth: m.depth, limit: limits.maxDepth });
+            throw apiError(
+              ErrorCode.QUERY_TOO_DEEP,
+              `query depth ${m.depth} is over the limit of ${limits.maxDepth}`,
+              { depth: m.depth, limit: limits.maxDepth },
+            );
           }
           if (m.cost > limits.maxCost) {
-            throw apiError(ErrorCode.QUERY_TOO_COSTLY, `query cost ${m.cost} is over the limit of ${limits.maxCost}; request fewer items (limit arguments) or fewer fields`, {
-              cost: m.cost,
-              limit: limits.maxCost,
-            });
+            throw apiError(
+              ErrorCode.QUERY_TOO_COSTLY,
+              `query cost ${m.cost} is over the limit of ${limits.maxCost}; request fewer items (limit arguments) or fewer fields`,
+              {
+                cost: m.cost,
+                limit: limits.maxCost,
+              },
+            );
           }
         },
       };
@@ -41,7 +53,10 @@ function guardPlugin(limits: Limits): ApolloServerPlugin<Context> {
 /** The executable schema, shared by Apollo (HTTP) and graphql-ws (subscriptions). */
 export function createSchema(): GraphQLSchema {
   // The map is typed by types.ts; graphql-tools' own resolver type is looser and structurally different.
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as unknown as Parameters<typeof makeExecutableSchema>[0]['resolvers'] });
+  return makeExecutableSchema({
+    typeDefs: loadTypeDefs(),
+    resolvers: resolvers as unknown as Parameters<typeof makeExecutableSchema>[0]['resolvers'],
+  });
 }
 
 /** Replaces the server's own folders in error messages: clients learn what failed, not where files live. */
@@ -50,7 +65,11 @@ export function redactor(dirs: Record<string, string>): (message: string) => str
   return (message) => pairs.reduce((m, [name, dir]) => m.split(dir).join(`<${name}>`), message);
 }
 
-export function createApollo(schema: GraphQLSchema, limits: Limits, redact: (message: string) => string = (m) => m): ApolloServer<Context> {
+export function createApollo(
+  schema: GraphQLSchema,
+  limits: Limits,
+  redact: (message: string) => string = (m) => m,
+): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema,
     plugins: [guardPlugin(limits)],
@@ -60,7 +79,10 @@ export function createApollo(schema: GraphQLSchema, limits: Limits, redact: (mes
     formatError: (formatted, error) => {
       const out = { ...formatted, message: redact(formatted.message) };
       // Data problems (a class too small for the episode, a missing image) are the request's, not the server's.
-      if (formatted.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR && unwrapResolverError(error) instanceof DataError) {
+      if (
+        formatted.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR &&
+        unwrapResolverError(error) instanceof DataError
+      ) {
         return { ...out, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT } };
       }
       return out;

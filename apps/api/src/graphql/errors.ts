@@ -25,9 +25,15 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   SERVER_BUSY: 503,
 };
 
-export function apiError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+export function apiError(
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+): GraphQLError {
   const status = HTTP_STATUS[code];
-  return new GraphQLError(message, { extensions: { code, ...extra, ...(status ? { http: { status } } : {}) } });
+  return new GraphQLError(message, {
+    extensions: { code, ...extra, ...(status ? { http: { status } } : {}) },
+  });
 }
 
 export const badInput = (message: string, field?: string) =>
@@ -40,6 +46,7 @@ export const limitExceeded = (message: string, field: string, limit: number) =>
 export function boundedInt(value: number, field: string, min: number, max: number): number {
   if (!Number.isInteger(value)) throw badInput(`${field} must be an integer, got ${value}`, field);
   if (value < min) throw badInput(`${field} must be >= ${min}, got ${value}`, field);
-  if (value > max) throw limitExceeded(`${field} = ${value} is over this server's limit of ${max}`, field, max);
+  if (value > max)
+    throw limitExceeded(`${field} = ${value} is over this server's limit of ${max}`, field, max);
   return value;
 }

@@ -3,7 +3,13 @@
  * every list above it (a field's `limit` argument when given, else a per-field estimate), plus a fixed
  * price for fields that run a model. Fragments are expanded; cycles cannot occur (GraphQL forbids them).
  */
-import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  Kind,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
 
 /** Items a list field is assumed to return when no `limit` argument says otherwise. */
 const LIST_ESTIMATE: Record<string, number> = {

@@ -27,7 +27,12 @@ export interface Context {
   authorized: boolean;
 }
 
-export type Resolver<P, A, R> = (parent: P, args: A, ctx: Context, info: GraphQLResolveInfo) => R | Promise<R>;
+export type Resolver<P, A, R> = (
+  parent: P,
+  args: A,
+  ctx: Context,
+  info: GraphQLResolveInfo,
+) => R | Promise<R>;
 type NoArgs = Record<string, never>;
 
 // Parent models: what a resolver of the type above returns.
@@ -202,7 +207,11 @@ export interface Resolvers {
     job: Resolver<unknown, { id: string }, JobRecord | null>;
     jobs: Resolver<unknown, { status?: JobStatus[] | null; limit: number }, JobRecord[]>;
     prediction: Resolver<unknown, { checkpoint: string; episode: EpisodeInput }, Prediction>;
-    ram: Resolver<unknown, { checkpoint: string; episode: EpisodeInput; query: number; support: number; top: number }, Ram>;
+    ram: Resolver<
+      unknown,
+      { checkpoint: string; episode: EpisodeInput; query: number; support: number; top: number },
+      Ram
+    >;
     prototypicalParts: Resolver<unknown, { checkpoint: string; class: string }, never[]>;
   };
   Mutation: {
@@ -210,7 +219,11 @@ export interface Resolvers {
     resumeTraining: Resolver<unknown, { runId: string; episodes?: number | null }, JobRecord>;
     cancelJob: Resolver<unknown, { id: string }, JobRecord>;
     evaluate: Resolver<unknown, { checkpoint: string; config: EvaluateInput }, JobRecord>;
-    predict: Resolver<unknown, { checkpoint: string; supports: LabelledImageInput[]; queries: ImageInput[] }, UploadPrediction>;
+    predict: Resolver<
+      unknown,
+      { checkpoint: string; supports: LabelledImageInput[]; queries: ImageInput[] },
+      UploadPrediction
+    >;
   };
   Subscription: {
     job: {
@@ -236,7 +249,11 @@ export interface Resolvers {
     id: Resolver<ClassModel, NoArgs, string>;
     name: Resolver<ClassModel, NoArgs, string>;
     imageCount: Resolver<ClassModel, NoArgs, number>;
-    images: Resolver<ClassModel, { offset: number; limit: number }, { id: string; classId: string; url: string }[]>;
+    images: Resolver<
+      ClassModel,
+      { offset: number; limit: number },
+      { id: string; classId: string; url: string }[]
+    >;
   };
   Episode: {
     dataset: Resolver<Episode, NoArgs, string>;
@@ -247,8 +264,16 @@ export interface Resolvers {
     seed: Resolver<Episode, NoArgs, number>;
     index: Resolver<Episode, NoArgs, number>;
     classes: Resolver<Episode, NoArgs, { label: number; id: string; name: string }[]>;
-    support: Resolver<Episode, NoArgs, { index: number; imageId: string; classId: string; label: number; url: string }[]>;
-    queries: Resolver<Episode, NoArgs, { index: number; imageId: string; classId: string; label: number; url: string }[]>;
+    support: Resolver<
+      Episode,
+      NoArgs,
+      { index: number; imageId: string; classId: string; label: number; url: string }[]
+    >;
+    queries: Resolver<
+      Episode,
+      NoArgs,
+      { index: number; imageId: string; classId: string; label: number; url: string }[]
+    >;
   };
   Run: {
     config: Resolver<RunSummary, NoArgs, unknown>;

@@ -32,15 +32,35 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
 /** An error in GraphQL's response shape, for failures before Apollo sees the request. */
-function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] }, status === 413 ? { connection: 'close' } : {});
+function sendGraphQLError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  sendJson(
+    res,
+    status,
+    { errors: [{ message, extensions: { code, ...extra } }] },
+    status === 413 ? { connection: 'close' } : {},
+  );
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -52,7 +72,13 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-function sendPng(req: IncomingMessage, res: ServerResponse, png: Buffer, cacheControl: string, etag?: string): void {
+function sendPng(
+  req: IncomingMessage,
+  res: ServerResponse,
+  png: Buffer,
+  cacheControl: string,
+  etag?: string,
+): void {
   const tag = etag ?? `"${createHash('sha256').update(png).digest('hex').slice(0, 32)}"`;
   const headers = { etag: tag, 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' };
   if (req.headers['if-none-match'] === tag) {
@@ -64,7 +90,8 @@ function sendPng(req: IncomingMessage, res: ServerResponse, png: Buffer, cacheCo
   res.end(req.method === 'HEAD' ? undefined : png);
 }
 
-const notFoundJson = (res: ServerResponse, message: string) => sendJson(res, 404, { error: { code: ErrorCode.NOT_FOUND, message } });
+const notFoundJson = (res: ServerResponse, message: string) =>
+  sendJson(res, 404, { error: { code: ErrorCode.NOT_FOUND, message } });
 
 const idSets = new WeakMap<FewShotDataset, Set<string>>();
 function imageIdsOf(ds: FewShotDataset): Set<string> {
@@ -76,11 +103,21 @@ function imageIdsOf(ds: FewShotDataset): Set<string> {
   return ids;
 }
 
-async function serveDatasetImage(req: IncomingMessage, res: ServerResponse, services: Services, parts: string[]): Promise<void> {
-  if (parts.length !== 3 || !parts[2].endsWith('.png')) return notFoundJson(res, 'expected /images/<dataset>/<split>/<imageId>.png');
+async function serveDatasetImage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: Services,
+  parts: string[],
+): Promise<void> {
+  if (parts.length !== 3 || !parts[2].endsWith('.png'))
+    return notFoundJson(res, 'expected /images/<dataset>/<split>/<imageId>.png');
   let dataset: string, split: string, imageId: string;
   try {
-    [dataset, split, imageId] = [decodeURIComponent(parts[0]), decodeURIComponent(parts[1]), decodeURIComponent(parts[2].slice(0, -4))];
+    [dataset, split, imageId] = [
+      decodeURIComponent(parts[0]),
+      decodeURIComponent(parts[1]),
+      decodeURIComponent(parts[2].slice(0, -4)),
+    ];
   } catch {
     return sendJson(res, 400, { error: { code: ErrorCode.BAD_USER_INPUT, message: 'bad URL encoding' } });
   }
@@ -93,11 +130,21 @@ async function serveDatasetImage(req: IncomingMessage, res: ServerResponse, serv
   // Only ids the dataset lists are read: the id never reaches the file system otherwise.
   if (!imageIdsOf(ds).has(imageId)) return notFoundJson(res, `no image '${imageId}' in ${dataset}/${split}`);
   const pixels = await ds.getImage(imageId);
-  const png = await encodePng({ pixels, width: ds.shape.width, height: ds.shape.height, channels: ds.shape.channels });
+  const png = await encodePng({
+    pixels,
+    width: ds.shape.width,
+    height: ds.shape.height,
+    channels: ds.shape.channels,
+  });
   sendPng(req, res, png, 'public, max-age=86400');
 }
 
-async function serveFile(req: IncomingMessage, res: ServerResponse, services: Services, name: string): Promise<void> {
+async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: Services,
+  name: string,
+): Promise<void> {
   const path = services.pngs.path(name);
   if (!path) return notFoundJson(res, 'expected /files/<sha256>.png');
   let png: Buffer;
@@ -110,20 +157,33 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, services: Se
   sendPng(req, res, png, 'public, max-age=31536000, immutable', `"${name.slice(0, 64)}"`);
 }
 
-async function handleGraphQL(req: IncomingMessage, res: ServerResponse, apollo: ApolloServer<Context>, services: Services, url: URL): Promise<void> {
+async function handleGraphQL(
+  req: IncomingMessage,
+  res: ServerResponse,
+  apollo: ApolloServer<Context>,
+  services: Services,
+  url: URL,
+): Promise<void> {
   let body: string;
   try {
     body = req.method === 'POST' ? await readBody(req, services.config.limits.maxBodyBytes) : '';
   } catch (e) {
     if (e instanceof BodyTooLarge) {
-      return sendGraphQLError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `request body is over the limit of ${services.config.limits.maxBodyBytes} bytes`, {
-        limit: services.config.limits.maxBodyBytes,
-      });
+      return sendGraphQLError(
+        res,
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        `request body is over the limit of ${services.config.limits.maxBodyBytes} bytes`,
+        {
+          limit: services.config.limits.maxBodyBytes,
+        },
+      );
     }
     throw e;
   }
   const headers = new HeaderMap();
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
   let parsed: unknown = body;
   if (body && (headers.get('content-type') ?? '').includes('application/json')) {
     try {
@@ -153,7 +213,8 @@ export function createHttpServer(apollo: ApolloServer<Context>, services: Servic
     const parts = url.pathname.split('/').filter(Boolean);
     const route = async () => {
       if (url.pathname === '/graphql') return handleGraphQL(req, res, apollo, services, url);
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } });
       if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
       if (parts[0] === 'images') return serveDatasetImage(req, res, services, parts.slice(1));
       if (parts[0] === 'files' && parts.length === 2) return serveFile(req, res, services, parts[1]);
@@ -161,7 +222,8 @@ export function createHttpServer(apollo: ApolloServer<Context>, services: Servic
     };
     route().catch((e: unknown) => {
       // The server keeps serving: one request's failure ends that request only.
-      if (!res.headersSent) sendJson(res, 500, { error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: errorMessage(e) } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: errorMessage(e) } });
       else res.destroy();
     });
   });

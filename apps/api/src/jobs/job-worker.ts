@@ -52,7 +52,11 @@ async function runTraining(d: TrainJobData): Promise<void> {
         },
       }),
   });
-  send({ type: 'done', status: summary.status === 'interrupted' ? 'cancelled' : 'finished', result: { runId: summary.id, status: summary.status } });
+  send({
+    type: 'done',
+    status: summary.status === 'interrupted' ? 'cancelled' : 'finished',
+    result: { runId: summary.id, status: summary.status },
+  });
 }
 
 async function runEvaluation(d: EvaluateJobData): Promise<void> {
@@ -60,7 +64,10 @@ async function runEvaluation(d: EvaluateJobData): Promise<void> {
   const { model, metadata } = await loadCheckpoint(d.checkpointDir);
   try {
     const s = d.settings;
-    const ds = await openDataset(s.dataset, s.split, { dataDir: d.dataDir, imageSize: model.config.imageSize });
+    const ds = await openDataset(s.dataset, s.split, {
+      dataDir: d.dataDir,
+      imageSize: model.config.imageSize,
+    });
     const t0 = Date.now();
     const report = await evaluateModel(model, ds, {
       ...s,
@@ -88,7 +95,11 @@ async function runEvaluation(d: EvaluateJobData): Promise<void> {
       checkpointEpisodes: metadata.episodes ?? null,
       createdAt: new Date().toISOString(),
     });
-    send({ type: 'done', status: 'finished', result: { reportPath: d.reportPath, accuracy: report.accuracy, ci95: report.ci95 } });
+    send({
+      type: 'done',
+      status: 'finished',
+      result: { reportPath: d.reportPath, accuracy: report.accuracy, ci95: report.ci95 },
+    });
   } finally {
     model.dispose();
   }

@@ -27,9 +27,11 @@ interface Active {
 
 export type JobListener = (job: JobRecord) => void;
 
-export const SHUTDOWN_REASON = 'the server was shut down while this job ran; a training run keeps its latest checkpoint (resume it with resumeTraining)';
+export const SHUTDOWN_REASON =
+  'the server was shut down while this job ran; a training run keeps its latest checkpoint (resume it with resumeTraining)';
 
-export const RESTART_REASON = 'the server stopped while this job was queued or running; its run keeps the last checkpoint (resume it with resumeTraining)';
+export const RESTART_REASON =
+  'the server stopped while this job was queued or running; its run keeps the last checkpoint (resume it with resumeTraining)';
 
 export class JobManager {
   private readonly active = new Map<string, Active>();
@@ -50,7 +52,13 @@ export class JobManager {
       try {
         const run = await RunDir.open(`${this.runsDir}/${job.runId}`);
         const s = await run.status();
-        if (s && s.status === 'running') await run.writeStatus({ ...s, status: 'interrupted', error: RESTART_REASON, updatedAt: new Date().toISOString() });
+        if (s && s.status === 'running')
+          await run.writeStatus({
+            ...s,
+            status: 'interrupted',
+            error: RESTART_REASON,
+            updatedAt: new Date().toISOString(),
+          });
       } catch {
         // The run never got as far as its directory: nothing to mark.
       }
@@ -76,8 +84,18 @@ export class JobManager {
     return this.store.listJobs({ status: ['queued', 'running'], limit: 1000 }).length;
   }
 
-  submit(kind: JobKind, data: JobData, meta: { runId: string | null; checkpoint: string | null; config: unknown }): JobRecord {
-    const job = this.store.createJob({ id: randomUUID(), kind, config: meta.config, runId: meta.runId, checkpoint: meta.checkpoint });
+  submit(
+    kind: JobKind,
+    data: JobData,
+    meta: { runId: string | null; checkpoint: string | null; config: unknown },
+  ): JobRecord {
+    const job = this.store.createJob({
+      id: randomUUID(),
+      kind,
+      config: meta.config,
+      runId: meta.runId,
+      checkpoint: meta.checkpoint,
+    });
     this.active.set(job.id, { worker: null, data, lastWrite: 0, pending: null, settled: false });
     this.emit(job);
     this.pump();
@@ -132,7 +150,13 @@ export class JobManager {
     this.emit(this.store.updateJob(id, { progress }));
   }
 
-  private finish(id: string, a: Active, status: 'finished' | 'failed' | 'cancelled', result: unknown, error: string | null): void {
+  private finish(
+    id: string,
+    a: Active,
+    status: 'finished' | 'failed' | 'cancelled',
+    result: unknown,
+    error: string | null,
+  ): void {
     if (a.settled) return;
     a.settled = true;
     if (a.shutdown && status !== 'finished') {
@@ -156,7 +180,10 @@ export class JobManager {
       this.finish(id, a, 'cancelled', null, null);
     } else {
       a.worker.postMessage({ type: 'cancel' });
-      a.cancelTimer ??= setTimeout(() => this.finish(id, a, 'cancelled', null, 'did not stop in time; thread terminated'), CANCEL_GRACE_MS);
+      a.cancelTimer ??= setTimeout(
+        () => this.finish(id, a, 'cancelled', null, 'did not stop in time; thread terminated'),
+        CANCEL_GRACE_MS,
+      );
     }
     return this.store.getJob(id);
   }
@@ -169,7 +196,8 @@ export class JobManager {
   async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
     const running = [...this.active.entries()].filter(([, a]) => a.worker);
-    for (const [id, a] of [...this.active.entries()].filter(([, x]) => !x.worker)) this.finish(id, a, 'failed', null, SHUTDOWN_REASON);
+    for (const [id, a] of [...this.active.entries()].filter(([, x]) => !x.worker))
+      this.finish(id, a, 'failed', null, SHUTDOWN_REASON);
     await Promise.all(
       running.map(
         ([, a]) =>

@@ -3,11 +3,14 @@
  * ending after a final state. `return()` (client unsubscribed) detaches at once, even while waiting.
  */
 import type { JobRecord } from '../store/types.js';
-import type { JobManager } from './manager.js';
+import type { JobListener } from './manager.js';
 
 const FINAL = new Set(['finished', 'failed', 'cancelled']);
 
-export function jobUpdates(jobs: JobManager, first: JobRecord): AsyncIterableIterator<JobRecord> {
+export function jobUpdates(
+  jobs: { subscribe(fn: JobListener): () => void },
+  first: JobRecord,
+): AsyncIterableIterator<JobRecord> {
   const queue: JobRecord[] = [first];
   let waiting: ((r: IteratorResult<JobRecord>) => void) | null = null;
   let done = false;
@@ -30,7 +33,9 @@ export function jobUpdates(jobs: JobManager, first: JobRecord): AsyncIterableIte
   const iterator: AsyncIterableIterator<JobRecord> = {
     async next() {
       if (done || (last && FINAL.has(last.status))) return finish();
-      const r = queue.length ? { value: queue.shift()!, done: false as const } : await new Promise<IteratorResult<JobRecord>>((resolve) => (waiting = resolve));
+      const r = queue.length
+        ? { value: queue.shift()!, done: false as const }
+        : await new Promise<IteratorResult<JobRecord>>((resolve) => (waiting = resolve));
       if (!r.done) last = r.value;
       return r;
     },

@@ -4,7 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adaptiveBins, WorkerPool, type BackendInfo, type BackendName, type CheckpointMetadata, type EpisodeSpec } from '@rcn/core';
+import {
+  adaptiveBins,
+  WorkerPool,
+  type BackendInfo,
+  type BackendName,
+  type CheckpointMetadata,
+  type EpisodeSpec,
+} from '@rcn/core';
 import { ErrorCode, apiError } from '../graphql/errors.js';
 import { errorMessage } from '../util/errors.js';
 import type { EpisodeResult, ForwardResult, RamResult, UploadPayload } from '../workers/inference-tasks.js';
@@ -30,7 +37,11 @@ export class InferenceService {
 
   private createPool(): WorkerPool {
     // The compiled server is plain JS, so the workers can import the task module directly.
-    return new WorkerPool({ size: this.size, backend: this.backendName, taskModule: new URL('../workers/inference-tasks.js', import.meta.url) });
+    return new WorkerPool({
+      size: this.size,
+      backend: this.backendName,
+      taskModule: new URL('../workers/inference-tasks.js', import.meta.url),
+    });
   }
 
   ready(): Promise<void> {
@@ -42,13 +53,20 @@ export class InferenceService {
    * with it, so the pool is replaced: later requests get fresh workers.
    */
   private async run<T>(task: string, payload: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
-    if (this.pending >= MAX_PENDING) throw apiError(ErrorCode.SERVER_BUSY, `the server is busy (${MAX_PENDING} model requests waiting); retry shortly`);
+    if (this.pending >= MAX_PENDING)
+      throw apiError(
+        ErrorCode.SERVER_BUSY,
+        `the server is busy (${MAX_PENDING} model requests waiting); retry shortly`,
+      );
     this.pending++;
     const pool = this.pool;
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new WorkerLost(`no answer from the model worker in ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new WorkerLost(`no answer from the model worker in ${TIMEOUT_MS / 1000} s`)),
+          TIMEOUT_MS,
+        );
       });
       return await Promise.race([pool.run<T>(task, payload, transfer), timeout]);
     } catch (e) {
@@ -57,7 +75,10 @@ export class InferenceService {
           this.pool = this.createPool();
           void pool.close();
         }
-        throw apiError(ErrorCode.INTERNAL_SERVER_ERROR, `model worker failed (${errorMessage(e)}); it has been restarted`);
+        throw apiError(
+          ErrorCode.INTERNAL_SERVER_ERROR,
+          `model worker failed (${errorMessage(e)}); it has been restarted`,
+        );
       }
       throw e;
     } finally {
@@ -101,7 +122,8 @@ export interface Grid {
 export function gridOf(regions: number, featureSize: [number, number]): Grid {
   const [fh, fw] = featureSize;
   if (regions === 1) return { rows: 1, cols: 1 };
-  if (regions === fh * fw && Math.sqrt(regions) !== Math.round(Math.sqrt(regions))) return { rows: fh, cols: fw };
+  if (regions === fh * fw && Math.sqrt(regions) !== Math.round(Math.sqrt(regions)))
+    return { rows: fh, cols: fw };
   const g = Math.round(Math.sqrt(regions));
   return { rows: g, cols: g };
 }

@@ -29,7 +29,8 @@ export function isInside(root: string, child: string): boolean {
 export function confine(root: string, path: string, what: string): string {
   const realRoot = existsSync(root) ? realpathSync(root) : resolve(root);
   const real = existsSync(path) ? realpathSync(path) : resolve(path);
-  if (!isInside(realRoot, real)) throw apiError(ErrorCode.FORBIDDEN_PATH, `${what} resolves outside the configured folder`);
+  if (!isInside(realRoot, real))
+    throw apiError(ErrorCode.FORBIDDEN_PATH, `${what} resolves outside the configured folder`);
   return real;
 }
 
@@ -51,14 +52,28 @@ export function runDirOf(runsDir: string, runId: string): string {
 
 /** Parses `<runId>/<best|latest>` (a bare run id means its best checkpoint) and finds its folder. */
 export function resolveCheckpoint(runsDir: string, ref: string): CheckpointRef {
-  if (typeof ref !== 'string' || ref.length === 0 || ref.length > 200) throw badInput('checkpoint: expected "<runId>/<best|latest>"', 'checkpoint');
+  if (typeof ref !== 'string' || ref.length === 0 || ref.length > 200)
+    throw badInput('checkpoint: expected "<runId>/<best|latest>"', 'checkpoint');
   const parts = ref.split('/');
-  if (parts.length > 2 || parts.some((p) => p === '' || p === '.' || p === '..') || ref.includes('\\') || ref.includes('\0')) {
-    throw apiError(ErrorCode.FORBIDDEN_PATH, `checkpoint '${ref}': expected "<runId>/<best|latest>", not a path`, { field: 'checkpoint' });
+  if (
+    parts.length > 2 ||
+    parts.some((p) => p === '' || p === '.' || p === '..') ||
+    ref.includes('\\') ||
+    ref.includes('\0')
+  ) {
+    throw apiError(
+      ErrorCode.FORBIDDEN_PATH,
+      `checkpoint '${ref}': expected "<runId>/<best|latest>", not a path`,
+      { field: 'checkpoint' },
+    );
   }
   const runId = checkRunId(parts[0], 'checkpoint');
   const name = (parts[1] ?? 'best') as CheckpointName;
-  if (!CHECKPOINT_NAMES.includes(name)) throw badInput(`checkpoint '${ref}': the name must be one of ${CHECKPOINT_NAMES.join(', ')}`, 'checkpoint');
+  if (!CHECKPOINT_NAMES.includes(name))
+    throw badInput(
+      `checkpoint '${ref}': the name must be one of ${CHECKPOINT_NAMES.join(', ')}`,
+      'checkpoint',
+    );
   const runDir = runDirOf(runsDir, runId);
   let dir: string;
   try {

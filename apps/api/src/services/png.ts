@@ -46,7 +46,13 @@ function colour(t: number): [number, number, number] {
  * `values` (rows x cols, row-major) normalised to [min, max] and drawn over `base`, each region a block of
  * the image (regions are a grid over the feature map, which covers the image).
  */
-export function heatmapOverlay(base: RawImage, values: ArrayLike<number>, rows: number, cols: number, alpha = 0.6): RawImage {
+export function heatmapOverlay(
+  base: RawImage,
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  alpha = 0.6,
+): RawImage {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {

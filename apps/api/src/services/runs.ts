@@ -27,7 +27,18 @@ export async function readRun(runsDir: string, id: string): Promise<RunSummary |
   const config = await run.config();
   const t = (await stat(run.configPath)).mtime.toISOString();
   // No status yet: the trainer has not started (or died before its first write).
-  return { id, dir, status: 'interrupted', config, episode: 0, bestValAccuracy: null, bestValCi95: null, bestEpisode: null, startedAt: t, updatedAt: t };
+  return {
+    id,
+    dir,
+    status: 'interrupted',
+    config,
+    episode: 0,
+    bestValAccuracy: null,
+    bestValCi95: null,
+    bestEpisode: null,
+    startedAt: t,
+    updatedAt: t,
+  };
 }
 
 export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null): Promise<MetricPoint[]> {
@@ -36,8 +47,28 @@ export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null)
     .filter((e) => !type || e.type === type)
     .map((e) =>
       e.type === 'train'
-        ? { type: 'train', episode: e.episode, loss: e.loss, accuracy: e.accuracy, lr: e.lr, ci95: null, episodesPerSecond: e.episodesPerSecond, best: null, time: e.time }
-        : { type: 'val', episode: e.episode, loss: e.loss, accuracy: e.accuracy, lr: e.lr, ci95: e.ci95, episodesPerSecond: null, best: e.best, time: e.time },
+        ? {
+            type: 'train',
+            episode: e.episode,
+            loss: e.loss,
+            accuracy: e.accuracy,
+            lr: e.lr,
+            ci95: null,
+            episodesPerSecond: e.episodesPerSecond,
+            best: null,
+            time: e.time,
+          }
+        : {
+            type: 'val',
+            episode: e.episode,
+            loss: e.loss,
+            accuracy: e.accuracy,
+            lr: e.lr,
+            ci95: e.ci95,
+            episodesPerSecond: null,
+            best: e.best,
+            time: e.time,
+          },
     );
 }
 
@@ -52,7 +83,14 @@ export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<
     }
     try {
       const meta = await readCheckpointMetadata(dir);
-      out.push({ ref: `${run.id}/${name}`, name, episodes: meta.episodes ?? null, createdAt: meta.createdAt ?? null, model: meta.model, metrics: meta.metrics ?? null });
+      out.push({
+        ref: `${run.id}/${name}`,
+        name,
+        episodes: meta.episodes ?? null,
+        createdAt: meta.createdAt ?? null,
+        model: meta.model,
+        metrics: meta.metrics ?? null,
+      });
     } catch {
       // Being replaced right now: listed on the next read.
     }

@@ -16,20 +16,33 @@ export function decodeBase64(data: string, field: string, limits: Limits): Buffe
   const body = data.replace(DATA_URL, '').replace(/\s+/g, '');
   // Checked before decoding: 4 base64 characters carry 3 bytes.
   if (Math.floor((body.length * 3) / 4) > limits.maxUploadImageBytes) {
-    throw apiError(ErrorCode.PAYLOAD_TOO_LARGE, `${field}: image is over the limit of ${limits.maxUploadImageBytes} bytes`, { field, limit: limits.maxUploadImageBytes });
+    throw apiError(
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `${field}: image is over the limit of ${limits.maxUploadImageBytes} bytes`,
+      { field, limit: limits.maxUploadImageBytes },
+    );
   }
-  if (!body || body.length % 4 !== 0 || !BASE64.test(body)) throw badInput(`${field}: not base64 image data`, field);
+  if (!body || body.length % 4 !== 0 || !BASE64.test(body))
+    throw badInput(`${field}: not base64 image data`, field);
   return Buffer.from(body, 'base64');
 }
 
 export function normalisationOf(meta: CheckpointMetadata): NormStats {
   const n = meta.normalisation;
-  if (n && n.mean.length === 3 && n.std.length === 3) return { mean: [n.mean[0], n.mean[1], n.mean[2]], std: [n.std[0], n.std[1], n.std[2]] };
+  if (n && n.mean.length === 3 && n.std.length === 3)
+    return { mean: [n.mean[0], n.mean[1], n.mean[2]], std: [n.std[0], n.std[1], n.std[2]] };
   return MINI_IMAGENET_NORM;
 }
 
 /** Decodes, resizes and normalises one image into `out` at `offset` (HWC float32, 3 channels). */
-export async function imageInto(bytes: Buffer, field: string, size: number, norm: NormStats, out: Float32Array, offset: number): Promise<void> {
+export async function imageInto(
+  bytes: Buffer,
+  field: string,
+  size: number,
+  norm: NormStats,
+  out: Float32Array,
+  offset: number,
+): Promise<void> {
   let raw: Buffer;
   try {
     raw = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
@@ -41,7 +54,8 @@ export async function imageInto(bytes: Buffer, field: string, size: number, norm
       .toBuffer();
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (/pixel limit/i.test(msg)) throw limitExceeded(`${field}: image has more than ${MAX_PIXELS} pixels`, field, MAX_PIXELS);
+    if (/pixel limit/i.test(msg))
+      throw limitExceeded(`${field}: image has more than ${MAX_PIXELS} pixels`, field, MAX_PIXELS);
     throw badInput(`${field}: cannot decode image (${msg}); send PNG, JPEG or WebP`, field);
   }
   if (raw.length !== size * size * 3) throw badInput(`${field}: unexpected decoded size`, field);

@@ -47,12 +47,16 @@ export function migrate(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
   );
   const newest = Math.max(0, ...applied);
   const known = Math.max(0, ...MIGRATIONS.map((m) => m.version));
   if (newest > known) {
-    throw new Error(`database schema version ${newest} is newer than this server knows (${known}); upgrade the server`);
+    throw new Error(
+      `database schema version ${newest} is newer than this server knows (${known}); upgrade the server`,
+    );
   }
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;

@@ -73,7 +73,9 @@ export class SqliteStore implements Store {
     const limit = Math.max(1, Math.min(opts.limit ?? 100, 1000));
     const rows = opts.status?.length
       ? (this.db
-          .prepare(`SELECT * FROM jobs WHERE status IN (${opts.status.map(() => '?').join(',')}) ORDER BY created_at DESC LIMIT ?`)
+          .prepare(
+            `SELECT * FROM jobs WHERE status IN (${opts.status.map(() => '?').join(',')}) ORDER BY created_at DESC LIMIT ?`,
+          )
           .all(...opts.status, limit) as JobRow[])
       : (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?').all(limit) as JobRow[]);
     return rows.map(toRecord);
@@ -102,10 +104,14 @@ export class SqliteStore implements Store {
 
   failUnfinished(reason: string): JobRecord[] {
     return this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running')`).all() as JobRow[];
+      const rows = this.db
+        .prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running')`)
+        .all() as JobRow[];
       const now = new Date().toISOString();
       this.db
-        .prepare(`UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE status IN ('queued', 'running')`)
+        .prepare(
+          `UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE status IN ('queued', 'running')`,
+        )
         .run(reason, now, now);
       return rows.map(toRecord);
     })();
@@ -139,13 +145,15 @@ export class SqliteStore implements Store {
   }
 
   indexedRunIds(): string[] {
-    return (this.db.prepare('SELECT id FROM runs ORDER BY started_at DESC').all() as { id: string }[]).map((r) => r.id);
+    return (this.db.prepare('SELECT id FROM runs ORDER BY started_at DESC').all() as { id: string }[]).map(
+      (r) => r.id,
+    );
   }
 
   migrations(): number[] {
-    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
-      (r) => r.version,
-    );
+    return (
+      this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]
+    ).map((r) => r.version);
   }
 
   close(): void {

@@ -36,7 +36,9 @@ export interface JobRecord {
 }
 
 export type NewJob = Pick<JobRecord, 'id' | 'kind' | 'config' | 'runId' | 'checkpoint'>;
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'runId' | 'progress' | 'result' | 'error' | 'startedAt' | 'finishedAt'>>;
+export type JobPatch = Partial<
+  Pick<JobRecord, 'status' | 'runId' | 'progress' | 'result' | 'error' | 'startedAt' | 'finishedAt'>
+>;
 
 export interface Store {
   createJob(job: NewJob): JobRecord;

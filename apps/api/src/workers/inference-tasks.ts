@@ -109,7 +109,9 @@ export interface RamResult extends EpisodeResult {
   similarity: Float32Array;
 }
 
-async function episodeArrays(p: EpisodePayload): Promise<{ loaded: Loaded; episode: Episode; arrays: EpisodeArrays }> {
+async function episodeArrays(
+  p: EpisodePayload,
+): Promise<{ loaded: Loaded; episode: Episode; arrays: EpisodeArrays }> {
   const loaded = await model(p.checkpointDir);
   const ds = await dataset(p.dataDir, p.spec.dataset, p.spec.split, loaded.model.config.imageSize);
   const episode = sampleEpisode(ds, p.spec);
@@ -120,17 +122,26 @@ async function episodeArrays(p: EpisodePayload): Promise<{ loaded: Loaded; episo
   return { loaded, episode, arrays };
 }
 
-function forward(m: RCN, a: EpisodeArrays, pair?: { query: number; support: number }): ForwardResult & { similarity?: Float32Array } {
+function forward(
+  m: RCN,
+  a: EpisodeArrays,
+  pair?: { query: number; support: number },
+): ForwardResult & { similarity?: Float32Array } {
   const t = arraysToTensors(a);
-  const out = m.forward({ support: t.support, query: t.query, way: a.way, shot: a.shot }, { training: false, intermediates: !!pair });
+  const out = m.forward(
+    { support: t.support, query: t.query, way: a.way, shot: a.shot },
+    { training: false, intermediates: !!pair },
+  );
   try {
     let similarity: Float32Array | undefined;
     if (pair) {
-      similarity = tf.tidy(() => {
-        const s = l2Normalize(tf.gather(out.supportRegions!, pair.support));
-        const q = l2Normalize(tf.gather(out.queryRegions!, pair.query));
-        return tf.matMul(s as tf.Tensor2D, q as tf.Tensor2D, false, true);
-      }).dataSync() as Float32Array;
+      similarity = tf
+        .tidy(() => {
+          const s = l2Normalize(tf.gather(out.supportRegions!, pair.support));
+          const q = l2Normalize(tf.gather(out.queryRegions!, pair.query));
+          return tf.matMul(s as tf.Tensor2D, q as tf.Tensor2D, false, true);
+        })
+        .dataSync() as Float32Array;
     }
     return {
       probs: out.probs.dataSync() as Float32Array,

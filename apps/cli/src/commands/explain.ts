@@ -35,7 +35,8 @@ interface CommonFlags {
 
 function int(v: string, flag: string, min = 1): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
   return n;
 }
 
@@ -47,7 +48,10 @@ async function open(f: CommonFlags, dataset?: string): Promise<ExplainContext> {
 
 const common = (cmd: Command): Command =>
   cmd
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory',
+    )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)');
 
@@ -55,7 +59,9 @@ export function registerExplainCommands(program: Command): void {
   common(
     program
       .command('explain')
-      .description('Region Activation Maps of one episode: the panel PNG, a PNG per (query, support) pair, and JSON'),
+      .description(
+        'Region Activation Maps of one episode: the panel PNG, a PNG per (query, support) pair, and JSON',
+      ),
   )
     .requiredOption('--episode <id>', 'episode id dataset:split:way:shot:query:seed:index')
     .option('--out <dir>', 'output folder (default: explanations/<episode id> in the checkpoint)')
@@ -83,16 +89,25 @@ export function registerExplainCommands(program: Command): void {
               pairs++;
             }
         }
-        await writeJsonAtomic(join(out, 'ram.json'), { checkpoint: ctx.checkpointDir, ...explanationJson(x) });
+        await writeJsonAtomic(join(out, 'ram.json'), {
+          checkpoint: ctx.checkpointDir,
+          ...explanationJson(x),
+        });
         const correct = x.predictions.filter((p, q) => x.ram.labels?.[q] === p).length;
         console.log(`${f.episode}: ${correct}/${x.ram.queries} queries correct`);
-        console.log(`wrote ${join(out, 'panel.png')}, ${pairs} pair PNGs in ${join(out, 'pairs')}, ${join(out, 'ram.json')}`);
+        console.log(
+          `wrote ${join(out, 'panel.png')}, ${pairs} pair PNGs in ${join(out, 'pairs')}, ${join(out, 'ram.json')}`,
+        );
       } finally {
         ctx.dispose();
       }
     });
 
-  common(program.command('parts').description("a class's prototypical parts over many episodes: gallery PNG and JSON"))
+  common(
+    program
+      .command('parts')
+      .description("a class's prototypical parts over many episodes: gallery PNG and JSON"),
+  )
     .requiredOption('--class <id>', 'class id (as in the dataset split, e.g. Greek/character03@rot90)')
     .option('--dataset <name>', "dataset (default: the checkpoint's)")
     .option('--split <s>', 'split', 'test')
@@ -143,7 +158,9 @@ export function registerExplainCommands(program: Command): void {
           await writeFile(join(out, `${base}.png`), await renderPartsGallery(ds, res, ctx.geometry));
           await writeJsonAtomic(join(out, `${base}.json`), { checkpoint: ctx.checkpointDir, ...res });
           for (const p of res.parts)
-            console.log(`part ${p.index + 1}: decides ${(100 * p.frequency).toFixed(1)}% of ${res.correctDecisions} correct decisions`);
+            console.log(
+              `part ${p.index + 1}: decides ${(100 * p.frequency).toFixed(1)}% of ${res.correctDecisions} correct decisions`,
+            );
           console.log(`wrote ${join(out, `${base}.png`)} and ${join(out, `${base}.json`)}`);
         } finally {
           bar.stop();
@@ -163,10 +180,14 @@ export function registerExplainCommands(program: Command): void {
     .option('--way <n>', 'classes per episode', '5')
     .option('--shot <k>', 'support images per class', '1')
     .option('--query <q>', 'queries per class', '5')
-    .option('--queries-per-episode <n>', 'queries measured per episode (default: all)')
+    .option('--queries-per-episode <n>', 'queries measured per episode, drawn with the seed', '1')
     .option('--steps <n>', 'curve steps (default: one region at a time)')
     .option('--side <s>', 'perturb the query or the supports of its class: query | support', 'query')
-    .option('--methods <list>', `comma-separated, of ${ATTRIBUTION_METHODS.join(', ')}`, ATTRIBUTION_METHODS.join(','))
+    .option(
+      '--methods <list>',
+      `comma-separated, of ${ATTRIBUTION_METHODS.join(', ')}`,
+      ATTRIBUTION_METHODS.join(','),
+    )
     .option('--seed <s>', 'seed of the episode stream', '0')
     .option('--json', 'print the report as JSON')
     .action(
@@ -178,7 +199,7 @@ export function registerExplainCommands(program: Command): void {
           way: string;
           shot: string;
           query: string;
-          queriesPerEpisode?: string;
+          queriesPerEpisode: string;
           steps?: string;
           side: string;
           methods: string;
@@ -186,10 +207,12 @@ export function registerExplainCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
-        if (f.side !== 'query' && f.side !== 'support') throw new UsageError(`--side: expected query or support, got '${f.side}'`);
+        if (f.side !== 'query' && f.side !== 'support')
+          throw new UsageError(`--side: expected query or support, got '${f.side}'`);
         const methods = f.methods.split(',').map((m) => m.trim()) as AttributionMethod[];
         for (const m of methods)
-          if (!ATTRIBUTION_METHODS.includes(m)) throw new UsageError(`--methods: unknown '${m}' (of ${ATTRIBUTION_METHODS.join(', ')})`);
+          if (!ATTRIBUTION_METHODS.includes(m))
+            throw new UsageError(`--methods: unknown '${m}' (of ${ATTRIBUTION_METHODS.join(', ')})`);
         const ctx = await open(f, f.dataset);
         const episodes = int(f.episodes, '--episodes');
         const bar = progressBar('faithfulness', episodes);
@@ -204,7 +227,7 @@ export function registerExplainCommands(program: Command): void {
             seed: int(f.seed, '--seed', 0),
             side: f.side,
             methods,
-            queriesPerEpisode: f.queriesPerEpisode ? int(f.queriesPerEpisode, '--queries-per-episode') : undefined,
+            queriesPerEpisode: int(f.queriesPerEpisode, '--queries-per-episode'),
             steps: f.steps ? int(f.steps, '--steps') : undefined,
             onProgress: (done) => bar.update(done, {}),
           });

@@ -5,140 +5,58 @@
  * the peak memory of one ResNet-12 (full width) 84x84 5-way 1-shot 15-query step, which must fit the 4 GiB
  * wasm heap. `RCN_BENCH_MODEL_REPS` sets the timed steps per configuration (default 3 Conv4, 1 ResNet-12).
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '../backend/select.js';
-import { wasmHeapBytes } from '../backend/wasm-guard.js';
-import type { ModelConfigInput } from '../model/config.js';
-import { RCN } from '../model/rcn.js';
-import type { EpisodeBatch, StepTimings } from '../model/types.js';
+import { WorkerPool } from '../backend/pool.js';
+import type { SplitJob } from './model-tasks.js';
 import type { BenchRow } from './table.js';
 
-const MiB = 2 ** 20;
-
-function episode(size: number, way: number, shot: number, queries: number): EpisodeBatch {
-  return {
-    support: tf.randomNormal([way * shot, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
-    query: tf.randomNormal([way * queries, size, size, 3], 0, 1, 'float32', 2) as tf.Tensor4D,
-    queryLabels: tf.tensor1d(
-      Array.from({ length: way * queries }, (_, i) => Math.floor(i / queries)),
-      'int32',
-    ),
-    way,
-    shot,
-  };
+/** The task module beside this file, compiled or (under tsx) TypeScript. */
+function taskModuleUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./model-tasks${ext}`, import.meta.url);
 }
 
-function disposeEpisode(b: EpisodeBatch): void {
-  tf.dispose([b.support, b.query, ...(b.queryLabels ? [b.queryLabels] : [])]);
-}
-
-/** Reads every result back (synchronises) and frees it. */
-function readAndDispose(loss: tf.Tensor, grads: Iterable<tf.Tensor>): void {
-  loss.dataSync();
-  for (const g of grads) {
-    g.dataSync();
-    g.dispose();
-  }
-  loss.dispose();
-}
-
-/**
- * Times training steps (forward + backward, no optimiser) and splits each into the backbone's forward and
- * backward passes and the head's (forward + backward), measured inside the step (wasm runs synchronously).
- */
-function headVsBackbone(
-  label: string,
-  cfg: ModelConfigInput,
-  way: number,
-  shot: number,
-  queries: number,
-  reps: number,
-): BenchRow[] {
-  const model = new RCN(cfg);
-  const batch = episode(cfg.imageSize ?? 84, way, shot, queries);
+/** Runs one measurement in a fresh single-worker wasm pool; a configuration that aborts becomes an error row. */
+async function inWorker(name: string, task: string, payload: unknown): Promise<BenchRow[]> {
+  const pool = new WorkerPool({ size: 1, backend: 'wasm', taskModule: taskModuleUrl() });
   try {
-    const runs: { total: number; t: StepTimings }[] = [];
-    for (let i = 0; i <= reps; i++) {
-      const t: StepTimings = { backboneForwardMs: 0, backboneBackwardMs: 0, headMs: 0 };
-      const s = performance.now();
-      const r = model.computeGradients(batch, { timings: t });
-      readAndDispose(r.loss, r.grads.values());
-      // The first run is a warm-up (XNNPACK operator creation, heap growth).
-      if (i > 0) runs.push({ total: performance.now() - s, t });
-    }
-    runs.sort((a, b) => a.total - b.total);
-    const { total, t } = runs[Math.floor(runs.length / 2)];
-    const share = t.headMs / total;
-    const images = way * (shot + queries);
-    const extra = {
-      backboneFwdMs: t.backboneForwardMs,
-      backboneBwdMs: t.backboneBackwardMs,
-      headMs: t.headMs,
-      runs: runs.length,
-    };
+    const got = await pool.run<BenchRow | BenchRow[]>(task, payload);
+    const rows = Array.isArray(got) ? got : [got];
+    for (const row of rows)
+      process.stderr.write(
+        `bench model: ${row.name}: ${row.value.toFixed(3)} ${row.unit} ${JSON.stringify(row.extra ?? {})}\n`,
+      );
+    return rows;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`bench model: ${name} failed: ${msg}\n`);
     return [
       {
         section: 'model',
-        name: `${label} training step, ${way}-way ${shot}-shot ${queries}q (${images} images)`,
-        value: total / 1000,
-        unit: 's',
-        extra,
-      },
-      {
-        section: 'model',
-        name: `${label} head share of a step`,
-        value: 100 * share,
-        unit: '%',
-        extra,
-        target: { text: 'head <= 10% of a training step', met: share <= 0.1 },
+        name: `${name} (failed)`,
+        value: Number.NaN,
+        unit: '',
+        extra: { error: msg.slice(0, 200) },
       },
     ];
   } finally {
-    disposeEpisode(batch);
-    model.dispose();
-  }
-}
-
-/**
- * One ResNet-12 step. The wasm heap only grows, so its size afterwards is the step's high-water mark (plus
- * what the backend held before); tf.profile adds the peak of the bytes held by tensors.
- */
-async function resnetMemory(): Promise<BenchRow> {
-  const model = new RCN({ backbone: 'resnet12', imageSize: 84 });
-  const batch = episode(84, 5, 1, 15);
-  try {
-    const before = wasmHeapBytes(tf.backend() as BackendWasm);
-    const t0 = performance.now();
-    const info = await tf.profile(() => {
-      const r = model.computeGradients(batch);
-      readAndDispose(r.loss, r.grads.values());
-    });
-    const ms = performance.now() - t0;
-    const heap = wasmHeapBytes(tf.backend() as BackendWasm);
-    return {
-      section: 'model',
-      name: 'ResNet-12 (64-160-320-640) 84px 5-way 1-shot 15q step: wasm heap after',
-      value: heap / MiB,
-      unit: 'MiB',
-      extra: { heapBeforeMiB: before / MiB, tensorPeakMiB: info.peakBytes / MiB, stepS: ms / 1000 },
-      target: { text: 'fits the 4 GiB wasm heap', met: heap <= 4 * 2 ** 30 },
-    };
-  } finally {
-    disposeEpisode(batch);
-    model.dispose();
+    await pool.close();
   }
 }
 
 export async function run(): Promise<BenchRow[]> {
-  await initBackend('wasm');
-  const rows: BenchRow[] = [];
-  // First, while the heap is fresh, so that its size measures this step alone.
-  rows.push(await resnetMemory());
   const reps = process.env.RCN_BENCH_MODEL_REPS ? Number(process.env.RCN_BENCH_MODEL_REPS) : null;
-  rows.push(...headVsBackbone('Conv4 84px', { backbone: 'conv4', imageSize: 84 }, 5, 5, 15, reps ?? 3));
-  rows.push(
-    ...headVsBackbone('ResNet-12 84px', { backbone: 'resnet12', imageSize: 84 }, 5, 5, 15, reps ?? 1),
-  );
-  return rows;
+  const split = (label: string, cfg: SplitJob['cfg'], r: number): Promise<BenchRow[]> =>
+    inWorker(`${label} split`, 'bench.model.split', {
+      label,
+      cfg,
+      way: 5,
+      shot: 5,
+      queries: 15,
+      reps: reps ?? r,
+    } satisfies SplitJob);
+  return [
+    ...(await inWorker('ResNet-12 memory', 'bench.model.memory', null)),
+    ...(await split('Conv4 84px', { backbone: 'conv4', imageSize: 84 }, 3)),
+    ...(await split('ResNet-12 84px', { backbone: 'resnet12', imageSize: 84 }, 1)),
+  ];
 }

@@ -3,6 +3,7 @@
  * entry of matplotlib's 256-entry table (CC0, van der Walt and Smith) plus the last; linear interpolation
  * between them stays within one 8-bit level of the full table.
  */
+// prettier-ignore
 const VIRIDIS_ANCHORS: readonly (readonly [number, number, number])[] = [
   [0.267004, 0.004874, 0.329415], [0.277018, 0.050344, 0.375715], [0.282327, 0.094955, 0.417331],
   [0.282884, 0.13592, 0.453427], [0.278826, 0.17549, 0.483397], [0.270595, 0.214069, 0.507052],

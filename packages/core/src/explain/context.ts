@@ -36,9 +36,13 @@ export function modelGeometry(model: RCN): RegionGeometry {
  * Loads a checkpoint for explanation: `checkpoint` is a checkpoint directory or a run directory (then its
  * best checkpoint). Only RCN checkpoints can be explained by region.
  */
-export async function loadExplainContext(checkpoint: string, opts: ExplainContextOptions = {}): Promise<ExplainContext> {
+export async function loadExplainContext(
+  checkpoint: string,
+  opts: ExplainContextOptions = {},
+): Promise<ExplainContext> {
   let dir = resolve(checkpoint);
-  if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoints'))) dir = join(dir, 'checkpoints', 'best');
+  if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoints')))
+    dir = join(dir, 'checkpoints', 'best');
   dir = resolveCheckpointDir(dir);
   const { metadata, weights } = await readCheckpoint(dir);
   const method = (metadata.extra?.method as string | undefined) ?? 'rcn';

@@ -21,7 +21,10 @@ export interface EpisodeExplanation {
 }
 
 /** Dataset pixels of episode images as RGB. */
-export async function episodeImages(ds: FewShotDataset, ids: readonly { imageId: string }[]): Promise<RgbImage[]> {
+export async function episodeImages(
+  ds: FewShotDataset,
+  ids: readonly { imageId: string }[],
+): Promise<RgbImage[]> {
   const { height, width, channels } = ds.shape;
   return Promise.all(ids.map(async (im) => toRgb(await ds.getImage(im.imageId), height, width, channels)));
 }
@@ -38,16 +41,24 @@ export async function explainEpisode(
 ): Promise<EpisodeExplanation> {
   const ep = typeof episode === 'string' ? sampleEpisode(ds, parseEpisodeId(episode)) : episode;
   if (ds.shape.height !== model.config.imageSize)
-    throw new Error(`explain: dataset images are ${ds.shape.height} px, the model expects ${model.config.imageSize}`);
+    throw new Error(
+      `explain: dataset images are ${ds.shape.height} px, the model expects ${model.config.imageSize}`,
+    );
   const arrays = await buildEpisodeArrays(ds, ep, { augmentQueries: false });
   const batch = arraysToBatch(arrays);
   let ram: EpisodeRam;
   try {
-    ram = computeEpisodeRam(model, batch, { supportFeatures: opts.supportFeatures, labels: arrays.queryLabels });
+    ram = computeEpisodeRam(model, batch, {
+      supportFeatures: opts.supportFeatures,
+      labels: arrays.queryLabels,
+    });
   } finally {
     batch.dispose();
   }
-  const [supportImages, queryImages] = await Promise.all([episodeImages(ds, ep.support), episodeImages(ds, ep.query)]);
+  const [supportImages, queryImages] = await Promise.all([
+    episodeImages(ds, ep.support),
+    episodeImages(ds, ep.query),
+  ]);
   return {
     episode: ep,
     ram,

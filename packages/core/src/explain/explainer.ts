@@ -47,7 +47,10 @@ export class Explainer {
   ) {}
 
   /** Loads a checkpoint (directory or run directory). */
-  static async open(checkpoint: string, opts: ExplainContextOptions & { cacheSize?: number } = {}): Promise<Explainer> {
+  static async open(
+    checkpoint: string,
+    opts: ExplainContextOptions & { cacheSize?: number } = {},
+  ): Promise<Explainer> {
     return new Explainer(await loadExplainContext(checkpoint, opts), opts.cacheSize ?? 4);
   }
 
@@ -74,7 +77,13 @@ export class Explainer {
       episodeId: x.episode.id,
       query,
       support,
-      grid: { rows: g.gridH, cols: g.gridW, imageSize: g.imageSize, rowCentres: g.rows.centres, colCentres: g.cols.centres },
+      grid: {
+        rows: g.gridH,
+        cols: g.gridW,
+        imageSize: g.imageSize,
+        rowCentres: g.rows.centres,
+        colCentres: g.cols.centres,
+      },
       pair: p,
       classRam: classRam(x.ram, query, p.classIndex),
       maps: {
@@ -83,13 +92,20 @@ export class Explainer {
         weights: regionMap(p.weights, g),
         queryContributions: regionMap(p.queryContributions, g),
       },
-      similarity: Array.from({ length: x.ram.regions }, (_v, k) => regionSimilarityMap(x.ram, query, support, k)),
+      similarity: Array.from({ length: x.ram.regions }, (_v, k) =>
+        regionSimilarityMap(x.ram, query, support, k),
+      ),
       png: await renderPairPng(x, query, support),
     };
   }
 
   /** PNG of support region k's match on the query. */
-  async regionMatchPng(episode: string | Episode, query: number, support: number, k: number): Promise<Buffer> {
+  async regionMatchPng(
+    episode: string | Episode,
+    query: number,
+    support: number,
+    k: number,
+  ): Promise<Buffer> {
     return renderRegionMatchPng(await this.episode(episode), query, support, k);
   }
 

@@ -134,14 +134,25 @@ export async function measureFaithfulness(
   const { way, shot } = opts;
   const size = model.config.imageSize;
   for (let e = 0; e < opts.episodes; e++) {
-    const ep = sampleEpisode(ds, { dataset: ds.name, split: ds.split, way, shot, query: opts.query, seed: opts.seed, index: e });
+    const ep = sampleEpisode(ds, {
+      dataset: ds.name,
+      split: ds.split,
+      way,
+      shot,
+      query: opts.query,
+      seed: opts.seed,
+      index: e,
+    });
     const arrays = await buildEpisodeArrays(ds, ep, { augmentQueries: false });
     const batch = arraysToBatch(arrays);
     const rng = Rng.fromKeys(opts.seed, e, 0x5ea1);
-    const ram = computeEpisodeRam(model, batch, { labels: arrays.queryLabels });
-    const sf = model.encode(batch.support, false, 'support');
-    const qf = model.encode(batch.query, false, 'query');
+    let sf: tf.Tensor4D | null = null;
+    let qf: tf.Tensor4D | null = null;
     try {
+      const ram = computeEpisodeRam(model, batch, { labels: arrays.queryLabels });
+      sf = model.encode(batch.support, false, 'support');
+      qf = model.encode(batch.query, false, 'query');
+      const [sfe, qfe] = [sf, qf];
       const nq = arrays.queryLabels.length;
       const focus = rng.sample(nq, Math.min(nq, opts.queriesPerEpisode ?? nq)).sort((a, b) => a - b);
       for (const q of focus) {
@@ -155,7 +166,8 @@ export async function measureFaithfulness(
           tf.tidy(() => {
             const imgs = tf.tensor4d(data, [setCount, size, size, 3]);
             const f = model.encode(imgs, false, side);
-            const h = side === 'query' ? model.head(sf, f, way, shot, false) : model.head(f, qf, way, shot, false);
+            const h =
+              side === 'query' ? model.head(sfe, f, way, shot, false) : model.head(f, qfe, way, shot, false);
             return tf.slice(h.probs, [q, c], [1, 1]).dataSync()[0];
           });
         const full = score(setData);
@@ -167,8 +179,12 @@ export async function measureFaithfulness(
             let s: ArrayLike<number>;
             if (m === 'random') s = new Float32Array(r);
             else if (m === 'gradcam')
-              s = gradCamRegions(model, sf, qf, way, shot, { query: q, classIndex: c, side, support: img });
-            else s = side === 'query' ? classRam(ram, q, c).queryContributions : pairRam(ram, q, img).contributions;
+              s = gradCamRegions(model, sfe, qfe, way, shot, { query: q, classIndex: c, side, support: img });
+            else
+              s =
+                side === 'query'
+                  ? classRam(ram, q, c).queryContributions
+                  : pairRam(ram, q, img).contributions;
             return rankRegions(s, rng);
           });
           const del: number[] = [];
@@ -196,7 +212,8 @@ export async function measureFaithfulness(
         }
       }
     } finally {
-      tf.dispose([sf, qf]);
+      if (sf) sf.dispose();
+      if (qf) qf.dispose();
       batch.dispose();
     }
     opts.onProgress?.(e + 1, opts.episodes);

@@ -57,7 +57,8 @@ const pool2: SpatialLayer = { kind: 'pool', kernel: 2, stride: 2, padding: 'vali
 
 /** Spatial layers of a backbone (ResNet-12's 1x1 shortcuts do not change the geometry). */
 export function backboneLayers(backbone: ModelConfig['backbone']): SpatialLayer[] {
-  if (backbone === 'conv4') return [conv3('valid'), pool2, conv3('valid'), pool2, conv3('same'), conv3('same')];
+  if (backbone === 'conv4')
+    return [conv3('valid'), pool2, conv3('valid'), pool2, conv3('same'), conv3('same')];
   const block = [conv3('same'), conv3('same'), conv3('same'), pool2];
   return [...block, ...block, ...block, ...block];
 }
@@ -100,7 +101,9 @@ function axisRegions(cells: CellLattice, bins: [number, number][], imageSize: nu
 }
 
 /** The regions' geometry for a model configuration (square images). */
-export function regionGeometry(cfg: Pick<ModelConfig, 'backbone' | 'imageSize' | 'regionGrid'>): RegionGeometry {
+export function regionGeometry(
+  cfg: Pick<ModelConfig, 'backbone' | 'imageSize' | 'regionGrid'>,
+): RegionGeometry {
   const cells = cellLattice(backboneLayers(cfg.backbone), cfg.imageSize);
   const [fh] = featureMapSize(cfg);
   if (cells.size !== fh) throw new Error(`geometry: lattice has ${cells.size} cells, the model ${fh}`);
@@ -118,9 +121,17 @@ export function regionCell(geom: RegionGeometry, k: number): [number, number] {
 }
 
 /** Integer pixel box [y0, y1) x [x0, x1) of region k's tile (the tiles partition the image). */
-export function regionTile(geom: RegionGeometry, k: number): { y0: number; y1: number; x0: number; x1: number } {
+export function regionTile(
+  geom: RegionGeometry,
+  k: number,
+): { y0: number; y1: number; x0: number; x1: number } {
   const [i, j] = regionCell(geom, k);
-  return { y0: geom.rows.tiles[i][0], y1: geom.rows.tiles[i][1], x0: geom.cols.tiles[j][0], x1: geom.cols.tiles[j][1] };
+  return {
+    y0: geom.rows.tiles[i][0],
+    y1: geom.rows.tiles[i][1],
+    x0: geom.cols.tiles[j][0],
+    x1: geom.cols.tiles[j][1],
+  };
 }
 
 /**
@@ -159,7 +170,11 @@ function interp(centres: readonly number[], u: number): [number, number, number]
  * A region map [gridH * gridW] upsampled to `outSize` x `outSize` pixels (the image scaled by
  * outSize / imageSize): bilinear between region centres, constant beyond the outermost ones.
  */
-export function upsampleRegionMap(map: ArrayLike<number>, geom: RegionGeometry, outSize: number): Float32Array {
+export function upsampleRegionMap(
+  map: ArrayLike<number>,
+  geom: RegionGeometry,
+  outSize: number,
+): Float32Array {
   if (map.length !== geom.gridH * geom.gridW)
     throw new Error(`geometry: map has ${map.length} values for a ${geom.gridH}x${geom.gridW} grid`);
   const s = outSize / geom.imageSize;
@@ -180,9 +195,13 @@ export function upsampleRegionMap(map: ArrayLike<number>, geom: RegionGeometry, 
 }
 
 /** Averages a feature-cell map [h * w] into the model's regions (the adaptive pool's bins). */
-export function cellsToRegions(cellMap: ArrayLike<number>, cfg: Pick<ModelConfig, 'backbone' | 'imageSize' | 'regionGrid'>): Float32Array {
+export function cellsToRegions(
+  cellMap: ArrayLike<number>,
+  cfg: Pick<ModelConfig, 'backbone' | 'imageSize' | 'regionGrid'>,
+): Float32Array {
   const [fh, fw] = featureMapSize(cfg);
-  if (cellMap.length !== fh * fw) throw new Error(`geometry: cell map has ${cellMap.length} values, expected ${fh * fw}`);
+  if (cellMap.length !== fh * fw)
+    throw new Error(`geometry: cell map has ${cellMap.length} values, expected ${fh * fw}`);
   if (cfg.regionGrid === 'none') return Float32Array.from(cellMap);
   const rows = cfg.regionGrid === 'global' ? [[0, fh] as [number, number]] : adaptiveBins(fh, cfg.regionGrid);
   const cols = cfg.regionGrid === 'global' ? [[0, fw] as [number, number]] : adaptiveBins(fw, cfg.regionGrid);

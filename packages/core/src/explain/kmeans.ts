@@ -17,7 +17,11 @@ function dist2(a: Float32Array, b: Float32Array): number {
 }
 
 /** Clusters `points` (equal lengths) into min(k, #points) clusters, deterministically for a seed. */
-export function kmeans(points: readonly Float32Array[], k: number, opts: { seed: number; maxIter?: number }): KMeansResult {
+export function kmeans(
+  points: readonly Float32Array[],
+  k: number,
+  opts: { seed: number; maxIter?: number },
+): KMeansResult {
   const n = points.length;
   if (n === 0) return { centroids: [], assignments: new Int32Array(0), inertia: 0, iterations: 0 };
   const kk = Math.max(1, Math.min(k, n));

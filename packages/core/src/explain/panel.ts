@@ -30,11 +30,35 @@ export async function renderPairPng(
   const gap = 24;
   const top = 80;
   const maps: { title: string; onQuery: boolean; values: number[]; range: ColorRange; caption: string }[] = [
-    { title: 'support: w·r', onQuery: false, values: p.contributions, range: rangeOf(p.contributions), caption: 'contribution w·r' },
+    {
+      title: 'support: w·r',
+      onQuery: false,
+      values: p.contributions,
+      range: rangeOf(p.contributions),
+      caption: 'contribution w·r',
+    },
     // r is a cosine, but its spread within an image is narrow: the legend gives the (data) range.
-    { title: 'support: r', onQuery: false, values: p.scores, range: rangeOf(p.scores, false), caption: 'best cosine r' },
-    { title: 'support: w', onQuery: false, values: p.weights, range: rangeOf(p.weights), caption: 'region weight w' },
-    { title: 'query: credited w·r', onQuery: true, values: p.queryContributions, range: rangeOf(p.queryContributions), caption: 'w·r at best matches' },
+    {
+      title: 'support: r',
+      onQuery: false,
+      values: p.scores,
+      range: rangeOf(p.scores, false),
+      caption: 'best cosine r',
+    },
+    {
+      title: 'support: w',
+      onQuery: false,
+      values: p.weights,
+      range: rangeOf(p.weights),
+      caption: 'region weight w',
+    },
+    {
+      title: 'query: credited w·r',
+      onQuery: true,
+      values: p.queryContributions,
+      range: rangeOf(p.queryContributions),
+      caption: 'w·r at best matches',
+    },
   ];
   const width = gap + (maps.length + 1) * (size + gap);
   const c = new Canvas(width, top + size + 60);
@@ -78,12 +102,23 @@ export async function renderRegionMatchPng(
   const top = 62;
   const c = new Canvas(gap + 2 * (size + gap), top + size + 60);
   c.text(gap, 18, `query ${query}, support ${support}, support region ${k}`, { size: 13, bold: true });
-  c.text(gap, 36, `r = ${fmt(p.scores[k], 3)}, w = ${fmt(p.weights[k], 3)}, best match: query region ${p.bestMatch[k]}`, { size: 12 });
-  const support0 = heatOverlay(x.supportImages[support], p.contributions, x.geometry, rangeOf(p.contributions), {
-    size,
-    alpha: 0.35,
-    boxes: [regionTile(x.geometry, k)],
-  });
+  c.text(
+    gap,
+    36,
+    `r = ${fmt(p.scores[k], 3)}, w = ${fmt(p.weights[k], 3)}, best match: query region ${p.bestMatch[k]}`,
+    { size: 12 },
+  );
+  const support0 = heatOverlay(
+    x.supportImages[support],
+    p.contributions,
+    x.geometry,
+    rangeOf(p.contributions),
+    {
+      size,
+      alpha: 0.35,
+      boxes: [regionTile(x.geometry, k)],
+    },
+  );
   c.text(gap + size / 2, top - 6, `support, region ${k} outlined`, { size: 12, anchor: 'middle' });
   c.image(gap, top, support0);
   const range = { min: 0, max: 1 };
@@ -91,7 +126,10 @@ export async function renderRegionMatchPng(
   c.image(
     gap + size + gap,
     top,
-    heatOverlay(x.queryImages[query], sim, x.geometry, range, { size, boxes: [regionTile(x.geometry, p.bestMatch[k])] }),
+    heatOverlay(x.queryImages[query], sim, x.geometry, range, {
+      size,
+      boxes: [regionTile(x.geometry, p.bestMatch[k])],
+    }),
   );
   c.legend(gap + size + gap, top + size + 22, size, range, 'cosine similarity');
   return c.png();
@@ -126,9 +164,14 @@ export async function renderEpisodePanel(
   const c = new Canvas(width, header + queries.length * rowH + 12);
   const correct = queries.filter((q) => x.ram.labels && x.predictions[q] === x.ram.labels[q]).length;
   c.text(12, 20, `${x.episode.id}: ${correct}/${queries.length} queries correct`, { size: 14, bold: true });
-  c.text(12, 38, `each class: its ${shot === 1 ? 'support' : `${shot} supports`} (w·r per region) then the query (w·r credited to its best-matching regions)`, {
-    size: 11,
-  });
+  c.text(
+    12,
+    38,
+    `each class: its ${shot === 1 ? 'support' : `${shot} supports`} (w·r per region) then the query (w·r credited to its best-matching regions)`,
+    {
+      size: 11,
+    },
+  );
   c.legend(width - 12 - Math.min(220, width / 3), 30, Math.min(220, width / 3), range, 'contribution w·r');
   for (let ci = 0; ci < way; ci++) {
     const x0 = left + ci * (group + groupGap);
@@ -144,16 +187,28 @@ export async function renderEpisodePanel(
     const pred = x.predictions[q];
     c.image(12, y, resizeNearest(x.queryImages[q], size));
     c.text(12, y + size + 13, `q${q} true ${label}`, { size: 10 });
-    c.text(12, y + size + 25, `pred ${pred} p=${fmt(x.ram.probs[q * way + pred])}`, { size: 10, color: pred === label ? '#1a7f37' : '#c62828' });
+    c.text(12, y + size + 25, `pred ${pred} p=${fmt(x.ram.probs[q * way + pred])}`, {
+      size: 10,
+      color: pred === label ? '#1a7f37' : '#c62828',
+    });
     for (let ci = 0; ci < way; ci++) {
       const r = classRam(x.ram, q, ci);
       const x0 = left + ci * (group + groupGap);
       r.shots.forEach((s, si) =>
-        c.image(x0 + si * (size + gap), y, heatOverlay(x.supportImages[s.support], s.contributions, x.geometry, range, { size })),
+        c.image(
+          x0 + si * (size + gap),
+          y,
+          heatOverlay(x.supportImages[s.support], s.contributions, x.geometry, range, { size }),
+        ),
       );
-      c.image(x0 + shot * (size + gap), y, heatOverlay(x.queryImages[q], r.queryContributions, x.geometry, range, { size }));
+      c.image(
+        x0 + shot * (size + gap),
+        y,
+        heatOverlay(x.queryImages[q], r.queryContributions, x.geometry, range, { size }),
+      );
       c.text(x0, y + size + 13, `score ${fmt(r.classScore)} p=${fmt(r.probability)}`, { size: 10 });
-      if (ci === pred) c.rect(x0 - 3, y - 3, group + 6, size + 6, pred === label ? '#1a7f37' : '#c62828', 'none', 3);
+      if (ci === pred)
+        c.rect(x0 - 3, y - 3, group + 6, size + 6, pred === label ? '#1a7f37' : '#c62828', 'none', 3);
     }
   });
   return c.png();

@@ -91,9 +91,19 @@ export function episodeWithClass(
   picked.forEach((c, label) => {
     if (c.imageIds.length < need) throw new Error(`parts: class '${c.id}' has fewer than ${need} images`);
     const idx = rng.sample(c.imageIds.length, need);
-    idx.forEach((i, j) => (j < spec.shot ? support : query).push({ imageId: c.imageIds[i], classId: c.id, label }));
+    idx.forEach((i, j) =>
+      (j < spec.shot ? support : query).push({ imageId: c.imageIds[i], classId: c.id, label }),
+    );
   });
-  const base = { dataset: ds.name, split: ds.split, way: spec.way, shot: spec.shot, query: spec.query, seed: spec.seed, index: spec.index };
+  const base = {
+    dataset: ds.name,
+    split: ds.split,
+    way: spec.way,
+    shot: spec.shot,
+    query: spec.query,
+    seed: spec.seed,
+    index: spec.index,
+  };
   return {
     id: `parts:${ds.classes[classIndex].id}:${formatEpisodeId(base)}`,
     spec: base,
@@ -115,10 +125,15 @@ function normalise(v: Float32Array): Float32Array {
 }
 
 /** Finds the prototypical parts of a class. */
-export async function prototypicalParts(model: RCN, ds: FewShotDataset, opts: PartsOptions): Promise<PartsResult> {
+export async function prototypicalParts(
+  model: RCN,
+  ds: FewShotDataset,
+  opts: PartsOptions,
+): Promise<PartsResult> {
   const ci = ds.classes.findIndex((c) => c.id === opts.classId);
   if (ci < 0) throw new Error(`parts: no class '${opts.classId}' in ${ds.name}/${ds.split}`);
-  if (ds.classes.length < opts.way) throw new Error(`parts: ${ds.name}/${ds.split} has fewer than ${opts.way} classes`);
+  if (ds.classes.length < opts.way)
+    throw new Error(`parts: ${ds.name}/${ds.split} has fewer than ${opts.way} classes`);
   const geom = regionGeometry(model.config);
   const top = opts.topRegions ?? 3;
   const credited: Credited[] = [];
@@ -227,7 +242,10 @@ export async function renderPartsGallery(
   const perRow = Math.max(1, ...result.parts.map((p) => p.patches.length));
   const rowH = 2 * tile + gap + 24;
   const header = 70;
-  const c = new Canvas(Math.max(560, labelW + perRow * (tile + gap) + gap), header + result.parts.length * rowH + 8);
+  const c = new Canvas(
+    Math.max(560, labelW + perRow * (tile + gap) + gap),
+    header + result.parts.length * rowH + 8,
+  );
   c.text(10, 20, `Prototypical parts of ${result.className}`, { size: 14, bold: true });
   c.text(
     10,
@@ -252,7 +270,12 @@ export async function renderPartsGallery(
       const s = tile / geom.imageSize;
       drawBox(
         whole,
-        { y0: Math.round(p.box.y0 * s), y1: Math.round(p.box.y1 * s), x0: Math.round(p.box.x0 * s), x1: Math.round(p.box.x1 * s) },
+        {
+          y0: Math.round(p.box.y0 * s),
+          y1: Math.round(p.box.y1 * s),
+          x0: Math.round(p.box.x0 * s),
+          x1: Math.round(p.box.x1 * s),
+        },
         [230, 40, 40],
         2,
       );

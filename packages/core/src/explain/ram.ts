@@ -191,7 +191,8 @@ export function classRam(ram: EpisodeRam, query: number, classIndex: number): Cl
 export function predictions(ram: EpisodeRam): number[] {
   return Array.from({ length: ram.queries }, (_v, q) => {
     let best = 0;
-    for (let c = 1; c < ram.way; c++) if (ram.probs[q * ram.way + c] > ram.probs[q * ram.way + best]) best = c;
+    for (let c = 1; c < ram.way; c++)
+      if (ram.probs[q * ram.way + c] > ram.probs[q * ram.way + best]) best = c;
     return best;
   });
 }

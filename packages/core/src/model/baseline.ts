@@ -65,7 +65,13 @@ export abstract class BaselineModel implements FewShotModel {
    * Everything after the backbone, differentiable by TF.js's autodiff: `sf` [N*K, h, w, C] class-major, `qf`
    * [N*Q, h, w, C]. In training mode the head's BatchNorm running statistics (if any) are updated.
    */
-  abstract head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number, training: boolean): BaselineHeadOutput;
+  abstract head(
+    sf: tf.Tensor4D,
+    qf: tf.Tensor4D,
+    way: number,
+    shot: number,
+    training: boolean,
+  ): BaselineHeadOutput;
 
   /** The method's training loss from a head output (the paper's). */
   protected abstract lossFrom(out: BaselineHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar;

@@ -98,7 +98,8 @@ export interface BatchNormCache {
   xhats: tf.Tensor2D[];
   rstds: tf.Tensor[];
   gammas: tf.Tensor[];
-  /** The output, when the activation's derivative is read off it. */
+  betas: tf.Tensor[];
+  /** The output, if kept; else `batchNormOutput` recomputes it (bit-identically) from the xhats. */
   out: tf.Tensor | null;
   flips: readonly number[] | null;
   shape: number[];
@@ -132,31 +133,19 @@ function normalise(
 }
 
 /**
- * Forward pass of act(sum_i BN_i(x_i)) with batch statistics, outside any gradient tape. With `keep`, the
- * returned cache holds what `batchNormBackward` needs (the output is then both the result and, for an
- * activation, part of the cache: dispose each once through its owner).
+ * act(sum_i xhat_i * gamma_i + beta_i) reshaped to `shape`, freeing temporaries eagerly. The forward pass
+ * and `batchNormOutput` both compute it here, so a recomputed output equals the original bit for bit.
  */
-export function batchNormForward(
-  inputs: BatchNormInput[],
+function affineAct(
+  xhats: tf.Tensor2D[],
+  gammas: tf.Tensor[],
+  betas: tf.Tensor[],
   opts: BatchNormOptions,
-  keep: boolean,
-): { out: tf.Tensor; cache: BatchNormCache | null } {
-  const shape = inputs[0].x.shape;
-  const c = shape[shape.length - 1];
-  const m = inputs[0].x.size / c;
-  // Temporaries are freed eagerly (not by one enclosing tidy): activation-sized tensors dominate memory.
-  const xhats: tf.Tensor2D[] = [];
-  const rstds: tf.Tensor[] = [];
+  shape: number[],
+): tf.Tensor {
   let pre: tf.Tensor | null = null;
-  for (const inp of inputs) {
-    const { xhat, rstd } = tf.tidy(() => normalise(tf.reshape(inp.x, [m, c]) as tf.Tensor2D, inp, opts));
-    const term = tf.tidy(() => tf.add(tf.mul(xhat, inp.bn.gamma), inp.bn.beta));
-    if (keep) {
-      xhats.push(xhat);
-      rstds.push(rstd);
-    } else {
-      tf.dispose([xhat, rstd]);
-    }
+  xhats.forEach((xhat, i) => {
+    const term = tf.tidy(() => tf.add(tf.mul(xhat, gammas[i]), betas[i]));
     if (pre) {
       const sum: tf.Tensor = tf.add(pre, term);
       tf.dispose([pre, term]);
@@ -164,26 +153,55 @@ export function batchNormForward(
     } else {
       pre = term;
     }
-  }
-  const act = activate(pre as unknown as tf.Tensor, opts.activation, opts.slope);
-  if (act !== pre) (pre as unknown as tf.Tensor).dispose();
+  });
+  const p = pre as unknown as tf.Tensor;
+  const act = activate(p, opts.activation, opts.slope);
+  if (act !== p) p.dispose();
   const out = tf.reshape(act, shape);
   if (out !== act) act.dispose();
-  if (!keep) return { out, cache: null };
+  return out;
+}
+
+/** The layer's output, from the cache (a new tensor the caller disposes). */
+export function batchNormOutput(cache: BatchNormCache, opts: BatchNormOptions): tf.Tensor {
+  return cache.out
+    ? tf.clone(cache.out)
+    : affineAct(cache.xhats, cache.gammas, cache.betas, opts, cache.shape);
+}
+
+/**
+ * Forward pass of act(sum_i BN_i(x_i)) with batch statistics, outside any gradient tape. With `keep`, the
+ * returned cache holds what `batchNormBackward` needs: the xhats, and the output only with `keepOut` (the
+ * cache then shares it with the caller's result; each disposes its own handle).
+ */
+export function batchNormForward(
+  inputs: BatchNormInput[],
+  opts: BatchNormOptions,
+  keep: boolean,
+  keepOut = false,
+): { out: tf.Tensor; cache: BatchNormCache | null } {
+  const shape = inputs[0].x.shape;
+  const c = shape[shape.length - 1];
+  const m = inputs[0].x.size / c;
+  const xhats: tf.Tensor2D[] = [];
+  const rstds: tf.Tensor[] = [];
+  for (const inp of inputs) {
+    const { xhat, rstd } = tf.tidy(() => normalise(tf.reshape(inp.x, [m, c]) as tf.Tensor2D, inp, opts));
+    xhats.push(xhat);
+    rstds.push(rstd);
+  }
+  const gammas = inputs.map((i) => i.bn.gamma);
+  const betas = inputs.map((i) => i.bn.beta);
+  const out = affineAct(xhats, gammas, betas, opts, shape);
+  if (!keep) {
+    tf.dispose([...xhats, ...rstds]);
+    return { out, cache: null };
+  }
   const name = inputs.map((i) => i.bn.name).join('+');
   const flips =
     opts.activation !== 'none' && kinkOverride ? kinkOverride(name, opts.pass ?? '', shape) : null;
-  return {
-    out,
-    cache: {
-      xhats,
-      rstds,
-      gammas: inputs.map((i) => i.bn.gamma),
-      out: opts.activation === 'none' ? null : out,
-      flips,
-      shape,
-    },
-  };
+  const kept = keepOut && opts.activation !== 'none' ? tf.clone(out) : null;
+  return { out, cache: { xhats, rstds, gammas, betas, out: kept, flips, shape } };
 }
 
 /** The activation's derivative as a 0/1 (ReLU) or slope/1 (LeakyReLU) mask read off its output, with overrides. */
@@ -198,21 +216,25 @@ function activationMask(out: tf.Tensor, opts: BatchNormOptions, flips: readonly 
 
 /**
  * Gradients of act(sum_i BN_i(x_i)) for upstream `dy`: per input dx, dgamma, dbeta (closed form),
- * dx = gamma * rstd * (dpre - mean(dpre) - xhat * mean(dpre * xhat)). Temporaries are freed as soon as they
+ * dx = gamma * rstd * (dpre - mean(dpre) - xhat * mean(dpre * xhat)). `out` is the layer's output if the
+ * caller has it (else it is recomputed when the activation needs it). Temporaries are freed as soon as they
  * are consumed (at most four activation-sized tensors live at once): this is the peak of a training step.
  */
 export function batchNormBackward(
   dy: tf.Tensor,
   cache: BatchNormCache,
   opts: BatchNormOptions,
+  out?: tf.Tensor,
 ): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
   const { shape } = cache;
   const c = shape[shape.length - 1];
   const m = dy.size / c;
   const free = (...ts: tf.Tensor[]) => tf.dispose(ts);
   let dpre = dy;
-  if (cache.out) {
-    const mask = activationMask(cache.out, opts, cache.flips);
+  if (opts.activation !== 'none') {
+    const y = out ?? batchNormOutput(cache, opts);
+    const mask = activationMask(y, opts, cache.flips);
+    if (y !== out) free(y);
     dpre = tf.mul(dy, mask);
     free(mask);
   }

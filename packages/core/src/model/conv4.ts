@@ -14,7 +14,13 @@ import {
   type BlockStep,
   type LayerContext,
 } from './backbone.js';
-import { batchNormBackward, createBatchNorm, disposeCache, type BatchNormLayer } from './batchnorm.js';
+import {
+  batchNormBackward,
+  batchNormOutput,
+  createBatchNorm,
+  disposeCache,
+  type BatchNormLayer,
+} from './batchnorm.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad, type Pad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 
@@ -55,32 +61,27 @@ export class Conv4 implements Backbone {
     const conv = tf.conv2d(x, b.weight as tf.Tensor4D, 1, b.pad);
     const { out: y, cache } = bnLayer([{ x: conv, bn: b.bn, preBias: opts.preBias }], opts, keep);
     conv.dispose();
-    let out = y;
-    if (b.pool) {
-      out = tf.maxPool(y, 2, 2, 'valid');
-      // Without a cache, y is needed by nobody; with one, the cache owns it (cache.out).
-      if (!cache) y.dispose();
-    }
-    const dispose = () => {
-      if (cache) disposeCache(cache);
-      if (b.pool || !cache) out.dispose();
-    };
+    // The pre-pool activation is not kept: the backward pass recomputes it from the cache.
+    const out = b.pool ? tf.maxPool(y, 2, 2, 'valid') : y;
+    if (out !== y) y.dispose();
     return {
       out,
-      dispose,
+      dispose: () => {
+        if (cache) disposeCache(cache);
+        out.dispose();
+      },
       backward: (dOut, needInputGrad, grads) => {
         if (!cache) throw new Error('Conv4: no trace kept');
-        const dy = b.pool ? maxPool2Grad(dOut, y, out) : dOut;
-        const g = batchNormBackward(dy, cache, opts);
+        const act = b.pool ? (batchNormOutput(cache, opts) as tf.Tensor4D) : out;
+        const dy = b.pool ? maxPool2Grad(dOut, act, out) : dOut;
+        const g = batchNormBackward(dy, cache, opts, act);
+        if (act !== out) act.dispose();
         if (dy !== dOut) dy.dispose();
         const dc = g.dx[0] as tf.Tensor4D;
         accumulate(grads, `${b.bn.name}.weight`, g.dGamma[0]);
         accumulate(grads, `${b.bn.name}.bias`, g.dBeta[0]);
-        accumulate(
-          grads,
-          `${b.prefix}.0.weight`,
-          conv2dGradFilter(x, dc, b.weight.shape as [number, number, number, number], b.pad),
-        );
+        const filterShape = b.weight.shape as [number, number, number, number];
+        accumulate(grads, `${b.prefix}.0.weight`, conv2dGradFilter(x, dc, filterShape, b.pad));
         const dx = needInputGrad ? conv2dGradInput(dc, b.weight as tf.Tensor4D, x.shape, b.pad) : null;
         dc.dispose();
         return dx;

@@ -31,4 +31,10 @@ export {
 export * from './checkpoint.js';
 export { BaselineModel, createBackbone, type BaselineHeadOutput } from './baseline.js';
 export { ProtoNet, crossEntropyLoss, squaredDistances } from './protonet.js';
-export { RelationNet, RelationModule, relationMseLoss, RELATION_FILTERS, RELATION_HIDDEN } from './relationnet.js';
+export {
+  RelationNet,
+  RelationModule,
+  relationMseLoss,
+  RELATION_FILTERS,
+  RELATION_HIDDEN,
+} from './relationnet.js';

@@ -17,6 +17,7 @@ import {
 } from './backbone.js';
 import {
   batchNormBackward,
+  batchNormOutput,
   createBatchNorm,
   disposeCache,
   type BatchNormCache,
@@ -78,6 +79,8 @@ export class ResNet12 implements Backbone {
     const opts = bnOptions(ctx, 'leaky', this.slope);
     const w = b.convs.map((v) => v as tf.Tensor4D);
     const caches: BatchNormCache[] = [];
+    // Only the normalised inputs (xhat) and the pooled output are kept; the activations z1, z2, z are
+    // recomputed from them in the backward pass (elementwise, bit-identical), which cuts a step's memory.
     const layer = (input: tf.Tensor4D, j: number): tf.Tensor4D => {
       const conv = tf.conv2d(input, w[j], 1, 'same');
       const { out, cache } = bnLayer([{ x: conv, bn: b.bns[j] }], opts, keep);
@@ -87,9 +90,10 @@ export class ResNet12 implements Backbone {
     };
     const z1 = layer(x, 0);
     const z2 = layer(z1, 1);
-    if (!keep) z1.dispose();
+    z1.dispose();
     // LeakyReLU(BN3(conv3) + BN(shortcut conv)) as one layer: neither branch nor their sum is kept.
     const c3 = tf.conv2d(z2, w[2], 1, 'same');
+    z2.dispose();
     const cd = tf.conv2d(x, b.downConv as tf.Tensor4D, 1, 'same');
     const tail = bnLayer(
       [
@@ -100,10 +104,8 @@ export class ResNet12 implements Backbone {
       keep,
     );
     tf.dispose([c3, cd]);
-    if (!keep) z2.dispose();
-    const z = tail.out;
-    const pooled = tf.maxPool(z, 2, 2, 'valid');
-    if (!keep) z.dispose();
+    const pooled = tf.maxPool(tail.out, 2, 2, 'valid');
+    tail.out.dispose();
     const mask =
       ctx.training && b.dropBlock && this.drop && this.drop.rate > 0
         ? dropBlockMask(
@@ -125,50 +127,50 @@ export class ResNet12 implements Backbone {
       },
       backward: (dOut, needInputGrad, grads) => {
         if (!cache3 || caches.length !== 2) throw new Error('ResNet12: no trace kept');
+        const recompute = (c: BatchNormCache) => batchNormOutput(c, opts) as tf.Tensor4D;
         const dPooled = mask ? (tf.mul(dOut, mask) as tf.Tensor4D) : dOut;
+        const z = recompute(cache3);
         const dz = maxPool2Grad(dPooled, z, pooled);
         if (dPooled !== dOut) dPooled.dispose();
-        const g3 = batchNormBackward(dz, cache3, opts);
-        dz.dispose();
+        const g3 = batchNormBackward(dz, cache3, opts, z);
+        tf.dispose([dz, z]);
         const [dc3, dcd] = g3.dx as tf.Tensor4D[];
         accumulate(grads, `${b.prefix}.bn3.weight`, g3.dGamma[0]);
         accumulate(grads, `${b.prefix}.bn3.bias`, g3.dBeta[0]);
         accumulate(grads, `${b.prefix}.downsample.1.weight`, g3.dGamma[1]);
         accumulate(grads, `${b.prefix}.downsample.1.bias`, g3.dBeta[1]);
-        accumulate(grads, `${b.prefix}.conv3.weight`, conv2dGradFilter(z2, dc3, w[2].shape, 'same'));
-        let dz2: tf.Tensor4D | null = conv2dGradInput(dc3, w[2], z2.shape, 'same');
-        dc3.dispose();
-        accumulate(
-          grads,
-          `${b.prefix}.downsample.0.weight`,
-          conv2dGradFilter(x, dcd, b.downConv.shape as Shape4, 'same'),
-        );
+        const dShape = b.downConv.shape as Shape4;
+        accumulate(grads, `${b.prefix}.downsample.0.weight`, conv2dGradFilter(x, dcd, dShape, 'same'));
         let dx: tf.Tensor4D | null = needInputGrad
           ? conv2dGradInput(dcd, b.downConv as tf.Tensor4D, x.shape, 'same')
           : null;
         dcd.dispose();
-        // conv2 -> bn2, then conv1 -> bn1: the inputs are z1 and x.
-        const inputs = [x, z1];
-        for (let j = 1; j >= 0; j--) {
-          const g = batchNormBackward(dz2 as tf.Tensor4D, caches[j], opts);
-          dz2?.dispose();
-          dz2 = null;
-          const dc = g.dx[0] as tf.Tensor4D;
-          accumulate(grads, `${b.prefix}.bn${j + 1}.weight`, g.dGamma[0]);
-          accumulate(grads, `${b.prefix}.bn${j + 1}.bias`, g.dBeta[0]);
+        // conv3 -> bn2 -> conv2 -> bn1 -> conv1, whose inputs are z2, z1 and x.
+        let dc = dc3;
+        for (let j = 2; j >= 0; j--) {
+          const input = j > 0 ? recompute(caches[j - 1]) : x;
           accumulate(
             grads,
             `${b.prefix}.conv${j + 1}.weight`,
-            conv2dGradFilter(inputs[j], dc, w[j].shape, 'same'),
+            conv2dGradFilter(input, dc, w[j].shape, 'same'),
           );
-          if (j === 1) dz2 = conv2dGradInput(dc, w[1], z1.shape, 'same');
-          else if (dx) {
-            const d = conv2dGradInput(dc, w[0], x.shape, 'same');
-            const sum = tf.add(dx, d) as tf.Tensor4D;
-            tf.dispose([dx, d]);
-            dx = sum;
+          if (j === 0) {
+            if (dx) {
+              const d = conv2dGradInput(dc, w[0], x.shape, 'same');
+              const sum = tf.add(dx, d) as tf.Tensor4D;
+              tf.dispose([dx, d]);
+              dx = sum;
+            }
+            dc.dispose();
+            break;
           }
+          const dz = conv2dGradInput(dc, w[j], input.shape, 'same');
           dc.dispose();
+          const g = batchNormBackward(dz, caches[j - 1], opts, input);
+          tf.dispose([dz, input]);
+          accumulate(grads, `${b.prefix}.bn${j}.weight`, g.dGamma[0]);
+          accumulate(grads, `${b.prefix}.bn${j}.bias`, g.dBeta[0]);
+          dc = g.dx[0] as tf.Tensor4D;
         }
         return dx;
       },

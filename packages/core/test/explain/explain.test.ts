@@ -16,6 +16,7 @@ import {
   classRam,
   explainEpisode,
   explanationJson,
+  Explainer,
   formatFaithfulness,
   gradCamRegions,
   loadExplainContext,
@@ -75,7 +76,9 @@ describe.skipIf(!data.available)('explanations of a trained RCN', () => {
     const { ram } = x;
     expect(ram.regions).toBe(25);
     const opened = await openDataset('omniglot', 'test', { dataDir: data.dir, imageSize: 28 });
-    const arrays = await buildEpisodeArrays(opened, sampleEpisode(opened, x.episode.spec), { augmentQueries: false });
+    const arrays = await buildEpisodeArrays(opened, sampleEpisode(opened, x.episode.spec), {
+      augmentQueries: false,
+    });
     const batch = arraysToBatch(arrays);
     const out = ctx.model.forward(batch, { training: false });
     const scores = out.classScores.dataSync();
@@ -118,6 +121,36 @@ describe.skipIf(!data.available)('explanations of a trained RCN', () => {
     // The panel has a row per query.
     expect((await sharp(pngs['panel.png']).metadata()).height).toBeGreaterThan(15 * 84);
     if (!keepDir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('Explainer (the API surface): pair arrays on the grid and upsampled to the image, and PNGs', async () => {
+    const ex = await Explainer.open(join(runs, 'explain'), { dataDir: data.dir });
+    try {
+      const p = await ex.pair('omniglot:test:5:1:3:0:0', 2, 0);
+      expect(p.pair).toEqual(pairRam(x.ram, 2, 0));
+      expect(p.maps.contributions.regions).toHaveLength(25);
+      expect(p.maps.contributions.image).toHaveLength(28 * 28);
+      // Pixel (13, 13) has its centre at 13.5: 1/8 of the way from region row / column 2 (centre 13) to 3
+      // (centre 17), with the receptive-field alignment (a stretched 5x5 grid would put 13.5 in region 2's
+      // middle).
+      const c = p.pair.contributions;
+      const f = 1 / 8;
+      const lerp = (a: number, b: number) => a * (1 - f) + b * f;
+      expect(p.maps.contributions.image[13 * 28 + 13]).toBeCloseTo(
+        lerp(lerp(c[12], c[13]), lerp(c[17], c[18])),
+        4,
+      );
+      expect(p.similarity).toHaveLength(25);
+      expect(p.classRam.classIndex).toBe(0);
+      expect((await sharp(p.png).metadata()).format).toBe('png');
+      const panel = await ex.panelPng('omniglot:test:5:1:3:0:0', [0, 5]);
+      expect((await sharp(panel).metadata()).height).toBeLessThan(600);
+      expect(
+        (await sharp(await ex.regionMatchPng('omniglot:test:5:1:3:0:0', 2, 0, 7)).metadata()).format,
+      ).toBe('png');
+    } finally {
+      ex.dispose();
+    }
   });
 
   it('Grad-CAM at the head input is finite, non-negative and leaves no tensors behind', async () => {
@@ -164,20 +197,22 @@ describe.skipIf(!data.available)('explanations of a trained RCN', () => {
       shot: 1,
       query: 2,
       seed: 11,
-      episodes: 30,
+      episodes: 48,
       side: 'query',
       queriesPerEpisode: 1,
       steps: 10,
     });
     expect(tf.memory().numTensors).toBe(before);
     console.log(formatFaithfulness(rep));
-    expect(rep.pairs).toBe(30);
+    expect(rep.pairs).toBe(48);
     const by = Object.fromEntries(rep.methods.map((m) => [m.method, m]));
     // Paired over the same (episode, query): the mean AUC difference and its standard error.
     const diff = by.random.deletionAucs.map((v, i) => v - by.ram.deletionAucs[i]);
     const mean = diff.reduce((a, b) => a + b, 0) / diff.length;
     const se = Math.sqrt(diff.reduce((a, b) => a + (b - mean) ** 2, 0) / (diff.length - 1) / diff.length);
-    console.log(`deletion AUC, random - RAM: ${mean.toFixed(4)} ± ${(1.96 * se).toFixed(4)} (95% CI, ${diff.length} pairs)`);
+    console.log(
+      `deletion AUC, random - RAM: ${mean.toFixed(4)} ± ${(1.96 * se).toFixed(4)} (95% CI, ${diff.length} pairs)`,
+    );
     expect(by.ram.deletion.auc).toBeLessThan(by.random.deletion.auc);
     expect(mean).toBeGreaterThan(0);
     // Curves start at the unperturbed probability and end on the blank image, the same for every method.

@@ -7,11 +7,18 @@ import type { Resolvers } from '../types.js';
 import { errorMessage } from '../../util/errors.js';
 
 const images = (ep: Episode, set: 'support' | 'query') =>
-  ep[set].map((im, index) => ({ index, imageId: im.imageId, classId: im.classId, label: im.label, url: imageUrl(ep.spec.dataset, ep.spec.split, im.imageId) }));
+  ep[set].map((im, index) => ({
+    index,
+    imageId: im.imageId,
+    classId: im.classId,
+    label: im.label,
+    url: imageUrl(ep.spec.dataset, ep.spec.split, im.imageId),
+  }));
 
 export const datasetQueries: Pick<Resolvers['Query'], 'datasets' | 'dataset' | 'episode'> = {
   datasets: (_p, _a, { services }) => services.datasets.list(),
-  dataset: async (_p, { id }, { services }) => (await services.datasets.list()).find((d) => d.name === id) ?? null,
+  dataset: async (_p, { id }, { services }) =>
+    (await services.datasets.list()).find((d) => d.name === id) ?? null,
   episode: async (_p, args, { services }) => {
     const spec = await checkEpisode(services.config.limits, services.datasets, args);
     const ds = await services.datasets.split(spec.dataset, spec.split);
@@ -31,18 +38,27 @@ export const datasetTypes: Pick<Resolvers, 'Dataset' | 'DatasetSplit' | 'Dataset
   },
   DatasetSplit: {
     classCount: async (s, _a, { services }) =>
-      s.entry.summary?.find((x) => x.split === s.name)?.classes ?? (await services.datasets.split(s.entry.name, s.name)).classes.length,
+      s.entry.summary?.find((x) => x.split === s.name)?.classes ??
+      (await services.datasets.split(s.entry.name, s.name)).classes.length,
     imageCount: async (s, _a, { services }) =>
       s.entry.summary?.find((x) => x.split === s.name)?.images ??
-      (await services.datasets.split(s.entry.name, s.name)).classes.reduce((n, c) => n + c.imageIds.length, 0),
-    imageWidth: async (s, _a, { services }) => (await services.datasets.split(s.entry.name, s.name)).shape.width,
-    imageHeight: async (s, _a, { services }) => (await services.datasets.split(s.entry.name, s.name)).shape.height,
-    channels: async (s, _a, { services }) => (await services.datasets.split(s.entry.name, s.name)).shape.channels,
+      (await services.datasets.split(s.entry.name, s.name)).classes.reduce(
+        (n, c) => n + c.imageIds.length,
+        0,
+      ),
+    imageWidth: async (s, _a, { services }) =>
+      (await services.datasets.split(s.entry.name, s.name)).shape.width,
+    imageHeight: async (s, _a, { services }) =>
+      (await services.datasets.split(s.entry.name, s.name)).shape.height,
+    channels: async (s, _a, { services }) =>
+      (await services.datasets.split(s.entry.name, s.name)).shape.channels,
     classes: async (s, { offset, limit }, { services }) => {
       boundedInt(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
       boundedInt(limit, 'limit', 0, 1000);
       const ds = await services.datasets.split(s.entry.name, s.name);
-      return ds.classes.slice(offset, offset + limit).map((info) => ({ dataset: s.entry.name, split: s.name, info }));
+      return ds.classes
+        .slice(offset, offset + limit)
+        .map((info) => ({ dataset: s.entry.name, split: s.name, info }));
     },
   },
   DatasetClass: {
@@ -52,7 +68,9 @@ export const datasetTypes: Pick<Resolvers, 'Dataset' | 'DatasetSplit' | 'Dataset
     images: (c, { offset, limit }) => {
       boundedInt(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
       boundedInt(limit, 'limit', 0, 200);
-      return c.info.imageIds.slice(offset, offset + limit).map((id) => ({ id, classId: c.info.id, url: imageUrl(c.dataset, c.split, id) }));
+      return c.info.imageIds
+        .slice(offset, offset + limit)
+        .map((id) => ({ id, classId: c.info.id, url: imageUrl(c.dataset, c.split, id) }));
     },
   },
   Episode: {

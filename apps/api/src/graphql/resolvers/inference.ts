@@ -24,7 +24,13 @@ async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-function comparisons(r: ForwardResult, q: number, supports: number, labelOf: (s: number) => number, idOf: (s: number) => string | null): SupportComparison[] {
+function comparisons(
+  r: ForwardResult,
+  q: number,
+  supports: number,
+  labelOf: (s: number) => number,
+  idOf: (s: number) => string | null,
+): SupportComparison[] {
   const R = r.regions;
   const out: SupportComparison[] = [];
   for (let s = 0; s < supports; s++) {
@@ -33,7 +39,14 @@ function comparisons(r: ForwardResult, q: number, supports: number, labelOf: (s:
     const weights = Array.from(r.regionWeights.subarray(at, at + R), round);
     let score = 0;
     for (let k = 0; k < R; k++) score += r.regionScores[at + k] * r.regionWeights[at + k];
-    out.push({ index: s, label: labelOf(s), imageId: idOf(s), score: round(score), regionScores: scores, regionWeights: weights });
+    out.push({
+      index: s,
+      label: labelOf(s),
+      imageId: idOf(s),
+      score: round(score),
+      regionScores: scores,
+      regionWeights: weights,
+    });
   }
   return out;
 }
@@ -44,9 +57,19 @@ function argmax(xs: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
-async function datasetImage(ctx: Context, dataset: string, split: string, im: EpisodeImage): Promise<RawImage> {
+async function datasetImage(
+  ctx: Context,
+  dataset: string,
+  split: string,
+  im: EpisodeImage,
+): Promise<RawImage> {
   const ds = await ctx.services.datasets.split(dataset, split);
-  return { pixels: await ds.getImage(im.imageId), width: ds.shape.width, height: ds.shape.height, channels: ds.shape.channels };
+  return {
+    pixels: await ds.getImage(im.imageId),
+    width: ds.shape.width,
+    height: ds.shape.height,
+    channels: ds.shape.channels,
+  };
 }
 
 export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | 'prototypicalParts'> = {
@@ -69,11 +92,25 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
         predictedLabel: predicted,
         correct: predicted === im.label,
         probabilities: Array.from(r.probs.subarray(q * way, (q + 1) * way), round),
-        supports: comparisons(r, q, ep.support.length, (s) => ep.support[s].label, (s) => ep.support[s].imageId),
+        supports: comparisons(
+          r,
+          q,
+          ep.support.length,
+          (s) => ep.support[s].label,
+          (s) => ep.support[s].imageId,
+        ),
       };
     });
     const grid = gridOf(r.regions, r.featureSize);
-    return { checkpoint: ck.ref, episode: ep, accuracy: queries.length ? correct / queries.length : 0, regions: r.regions, gridRows: grid.rows, gridCols: grid.cols, queries };
+    return {
+      checkpoint: ck.ref,
+      episode: ep,
+      accuracy: queries.length ? correct / queries.length : 0,
+      regions: r.regions,
+      gridRows: grid.rows,
+      gridCols: grid.cols,
+      queries,
+    };
   },
 
   ram: async (_p, { checkpoint, episode, query, support, top }, ctx) => {
@@ -97,7 +134,15 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
     const matches = contributions
       .map((c, k) => {
         const j = argmax(r.similarity, k * R, R);
-        return { supportRegion: k, queryRegion: j, similarity: round(r.similarity[k * R + j]), weight: round(weights[k]), contribution: round(c), supportBox: box(k), queryBox: box(j) };
+        return {
+          supportRegion: k,
+          queryRegion: j,
+          similarity: round(r.similarity[k * R + j]),
+          weight: round(weights[k]),
+          contribution: round(c),
+          supportBox: box(k),
+          queryBox: box(j),
+        };
       })
       .sort((a, b) => b.contribution - a.contribution)
       .slice(0, top);
@@ -136,7 +181,10 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
 
   prototypicalParts: (_p, { checkpoint }, { services }) => {
     resolveCheckpoint(services.config.runsDir, checkpoint);
-    throw apiError(ErrorCode.NOT_AVAILABLE, 'prototypicalParts is not available yet: @rcn/core has no explanation module to compute prototypical parts');
+    throw apiError(
+      ErrorCode.NOT_AVAILABLE,
+      'prototypicalParts is not available yet: @rcn/core has no explanation module to compute prototypical parts',
+    );
   },
 };
 
@@ -145,7 +193,12 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
     const limits = services.config.limits;
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
     const total = supports.length + queries.length;
-    if (total > limits.maxUploadImages) throw limitExceeded(`${total} images uploaded; the limit is ${limits.maxUploadImages}`, 'images', limits.maxUploadImages);
+    if (total > limits.maxUploadImages)
+      throw limitExceeded(
+        `${total} images uploaded; the limit is ${limits.maxUploadImages}`,
+        'images',
+        limits.maxUploadImages,
+      );
     if (queries.length < 1) throw badInput('predict needs at least one query image', 'queries');
     // Supports grouped by label, in order of first appearance: class-major, as the model expects.
     const classes: string[] = [];
@@ -163,11 +216,16 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
     const shot = byClass.get(classes[0] ?? '')?.length ?? 0;
     if (way < 2) throw badInput('predict needs supports of at least 2 classes (labels)', 'supports');
     const uneven = classes.find((c) => byClass.get(c)!.length !== shot);
-    if (uneven) throw badInput(`every label needs the same number of supports (the shot): '${classes[0]}' has ${shot}, '${uneven}' has ${byClass.get(uneven)!.length}`, 'supports');
+    if (uneven)
+      throw badInput(
+        `every label needs the same number of supports (the shot): '${classes[0]}' has ${shot}, '${uneven}' has ${byClass.get(uneven)!.length}`,
+        'supports',
+      );
     checkShape(limits, { way, shot, query: 0 });
-    const trueLabels = queries.map((q) => (q.label ?? null));
+    const trueLabels = queries.map((q) => q.label ?? null);
     trueLabels.forEach((l, i) => {
-      if (l !== null && !byClass.has(l.trim())) throw badInput(`queries[${i}].label '${l}' is not one of the support labels`, `queries[${i}].label`);
+      if (l !== null && !byClass.has(l.trim()))
+        throw badInput(`queries[${i}].label '${l}' is not one of the support labels`, `queries[${i}].label`);
     });
 
     const meta = await readCheckpointMetadata(ck.dir);
@@ -178,11 +236,36 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
     const queryArr = new Float32Array(queries.length * per);
     const order = classes.flatMap((c) => byClass.get(c)!);
     await Promise.all([
-      ...order.map((i, slot) => imageInto(decodeBase64(supports[i].data, `supports[${i}].data`, limits), `supports[${i}].data`, size, norm, supportArr, slot * per)),
-      ...queries.map((q, i) => imageInto(decodeBase64(q.data, `queries[${i}].data`, limits), `queries[${i}].data`, size, norm, queryArr, i * per)),
+      ...order.map((i, slot) =>
+        imageInto(
+          decodeBase64(supports[i].data, `supports[${i}].data`, limits),
+          `supports[${i}].data`,
+          size,
+          norm,
+          supportArr,
+          slot * per,
+        ),
+      ),
+      ...queries.map((q, i) =>
+        imageInto(
+          decodeBase64(q.data, `queries[${i}].data`, limits),
+          `queries[${i}].data`,
+          size,
+          norm,
+          queryArr,
+          i * per,
+        ),
+      ),
     ]);
     const r = await inWorker(() =>
-      services.inference.predictUpload({ checkpointDir: ck.dir, way, shot, support: supportArr, queries: queryArr, queryCount: queries.length }),
+      services.inference.predictUpload({
+        checkpointDir: ck.dir,
+        way,
+        shot,
+        support: supportArr,
+        queries: queryArr,
+        queryCount: queries.length,
+      }),
     );
     return {
       checkpoint: ck.ref,
@@ -199,7 +282,13 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
           predictedClass: classes[predicted],
           trueClass: t,
           correct: t === null ? null : classes[predicted] === t,
-          supports: comparisons(r, qi, way * shot, (s) => Math.floor(s / shot), (s) => `upload:supports[${order[s]}]`),
+          supports: comparisons(
+            r,
+            qi,
+            way * shot,
+            (s) => Math.floor(s / shot),
+            (s) => `upload:supports[${order[s]}]`,
+          ),
         };
       }),
     };

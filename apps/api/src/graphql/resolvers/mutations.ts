@@ -14,7 +14,8 @@ const MAX_IMAGE_SIZE = 224;
 
 function checkQueue(ctx: Context): void {
   const max = ctx.services.config.limits.maxQueuedJobs;
-  if (ctx.services.jobs.openCount() >= max) throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
+  if (ctx.services.jobs.openCount() >= max)
+    throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
 }
 
 async function checkDatasetSplits(ctx: Context, dataset: string, splits: string[]): Promise<void> {
@@ -31,8 +32,10 @@ function trainConfig(ctx: Context, c: TrainConfigInput): TrainConfig {
   boundedInt(c.workers, 'workers', 1, MAX_TRAIN_WORKERS);
   if (c.imageSize != null) boundedInt(c.imageSize, 'imageSize', 8, MAX_IMAGE_SIZE);
   if (c.regionGrid != null) boundedInt(c.regionGrid, 'regionGrid', 1, 16);
-  if (!METHODS.includes(c.method as Method)) throw badInput(`method: expected one of ${METHODS.join(', ')}, got '${c.method}'`, 'method');
-  if (c.backbone !== 'conv4' && c.backbone !== 'resnet12') throw badInput(`backbone: expected conv4 or resnet12, got '${c.backbone}'`, 'backbone');
+  if (!METHODS.includes(c.method as Method))
+    throw badInput(`method: expected one of ${METHODS.join(', ')}, got '${c.method}'`, 'method');
+  if (c.backbone !== 'conv4' && c.backbone !== 'resnet12')
+    throw badInput(`backbone: expected conv4 or resnet12, got '${c.backbone}'`, 'backbone');
   try {
     return defaultTrainConfig({
       method: c.method as Method,
@@ -68,7 +71,8 @@ function trainConfig(ctx: Context, c: TrainConfigInput): TrainConfig {
 function freshRunId(runsDir: string, cfg: TrainConfig, requested: string | null | undefined): string {
   if (requested) {
     checkRunId(requested);
-    if (existsSync(join(runsDir, requested))) throw apiError(ErrorCode.CONFLICT, `run '${requested}' already exists`, { field: 'runId' });
+    if (existsSync(join(runsDir, requested)))
+      throw apiError(ErrorCode.CONFLICT, `run '${requested}' already exists`, { field: 'runId' });
     return requested;
   }
   const base = newRunId(cfg);
@@ -84,7 +88,11 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
     checkQueue(ctx);
     const { runsDir } = ctx.services.config;
     const runId = freshRunId(runsDir, cfg, config.runId);
-    return ctx.services.jobs.submit('train', { kind: 'train', runsDir, runId, config: cfg, resume: false }, { runId, checkpoint: null, config: cfg });
+    return ctx.services.jobs.submit(
+      'train',
+      { kind: 'train', runsDir, runId, config: cfg, resume: false },
+      { runId, checkpoint: null, config: cfg },
+    );
   },
 
   resumeTraining: async (_p, { runId, episodes }, ctx) => {
@@ -94,12 +102,21 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
     if (!run) throw notFound(`no run '${runId}'`);
     if (episodes != null) boundedInt(episodes, 'episodes', 1, limits.maxTrainEpisodes);
     const open = ctx.services.store.listJobs({ status: ['queued', 'running'], limit: 1000 });
-    if (open.some((j) => j.runId === runId)) throw apiError(ErrorCode.CONFLICT, `run '${runId}' already has a queued or running job`);
-    if (run.status === 'finished' && (episodes == null || episodes <= run.episode)) throw apiError(ErrorCode.CONFLICT, `run '${runId}' is finished; pass a larger 'episodes' to train further`);
+    if (open.some((j) => j.runId === runId))
+      throw apiError(ErrorCode.CONFLICT, `run '${runId}' already has a queued or running job`);
+    if (run.status === 'finished' && (episodes == null || episodes <= run.episode))
+      throw apiError(
+        ErrorCode.CONFLICT,
+        `run '${runId}' is finished; pass a larger 'episodes' to train further`,
+      );
     resolveCheckpoint(runsDir, `${runId}/latest`);
     checkQueue(ctx);
     const cfg = { ...run.config, ...(episodes != null ? { episodes } : {}) };
-    return ctx.services.jobs.submit('train', { kind: 'train', runsDir, runId, config: cfg, resume: true, episodes: episodes ?? undefined }, { runId, checkpoint: `${runId}/latest`, config: cfg });
+    return ctx.services.jobs.submit(
+      'train',
+      { kind: 'train', runsDir, runId, config: cfg, resume: true, episodes: episodes ?? undefined },
+      { runId, checkpoint: `${runId}/latest`, config: cfg },
+    );
   },
 
   cancelJob: (_p, { id }, ctx) => {
@@ -115,14 +132,34 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
     boundedInt(config.episodes, 'episodes', 1, limits.maxEvalEpisodes);
     if (!Number.isSafeInteger(config.seed)) throw badInput('seed must be an integer', 'seed');
     const ds = await ctx.services.datasets.split(config.dataset, config.split);
-    if (ds.classes.length < config.way) throw badInput(`${config.dataset}/${config.split} has ${ds.classes.length} classes, fewer than way = ${config.way}`, 'way');
+    if (ds.classes.length < config.way)
+      throw badInput(
+        `${config.dataset}/${config.split} has ${ds.classes.length} classes, fewer than way = ${config.way}`,
+        'way',
+      );
     checkQueue(ctx);
-    const settings = { dataset: config.dataset, split: config.split, way: config.way, shot: config.shot, query: config.query, episodes: config.episodes, seed: config.seed };
+    const settings = {
+      dataset: config.dataset,
+      split: config.split,
+      way: config.way,
+      shot: config.shot,
+      query: config.query,
+      episodes: config.episodes,
+      seed: config.seed,
+    };
     const name = `${ck.name}-${settings.dataset}-${settings.split}-${settings.way}w${settings.shot}s${settings.query}q-${settings.episodes}e-seed${settings.seed}`;
     const reportPath = join(runDirOf(runsDir, ck.runId), 'evaluations', `${name}.json`);
     return ctx.services.jobs.submit(
       'evaluate',
-      { kind: 'evaluate', dataDir, backend, checkpointRef: ck.ref, checkpointDir: ck.dir, reportPath, settings },
+      {
+        kind: 'evaluate',
+        dataDir,
+        backend,
+        checkpointRef: ck.ref,
+        checkpointDir: ck.dir,
+        reportPath,
+        settings,
+      },
       { runId: ck.runId, checkpoint: ck.ref, config: settings },
     );
   },

@@ -1,5 +1,12 @@
 /** Runs (run directories) and jobs. */
-import { readEvaluation, readRun, runCheckpoints, runEvaluations, runMetrics, syncRuns } from '../../services/runs.js';
+import {
+  readEvaluation,
+  readRun,
+  runCheckpoints,
+  runEvaluations,
+  runMetrics,
+  syncRuns,
+} from '../../services/runs.js';
 import { boundedInt } from '../errors.js';
 import type { Resolvers } from '../types.js';
 
