@@ -4,9 +4,13 @@
 import { spawnSync } from 'node:child_process';
 
 const filter = process.argv[2];
-const r = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', `--filter=${filter}`, '--output-logs=errors-only'], {
-  encoding: 'utf8',
-});
+const r = spawnSync(
+  'pnpm',
+  ['exec', 'turbo', 'run', 'build', `--filter=${filter}`, '--output-logs=errors-only'],
+  {
+    encoding: 'utf8',
+  },
+);
 if (r.status !== 0) {
   process.stderr.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');

@@ -11,7 +11,9 @@ import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
   .name('rcn')
-  .description('RCN Studio: train, evaluate and explain Region Comparison Networks for few-shot classification')
+  .description(
+    'RCN Studio: train, evaluate and explain Region Comparison Networks for few-shot classification',
+  )
   .showHelpAfterError()
   // commander's own usage errors (unknown option, missing argument): exit code 2, like ours. Set before the
   // commands are registered, which copy it.

@@ -16,7 +16,11 @@ export function progressBar(label: string, total: number, enabled = process.stde
         const tenth = Math.floor((10 * done) / Math.max(1, total));
         if (tenth === lastTenth && done !== total) return;
         lastTenth = tenth;
-        process.stderr.write(`${label} ${done}/${total} ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' ')}\n`);
+        process.stderr.write(
+          `${label} ${done}/${total} ${Object.entries(fields)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' ')}\n`,
+        );
       },
       setTotal(t) {
         total = t;
@@ -34,7 +38,11 @@ export function progressBar(label: string, total: number, enabled = process.stde
   bar.start(total, 0, { fields: '' });
   return {
     update(done, fields) {
-      bar.update(done, { fields: Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' | ') });
+      bar.update(done, {
+        fields: Object.entries(fields)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(' | '),
+      });
     },
     setTotal(t) {
       bar.setTotal(t);

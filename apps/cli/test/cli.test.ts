@@ -11,14 +11,32 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir = process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
+const dataDir =
+  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
 const haveData = existsSync(join(dataDir, 'tiny-imagenet-32'));
-if (!haveData && process.env.CI === 'true') throw new Error(`CI=true but ${dataDir}/tiny-imagenet-32 is missing`);
+if (!haveData && process.env.CI === 'true')
+  throw new Error(`CI=true but ${dataDir}/tiny-imagenet-32 is missing`);
 
-const tiny = ['--dataset', 'tiny-imagenet-32', '--data-dir', dataDir, '--backend', 'wasm', '--query', '2', '--val-query', '2', '--val-episodes', '3'];
+const tiny = [
+  '--dataset',
+  'tiny-imagenet-32',
+  '--data-dir',
+  dataDir,
+  '--backend',
+  'wasm',
+  '--query',
+  '2',
+  '--val-query',
+  '2',
+  '--val-episodes',
+  '3',
+];
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, RCN_BACKEND: 'wasm' } });
+  return spawnSync(process.execPath, [main, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RCN_BACKEND: 'wasm' },
+  });
 }
 
 describe.skipIf(!haveData)('rcn CLI', () => {
@@ -31,15 +49,43 @@ describe.skipIf(!haveData)('rcn CLI', () => {
   });
 
   it('trains with --json: metric events as JSON lines, then the summary; exit 0', () => {
-    const r = cli(['train', ...tiny, '--episodes', '4', '--val-every', '2', '--runs-dir', runs, '--run-id', 'a', '--json']);
+    const r = cli([
+      'train',
+      ...tiny,
+      '--episodes',
+      '4',
+      '--val-every',
+      '2',
+      '--runs-dir',
+      runs,
+      '--run-id',
+      'a',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; status?: string });
     expect(lines.filter((l) => l.type === 'val')).toHaveLength(2);
     expect(lines.at(-1)).toMatchObject({ type: 'summary', status: 'finished', episode: 4 });
   });
 
   it('on SIGINT saves a checkpoint and exits 130; --resume finishes the run', async () => {
-    const child = spawn(process.execPath, [main, 'train', ...tiny, '--episodes', '400', '--val-every', '200', '--runs-dir', runs, '--run-id', 'b', '--json']);
+    const child = spawn(process.execPath, [
+      main,
+      'train',
+      ...tiny,
+      '--episodes',
+      '400',
+      '--val-every',
+      '200',
+      '--runs-dir',
+      runs,
+      '--run-id',
+      'b',
+      '--json',
+    ]);
     let out = '';
     let sent = false;
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -56,14 +102,26 @@ describe.skipIf(!haveData)('rcn CLI', () => {
     expect(summary.status).toBe('interrupted');
     expect(summary.episode).toBeGreaterThan(0);
     expect(summary.episode).toBeLessThan(400);
-    const state = JSON.parse(await readFile(join(runs, 'b', 'checkpoints', 'latest', 'trainer-state.json'), 'utf8')) as {
+    const state = JSON.parse(
+      await readFile(join(runs, 'b', 'checkpoints', 'latest', 'trainer-state.json'), 'utf8'),
+    ) as {
       progress: { episode: number };
     };
     expect(state.progress.episode).toBe(summary.episode);
 
-    const r = cli(['train', '--resume', join(runs, 'b'), '--episodes', String(summary.episode + 2), '--json']);
+    const r = cli([
+      'train',
+      '--resume',
+      join(runs, 'b'),
+      '--episodes',
+      String(summary.episode + 2),
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'finished', episode: summary.episode + 2 });
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      status: 'finished',
+      episode: summary.episode + 2,
+    });
   });
 
   it('lists runs and evaluates a run, writing the report beside the checkpoint and in the run', async () => {
@@ -71,9 +129,25 @@ describe.skipIf(!haveData)('rcn CLI', () => {
     expect(list.status).toBe(0);
     const ids = (JSON.parse(list.stdout) as { id: string; status: string }[]).map((r) => r.id).sort();
     expect(ids).toEqual(['a', 'b']);
-    const r = cli(['eval', '--checkpoint', join(runs, 'a'), '--data-dir', dataDir, '--episodes', '6', '--query', '3', '--json']);
+    const r = cli([
+      'eval',
+      '--checkpoint',
+      join(runs, 'a'),
+      '--data-dir',
+      dataDir,
+      '--episodes',
+      '6',
+      '--query',
+      '3',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { accuracy: number; ci95: number; episodes: number; perEpisode: number[] };
+    const report = JSON.parse(r.stdout) as {
+      accuracy: number;
+      ci95: number;
+      episodes: number;
+      perEpisode: number[];
+    };
     expect(report.episodes).toBe(6);
     expect(report.perEpisode).toHaveLength(6);
     expect(report.accuracy).toBeGreaterThanOrEqual(0);

@@ -20,6 +20,7 @@ export function dataDir(): string {
 /** Why the browser tests cannot run here, or null. */
 export function missing(): string | null {
   if (!existsSync(join(dataDir(), DATASET))) return `${DATASET} not found in ${dataDir()} (set RCN_DATA_DIR)`;
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set RCN_CHROMIUM)`;
+  if (!existsSync(CHROMIUM))
+    return `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set RCN_CHROMIUM)`;
   return null;
 }

@@ -26,10 +26,19 @@ function freePort(): Promise<number> {
   });
 }
 
-function waitFor(child: ChildProcess, test: (out: string) => string | null, what: string, timeoutMs: number, log: () => string): Promise<string> {
+function waitFor(
+  child: ChildProcess,
+  test: (out: string) => string | null,
+  what: string,
+  timeoutMs: number,
+  log: () => string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${log()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${log()}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       out += d.toString();
       const hit = test(out);
@@ -120,16 +129,32 @@ export async function startApi(): Promise<ApiProc> {
 export async function startWeb(apiUrl: string): Promise<Proc> {
   const port = await freePort();
   const nextBin = join(WEB_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
-  const child = spawn(process.execPath, [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
-    cwd: WEB_ROOT,
-    env: { ...process.env, RCN_API_URL: `${apiUrl}/graphql`, RCN_API_TOKEN: TEST_TOKEN, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [nextBin, 'start', '--port', String(port), '--hostname', '127.0.0.1'],
+    {
+      cwd: WEB_ROOT,
+      env: {
+        ...process.env,
+        RCN_API_URL: `${apiUrl}/graphql`,
+        RCN_API_TOKEN: TEST_TOKEN,
+        NEXT_TELEMETRY_DISABLED: '1',
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let all = '';
   child.stderr!.on('data', (d: Buffer) => (all += d.toString()));
   child.stdout!.on('data', (d: Buffer) => (all += d.toString()));
   const log = () => all;
-  await waitFor(child, (out) => (/Ready in|started server|Local:/i.test(out) ? 'ok' : null), 'next start', 60_000, log);
+  await waitFor(
+    child,
+    (out) => (/Ready in|started server|Local:/i.test(out) ? 'ok' : null),
+    'next start',
+    60_000,
+    log,
+  );
   const url = `http://127.0.0.1:${port}`;
   // The first request compiles nothing in production, but wait until it answers.
   for (let i = 0; i < 100; i++) {

@@ -18,7 +18,14 @@ if (reason) {
 const describeE2E = reason ? describe.skip : describe;
 
 const RUN_ID = 'web-e2e-tiny';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 interface JobView {
   id: string;
@@ -29,9 +36,12 @@ interface JobView {
 async function waitJob(api: ApiProc, id: string, timeoutMs = 120_000): Promise<JobView> {
   const t0 = Date.now();
   for (;;) {
-    const { job } = await api.gql<{ job: JobView }>('query ($id: ID!) { job(id: $id) { id status error } }', { id });
+    const { job } = await api.gql<{ job: JobView }>('query ($id: ID!) { job(id: $id) { id status error } }', {
+      id,
+    });
     if (['finished', 'failed', 'cancelled'].includes(job.status)) return job;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms\n${api.log()}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms\n${api.log()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -45,7 +55,9 @@ describeE2E('dashboard against the real API', () => {
 
   /** Full-page screenshot once every image has loaded. */
   const shot = async (name: string, p: Page = page) => {
-    await p.waitForFunction(() => [...document.images].every((i) => i.complete), undefined, { timeout: 20_000 });
+    await p.waitForFunction(() => [...document.images].every((i) => i.complete), undefined, {
+      timeout: 20_000,
+    });
     await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   };
 
@@ -54,16 +66,35 @@ describeE2E('dashboard against the real API', () => {
     const t0 = Date.now();
     api = await startApi();
     // A real checkpoint: a tiny RCN training run (Conv4, 32 px, 5-way 1-shot) through the API's mutation.
-    const { startTraining } = await api.gql<{ startTraining: JobView }>('mutation ($c: TrainConfigInput!) { startTraining(config: $c) { id status error } }', {
-      c: { dataset: DATASET, way: 5, shot: 1, query: 3, valQuery: 3, episodes: 8, valEvery: 4, valEpisodes: 2, workers: 1, runId: RUN_ID },
-    });
+    const { startTraining } = await api.gql<{ startTraining: JobView }>(
+      'mutation ($c: TrainConfigInput!) { startTraining(config: $c) { id status error } }',
+      {
+        c: {
+          dataset: DATASET,
+          way: 5,
+          shot: 1,
+          query: 3,
+          valQuery: 3,
+          episodes: 8,
+          valEvery: 4,
+          valEpisodes: 2,
+          workers: 1,
+          runId: RUN_ID,
+        },
+      },
+    );
     const [job, w] = await Promise.all([waitJob(api, startTraining.id), startWeb(api.url)]);
     web = w;
     expect(job.status, `${job.error}\n${api.log()}`).toBe('finished');
     // And an evaluation report of its best checkpoint, for the run page.
-    const { evaluate } = await api.gql<{ evaluate: JobView }>('mutation ($c: EvaluateInput!) { evaluate(checkpoint: "' + RUN_ID + '/best", config: $c) { id status error } }', {
-      c: { dataset: DATASET, split: 'test', way: 5, shot: 1, query: 5, episodes: 10, seed: 0 },
-    });
+    const { evaluate } = await api.gql<{ evaluate: JobView }>(
+      'mutation ($c: EvaluateInput!) { evaluate(checkpoint: "' +
+        RUN_ID +
+        '/best", config: $c) { id status error } }',
+      {
+        c: { dataset: DATASET, split: 'test', way: 5, shot: 1, query: 5, episodes: 10, seed: 0 },
+      },
+    );
     const evalJob = await waitJob(api, evaluate.id);
     expect(evalJob.status, `${evalJob.error}`).toBe('finished');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -81,7 +112,12 @@ describeE2E('dashboard against the real API', () => {
 
   it('overview shows the backend, datasets and the run', async () => {
     await page.goto(`${web.url}/`);
-    await page.getByTestId('backend').getByText('wasm').or(page.getByTestId('backend').locator('.stat')).first().waitFor();
+    await page
+      .getByTestId('backend')
+      .getByText('wasm')
+      .or(page.getByTestId('backend').locator('.stat'))
+      .first()
+      .waitFor();
     await page.getByTestId('datasets').getByText(DATASET).waitFor();
     await page.getByTestId('recent-runs').getByText(RUN_ID).waitFor();
     await shot('overview');
@@ -91,10 +127,17 @@ describeE2E('dashboard against the real API', () => {
       await p.goto(`${web.url}${path}`, { waitUntil: 'load' });
       const m = await p.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-        const js = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('.js')) as PerformanceResourceTiming[];
-        return { dcl: Math.round(nav.domContentLoadedEventEnd), jsKiB: Math.round(js.reduce((a, r) => a + r.encodedBodySize, 0) / 1024) };
+        const js = performance
+          .getEntriesByType('resource')
+          .filter((r) => r.name.endsWith('.js')) as PerformanceResourceTiming[];
+        return {
+          dcl: Math.round(nav.domContentLoadedEventEnd),
+          jsKiB: Math.round(js.reduce((a, r) => a + r.encodedBodySize, 0) / 1024),
+        };
       });
-      console.log(`[web e2e] first load of ${path}: DOMContentLoaded ${m.dcl} ms, ${m.jsKiB} KiB of JS (compressed as served)`);
+      console.log(
+        `[web e2e] first load of ${path}: DOMContentLoaded ${m.dcl} ms, ${m.jsKiB} KiB of JS (compressed as served)`,
+      );
       await p.close();
     }
   });
@@ -107,7 +150,11 @@ describeE2E('dashboard against the real API', () => {
     for (const chart of ['chart-accuracy', 'chart-loss', 'chart-lr']) {
       // recharts draws each series as an SVG path with class recharts-line-curve (a constant learning rate
       // is a flat line, which has no height: attached, not visible).
-      await page.getByTestId(chart).locator('path.recharts-line-curve').first().waitFor({ state: 'attached', timeout: 20_000 });
+      await page
+        .getByTestId(chart)
+        .locator('path.recharts-line-curve')
+        .first()
+        .waitFor({ state: 'attached', timeout: 20_000 });
     }
     const curves = await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve').count();
     expect(curves).toBeGreaterThanOrEqual(2); // train and validation accuracy
@@ -131,7 +178,16 @@ describeE2E('dashboard against the real API', () => {
   });
 
   it('explorer shows predictions and a RAM for a real episode from the checkpoint', async () => {
-    const q = new URLSearchParams({ checkpoint: `${RUN_ID}/best`, dataset: DATASET, split: 'test', way: '5', shot: '1', query: '2', seed: '7', index: '0' });
+    const q = new URLSearchParams({
+      checkpoint: `${RUN_ID}/best`,
+      dataset: DATASET,
+      split: 'test',
+      way: '5',
+      shot: '1',
+      query: '2',
+      seed: '7',
+      index: '0',
+    });
     await page.goto(`${web.url}/explore?${q}`);
     // Readable class names in the support set.
     const support = page.getByTestId('support-set');
@@ -150,28 +206,45 @@ describeE2E('dashboard against the real API', () => {
     await tile.click();
     const panel = page.getByTestId('ram-panel');
     await panel.waitFor();
-    for (let s = 0; s < 5; s++) expect(await page.getByTestId(`ram-support-${s}`).locator('.heat-cell').count()).toBe(25);
-    const colours = await page.getByTestId('ram-support-0').locator('.heat-cell').evaluateAll((cells) => new Set(cells.map((c) => getComputedStyle(c).backgroundColor)).size);
+    for (let s = 0; s < 5; s++)
+      expect(await page.getByTestId(`ram-support-${s}`).locator('.heat-cell').count()).toBe(25);
+    const colours = await page
+      .getByTestId('ram-support-0')
+      .locator('.heat-cell')
+      .evaluateAll((cells) => new Set(cells.map((c) => getComputedStyle(c).backgroundColor)).size);
     expect(colours).toBeGreaterThan(1);
     // The API's `ram` for the predicted class's support answers (score and probability).
     await page.getByTestId('ram-summary').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('ram-summary').innerText()).toMatch(/Σ w·r = [\d.]+/);
     // Pointing at a support region highlights its best-matching query region.
     await page.getByTestId('ram-support-1').hover({ position: { x: 30, y: 80 } });
-    await page.getByTestId('region-inspector').getByText(/similarity r =/).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('region-inspector')
+      .getByText(/similarity r =/)
+      .waitFor({ timeout: 30_000 });
     await page.getByTestId('ram-query').locator('.heat-box').waitFor();
     await shot('explorer');
     // Keyboard: a support map takes focus and arrow keys move the inspected region.
     await page.mouse.move(0, 0);
     await page.getByTestId('ram-support-2').focus();
     await page.keyboard.press('ArrowRight');
-    await page.getByTestId('region-inspector').getByText(/Support 3/).waitFor();
+    await page
+      .getByTestId('region-inspector')
+      .getByText(/Support 3/)
+      .waitFor();
   });
 
   it('explorer on a phone-sized screen', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const phone = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
     try {
-      await phone.goto(`${web.url}/explore?checkpoint=${encodeURIComponent(`${RUN_ID}/best`)}&dataset=${DATASET}&split=test&way=5&shot=1&query=2&seed=7&q=3`);
+      await phone.goto(
+        `${web.url}/explore?checkpoint=${encodeURIComponent(`${RUN_ID}/best`)}&dataset=${DATASET}&split=test&way=5&shot=1&query=2&seed=7&q=3`,
+      );
       await phone.getByTestId('ram-panel').waitFor({ timeout: 60_000 });
       const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(1);
@@ -183,14 +256,21 @@ describeE2E('dashboard against the real API', () => {
 
   it('prototypical parts says clearly when the API cannot provide them', async () => {
     await page.goto(`${web.url}/parts`);
-    await page.getByTestId('parts').getByText(/Not available|No parts|score/).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('parts')
+      .getByText(/Not available|No parts|score/)
+      .first()
+      .waitFor({ timeout: 30_000 });
     await shot('parts');
   });
 
   it('try your own images: labelled supports and queries get predictions and RAMs', async () => {
     await page.goto(`${web.url}/try`);
     await page.getByRole('button', { name: /Fill with sample images/ }).click({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Classify' }).and(page.locator(':enabled')).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('button', { name: 'Classify' })
+      .and(page.locator(':enabled'))
+      .waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Classify' }).click();
     const results = page.getByTestId('upload-results');
     await results.waitFor({ timeout: 60_000 });
@@ -218,7 +298,9 @@ describeE2E('dashboard against the real API', () => {
     const first = await episodes();
     await page.waitForFunction(
       (n) => {
-        const tr = [...document.querySelectorAll('[data-testid=runs-table] tr')].find((r) => r.textContent?.includes('web-e2e-live'));
+        const tr = [...document.querySelectorAll('[data-testid=runs-table] tr')].find((r) =>
+          r.textContent?.includes('web-e2e-live'),
+        );
         const m = /(\d+) \/ 2000/.exec(tr?.textContent ?? '');
         return m !== null && Number(m[1]) > Math.max(n, 5);
       },
@@ -226,7 +308,11 @@ describeE2E('dashboard against the real API', () => {
       { timeout: 60_000 },
     );
     // A validation curve of at least two points (train points are logged more sparsely early on).
-    await page.getByTestId('chart-accuracy').locator('path.recharts-line-curve[d*="L"]').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await page
+      .getByTestId('chart-accuracy')
+      .locator('path.recharts-line-curve[d*="L"]')
+      .first()
+      .waitFor({ state: 'attached', timeout: 30_000 });
     await shot('runs-live');
     const jobRow = page.getByTestId('jobs-table').locator('tr', { hasText: 'web-e2e-live' });
     await jobRow.getByRole('button', { name: 'Cancel' }).click();

@@ -25,11 +25,18 @@ export default function setup(): void {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: API_ROOT, stdio: 'inherit' });
   console.log(`[web e2e] API built in ${Date.now() - t0} ms`);
   const buildId = join(WEB_ROOT, '.next', 'BUILD_ID');
-  const stale = !existsSync(buildId) || newest(join(WEB_ROOT, 'src')) > statSync(buildId).mtimeMs || statSync(join(WEB_ROOT, 'next.config.ts')).mtimeMs > statSync(buildId).mtimeMs;
+  const stale =
+    !existsSync(buildId) ||
+    newest(join(WEB_ROOT, 'src')) > statSync(buildId).mtimeMs ||
+    statSync(join(WEB_ROOT, 'next.config.ts')).mtimeMs > statSync(buildId).mtimeMs;
   if (stale) {
     const t1 = Date.now();
     const nextBin = join(WEB_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
-    execFileSync(process.execPath, [nextBin, 'build'], { cwd: WEB_ROOT, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    execFileSync(process.execPath, [nextBin, 'build'], {
+      cwd: WEB_ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    });
     console.log(`[web e2e] next build in ${Date.now() - t1} ms`);
   }
 }

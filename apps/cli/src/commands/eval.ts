@@ -35,7 +35,8 @@ interface EvalFlags {
 
 function int(v: string, flag: string, min = 1): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
   return n;
 }
 
@@ -43,7 +44,10 @@ export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
     .description('evaluate a checkpoint on E episodes: mean accuracy ± 95% CI, per-class accuracy, confusion')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory',
+    )
     .option('--dataset <name>', "dataset (default: the checkpoint's)")
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--split <s>', 'split to evaluate on', 'test')
@@ -53,12 +57,16 @@ export function registerEvalCommand(program: Command): void {
     .option('--episodes <n>', 'episodes', '600')
     .option('--seed <s>', 'seed of the episode stream', '0')
     .option('--workers <n>', 'worker threads', '1')
-    .option('--bn <mode>', "BatchNorm at evaluation: batch (the reference's) | running (default: the checkpoint's)")
+    .option(
+      '--bn <mode>',
+      "BatchNorm at evaluation: batch (the reference's) | running (default: the checkpoint's)",
+    )
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {
       let ckDir = resolve(f.checkpoint);
-      if (existsSync(join(ckDir, 'config.json')) && existsSync(join(ckDir, 'checkpoints'))) ckDir = join(ckDir, 'checkpoints', 'best');
+      if (existsSync(join(ckDir, 'config.json')) && existsSync(join(ckDir, 'checkpoints')))
+        ckDir = join(ckDir, 'checkpoints', 'best');
       ckDir = resolveCheckpointDir(ckDir);
       const opts = {
         way: int(f.way, '--way', 2),
@@ -68,11 +76,15 @@ export function registerEvalCommand(program: Command): void {
         seed: int(f.seed, '--seed', 0),
       };
       const workers = int(f.workers, '--workers');
-      if (f.bn && f.bn !== 'batch' && f.bn !== 'running') throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
+      if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
+        throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
       const backendName = f.backend ? parseBackendName(f.backend, '--backend') : undefined;
       const backend = await initBackend(backendName);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
-      const { model, method, metadata } = await loadModelCheckpoint(ckDir, f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {});
+      const { model, method, metadata } = await loadModelCheckpoint(
+        ckDir,
+        f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
+      );
       const modelConfig = model.config;
       const dataset = f.dataset ?? metadata.dataset;
       if (!dataset) throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
@@ -80,10 +92,16 @@ export function registerEvalCommand(program: Command): void {
         dataDir: f.dataDir ?? defaultDataDir(),
         imageSize: modelConfig.imageSize,
         normalization: metadata.normalisation
-          ? { mean: metadata.normalisation.mean as [number, number, number], std: metadata.normalisation.std as [number, number, number] }
+          ? {
+              mean: metadata.normalisation.mean as [number, number, number],
+              std: metadata.normalisation.std as [number, number, number],
+            }
           : undefined,
       });
-      const pool = workers > 1 ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig, method }) : undefined;
+      const pool =
+        workers > 1
+          ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig, method })
+          : undefined;
       const bar = progressBar('eval', opts.episodes);
       try {
         const report = await evaluateModel(model, ds, {
@@ -102,7 +120,9 @@ export function registerEvalCommand(program: Command): void {
         }
         if (f.json) console.log(JSON.stringify(out, null, 2));
         else {
-          console.log(`${dataset}/${f.split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`);
+          console.log(
+            `${dataset}/${f.split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`,
+          );
           console.log(`report: ${join(ckDir, name)}`);
         }
       } finally {

@@ -24,7 +24,9 @@ export function registerRunsCommand(program: Command): void {
         `${r.config.method} ${r.config.model.backbone} ${r.config.way}w${r.config.shot}s`,
         r.config.dataset,
         `${r.episode}/${r.config.episodes}`,
-        r.bestValAccuracy === null ? '-' : `${(100 * r.bestValAccuracy).toFixed(2)} ± ${(100 * (r.bestValCi95 ?? 0)).toFixed(2)}`,
+        r.bestValAccuracy === null
+          ? '-'
+          : `${(100 * r.bestValAccuracy).toFixed(2)} ± ${(100 * (r.bestValCi95 ?? 0)).toFixed(2)}`,
       ]);
       const header = ['run', 'status', 'model', 'dataset', 'episodes', 'best val %'];
       const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -65,7 +65,8 @@ async function readConfigFile(path: string): Promise<TrainConfigInput> {
   }
   try {
     const v = parseYaml(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a mapping of options');
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new Error('expected a mapping of options');
     return v as TrainConfigInput;
   } catch (e) {
     throw new UsageError(`--config ${path}: ${(e as Error).message}`);
@@ -77,7 +78,8 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
   const base: TrainConfigInput = f.config ? await readConfigFile(f.config) : {};
   const model = { ...(base.model ?? { backbone: 'conv4' as const }) };
   if (f.backbone) {
-    if (f.backbone !== 'conv4' && f.backbone !== 'resnet12') throw new UsageError(`--backbone: expected conv4 or resnet12, got '${f.backbone}'`);
+    if (f.backbone !== 'conv4' && f.backbone !== 'resnet12')
+      throw new UsageError(`--backbone: expected conv4 or resnet12, got '${f.backbone}'`);
     model.backbone = f.backbone;
   }
   const imageSize = int(f.imageSize, '--image-size');
@@ -135,19 +137,26 @@ export function registerTrainCommand(program: Command): void {
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR, default ./runs)')
     .option('--run-id <id>', 'name of the run directory')
-    .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options ignored, except --episodes)')
+    .option(
+      '--resume <runDir>',
+      'continue a run from its latest checkpoint (other options ignored, except --episodes)',
+    )
     .option('--no-augment', 'no augmentation of training queries')
     .option('--json', 'JSON lines on stdout: every metric event, then the run summary')
     .action(async (f: TrainFlags) => {
       const cfg = f.resume ? null : await resolveTrainConfig(f);
-      const backend = await initBackend(cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined));
+      const backend = await initBackend(
+        cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined),
+      );
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
       if (cfg) {
         const found = await findDatasets(cfg.dataDir);
         if (!found.some((d) => d.name === cfg.dataset)) {
           throw new UsageError(
             `dataset '${cfg.dataset}' not found in ${cfg.dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
-              (cfg.dataset === 'omniglot' ? 'Run `pnpm cli data fetch omniglot` (needs internet) or set RCN_DATA_DIR.' : 'Set --data-dir or RCN_DATA_DIR.'),
+              (cfg.dataset === 'omniglot'
+                ? 'Run `pnpm cli data fetch omniglot` (needs internet) or set RCN_DATA_DIR.'
+                : 'Set --data-dir or RCN_DATA_DIR.'),
           );
         }
       }

@@ -8,7 +8,11 @@ import { OVERVIEW } from '@/lib/queries';
 import type { Backend, Dataset, Job, RunSummary } from '@/lib/types';
 
 export function Overview() {
-  const q = useGql<{ backend: Backend; datasets: Dataset[]; runs: RunSummary[]; jobs: Job[] }>(OVERVIEW, {}, { pollMs: 10_000 });
+  const q = useGql<{ backend: Backend; datasets: Dataset[]; runs: RunSummary[]; jobs: Job[] }>(
+    OVERVIEW,
+    {},
+    { pollMs: 10_000 },
+  );
   if (q.error && !q.data) return <ErrorBox error={q.error} title="API" />;
   const d = q.data;
   return (
@@ -21,7 +25,8 @@ export function Overview() {
           <>
             <div className="stat">{d.backend.name}</div>
             <p className="small" style={{ margin: '4px 0' }}>
-              TensorFlow.js {d.backend.version} · backend <span className="mono">{d.backend.tfBackend}</span> (requested <span className="mono">{d.backend.requested}</span>)
+              TensorFlow.js {d.backend.version} · backend <span className="mono">{d.backend.tfBackend}</span>{' '}
+              (requested <span className="mono">{d.backend.requested}</span>)
             </p>
             <ul className="small muted" style={{ margin: 0, paddingLeft: 18 }}>
               {d.backend.devices.map((x) => (
@@ -36,7 +41,11 @@ export function Overview() {
           <h2 id="jobs-h">Active jobs</h2>
           <Link href="/runs">Start a run →</Link>
         </div>
-        {!d ? <Skeleton height={70} label="Loading jobs" /> : <JobsTable jobs={d.jobs} onChange={q.refetch} />}
+        {!d ? (
+          <Skeleton height={70} label="Loading jobs" />
+        ) : (
+          <JobsTable jobs={d.jobs} onChange={q.refetch} />
+        )}
       </section>
       <section className="panel span-all" aria-labelledby="recent-h" data-testid="recent-runs">
         <div className="spread">
@@ -115,15 +124,22 @@ export function Overview() {
                     <td className="small">
                       {ds.splits.map((s) => (
                         <div key={s.name}>
-                          <strong>{s.name}</strong> {s.classCount.toLocaleString('en')} / {s.imageCount.toLocaleString('en')}
+                          <strong>{s.name}</strong> {s.classCount.toLocaleString('en')} /{' '}
+                          {s.imageCount.toLocaleString('en')}
                         </div>
                       ))}
                     </td>
                     <td className="small nowrap">
-                      {ds.splits[0] ? `${ds.splits[0].imageWidth}×${ds.splits[0].imageHeight}×${ds.splits[0].channels}` : '–'}
+                      {ds.splits[0]
+                        ? `${ds.splits[0].imageWidth}×${ds.splits[0].imageHeight}×${ds.splits[0].channels}`
+                        : '–'}
                     </td>
                     <td>
-                      <Link href={`/explore?dataset=${encodeURIComponent(ds.id)}&split=${encodeURIComponent(ds.splits.find((s) => s.name === 'test')?.name ?? ds.splits[0]?.name ?? 'test')}`}>explore</Link>
+                      <Link
+                        href={`/explore?dataset=${encodeURIComponent(ds.id)}&split=${encodeURIComponent(ds.splits.find((s) => s.name === 'test')?.name ?? ds.splits[0]?.name ?? 'test')}`}
+                      >
+                        explore
+                      </Link>
                     </td>
                   </tr>
                 ))}

@@ -13,9 +13,23 @@ export interface PickedCheckpoint {
 }
 
 /** A select of every run's checkpoints (best first); picks the newest run's best when none is chosen. */
-export function CheckpointPicker({ value, onChange, id = 'checkpoint' }: { value: string | null; onChange: (c: PickedCheckpoint | null) => void; id?: string }) {
-  const { data, error, loading } = useGql<{ runs: RunWithCheckpoints[] }>(CHECKPOINTS, {}, { pollMs: 15_000 });
-  const options: PickedCheckpoint[] = (data?.runs ?? []).flatMap((run) => run.checkpoints.map((checkpoint) => ({ ref: checkpoint.ref, run, checkpoint })));
+export function CheckpointPicker({
+  value,
+  onChange,
+  id = 'checkpoint',
+}: {
+  value: string | null;
+  onChange: (c: PickedCheckpoint | null) => void;
+  id?: string;
+}) {
+  const { data, error, loading } = useGql<{ runs: RunWithCheckpoints[] }>(
+    CHECKPOINTS,
+    {},
+    { pollMs: 15_000 },
+  );
+  const options: PickedCheckpoint[] = (data?.runs ?? []).flatMap((run) =>
+    run.checkpoints.map((checkpoint) => ({ ref: checkpoint.ref, run, checkpoint })),
+  );
   const current = options.find((o) => o.ref === value) ?? null;
   useEffect(() => {
     if (!options.length) return;
@@ -25,11 +39,19 @@ export function CheckpointPicker({ value, onChange, id = 'checkpoint' }: { value
   return (
     <label className="field" htmlFor={id}>
       Checkpoint
-      <select id={id} value={current?.ref ?? ''} disabled={loading || !options.length} onChange={(e) => onChange(options.find((o) => o.ref === e.target.value) ?? null)}>
-        {!options.length ? <option value="">{loading ? 'Loading…' : 'No checkpoints: train a run first'}</option> : null}
+      <select
+        id={id}
+        value={current?.ref ?? ''}
+        disabled={loading || !options.length}
+        onChange={(e) => onChange(options.find((o) => o.ref === e.target.value) ?? null)}
+      >
+        {!options.length ? (
+          <option value="">{loading ? 'Loading…' : 'No checkpoints: train a run first'}</option>
+        ) : null}
         {options.map((o) => (
           <option key={o.ref} value={o.ref}>
-            {o.ref} ({o.run.dataset}, {o.run.config.way}w{o.run.config.shot}s, val {pct(o.run.bestValAccuracy)})
+            {o.ref} ({o.run.dataset}, {o.run.config.way}w{o.run.config.shot}s, val{' '}
+            {pct(o.run.bestValAccuracy)})
           </option>
         ))}
       </select>

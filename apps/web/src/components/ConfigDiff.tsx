@@ -27,10 +27,15 @@ export function ConfigDiff({ runs }: { runs: RunSummary[] }) {
       <div className="row" style={{ marginBottom: 6 }}>
         {runs.length > 1 ? (
           <label className="check">
-            <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
+            <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only
+            differences
           </label>
         ) : null}
-        <span className="small muted">{runs.length > 1 ? `${keys.filter(differs).length} of ${keys.length} settings differ` : `${keys.length} settings`}</span>
+        <span className="small muted">
+          {runs.length > 1
+            ? `${keys.filter(differs).length} of ${keys.length} settings differ`
+            : `${keys.length} settings`}
+        </span>
       </div>
       <div className="table-wrap">
         <table data-testid="config-diff">

@@ -4,7 +4,15 @@ import { shortName } from '@/lib/format';
 import { ViridisLegend } from './common';
 
 /** Row-normalised confusion matrix (rows: true class, columns: predicted), viridis with a legend. */
-export function ConfusionMatrix({ classes, matrix, names }: { classes: string[]; matrix: number[][]; names: Map<string, string> }) {
+export function ConfusionMatrix({
+  classes,
+  matrix,
+  names,
+}: {
+  classes: string[];
+  matrix: number[][];
+  names: Map<string, string>;
+}) {
   const label = (id: string) => shortName(names.get(id) ?? id);
   const rows = matrix.map((r) => {
     const total = r.reduce((a, b) => a + b, 0);
@@ -38,7 +46,12 @@ export function ConfusionMatrix({ classes, matrix, names }: { classes: string[];
                 {rows[i].map((t, j) => (
                   <td
                     key={j}
-                    style={{ background: viridisCss(t), color: inkOn(t), width: small ? 14 : 22, height: small ? 14 : 22 }}
+                    style={{
+                      background: viridisCss(t),
+                      color: inkOn(t),
+                      width: small ? 14 : 22,
+                      height: small ? 14 : 22,
+                    }}
                     title={`true ${label(c)}, predicted ${label(classes[j])}: ${matrix[i][j]} (${(100 * t).toFixed(0)}%)`}
                   >
                     {small ? '' : matrix[i][j] || ''}

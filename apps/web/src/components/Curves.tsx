@@ -4,7 +4,17 @@
  * learning rate. Train series are noisy per-episode values, smoothed by an EMA the user picks.
  */
 import { useMemo, useState } from 'react';
-import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Area,
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { SERIES } from '@/lib/colormap';
 import type { MetricPoint } from '@/lib/types';
 
@@ -49,9 +59,18 @@ function buildRows(runs: CurveRun[], smoothing: number): Row[] {
   };
   runs.forEach((run, i) => {
     const train = run.metrics.filter((m) => m.type === 'train').sort((a, b) => a.episode - b.episode);
-    const loss = ema(train.map((m) => m.loss), smoothing);
-    const acc = ema(train.map((m) => m.accuracy), smoothing);
-    const idx = thin(train.map((_m, j) => j), MAX_POINTS);
+    const loss = ema(
+      train.map((m) => m.loss),
+      smoothing,
+    );
+    const acc = ema(
+      train.map((m) => m.accuracy),
+      smoothing,
+    );
+    const idx = thin(
+      train.map((_m, j) => j),
+      MAX_POINTS,
+    );
     for (const j of idx) {
       const r = row(train[j].episode);
       r[`tl${i}`] = loss[j];
@@ -71,11 +90,20 @@ function buildRows(runs: CurveRun[], smoothing: number): Row[] {
 
 const pctTick = (v: number) => `${Math.round(v * 100)}%`;
 const fmt = (v: unknown) => {
-  if (Array.isArray(v)) return `${(100 * (v[0] as number)).toFixed(1)}–${(100 * (v[1] as number)).toFixed(1)}%`;
+  if (Array.isArray(v))
+    return `${(100 * (v[0] as number)).toFixed(1)}–${(100 * (v[1] as number)).toFixed(1)}%`;
   return typeof v === 'number' ? Number(v.toPrecision(4)).toString() : String(v);
 };
 
-function ChartFrame({ title, children, testId }: { title: string; children: React.ReactElement; testId: string }) {
+function ChartFrame({
+  title,
+  children,
+  testId,
+}: {
+  title: string;
+  children: React.ReactElement;
+  testId: string;
+}) {
   return (
     <figure className="panel" style={{ margin: 0 }} data-testid={testId}>
       <figcaption>
@@ -95,28 +123,55 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
   const rows = useMemo(() => buildRows(runs, smoothing), [runs, smoothing]);
   const many = runs.length > 1;
   // Train points are logged every N episodes: show them as dots while there are few.
-  const trainDot = (i: number) => (runs[i].metrics.filter((m) => m.type === 'train').length < 3 ? { r: 2 } : false);
+  const trainDot = (i: number) =>
+    runs[i].metrics.filter((m) => m.type === 'train').length < 3 ? { r: 2 } : false;
   const lrs = runs.flatMap((r) => r.metrics.map((m) => m.lr)).filter((x) => x > 0 && Number.isFinite(x));
-  const lrDomain: [number, number] = lrs.length ? [Math.min(...lrs) / 1.6, Math.max(...lrs) * 1.6] : [1e-4, 1e-2];
+  const lrDomain: [number, number] = lrs.length
+    ? [Math.min(...lrs) / 1.6, Math.max(...lrs) * 1.6]
+    : [1e-4, 1e-2];
   const name = (i: number, what: string) => (many ? `${runs[i].label} · ${what}` : what);
   const hasData = runs.some((r) => r.metrics.length > 0);
-  if (!hasData) return <p className="empty">No metrics yet: the first points appear after the first training episodes.</p>;
+  if (!hasData)
+    return (
+      <p className="empty">No metrics yet: the first points appear after the first training episodes.</p>
+    );
   const common = {
     data: rows,
     margin: { top: 4, right: 12, bottom: 4, left: 0 },
   };
-  const xAxis = <XAxis dataKey="episode" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 12 }} label={{ value: 'episode', position: 'insideBottomRight', offset: -2, fontSize: 12 }} height={34} />;
-  const tooltip = <Tooltip formatter={fmt} labelFormatter={(l) => `episode ${l}`} contentStyle={{ fontSize: 12 }} />;
+  const xAxis = (
+    <XAxis
+      dataKey="episode"
+      type="number"
+      domain={['dataMin', 'dataMax']}
+      tick={{ fontSize: 12 }}
+      label={{ value: 'episode', position: 'insideBottomRight', offset: -2, fontSize: 12 }}
+      height={34}
+    />
+  );
+  const tooltip = (
+    <Tooltip formatter={fmt} labelFormatter={(l) => `episode ${l}`} contentStyle={{ fontSize: 12 }} />
+  );
   const legend = <Legend wrapperStyle={{ fontSize: 12 }} />;
   return (
     <div>
       <div className="row" style={{ marginBottom: 8 }}>
         <label className="check">
           Smoothing of train curves
-          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-valuetext={smoothing.toFixed(2)} />
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            onChange={(e) => setSmoothing(Number(e.target.value))}
+            aria-valuetext={smoothing.toFixed(2)}
+          />
           <span className="mono">{smoothing.toFixed(2)}</span>
         </label>
-        <span className="muted small">Validation points are means over validation episodes; the band is their 95% CI.</span>
+        <span className="muted small">
+          Validation points are means over validation episodes; the band is their 95% CI.
+        </span>
       </div>
       <div className="grid cols-3">
         <ChartFrame title="Accuracy (train, validation ± 95% CI)" testId="chart-accuracy">
@@ -127,13 +182,43 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
             {tooltip}
             {legend}
             {runs.map((_r, i) => (
-              <Area key={`b${i}`} dataKey={`vb${i}`} name={name(i, 'val 95% CI')} stroke="none" fill={SERIES[i % SERIES.length]} fillOpacity={0.18} isAnimationActive={false} connectNulls legendType="none" />
+              <Area
+                key={`b${i}`}
+                dataKey={`vb${i}`}
+                name={name(i, 'val 95% CI')}
+                stroke="none"
+                fill={SERIES[i % SERIES.length]}
+                fillOpacity={0.18}
+                isAnimationActive={false}
+                connectNulls
+                legendType="none"
+              />
             ))}
             {runs.map((_r, i) => (
-              <Line key={`t${i}`} dataKey={`ta${i}`} name={name(i, 'train')} stroke={SERIES[i % SERIES.length]} strokeOpacity={0.55} strokeWidth={1.2} dot={trainDot(i)} isAnimationActive={false} connectNulls strokeDasharray="4 2" />
+              <Line
+                key={`t${i}`}
+                dataKey={`ta${i}`}
+                name={name(i, 'train')}
+                stroke={SERIES[i % SERIES.length]}
+                strokeOpacity={0.55}
+                strokeWidth={1.2}
+                dot={trainDot(i)}
+                isAnimationActive={false}
+                connectNulls
+                strokeDasharray="4 2"
+              />
             ))}
             {runs.map((_r, i) => (
-              <Line key={`v${i}`} dataKey={`va${i}`} name={name(i, 'validation')} stroke={SERIES[i % SERIES.length]} strokeWidth={2.2} dot={{ r: 2.5 }} isAnimationActive={false} connectNulls />
+              <Line
+                key={`v${i}`}
+                dataKey={`va${i}`}
+                name={name(i, 'validation')}
+                stroke={SERIES[i % SERIES.length]}
+                strokeWidth={2.2}
+                dot={{ r: 2.5 }}
+                isAnimationActive={false}
+                connectNulls
+              />
             ))}
           </ComposedChart>
         </ChartFrame>
@@ -141,14 +226,39 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
           <ComposedChart {...common}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
             {xAxis}
-            <YAxis tick={{ fontSize: 12 }} width={48} domain={['auto', 'auto']} tickFormatter={(v: number) => Number(v.toPrecision(3)).toString()} />
+            <YAxis
+              tick={{ fontSize: 12 }}
+              width={48}
+              domain={['auto', 'auto']}
+              tickFormatter={(v: number) => Number(v.toPrecision(3)).toString()}
+            />
             {tooltip}
             {legend}
             {runs.map((_r, i) => (
-              <Line key={`t${i}`} dataKey={`tl${i}`} name={name(i, 'train')} stroke={SERIES[i % SERIES.length]} strokeOpacity={0.55} strokeWidth={1.2} dot={trainDot(i)} isAnimationActive={false} connectNulls strokeDasharray="4 2" />
+              <Line
+                key={`t${i}`}
+                dataKey={`tl${i}`}
+                name={name(i, 'train')}
+                stroke={SERIES[i % SERIES.length]}
+                strokeOpacity={0.55}
+                strokeWidth={1.2}
+                dot={trainDot(i)}
+                isAnimationActive={false}
+                connectNulls
+                strokeDasharray="4 2"
+              />
             ))}
             {runs.map((_r, i) => (
-              <Line key={`v${i}`} dataKey={`vl${i}`} name={name(i, 'validation')} stroke={SERIES[i % SERIES.length]} strokeWidth={2.2} dot={{ r: 2.5 }} isAnimationActive={false} connectNulls />
+              <Line
+                key={`v${i}`}
+                dataKey={`vl${i}`}
+                name={name(i, 'validation')}
+                stroke={SERIES[i % SERIES.length]}
+                strokeWidth={2.2}
+                dot={{ r: 2.5 }}
+                isAnimationActive={false}
+                connectNulls
+              />
             ))}
           </ComposedChart>
         </ChartFrame>
@@ -156,11 +266,28 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
           <ComposedChart {...common}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
             {xAxis}
-            <YAxis scale="log" domain={lrDomain} allowDataOverflow tick={{ fontSize: 12 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />
+            <YAxis
+              scale="log"
+              domain={lrDomain}
+              allowDataOverflow
+              tick={{ fontSize: 12 }}
+              width={56}
+              tickFormatter={(v: number) => v.toExponential(0)}
+            />
             {tooltip}
             {legend}
             {runs.map((_r, i) => (
-              <Line key={`lr${i}`} type="stepAfter" dataKey={`lr${i}`} name={name(i, 'lr')} stroke={SERIES[i % SERIES.length]} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+              <Line
+                key={`lr${i}`}
+                type="stepAfter"
+                dataKey={`lr${i}`}
+                name={name(i, 'lr')}
+                stroke={SERIES[i % SERIES.length]}
+                strokeWidth={2}
+                dot={false}
+                isAnimationActive={false}
+                connectNulls
+              />
             ))}
           </ComposedChart>
         </ChartFrame>

@@ -27,7 +27,23 @@ export interface HeatmapProps {
   testId?: string;
 }
 
-export function Heatmap({ src, alt, rows, cols, values, min, max, size = 128, alpha = 0.62, boxes, imageSize = 32, active = null, onActive, describe, testId }: HeatmapProps) {
+export function Heatmap({
+  src,
+  alt,
+  rows,
+  cols,
+  values,
+  min,
+  max,
+  size = 128,
+  alpha = 0.62,
+  boxes,
+  imageSize = 32,
+  active = null,
+  onActive,
+  describe,
+  testId,
+}: HeatmapProps) {
   const [hover, setHover] = useState<number | null>(null);
   const lo = min ?? (values?.length ? Math.min(...values) : 0);
   const hi = max ?? (values?.length ? Math.max(...values) : 1);
@@ -63,7 +79,11 @@ export function Heatmap({ src, alt, rows, cols, values, min, max, size = 128, al
     >
       <img className="thumb" src={src} alt={interactive ? '' : alt} width={size} height={size} />
       {values ? (
-        <div className="heat-grid" style={{ gridTemplateColumns: `repeat(${cols}, 1fr)`, gridTemplateRows: `repeat(${rows}, 1fr)` }} aria-hidden="true">
+        <div
+          className="heat-grid"
+          style={{ gridTemplateColumns: `repeat(${cols}, 1fr)`, gridTemplateRows: `repeat(${rows}, 1fr)` }}
+          aria-hidden="true"
+        >
           {values.map((v, k) => (
             <div
               key={k}
@@ -78,7 +98,12 @@ export function Heatmap({ src, alt, rows, cols, values, min, max, size = 128, al
         <div
           key={i}
           className="heat-box"
-          style={{ left: `${(100 * b.x) / imageSize}%`, top: `${(100 * b.y) / imageSize}%`, width: `${(100 * b.width) / imageSize}%`, height: `${(100 * b.height) / imageSize}%` }}
+          style={{
+            left: `${(100 * b.x) / imageSize}%`,
+            top: `${(100 * b.y) / imageSize}%`,
+            width: `${(100 * b.width) / imageSize}%`,
+            height: `${(100 * b.height) / imageSize}%`,
+          }}
         />
       ))}
       {interactive ? (

@@ -34,13 +34,29 @@ export function JobsTable({ jobs, onChange }: { jobs: Job[]; onChange?: () => vo
                 <td className="nowrap">{j.kind}</td>
                 <td>
                   <StatusBadge status={j.status} />
-                  {j.error ? <div className="small" style={{ color: 'var(--bad)' }}>{j.error}</div> : null}
+                  {j.error ? (
+                    <div className="small" style={{ color: 'var(--bad)' }}>
+                      {j.error}
+                    </div>
+                  ) : null}
                 </td>
-                <td className="mono">{j.runId ? <Link href={`/runs/${encodeURIComponent(j.runId)}`}>{j.kind === 'evaluate' ? j.checkpoint : j.runId}</Link> : '–'}</td>
+                <td className="mono">
+                  {j.runId ? (
+                    <Link href={`/runs/${encodeURIComponent(j.runId)}`}>
+                      {j.kind === 'evaluate' ? j.checkpoint : j.runId}
+                    </Link>
+                  ) : (
+                    '–'
+                  )}
+                </td>
                 <td style={{ minWidth: 130 }}>
                   {j.progress ? (
                     <>
-                      <ProgressBar done={j.progress.done} total={j.progress.total} label={`${j.kind} progress`} />
+                      <ProgressBar
+                        done={j.progress.done}
+                        total={j.progress.total}
+                        label={`${j.kind} progress`}
+                      />
                       <span className="small muted">
                         {j.progress.phase} {j.progress.done}/{j.progress.total}
                       </span>

@@ -65,7 +65,11 @@ export function TrainForm({ onStarted }: { onStarted?: (job: Job) => void }) {
   const [state, start] = useMutation<{ startTraining: Job }>(START_TRAINING);
   const { data } = useGql<{ datasets: Dataset[] }>(DATASETS, {});
   const datasets = data?.datasets ?? [];
-  const splits = datasets.find((d) => d.id === f.dataset)?.splits.map((s) => s.name) ?? ['train', 'val', 'test'];
+  const splits = datasets.find((d) => d.id === f.dataset)?.splits.map((s) => s.name) ?? [
+    'train',
+    'val',
+    'test',
+  ];
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setF((s) => ({ ...s, [k]: v }));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -131,17 +135,28 @@ export function TrainForm({ onStarted }: { onStarted?: (job: Job) => void }) {
         ))}
         <label className="field">
           Run id (optional)
-          <input type="text" value={f.runId} onChange={(e) => set('runId', e.target.value)} placeholder="auto" pattern="[A-Za-z0-9._-]*" />
+          <input
+            type="text"
+            value={f.runId}
+            onChange={(e) => set('runId', e.target.value)}
+            placeholder="auto"
+            pattern="[A-Za-z0-9._-]*"
+          />
         </label>
         <label className="check">
-          <input type="checkbox" checked={f.augment} onChange={(e) => set('augment', e.target.checked)} /> Augment
+          <input type="checkbox" checked={f.augment} onChange={(e) => set('augment', e.target.checked)} />{' '}
+          Augment
         </label>
       </div>
       <div className="row" style={{ marginTop: 10 }}>
         <button type="submit" className="primary" disabled={state.fetching}>
           {state.fetching ? 'Starting…' : 'Start training'}
         </button>
-        {state.data ? <span className="small muted">Started job {state.data.startTraining.id.slice(0, 8)} for run {state.data.startTraining.runId}</span> : null}
+        {state.data ? (
+          <span className="small muted">
+            Started job {state.data.startTraining.id.slice(0, 8)} for run {state.data.startTraining.runId}
+          </span>
+        ) : null}
       </div>
       <ErrorBox error={state.error} title="Could not start" />
     </form>

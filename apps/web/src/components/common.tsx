@@ -7,11 +7,18 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge ${status}`}>{status}</span>;
 }
 
-export function ErrorBox({ error, title }: { error: CombinedError | Error | string | null | undefined; title?: string }) {
+export function ErrorBox({
+  error,
+  title,
+}: {
+  error: CombinedError | Error | string | null | undefined;
+  title?: string;
+}) {
   if (!error) return null;
   let message: string;
   if (typeof error === 'string') message = error;
-  else if ('graphQLErrors' in error && error.graphQLErrors.length) message = error.graphQLErrors.map((e) => e.message).join('\n');
+  else if ('graphQLErrors' in error && error.graphQLErrors.length)
+    message = error.graphQLErrors.map((e) => e.message).join('\n');
   else if ('networkError' in error && error.networkError) message = error.networkError.message;
   else message = error.message;
   return (
@@ -29,7 +36,14 @@ export function Skeleton({ height = 24, label = 'Loading' }: { height?: number; 
 export function ProgressBar({ done, total, label }: { done: number; total: number; label: string }) {
   const p = total > 0 ? Math.min(1, done / total) : 0;
   return (
-    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={total} aria-valuenow={done}>
+    <div
+      className="progress"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={total}
+      aria-valuenow={done}
+    >
       <span style={{ width: `${(100 * p).toFixed(1)}%` }} />
     </div>
   );

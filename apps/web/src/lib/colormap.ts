@@ -33,4 +33,13 @@ export function inkOn(t: number): string {
 export const VIRIDIS_GRADIENT = `linear-gradient(to right, ${VIRIDIS.map((c, i) => `rgb(${c.join(' ')}) ${(100 * i) / (VIRIDIS.length - 1)}%`).join(', ')})`;
 
 /** Okabe-Ito: categorical colours distinguishable with colour-vision deficiencies (for run overlays). */
-export const SERIES = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#000000', '#F0E442'];
+export const SERIES = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#D55E00',
+  '#56B4E9',
+  '#000000',
+  '#F0E442',
+];

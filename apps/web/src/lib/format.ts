@@ -1,10 +1,12 @@
-export const pct = (x: number | null | undefined, digits = 1) => (x == null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(digits)}%`);
+export const pct = (x: number | null | undefined, digits = 1) =>
+  x == null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(digits)}%`;
 
 /** Mean ± 95% CI in percent, e.g. "48.2 ± 0.8%". */
 export const pctCi = (x: number | null | undefined, ci: number | null | undefined) =>
   x == null ? '–' : ci == null ? pct(x) : `${(100 * x).toFixed(1)} ± ${(100 * ci).toFixed(1)}%`;
 
-export const num = (x: number | null | undefined, digits = 3) => (x == null || !Number.isFinite(x) ? '–' : Number(x.toPrecision(digits)).toString());
+export const num = (x: number | null | undefined, digits = 3) =>
+  x == null || !Number.isFinite(x) ? '–' : Number(x.toPrecision(digits)).toString();
 
 export function ago(iso: string | null | undefined): string {
   if (!iso) return '–';

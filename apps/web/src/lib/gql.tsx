@@ -4,7 +4,16 @@
  * the dashboard's own origin; a route handler forwards to the API (see app/graphql/route.ts).
  */
 import { useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
-import { Client, Provider, cacheExchange, fetchExchange, useQuery, type AnyVariables, type DocumentInput, type RequestPolicy } from 'urql';
+import {
+  Client,
+  Provider,
+  cacheExchange,
+  fetchExchange,
+  useQuery,
+  type AnyVariables,
+  type DocumentInput,
+  type RequestPolicy,
+} from 'urql';
 
 export const TOKEN_KEY = 'rcn-api-token';
 
@@ -30,7 +39,11 @@ export function GraphQLProvider({ children }: { children: ReactNode }) {
 const noop = () => () => {};
 /** False during server rendering and hydration, true afterwards: data is fetched by the browser only. */
 export function useMounted(): boolean {
-  return useSyncExternalStore(noop, () => true, () => false);
+  return useSyncExternalStore(
+    noop,
+    () => true,
+    () => false,
+  );
 }
 
 export interface GqlOptions {
@@ -41,7 +54,11 @@ export interface GqlOptions {
 }
 
 /** `useQuery` that waits for the browser, with optional polling. */
-export function useGql<Data, Vars extends AnyVariables = AnyVariables>(query: DocumentInput<Data, Vars>, variables: Vars, opts: GqlOptions = {}) {
+export function useGql<Data, Vars extends AnyVariables = AnyVariables>(
+  query: DocumentInput<Data, Vars>,
+  variables: Vars,
+  opts: GqlOptions = {},
+) {
   const mounted = useMounted();
   const [result, reexecute] = useQuery<Data, Vars>({
     query,
@@ -55,11 +72,18 @@ export function useGql<Data, Vars extends AnyVariables = AnyVariables>(query: Do
     const t = setInterval(() => reexecute({ requestPolicy: 'network-only' }), poll);
     return () => clearInterval(t);
   }, [poll, reexecute]);
-  return { ...result, loading: result.fetching && !result.data, waiting: !mounted || (result.fetching && !result.data), refetch: () => reexecute({ requestPolicy: 'network-only' }) };
+  return {
+    ...result,
+    loading: result.fetching && !result.data,
+    waiting: !mounted || (result.fetching && !result.data),
+    refetch: () => reexecute({ requestPolicy: 'network-only' }),
+  };
 }
 
 /** The `extensions.code` of a GraphQL error, if any. */
-export function errorCode(error: { graphQLErrors?: { extensions?: Record<string, unknown> }[] } | undefined | null): string | undefined {
+export function errorCode(
+  error: { graphQLErrors?: { extensions?: Record<string, unknown> }[] } | undefined | null,
+): string | undefined {
   const c = error?.graphQLErrors?.[0]?.extensions?.code;
   return typeof c === 'string' ? c : undefined;
 }

@@ -14,12 +14,23 @@ export async function proxyStatic(req: Request): Promise<Response> {
   try {
     res = await fetch(target, { method: req.method, headers, cache: 'no-store' });
   } catch (e) {
-    return Response.json({ error: { code: 'API_UNREACHABLE', message: `cannot reach the API at ${apiOrigin()}: ${(e as Error).message}` } }, { status: 502 });
+    return Response.json(
+      {
+        error: {
+          code: 'API_UNREACHABLE',
+          message: `cannot reach the API at ${apiOrigin()}: ${(e as Error).message}`,
+        },
+      },
+      { status: 502 },
+    );
   }
   const out = new Headers();
   for (const h of PASS_RESPONSE_HEADERS) {
     const v = res.headers.get(h);
     if (v) out.set(h, v);
   }
-  return new Response(res.status === 304 || req.method === 'HEAD' ? null : res.body, { status: res.status, headers: out });
+  return new Response(res.status === 304 || req.method === 'HEAD' ? null : res.body, {
+    status: res.status,
+    headers: out,
+  });
 }

@@ -18,7 +18,19 @@ export const OVERVIEW = gql`
 
 export const DATASETS = gql`
   query Datasets {
-    datasets { id name format splits { name classCount imageCount imageWidth imageHeight channels } }
+    datasets {
+      id
+      name
+      format
+      splits {
+        name
+        classCount
+        imageCount
+        imageWidth
+        imageHeight
+        channels
+      }
+    }
   }
 `;
 
@@ -56,23 +68,87 @@ export const JOB = gql`
 
 export const SPLIT_CLASSES = gql`
   query SplitClasses($dataset: ID!, $split: String!, $limit: Int!) {
-    dataset(id: $dataset) { id split(name: $split) { name classCount classes(limit: $limit) { id name imageCount } } }
+    dataset(id: $dataset) {
+      id
+      split(name: $split) {
+        name
+        classCount
+        classes(limit: $limit) {
+          id
+          name
+          imageCount
+        }
+      }
+    }
   }
 `;
 
 export const CLASS_IMAGES = gql`
   query ClassImages($dataset: ID!, $split: String!, $offset: Int!, $limit: Int!) {
-    dataset(id: $dataset) { id split(name: $split) { name classes(offset: $offset, limit: $limit) { id name images(limit: 4) { id classId url } } } }
+    dataset(id: $dataset) {
+      id
+      split(name: $split) {
+        name
+        classes(offset: $offset, limit: $limit) {
+          id
+          name
+          images(limit: 4) {
+            id
+            classId
+            url
+          }
+        }
+      }
+    }
   }
 `;
 
 export const EPISODE = gql`
-  query Episode($dataset: String!, $split: String!, $way: Int!, $shot: Int!, $query: Int!, $seed: Int!, $index: Int!) {
-    episode(dataset: $dataset, split: $split, way: $way, shot: $shot, query: $query, seed: $seed, index: $index) {
-      id dataset split way shot query seed index
-      classes { label id name }
-      support { index imageId classId label url }
-      queries { index imageId classId label url }
+  query Episode(
+    $dataset: String!
+    $split: String!
+    $way: Int!
+    $shot: Int!
+    $query: Int!
+    $seed: Int!
+    $index: Int!
+  ) {
+    episode(
+      dataset: $dataset
+      split: $split
+      way: $way
+      shot: $shot
+      query: $query
+      seed: $seed
+      index: $index
+    ) {
+      id
+      dataset
+      split
+      way
+      shot
+      query
+      seed
+      index
+      classes {
+        label
+        id
+        name
+      }
+      support {
+        index
+        imageId
+        classId
+        label
+        url
+      }
+      queries {
+        index
+        imageId
+        classId
+        label
+        url
+      }
     }
   }
 `;
@@ -80,8 +156,28 @@ export const EPISODE = gql`
 export const PREDICTION = gql`
   query Prediction($checkpoint: ID!, $episode: EpisodeInput!) {
     prediction(checkpoint: $checkpoint, episode: $episode) {
-      checkpoint accuracy regions gridRows gridCols
-      queries { index imageId url trueLabel predictedLabel correct probabilities supports { index label imageId score regionScores regionWeights } }
+      checkpoint
+      accuracy
+      regions
+      gridRows
+      gridCols
+      queries {
+        index
+        imageId
+        url
+        trueLabel
+        predictedLabel
+        correct
+        probabilities
+        supports {
+          index
+          label
+          imageId
+          score
+          regionScores
+          regionWeights
+        }
+      }
     }
   }
 `;
@@ -89,15 +185,47 @@ export const PREDICTION = gql`
 export const RAM = gql`
   query Ram($checkpoint: ID!, $episode: EpisodeInput!, $query: Int!, $support: Int!, $top: Int!) {
     ram(checkpoint: $checkpoint, episode: $episode, query: $query, support: $support, top: $top) {
-      query support gridRows gridCols imageSize regionScores regionWeights contributions score probability
-      bestMatches { supportRegion queryRegion similarity weight contribution supportBox { x y width height } queryBox { x y width height } }
+      query
+      support
+      gridRows
+      gridCols
+      imageSize
+      regionScores
+      regionWeights
+      contributions
+      score
+      probability
+      bestMatches {
+        supportRegion
+        queryRegion
+        similarity
+        weight
+        contribution
+        supportBox {
+          x
+          y
+          width
+          height
+        }
+        queryBox {
+          x
+          y
+          width
+          height
+        }
+      }
     }
   }
 `;
 
 export const PARTS = gql`
   query Parts($checkpoint: ID!, $class: String!) {
-    prototypicalParts(checkpoint: $checkpoint, class: $class) { class imageUrl region score }
+    prototypicalParts(checkpoint: $checkpoint, class: $class) {
+      class
+      imageUrl
+      region
+      score
+    }
   }
 `;
 
@@ -128,8 +256,26 @@ export const EVALUATE = gql`
 export const PREDICT = gql`
   mutation Predict($checkpoint: ID!, $supports: [LabelledImageInput!]!, $queries: [ImageInput!]!) {
     predict(checkpoint: $checkpoint, supports: $supports, queries: $queries) {
-      checkpoint classes way shot
-      queries { index probabilities predictedLabel predictedClass trueClass correct supports { index label imageId score regionScores regionWeights } }
+      checkpoint
+      classes
+      way
+      shot
+      queries {
+        index
+        probabilities
+        predictedLabel
+        predictedClass
+        trueClass
+        correct
+        supports {
+          index
+          label
+          imageId
+          score
+          regionScores
+          regionWeights
+        }
+      }
     }
   }
 `;

@@ -32,7 +32,9 @@ interface Slot {
   ready: Promise<void>;
 }
 
-type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { message: string; stack?: string; name?: string } };
+type Reply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { message: string; stack?: string; name?: string } };
 
 /**
  * The worker's entry: the compiled `worker-entry.js` next to this file, or, when running from TypeScript
@@ -42,7 +44,11 @@ function entryPoint(): { entry: URL | string; eval: boolean } {
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return { entry: new URL('./worker-entry.js', self), eval: false };
   // require.resolve picks the CommonJS build; the worker needs the ESM one beside it.
-  const tsxApi = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(self)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const target = new URL('./worker-entry.ts', self).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
   return { entry: code, eval: true };
@@ -51,7 +57,8 @@ function entryPoint(): { entry: URL | string; eval: boolean } {
 export class WorkerPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
-  private readonly queue: { task: string; payload: unknown; transfer: ArrayBuffer[]; pending: Pending }[] = [];
+  private readonly queue: { task: string; payload: unknown; transfer: ArrayBuffer[]; pending: Pending }[] =
+    [];
   private nextId = 1;
   private closed = false;
 
@@ -131,7 +138,12 @@ export class WorkerPool {
     if (this.closed) throw new Error('worker pool is closed');
     await this.ready();
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ task, payload, transfer, pending: { resolve: resolve as (v: unknown) => void, reject } });
+      this.queue.push({
+        task,
+        payload,
+        transfer,
+        pending: { resolve: resolve as (v: unknown) => void, reject },
+      });
       this.pump();
     });
   }
@@ -142,7 +154,8 @@ export class WorkerPool {
     await this.ready();
     const slot = this.slots[index];
     if (!slot) throw new Error(`no worker ${index} in a pool of ${this.size}`);
-    if (slot.busy) throw new Error(`worker ${index} is busy; runOn expects the caller to wait for its previous task`);
+    if (slot.busy)
+      throw new Error(`worker ${index} is busy; runOn expects the caller to wait for its previous task`);
     return new Promise<T>((resolve, reject) => {
       this.send(slot, task, payload, transfer, { resolve: resolve as (v: unknown) => void, reject });
     });

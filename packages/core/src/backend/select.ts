@@ -127,7 +127,8 @@ async function loadWasm(): Promise<string> {
 
 async function loadCpu(): Promise<string> {
   await import('@tensorflow/tfjs-backend-cpu');
-  if (!(await tf.setBackend('cpu'))) throw new BackendUnavailableError('cpu', 'the cpu backend did not initialise');
+  if (!(await tf.setBackend('cpu')))
+    throw new BackendUnavailableError('cpu', 'the cpu backend did not initialise');
   return packageVersion('@tensorflow/tfjs-backend-cpu');
 }
 

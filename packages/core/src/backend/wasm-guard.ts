@@ -18,7 +18,11 @@ export class WasmMemoryError extends Error {
 }
 
 const XNN_FAILURE = /XNN status for (\S+) is not successful\. Got status (\d+)/;
-const XNN_STATUS: Record<string, string> = { '6': 'out of memory', '2': 'invalid parameter', '5': 'unsupported parameter' };
+const XNN_STATUS: Record<string, string> = {
+  '6': 'out of memory',
+  '2': 'invalid parameter',
+  '5': 'unsupported parameter',
+};
 
 let consoleHooked = false;
 

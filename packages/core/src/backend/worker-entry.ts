@@ -37,7 +37,11 @@ async function main(): Promise<void> {
         }
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        port.postMessage({ id: m.id, ok: false, error: { message: err.message, stack: err.stack, name: err.name } });
+        port.postMessage({
+          id: m.id,
+          ok: false,
+          error: { message: err.message, stack: err.stack, name: err.name },
+        });
       }
     });
     port.postMessage({ ready: true });

@@ -65,14 +65,38 @@ function convKernelRows(): BenchRow[] {
     };
     const fwd = timeIt(run(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, s.pad)));
     const dw = timeIt(
-      run(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: s.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: f.shape } as never) as tf.Tensor),
+      run(
+        () =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+            strides: [1, 1],
+            pad: s.pad,
+            dataFormat: 'NHWC',
+            dimRoundingMode: undefined,
+            filterShape: f.shape,
+          } as never) as tf.Tensor,
+      ),
     );
     const dx = timeIt(
-      run(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { strides: [1, 1], pad: s.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: s.x } as never) as tf.Tensor),
+      run(
+        () =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, {
+            strides: [1, 1],
+            pad: s.pad,
+            dataFormat: 'NHWC',
+            dimRoundingMode: undefined,
+            inputShape: s.x,
+          } as never) as tf.Tensor,
+      ),
     );
     tf.dispose([x, f, dy]);
     const gf = (ms: number) => flops / ms / 1e6;
-    rows.push({ section: 'compute', name: `forward conv, ${s.name}`, value: gf(fwd), unit: 'GFLOP/s', extra: { ms: fwd } });
+    rows.push({
+      section: 'compute',
+      name: `forward conv, ${s.name}`,
+      value: gf(fwd),
+      unit: 'GFLOP/s',
+      extra: { ms: fwd },
+    });
     rows.push({
       section: 'compute',
       name: `weight gradient, ${s.name}`,
@@ -151,7 +175,11 @@ function mainThreadStepRow(size: number): BenchRow {
 async function workerStepRow(size: number, workers: number): Promise<BenchRow> {
   const model = new RCN({ backbone: 'conv4', imageSize: size, seed: 1 });
   const opt = tf.train.adam(1e-3);
-  const pool = await ReplicaPool.create({ workers, backend: 'wasm', model: { backbone: 'conv4', imageSize: size, seed: 1 } });
+  const pool = await ReplicaPool.create({
+    workers,
+    backend: 'wasm',
+    model: { backbone: 'conv4', imageSize: size, seed: 1 },
+  });
   try {
     const batches = Array.from({ length: workers }, (_, i) => syntheticEpisode(size, 10 + i));
     const step = async () => {

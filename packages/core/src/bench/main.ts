@@ -18,7 +18,9 @@ const sections: Record<string, () => Promise<Section>> = {
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const names = wanted.length ? wanted : Object.keys(sections);
-  for (const n of names) if (!sections[n]) throw new Error(`unknown bench section '${n}' (have: ${Object.keys(sections).join(', ')})`);
+  for (const n of names)
+    if (!sections[n])
+      throw new Error(`unknown bench section '${n}' (have: ${Object.keys(sections).join(', ')})`);
   const rows: BenchRow[] = [];
   for (const n of names) {
     process.stderr.write(`bench: running section '${n}'...\n`);
@@ -30,7 +32,12 @@ async function main(): Promise<void> {
   const out = resolve(process.env.RCN_BENCH_OUT ?? 'bench-results/bench.json');
   await writeJsonAtomic(out, {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     rows,
   });
   console.log(`wrote ${out}`);

@@ -74,7 +74,11 @@ function predictLocal(model: FewShotModel, a: EpisodeArrays): Float32Array {
   return probs;
 }
 
-export async function evaluateModel(model: FewShotModel, ds: FewShotDataset, opts: EvalOptions): Promise<EvalReport> {
+export async function evaluateModel(
+  model: FewShotModel,
+  ds: FewShotDataset,
+  opts: EvalOptions,
+): Promise<EvalReport> {
   const t0 = performance.now();
   const classIndex = new Map(ds.classes.map((c, i) => [c.id, i]));
   const nc = ds.classes.length;
@@ -106,10 +110,22 @@ export async function evaluateModel(model: FewShotModel, ds: FewShotDataset, opt
     if (opts.signal?.aborted) throw new Error('evaluation cancelled');
     const eps: Episode[] = [];
     for (let i = start; i < Math.min(opts.episodes, start + chunk); i++) {
-      eps.push(sampleEpisode(ds, { dataset: ds.name, split: ds.split, way: opts.way, shot: opts.shot, query: opts.query, seed: opts.seed, index: i }));
+      eps.push(
+        sampleEpisode(ds, {
+          dataset: ds.name,
+          split: ds.split,
+          way: opts.way,
+          shot: opts.shot,
+          query: opts.query,
+          seed: opts.seed,
+          index: i,
+        }),
+      );
     }
     const arrays = await Promise.all(eps.map((ep) => buildEpisodeArrays(ds, ep, { augmentQueries: false })));
-    const probs = opts.pool ? await opts.pool.predict(weights!, arrays) : arrays.map((a) => predictLocal(model, a));
+    const probs = opts.pool
+      ? await opts.pool.predict(weights!, arrays)
+      : arrays.map((a) => predictLocal(model, a));
     eps.forEach((ep, i) => score(ep, probs[i]));
     const s = meanCi95(perEpisode);
     opts.onProgress?.(perEpisode.length, opts.episodes, s.mean);
@@ -142,6 +158,8 @@ export async function evaluateModel(model: FewShotModel, ds: FewShotDataset, opt
 }
 
 /** Report line as papers print it: `63.21 ± 0.84 % (600 episodes, 5-way 1-shot)`. */
-export function formatAccuracy(r: Pick<EvalReport, 'accuracy' | 'ci95' | 'episodes' | 'way' | 'shot'>): string {
+export function formatAccuracy(
+  r: Pick<EvalReport, 'accuracy' | 'ci95' | 'episodes' | 'way' | 'shot'>,
+): string {
   return `${(100 * r.accuracy).toFixed(2)} ± ${(100 * r.ci95).toFixed(2)} % (${r.episodes} episodes, ${r.way}-way ${r.shot}-shot)`;
 }

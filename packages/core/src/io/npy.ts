@@ -52,8 +52,10 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
     throw new Error(`${source}: malformed .npy header: ${header.trim()}`);
   }
   const dtype = DESCR[descr];
-  if (!dtype) throw new Error(`${source}: unsupported dtype '${descr}' (supported: ${Object.keys(DESCR).join(', ')})`);
-  if (fortran === 'True') throw new Error(`${source}: Fortran-order arrays are not supported; save with C order`);
+  if (!dtype)
+    throw new Error(`${source}: unsupported dtype '${descr}' (supported: ${Object.keys(DESCR).join(', ')})`);
+  if (fortran === 'True')
+    throw new Error(`${source}: Fortran-order arrays are not supported; save with C order`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
@@ -61,9 +63,12 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
     .map((s) => Number.parseInt(s, 10));
   const count = shape.reduce((a, b) => a * b, 1);
   const start = offset + headerLen;
-  const itemSize = dtype === 'float64' || dtype === 'int64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : 1;
+  const itemSize =
+    dtype === 'float64' || dtype === 'int64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : 1;
   if (buf.length - start < count * itemSize) {
-    throw new Error(`${source}: truncated .npy data: expected ${count * itemSize} bytes, found ${buf.length - start}`);
+    throw new Error(
+      `${source}: truncated .npy data: expected ${count * itemSize} bytes, found ${buf.length - start}`,
+    );
   }
   // Copy into a fresh, aligned buffer: the payload offset is rarely a multiple of 8.
   const bytes = buf.slice(start, start + count * itemSize);
@@ -124,13 +129,18 @@ export async function readNpz(path: string, names?: string[]): Promise<Map<strin
     out.set(key, parseNpy(data, `${path}:${name}`));
   }
   for (const n of names ?? []) {
-    if (!out.has(n)) throw new Error(`${path}: array '${n}' not found in archive (has: ${[...out.keys()].join(', ')})`);
+    if (!out.has(n))
+      throw new Error(`${path}: array '${n}' not found in archive (has: ${[...out.keys()].join(', ')})`);
   }
   return out;
 }
 
 /** Serialises a float32 / int32 / uint8 / bool array as `.npy` (version 1.0, C order). */
-export function encodeNpy(arr: { dtype: 'float32' | 'int32' | 'uint8' | 'bool'; shape: number[]; data: ArrayLike<number> }): Uint8Array {
+export function encodeNpy(arr: {
+  dtype: 'float32' | 'int32' | 'uint8' | 'bool';
+  shape: number[];
+  data: ArrayLike<number>;
+}): Uint8Array {
   const descr = { float32: '<f4', int32: '<i4', uint8: '|u1', bool: '|b1' }[arr.dtype];
   const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;

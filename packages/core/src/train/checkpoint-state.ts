@@ -50,7 +50,8 @@ export async function saveTrainingCheckpoint(
       ['m', trainer.adam.m],
       ['v', trainer.adam.v],
     ] as const) {
-      for (const [name, t] of map) files[`${kind}/${name}.npy`] = encodeNpy({ dtype: 'float32', shape: t.shape, data: t.data });
+      for (const [name, t] of map)
+        files[`${kind}/${name}.npy`] = encodeNpy({ dtype: 'float32', shape: t.shape, data: t.data });
     }
     await writeFileAtomic(join(tmp, OPTIM), zipSync(files, { level: 0 }));
     const state: TrainerState = {
@@ -87,7 +88,9 @@ export async function loadTrainingCheckpoint(dir: string): Promise<{
   try {
     state = JSON.parse(await readFile(statePath, 'utf8')) as TrainerState;
   } catch (e) {
-    throw new Error(`${statePath}: cannot read trainer state (${(e as Error).message}); is this a 'latest' checkpoint?`);
+    throw new Error(
+      `${statePath}: cannot read trainer state (${(e as Error).message}); is this a 'latest' checkpoint?`,
+    );
   }
   if (state.format !== 'rcn-trainer-state') throw new Error(`${statePath}: not a trainer state file`);
   const arrays = await readNpz(join(from, OPTIM));

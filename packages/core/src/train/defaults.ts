@@ -40,7 +40,8 @@ function positiveInt(v: number, field: string, min = 1): void {
 }
 
 export function validateTrainConfig(c: TrainConfig): void {
-  if (!METHODS.includes(c.method)) throw new Error(`method: unknown '${c.method}'; expected one of ${METHODS.join(', ')}`);
+  if (!METHODS.includes(c.method))
+    throw new Error(`method: unknown '${c.method}'; expected one of ${METHODS.join(', ')}`);
   if (!c.dataset || c.dataset.includes(':')) throw new Error(`dataset: invalid name '${c.dataset}'`);
   positiveInt(c.way, 'way', 2);
   positiveInt(c.shot, 'shot');
@@ -56,9 +57,15 @@ export function validateTrainConfig(c: TrainConfig): void {
   positiveInt(c.lrPatience, 'lrPatience', 0);
   if (c.normalization) {
     const { mean, std } = c.normalization;
-    if (mean?.length !== 3 || std?.length !== 3 || ![...mean, ...std].every(Number.isFinite) || !std.every((v) => v > 0)) {
+    if (
+      mean?.length !== 3 ||
+      std?.length !== 3 ||
+      ![...mean, ...std].every(Number.isFinite) ||
+      !std.every((v) => v > 0)
+    ) {
       throw new Error('normalization: expected { mean: [3 finite numbers], std: [3 positive numbers] }');
     }
   }
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${c.seed}`);
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0)
+    throw new Error(`seed: expected a non-negative integer, got ${c.seed}`);
 }

@@ -47,7 +47,10 @@ export class ReplicaPool {
   static async create(opts: ReplicaPoolOptions): Promise<ReplicaPool> {
     const pool = new WorkerPool({ size: opts.workers, backend: opts.backend, taskModule: taskModuleUrl() });
     try {
-      const configs = await pool.broadcast<ModelConfig>('replica.init', { ...opts.model, method: opts.method ?? 'rcn' });
+      const configs = await pool.broadcast<ModelConfig>('replica.init', {
+        ...opts.model,
+        method: opts.method ?? 'rcn',
+      });
       return new ReplicaPool(pool, configs[0]);
     } catch (e) {
       await pool.close();
@@ -62,7 +65,9 @@ export class ReplicaPool {
   /** Gradients of one episode per worker at the given weights, averaged. `batches.length` <= workers. */
   async gradients(weights: WeightMap, batches: EpisodeArrays[]): Promise<ParallelGradients> {
     if (batches.length === 0 || batches.length > this.pool.size) {
-      throw new Error(`gradients: expected 1..${this.pool.size} episodes (one per worker), got ${batches.length}`);
+      throw new Error(
+        `gradients: expected 1..${this.pool.size} episodes (one per worker), got ${batches.length}`,
+      );
     }
     const replies = await Promise.all(
       batches.map((batch, i) => this.pool.runOn<GradientsReply>(i, 'replica.gradients', { weights, batch })),

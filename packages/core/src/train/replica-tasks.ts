@@ -48,7 +48,10 @@ export const tasks = {
     tf.dispose([...r.grads.values()]);
     b.dispose();
     const reply: GradientsReply = { loss, correct, grads, buffers: weightMapBuffers(m) };
-    return transferable(reply, [...grads.values(), ...reply.buffers.values()].map((t) => t.data.buffer as ArrayBuffer));
+    return transferable(
+      reply,
+      [...grads.values(), ...reply.buffers.values()].map((t) => t.data.buffer as ArrayBuffer),
+    );
   },
   /** Bytes of this worker's wasm heap (its peak: the heap never shrinks), or null on other backends. */
   'replica.memory': () => {

@@ -20,15 +20,22 @@ export function defaultRunsDir(): string {
   return resolve(process.env.RCN_RUNS_DIR ?? 'runs');
 }
 
-export function newRunId(config: Pick<TrainConfig, 'method' | 'dataset' | 'way' | 'shot'>, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+export function newRunId(
+  config: Pick<TrainConfig, 'method' | 'dataset' | 'way' | 'shot'>,
+  now = new Date(),
+): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${config.method}-${config.dataset}-${config.way}w${config.shot}s`;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function assertRunId(id: string): void {
-  if (!RUN_ID.test(id)) throw new Error(`invalid run id '${id}': use letters, digits, '.', '_' and '-' (max 128)`);
+  if (!RUN_ID.test(id))
+    throw new Error(`invalid run id '${id}': use letters, digits, '.', '_' and '-' (max 128)`);
 }
 
 export class RunDir {
@@ -59,7 +66,8 @@ export class RunDir {
   static async create(runsDir: string, config: TrainConfig, id = newRunId(config)): Promise<RunDir> {
     assertRunId(id);
     const run = new RunDir(join(resolve(runsDir), id));
-    if (existsSync(run.configPath)) throw new Error(`run '${id}' already exists in ${runsDir}; use --resume to continue it`);
+    if (existsSync(run.configPath))
+      throw new Error(`run '${id}' already exists in ${runsDir}; use --resume to continue it`);
     await mkdir(run.dir, { recursive: true });
     await writeJsonAtomic(run.configPath, config);
     return run;

@@ -91,7 +91,12 @@ async function trainEpisode(ds: FewShotDataset, cfg: TrainConfig, index: number)
  * Clips and applies gradients; returns false (applying nothing) when a gradient is not finite. A NaN can
  * hide behind a finite loss (a ReLU maps it to 0 on the way forward), so the norms are always checked.
  */
-function applyStep(model: FewShotModel, adam: Adam, grads: Map<string, tf.Tensor>, clipNorm: number): boolean {
+function applyStep(
+  model: FewShotModel,
+  adam: Adam,
+  grads: Map<string, tf.Tensor>,
+  clipNorm: number,
+): boolean {
   const norms = clipGradNormPerModule(grads, clipNorm);
   const finite = [...norms.values()].every(Number.isFinite);
   if (finite) adam.apply(model.trainableVariables(), grads);
@@ -148,15 +153,28 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
   await initBackend(cfg.backend);
 
   const norm = cfg.normalization;
-  const trainDs = await openDataset(cfg.dataset, cfg.trainSplit, { dataDir: cfg.dataDir, imageSize: cfg.model.imageSize, normalization: norm });
+  const trainDs = await openDataset(cfg.dataset, cfg.trainSplit, {
+    dataDir: cfg.dataDir,
+    imageSize: cfg.model.imageSize,
+    normalization: norm,
+  });
   const imageSize = trainDs.shape.height;
-  const valDs = await openDataset(cfg.dataset, cfg.valSplit, { dataDir: cfg.dataDir, imageSize, normalization: norm });
+  const valDs = await openDataset(cfg.dataset, cfg.valSplit, {
+    dataDir: cfg.dataDir,
+    imageSize,
+    normalization: norm,
+  });
   const modelConfig = { ...cfg.model, imageSize, seed: cfg.model.seed ?? cfg.seed };
   const model = createModel(cfg.method, modelConfig);
   const adam = new Adam({ lr: cfg.lr });
   const plateau = new ReduceLROnPlateau(cfg.lr, cfg.lrFactor, cfg.lrPatience);
   const previous = await run.status();
-  const progress: TrainerProgress = { episode: 0, bestValAccuracy: null, bestValCi95: null, bestEpisode: null };
+  const progress: TrainerProgress = {
+    episode: 0,
+    bestValAccuracy: null,
+    bestValCi95: null,
+    bestEpisode: null,
+  };
 
   if (opts.resumeDir) {
     const ck = await loadTrainingCheckpoint(run.latestDir);
@@ -186,11 +204,18 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     normalisation: { mean: [...trainDs.normalization.mean], std: [...trainDs.normalization.std] },
     dataset: cfg.dataset,
     episodes: progress.episode,
-    metrics: progress.bestValAccuracy === null ? {} : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
+    metrics:
+      progress.bestValAccuracy === null
+        ? {}
+        : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
     extra: { runId: run.id, method: cfg.method },
   });
   const saveLatest = () =>
-    saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), { progress: { ...progress }, plateau: { ...plateau.state }, adam: adam.getState() });
+    saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
+      progress: { ...progress },
+      plateau: { ...plateau.state },
+      adam: adam.getState(),
+    });
 
   await run.writeStatus(summary('running'));
   const emit = async (e: MetricEvent) => {
@@ -198,7 +223,15 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     opts.onEvent?.(e);
   };
 
-  const pool = cfg.workers > 1 ? await ReplicaPool.create({ workers: cfg.workers, backend: cfg.backend, model: modelConfig, method: cfg.method }) : null;
+  const pool =
+    cfg.workers > 1
+      ? await ReplicaPool.create({
+          workers: cfg.workers,
+          backend: cfg.backend,
+          model: modelConfig,
+          method: cfg.method,
+        })
+      : null;
   const logEvery = Math.max(1, opts.logEvery ?? 50);
   let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
   const runStart = performance.now();
@@ -231,7 +264,16 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
       progress.bestEpisode = progress.episode;
     }
     adam.lr = plateau.step(report.accuracy);
-    await emit({ type: 'val', episode: progress.episode, accuracy: report.accuracy, ci95: report.ci95, loss: report.loss, lr: adam.lr, best, time: new Date().toISOString() });
+    await emit({
+      type: 'val',
+      episode: progress.episode,
+      accuracy: report.accuracy,
+      ci95: report.ci95,
+      loss: report.loss,
+      lr: adam.lr,
+      best,
+      time: new Date().toISOString(),
+    });
     if (best) await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
     await saveLatest();
     await run.writeStatus(summary('running'));
@@ -246,9 +288,17 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
         return s;
       }
       const w = Math.min(pool ? pool.workers : 1, cfg.episodes - progress.episode);
-      const batches = await Promise.all(Array.from({ length: w }, (_, i) => trainEpisode(trainDs, cfg, progress.episode + i)));
-      const r = pool ? await parallelStep(model, adam, pool, batches, cfg.clipNorm) : localStep(model, adam, batches[0], cfg.clipNorm);
-      if (!r.finite) throw new TrainingDivergedError(progress.episode + 1, r.losses.reduce((a, b) => a + b, 0) / r.losses.length);
+      const batches = await Promise.all(
+        Array.from({ length: w }, (_, i) => trainEpisode(trainDs, cfg, progress.episode + i)),
+      );
+      const r = pool
+        ? await parallelStep(model, adam, pool, batches, cfg.clipNorm)
+        : localStep(model, adam, batches[0], cfg.clipNorm);
+      if (!r.finite)
+        throw new TrainingDivergedError(
+          progress.episode + 1,
+          r.losses.reduce((a, b) => a + b, 0) / r.losses.length,
+        );
       progress.episode += w;
       window.loss += r.losses.reduce((a, b) => a + b, 0);
       window.correct += r.correct.reduce((a, b) => a + b, 0);

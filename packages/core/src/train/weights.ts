@@ -6,7 +6,8 @@ import type { WeightMap } from '../model/params.js';
 
 export function tensorsToWeightMap(tensors: Map<string, tf.Tensor>): WeightMap {
   const out: WeightMap = new Map();
-  for (const [name, t] of tensors) out.set(name, { shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+  for (const [name, t] of tensors)
+    out.set(name, { shape: t.shape.slice(), data: t.dataSync() as Float32Array });
   return out;
 }
 
@@ -41,7 +42,8 @@ export function averageWeightMaps(maps: WeightMap[]): WeightMap {
     const acc = new Float64Array(first.data.length);
     for (const m of maps) {
       const t = m.get(name);
-      if (!t || t.data.length !== acc.length) throw new Error(`cannot average '${name}': missing or mismatched in a replica`);
+      if (!t || t.data.length !== acc.length)
+        throw new Error(`cannot average '${name}': missing or mismatched in a replica`);
       for (let i = 0; i < acc.length; i++) acc[i] += t.data[i];
     }
     const data = new Float32Array(acc.length);

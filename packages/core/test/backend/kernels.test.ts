@@ -10,7 +10,10 @@ import { convFilterBanding, initBackend, WASM_TRAINING_KERNELS } from '../../src
 
 type Case = () => tf.Tensor | tf.Tensor[];
 
-function relErr(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array): number {
+function relErr(
+  a: Float32Array | Int32Array | Uint8Array,
+  b: Float32Array | Int32Array | Uint8Array,
+): number {
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < a.length; i++) {
@@ -49,7 +52,13 @@ interface ConvCase {
 }
 
 const convCases: ConvCase[] = [
-  { name: 'Conv4 layer 1 at 84 (3->64, valid)', x: [2, 84, 84, 3], f: [3, 3, 3, 64], stride: 1, pad: 'valid' },
+  {
+    name: 'Conv4 layer 1 at 84 (3->64, valid)',
+    x: [2, 84, 84, 3],
+    f: [3, 3, 3, 64],
+    stride: 1,
+    pad: 'valid',
+  },
   { name: 'Conv4 layer 2 at 84 (valid)', x: [1, 41, 41, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
   { name: 'Conv4 layers 3-4 at 84 (same)', x: [3, 19, 19, 64], f: [3, 3, 64, 64], stride: 1, pad: 'same' },
   { name: 'Conv4 layer 2 at 32 (valid)', x: [4, 15, 15, 64], f: [3, 3, 64, 64], stride: 1, pad: 'valid' },
@@ -76,7 +85,10 @@ describe('wasm training kernels against the cpu backend', () => {
         const x = rnd(c.x, 1);
         const w = rnd(c.f, 2).mul(0.1);
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).square().sum(),
+          tf
+            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
+            .square()
+            .sum(),
         );
         return g([x, w]);
       });
@@ -91,7 +103,12 @@ describe('wasm training kernels against the cpu backend', () => {
       Object.assign(convFilterBanding, { bandFloats: 1000, minChannels: 1 });
       try {
         const err = await compare(() => {
-          const g = tf.grad((w: tf.Tensor) => tf.conv2d(rnd(c.x, 1) as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad).square().sum());
+          const g = tf.grad((w: tf.Tensor) =>
+            tf
+              .conv2d(rnd(c.x, 1) as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad)
+              .square()
+              .sum(),
+          );
           return g(rnd(c.f, 2).mul(0.1));
         });
         expect(err).toBeLessThanOrEqual(1e-4);
@@ -104,7 +121,10 @@ describe('wasm training kernels against the cpu backend', () => {
   it('conv2d with bias: the bias gradient is a leading-axes Sum', async () => {
     const err = await compare(() => {
       const g = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-        tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), b).square().mean(),
+        tf
+          .add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), b)
+          .square()
+          .mean(),
       );
       return g([rnd([3, 9, 9, 64], 3), rnd([3, 3, 64, 64], 4).mul(0.1), rnd([64], 5)]);
     });
@@ -122,7 +142,11 @@ describe('wasm training kernels against the cpu backend', () => {
         const relu = name.includes('ReLU');
         const g = tf.grad((x: tf.Tensor) => {
           const y = relu ? tf.relu(x) : x;
-          return tf.maxPool(y as tf.Tensor4D, size, stride, pad).mul(rnd([1], 9)).square().sum();
+          return tf
+            .maxPool(y as tf.Tensor4D, size, stride, pad)
+            .mul(rnd([1], 9))
+            .square()
+            .sum();
         });
         return g(rnd(shape, 6));
       });
@@ -139,12 +163,24 @@ describe('wasm training kernels against the cpu backend', () => {
   });
 
   for (const [axes, shape] of [
-    [[0, 1, 2], [4, 19, 19, 64]],
+    [
+      [0, 1, 2],
+      [4, 19, 19, 64],
+    ],
     [[0], [7, 33]],
-    [[0, 1], [5, 6, 7]],
-    [[1, 2], [5, 6, 7]],
+    [
+      [0, 1],
+      [5, 6, 7],
+    ],
+    [
+      [1, 2],
+      [5, 6, 7],
+    ],
     [[2], [5, 6, 7]],
-    [[0, 2], [5, 6, 7]],
+    [
+      [0, 2],
+      [5, 6, 7],
+    ],
   ] as [number[], number[]][]) {
     it(`Sum and Mean over axes ${JSON.stringify(axes)} of ${JSON.stringify(shape)}`, async () => {
       const err = await compare(() => {
@@ -161,9 +197,18 @@ describe('wasm training kernels against the cpu backend', () => {
   });
 
   for (const [shape, reps] of [
-    [[1, 1, 1, 64], [4, 19, 19, 1]],
-    [[3, 5], [2, 3]],
-    [[2, 1, 3], [1, 4, 1]],
+    [
+      [1, 1, 1, 64],
+      [4, 19, 19, 1],
+    ],
+    [
+      [3, 5],
+      [2, 3],
+    ],
+    [
+      [2, 1, 3],
+      [1, 4, 1],
+    ],
   ] as [number[], number[]][]) {
     it(`Tile ${JSON.stringify(shape)} x ${JSON.stringify(reps)}, and its use in batchNorm's gradient`, async () => {
       const err = await compare(() => {
@@ -172,11 +217,19 @@ describe('wasm training kernels against the cpu backend', () => {
         if (shape.length === 4) {
           const g = tf.grads((v: tf.Tensor, m: tf.Tensor, s: tf.Tensor, o: tf.Tensor, sc: tf.Tensor) =>
             tf
-              .batchNorm(v as tf.Tensor4D, m as tf.Tensor1D, s.square().add(1) as tf.Tensor1D, o as tf.Tensor1D, sc as tf.Tensor1D)
+              .batchNorm(
+                v as tf.Tensor4D,
+                m as tf.Tensor1D,
+                s.square().add(1) as tf.Tensor1D,
+                o as tf.Tensor1D,
+                sc as tf.Tensor1D,
+              )
               .square()
               .sum(),
           );
-          out.push(...g([rnd([4, 5, 5, 64], 10), rnd([64], 11), rnd([64], 12), rnd([64], 15), rnd([64], 16)]));
+          out.push(
+            ...g([rnd([4, 5, 5, 64], 10), rnd([64], 11), rnd([64], 12), rnd([64], 15), rnd([64], 16)]),
+          );
         }
         return out;
       });

@@ -23,7 +23,12 @@ describe('wasm out of memory', () => {
   it('a full heap makes the next kernel fail loudly instead of computing garbage', async () => {
     const pool = new WorkerPool({ size: 1, backend: 'wasm', taskModule });
     try {
-      const r = await pool.run<{ fillError: { name: string } | null; threw: boolean; name?: string; wrong?: number }>('convAfterFill', null);
+      const r = await pool.run<{
+        fillError: { name: string } | null;
+        threw: boolean;
+        name?: string;
+        wrong?: number;
+      }>('convAfterFill', null);
       // Filling stops with a loud error ...
       expect(r.fillError?.name).toBe('WasmMemoryError');
       // ... and the convolution either fails loudly too or, if it fit in what was left, is right everywhere.

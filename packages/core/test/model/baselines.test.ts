@@ -87,7 +87,7 @@ function maxAbs(a: ArrayLike<number>): number {
 
 describe.each(METHODS)('%s', (method) => {
   describe.each(TINY)('on %s', (_name, cfg) => {
-    it('gives [Q, N] class scores and probabilities that sum to 1; the loss is the paper\'s', () => {
+    it("gives [Q, N] class scores and probabilities that sum to 1; the loss is the paper's", () => {
       const model = createModel(method, cfg);
       const batch = tinyBatch(cfg.imageSize ?? 84, 3, 2, 2);
       const out = model.forward(batch, { training: false });
@@ -120,7 +120,10 @@ describe.each(METHODS)('%s', (method) => {
           });
         });
         direct =
-          scores.reduce((acc, r, i) => acc + r.reduce((a, s, j) => a + (s - (j === labels[i] ? 1 : 0)) ** 2, 0), 0) /
+          scores.reduce(
+            (acc, r, i) => acc + r.reduce((a, s, j) => a + (s - (j === labels[i] ? 1 : 0)) ** 2, 0),
+            0,
+          ) /
           (scores.length * 3);
       }
       const loss = model.loss(out, batch);
@@ -168,7 +171,10 @@ describe.each(METHODS)('%s', (method) => {
 
       // Central difference along the normalised gradient of a backbone and (RelationNet) a head parameter:
       // (L(p + e d) - L(p - e d)) / 2e = |g|.
-      const probe = ['encoder.layer1.0.weight', method === 'relationnet' ? 'head.fc1.weight' : 'encoder.layer1.1.weight'];
+      const probe = [
+        'encoder.layer1.0.weight',
+        method === 'relationnet' ? 'head.fc1.weight' : 'encoder.layer1.1.weight',
+      ];
       const names = params.map(([n]) => n);
       for (const name of probe.filter((n) => names.includes(n))) {
         const v = model.trainableVariables().get(name)!;
@@ -178,7 +184,7 @@ describe.each(METHODS)('%s', (method) => {
         const orig = tf.clone(v);
         const eps = 1e-2;
         const at = (s: number) => {
-          tf.tidy(() => v.assign(tf.add(orig, tf.mul(g, s * eps / norm))));
+          tf.tidy(() => v.assign(tf.add(orig, tf.mul(g, (s * eps) / norm))));
           return evalLoss(model, batch);
         };
         const fd = (at(1) - at(-1)) / (2 * eps);
@@ -200,7 +206,8 @@ describe.each(METHODS)('%s', (method) => {
       const res = model.computeGradients(batch);
       const after = model.getWeights();
       const changed = [...before.keys()].filter(
-        (n) => n.endsWith('.running_mean') && !before.get(n)!.data.every((x, i) => x === after.get(n)!.data[i]),
+        (n) =>
+          n.endsWith('.running_mean') && !before.get(n)!.data.every((x, i) => x === after.get(n)!.data[i]),
       );
       expect(changed.some((n) => n.startsWith('encoder.'))).toBe(true);
       if (method === 'relationnet') expect(changed.some((n) => n.startsWith('head.'))).toBe(true);
@@ -254,7 +261,12 @@ describe('relationnet on every feature-map size', () => {
   // Conv4 maps 5x5 (Omniglot 28 px), 6x6 (32 px), 19x19 (84 px): the relation module pools twice, once, or
   // twice and averages the 4x4 left; its parameters do not depend on the size.
   it.each([28, 32, 84])('at %i px', (size) => {
-    const model = createModel('relationnet', { backbone: 'conv4', imageSize: size, widths: [8, 8, 8, 8], seed: 2 });
+    const model = createModel('relationnet', {
+      backbone: 'conv4',
+      imageSize: size,
+      widths: [8, 8, 8, 8],
+      seed: 2,
+    });
     const batch = tinyBatch(size, 2, 1, 1);
     const out = model.forward(batch, { training: true });
     expect(out.probs.shape).toEqual([2, 2]);
@@ -269,7 +281,15 @@ describe('relationnet on every feature-map size', () => {
 describe.skipIf(!data.available)('baselines on tiny-imagenet-32', () => {
   it.each(METHODS)('%s: a few Adam steps on a real 5-way 1-shot episode lower its loss', async (method) => {
     const ds = await openDataset('tiny-imagenet-32', 'train', { dataDir: data.dir });
-    const ep = sampleEpisode(ds, { dataset: 'tiny-imagenet-32', split: 'train', way: 5, shot: 1, query: 3, seed: 7, index: 0 });
+    const ep = sampleEpisode(ds, {
+      dataset: 'tiny-imagenet-32',
+      split: 'train',
+      way: 5,
+      shot: 1,
+      query: 3,
+      seed: 7,
+      index: 0,
+    });
     const batch = arraysToBatch(await buildEpisodeArrays(ds, ep, { augmentQueries: false }));
     const model = createModel(method, { backbone: 'conv4', imageSize: 32, seed: 1 });
     const adam = new Adam({ lr: 1e-3 });
@@ -292,25 +312,36 @@ describe.skipIf(!data.available)('baselines on tiny-imagenet-32', () => {
     batch.dispose();
   });
 
-  it.each(METHODS)('%s: a worker replica built with the method gives the same step', async (method: Method) => {
-    const ds = await openDataset('tiny-imagenet-32', 'train', { dataDir: data.dir });
-    const ep = sampleEpisode(ds, { dataset: 'tiny-imagenet-32', split: 'train', way: 5, shot: 1, query: 2, seed: 8, index: 0 });
-    const arrays = await buildEpisodeArrays(ds, ep, { augmentQueries: false });
-    const cfg: ModelConfigInput = { backbone: 'conv4', imageSize: 32, seed: 2 };
-    const model = createModel(method, cfg);
-    const batch = arraysToBatch(arrays);
-    const local = model.computeGradients(batch);
-    const init = tasks['replica.init']({ ...cfg, method });
-    expect(init).toEqual(model.config);
-    const reply = tasks['replica.gradients']({ weights: model.getWeights(), batch: arrays });
-    const remote = reply.value;
-    expect(remote.loss).toBeCloseTo(local.loss.dataSync()[0], 5);
-    expect([...remote.grads.keys()].sort()).toEqual([...local.grads.keys()].sort());
-    local.loss.dispose();
-    tf.dispose([...local.grads.values()]);
-    batch.dispose();
-    model.dispose();
-  });
+  it.each(METHODS)(
+    '%s: a worker replica built with the method gives the same step',
+    async (method: Method) => {
+      const ds = await openDataset('tiny-imagenet-32', 'train', { dataDir: data.dir });
+      const ep = sampleEpisode(ds, {
+        dataset: 'tiny-imagenet-32',
+        split: 'train',
+        way: 5,
+        shot: 1,
+        query: 2,
+        seed: 8,
+        index: 0,
+      });
+      const arrays = await buildEpisodeArrays(ds, ep, { augmentQueries: false });
+      const cfg: ModelConfigInput = { backbone: 'conv4', imageSize: 32, seed: 2 };
+      const model = createModel(method, cfg);
+      const batch = arraysToBatch(arrays);
+      const local = model.computeGradients(batch);
+      const init = tasks['replica.init']({ ...cfg, method });
+      expect(init).toEqual(model.config);
+      const reply = tasks['replica.gradients']({ weights: model.getWeights(), batch: arrays });
+      const remote = reply.value;
+      expect(remote.loss).toBeCloseTo(local.loss.dataSync()[0], 5);
+      expect([...remote.grads.keys()].sort()).toEqual([...local.grads.keys()].sort());
+      local.loss.dispose();
+      tf.dispose([...local.grads.values()]);
+      batch.dispose();
+      model.dispose();
+    },
+  );
 
   it.each(METHODS)('%s: the trainer runs end to end and records the method', async (method: Method) => {
     const config = defaultTrainConfig({

@@ -8,7 +8,13 @@ import { initBackend } from '../../src/backend/index.js';
 import { openDataset } from '../../src/data/index.js';
 import { buildEpisodeArrays, sampleEpisode, type EpisodeArrays } from '../../src/episodes/index.js';
 import { RCN } from '../../src/model/index.js';
-import { ReplicaPool, arraysToBatch, averageWeightMaps, tensorsToWeightMap, weightMapBuffers } from '../../src/train/index.js';
+import {
+  ReplicaPool,
+  arraysToBatch,
+  averageWeightMaps,
+  tensorsToWeightMap,
+  weightMapBuffers,
+} from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('tiny-imagenet-32');
@@ -18,7 +24,15 @@ async function episodes(n: number): Promise<EpisodeArrays[]> {
   const ds = await openDataset('tiny-imagenet-32', 'train', { dataDir: data.dir });
   const out: EpisodeArrays[] = [];
   for (let i = 0; i < n; i++) {
-    const ep = sampleEpisode(ds, { dataset: 'tiny-imagenet-32', split: 'train', way: 5, shot: 1, query: 3, seed: 11, index: i });
+    const ep = sampleEpisode(ds, {
+      dataset: 'tiny-imagenet-32',
+      split: 'train',
+      way: 5,
+      shot: 1,
+      query: 3,
+      seed: 11,
+      index: i,
+    });
     out.push(await buildEpisodeArrays(ds, ep));
   }
   return out;
@@ -27,7 +41,11 @@ async function episodes(n: number): Promise<EpisodeArrays[]> {
 function localGradients(model: RCN, batch: EpisodeArrays) {
   const b = arraysToBatch(batch);
   const r = model.computeGradients(b);
-  const result = { loss: r.loss.dataSync()[0], grads: tensorsToWeightMap(r.grads), buffers: weightMapBuffers(model) };
+  const result = {
+    loss: r.loss.dataSync()[0],
+    grads: tensorsToWeightMap(r.grads),
+    buffers: weightMapBuffers(model),
+  };
   r.loss.dispose();
   tf.dispose([...r.grads.values()]);
   b.dispose();

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { readCheckpoint } from '../../src/model/index.js';
-import { RunDir, defaultTrainConfig, listRuns, train, type MetricEvent, type TrainConfig } from '../../src/train/index.js';
+import {
+  RunDir,
+  defaultTrainConfig,
+  listRuns,
+  train,
+  type MetricEvent,
+  type TrainConfig,
+} from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('tiny-imagenet-32');
@@ -48,7 +55,12 @@ describe.skipIf(!data.available)('episodic trainer', () => {
   it('writes a complete run directory: config, metrics, latest and best checkpoints, status', async () => {
     const events: MetricEvent[] = [];
     const before = tf.memory().numTensors;
-    const s = await train(tinyConfig(), { runsDir: runs, runId: 'basic', logEvery: 2, onEvent: (e) => events.push(e) });
+    const s = await train(tinyConfig(), {
+      runsDir: runs,
+      runId: 'basic',
+      logEvery: 2,
+      onEvent: (e) => events.push(e),
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(s.status).toBe('finished');
     expect(s.episode).toBe(6);
@@ -89,19 +101,35 @@ describe.skipIf(!data.available)('episodic trainer', () => {
     const b = await readCheckpoint(join(runs, 'resumed', 'checkpoints', 'latest'));
     expect([...b.weights.keys()]).toEqual([...a.weights.keys()]);
     for (const [name, t] of a.weights) expect(b.weights.get(name)!.data, name).toEqual(t.data);
-    const ma = (await new RunDir(join(runs, 'straight')).metrics()).map((e) => ({ ...e, time: '', episodesPerSecond: 0 }));
-    const mb = (await new RunDir(join(runs, 'resumed')).metrics()).map((e) => ({ ...e, time: '', episodesPerSecond: 0 }));
+    const ma = (await new RunDir(join(runs, 'straight')).metrics()).map((e) => ({
+      ...e,
+      time: '',
+      episodesPerSecond: 0,
+    }));
+    const mb = (await new RunDir(join(runs, 'resumed')).metrics()).map((e) => ({
+      ...e,
+      time: '',
+      episodesPerSecond: 0,
+    }));
     expect(mb.filter((e) => e.type === 'val')).toEqual(ma.filter((e) => e.type === 'val'));
   });
 
   it('stops a diverging run with a clear message and keeps the last good checkpoint', async () => {
-    await train(tinyConfig({ episodes: 2, valEvery: 2, valEpisodes: 1 }), { runsDir: runs, runId: 'diverge' });
+    await train(tinyConfig({ episodes: 2, valEvery: 2, valEpisodes: 1 }), {
+      runsDir: runs,
+      runId: 'diverge',
+    });
     const run = await RunDir.open(join(runs, 'diverge'));
     const good = await readCheckpoint(run.latestDir);
     // Inputs scaled by 1e40 overflow float32, so the next step's loss is NaN.
     const cfg = await run.config();
-    await writeFile(run.configPath, JSON.stringify({ ...cfg, normalization: { mean: [0.5, 0.5, 0.5], std: [1e-40, 1e-40, 1e-40] } }));
-    await expect(train(null, { resumeDir: run.dir, episodes: 20 })).rejects.toThrow(/episode 3: the loss or its gradient is not finite/);
+    await writeFile(
+      run.configPath,
+      JSON.stringify({ ...cfg, normalization: { mean: [0.5, 0.5, 0.5], std: [1e-40, 1e-40, 1e-40] } }),
+    );
+    await expect(train(null, { resumeDir: run.dir, episodes: 20 })).rejects.toThrow(
+      /episode 3: the loss or its gradient is not finite/,
+    );
     const status = await run.status();
     expect(status?.status).toBe('failed');
     expect(status?.error).toMatch(/not finite/);
@@ -113,14 +141,22 @@ describe.skipIf(!data.available)('episodic trainer', () => {
   });
 
   it('trains with two workers (one episode each per step) and records the same run layout', async () => {
-    const s = await train(tinyConfig({ workers: 2, episodes: 4, valEvery: 4 }), { runsDir: runs, runId: 'two-workers', logEvery: 2 });
+    const s = await train(tinyConfig({ workers: 2, episodes: 4, valEvery: 4 }), {
+      runsDir: runs,
+      runId: 'two-workers',
+      logEvery: 2,
+    });
     expect(s.status).toBe('finished');
     const metrics = await new RunDir(join(runs, 'two-workers')).metrics();
     expect(metrics.filter((e) => e.type === 'train').map((e) => e.episode)).toEqual([2, 4]);
   });
 
   it('rejects a bad config naming the field', async () => {
-    await expect(train({ ...tinyConfig(), way: 1 }, { runsDir: runs })).rejects.toThrow(/way: expected an integer >= 2/);
-    await expect(train({ ...tinyConfig(), dataset: 'no-such-dataset' }, { runsDir: runs, runId: 'bad-ds' })).rejects.toThrow(/no-such-dataset/);
+    await expect(train({ ...tinyConfig(), way: 1 }, { runsDir: runs })).rejects.toThrow(
+      /way: expected an integer >= 2/,
+    );
+    await expect(
+      train({ ...tinyConfig(), dataset: 'no-such-dataset' }, { runsDir: runs, runId: 'bad-ds' }),
+    ).rejects.toThrow(/no-such-dataset/);
   });
 });

@@ -51,7 +51,11 @@ export function Explorer() {
 
   const episodeVars = useMemo(() => spec, [specKey]);
   const episodeQ = useGql<{ episode: Episode }>(EPISODE, episodeVars);
-  const predictionQ = useGql<{ prediction: Prediction }>(PREDICTION, { checkpoint: checkpoint ?? '', episode: episodeVars }, { pause: !checkpoint });
+  const predictionQ = useGql<{ prediction: Prediction }>(
+    PREDICTION,
+    { checkpoint: checkpoint ?? '', episode: episodeVars },
+    { pause: !checkpoint },
+  );
   const episode = episodeQ.data?.episode;
   const prediction = predictionQ.data?.prediction;
   const predFor = (q: number) => prediction?.queries[q];
@@ -99,7 +103,15 @@ export function Explorer() {
           ).map(([k, label, min, max]) => (
             <label className="field" key={k}>
               {label}
-              <input type="number" name={k} min={min} max={max} value={draft[k]} required onChange={(e) => setDraft({ ...draft, [k]: Number(e.target.value) })} />
+              <input
+                type="number"
+                name={k}
+                min={min}
+                max={max}
+                value={draft[k]}
+                required
+                onChange={(e) => setDraft({ ...draft, [k]: Number(e.target.value) })}
+              />
             </label>
           ))}
         </div>
@@ -120,7 +132,10 @@ export function Explorer() {
         <div className="grid explore-top">
           <section className="panel" aria-labelledby="support-h" data-testid="support-set">
             <h2 id="support-h">
-              Support set <span className="muted small">({episode.way} classes × {episode.shot})</span>
+              Support set{' '}
+              <span className="muted small">
+                ({episode.way} classes × {episode.shot})
+              </span>
             </h2>
             <div className="class-strip">
               {episode.classes.map((c) => (
@@ -132,7 +147,14 @@ export function Explorer() {
                     {episode.support
                       .filter((s) => s.label === c.label)
                       .map((s) => (
-                        <img key={s.index} className="thumb" src={s.url} alt={`support ${s.index + 1}: ${c.name}`} width={64} height={64} />
+                        <img
+                          key={s.index}
+                          className="thumb"
+                          src={s.url}
+                          alt={`support ${s.index + 1}: ${c.name}`}
+                          width={64}
+                          height={64}
+                        />
                       ))}
                   </div>
                 </div>
@@ -153,7 +175,11 @@ export function Explorer() {
             </div>
             {!checkpoint ? <p className="notice">Choose a checkpoint to see predictions.</p> : null}
             <ErrorBox error={predictionQ.error} title="Prediction" />
-            {predictionQ.waiting && checkpoint ? <p className="muted small" role="status">Running the model…</p> : null}
+            {predictionQ.waiting && checkpoint ? (
+              <p className="muted small" role="status">
+                Running the model…
+              </p>
+            ) : null}
             <div className="query-grid" role="list">
               {episode.queries.map((qi) => {
                 const p = predFor(qi.index);
@@ -178,9 +204,15 @@ export function Explorer() {
                             {shortName(className(p.predictedLabel))}
                           </span>
                           <span className="muted">
-                            {pct(conf, 0)} {p.correct ? <span className="sr-only">correct</span> : <span>
-                                <span className="sr-only">wrong,</span> · true: {shortName(className(qi.label))}
-                              </span>}
+                            {pct(conf, 0)}{' '}
+                            {p.correct ? (
+                              <span className="sr-only">correct</span>
+                            ) : (
+                              <span>
+                                <span className="sr-only">wrong,</span> · true:{' '}
+                                {shortName(className(qi.label))}
+                              </span>
+                            )}
                           </span>
                         </>
                       ) : (
@@ -199,7 +231,13 @@ export function Explorer() {
       ) : null}
 
       {episode && prediction && selectedQuery != null && prediction.queries[selectedQuery] && checkpoint ? (
-        <RamPanel checkpoint={checkpoint} episode={episode} spec={episodeVars} prediction={prediction} query={selectedQuery} />
+        <RamPanel
+          checkpoint={checkpoint}
+          episode={episode}
+          spec={episodeVars}
+          prediction={prediction}
+          query={selectedQuery}
+        />
       ) : null}
     </>
   );

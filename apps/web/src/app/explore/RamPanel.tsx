@@ -26,7 +26,19 @@ function valuesOf(s: SupportComparison, mode: Mode): number[] {
   return s.regionScores.map((r, k) => r * s.regionWeights[k]);
 }
 
-export function RamPanel({ checkpoint, episode, spec, prediction, query }: { checkpoint: string; episode: Episode; spec: EpisodeInput; prediction: Prediction; query: number }) {
+export function RamPanel({
+  checkpoint,
+  episode,
+  spec,
+  prediction,
+  query,
+}: {
+  checkpoint: string;
+  episode: Episode;
+  spec: EpisodeInput;
+  prediction: Prediction;
+  query: number;
+}) {
   const q = prediction.queries[query];
   const qImage = episode.queries[query];
   const [mode, setMode] = useState<Mode>('contribution');
@@ -34,7 +46,10 @@ export function RamPanel({ checkpoint, episode, spec, prediction, query }: { che
   const cols = prediction.gridCols;
   // Default focus: the first support of the predicted class.
   const predictedSupport = episode.support.find((s) => s.label === q.predictedLabel)?.index ?? 0;
-  const [focus, setFocus] = useState<{ support: number; region: number | null }>({ support: predictedSupport, region: null });
+  const [focus, setFocus] = useState<{ support: number; region: number | null }>({
+    support: predictedSupport,
+    region: null,
+  });
   const [focusKey, setFocusKey] = useState(`${checkpoint}|${episode.id}|${query}`);
   const key = `${checkpoint}|${episode.id}|${query}`;
   if (key !== focusKey) {
@@ -42,9 +57,21 @@ export function RamPanel({ checkpoint, episode, spec, prediction, query }: { che
     setFocus({ support: predictedSupport, region: null });
   }
 
-  const ramQ = useGql<{ ram: Ram }>(RAM, { checkpoint, episode: spec, query, support: focus.support, top: rows * cols });
-  const ram = ramQ.data?.ram && ramQ.data.ram.support === focus.support && ramQ.data.ram.query === query ? ramQ.data.ram : null;
-  const match = ram && focus.region != null ? ram.bestMatches.find((m) => m.supportRegion === focus.region) ?? null : null;
+  const ramQ = useGql<{ ram: Ram }>(RAM, {
+    checkpoint,
+    episode: spec,
+    query,
+    support: focus.support,
+    top: rows * cols,
+  });
+  const ram =
+    ramQ.data?.ram && ramQ.data.ram.support === focus.support && ramQ.data.ram.query === query
+      ? ramQ.data.ram
+      : null;
+  const match =
+    ram && focus.region != null
+      ? (ram.bestMatches.find((m) => m.supportRegion === focus.region) ?? null)
+      : null;
 
   const maps = useMemo(() => q.supports.map((s) => valuesOf(s, mode)), [q, mode]);
   const flat = maps.flat();
@@ -81,7 +108,8 @@ export function RamPanel({ checkpoint, episode, spec, prediction, query }: { che
             testId="ram-query"
           />
           <p style={{ margin: '6px 0' }}>
-            <span className={`mark ${q.correct ? 'ok' : 'bad'}`}>{q.correct ? '✓ correct' : '✗ wrong'}</span> · true: <strong>{shortName(name(q.trueLabel))}</strong>
+            <span className={`mark ${q.correct ? 'ok' : 'bad'}`}>{q.correct ? '✓ correct' : '✗ wrong'}</span>{' '}
+            · true: <strong>{shortName(name(q.trueLabel))}</strong>
           </p>
           <h3>Class probabilities</h3>
           <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} data-testid="probabilities">
@@ -89,31 +117,49 @@ export function RamPanel({ checkpoint, episode, spec, prediction, query }: { che
               <li key={label} style={{ marginBottom: 4 }}>
                 <div className="spread small">
                   <span title={name(label)}>
-                    {label === q.predictedLabel ? <strong>{shortName(name(label))}</strong> : shortName(name(label))}
+                    {label === q.predictedLabel ? (
+                      <strong>{shortName(name(label))}</strong>
+                    ) : (
+                      shortName(name(label))
+                    )}
                     {label === q.trueLabel ? ' (true)' : ''}
                   </span>
                   <span className="mono">{pct(q.probabilities[label])}</span>
                 </div>
                 <div className="bar">
-                  <span style={{ width: `${100 * q.probabilities[label]}%`, background: label === q.trueLabel ? 'var(--ok)' : undefined }} />
+                  <span
+                    style={{
+                      width: `${100 * q.probabilities[label]}%`,
+                      background: label === q.trueLabel ? 'var(--ok)' : undefined,
+                    }}
+                  />
                 </div>
               </li>
             ))}
           </ul>
-          <div className="panel" style={{ marginTop: 12, padding: 10 }} aria-live="polite" data-testid="region-inspector">
+          <div
+            className="panel"
+            style={{ marginTop: 12, padding: 10 }}
+            aria-live="polite"
+            data-testid="region-inspector"
+          >
             <h3>Region inspector</h3>
             {focus.region == null ? (
               <p className="small muted" style={{ margin: 0 }}>
-                Point at a support region (or focus a support map and use the arrow keys) to see its best-matching query region, outlined in pink on the query.
+                Point at a support region (or focus a support map and use the arrow keys) to see its
+                best-matching query region, outlined in pink on the query.
               </p>
             ) : (
               <>
                 <p className="small" style={{ margin: '0 0 6px' }}>
-                  Support {focus.support + 1} ({shortName(name(episode.support[focus.support].label))}), region {regionName(focus.region)}
+                  Support {focus.support + 1} ({shortName(name(episode.support[focus.support].label))}),
+                  region {regionName(focus.region)}
                   {match ? (
                     <>
                       {' '}
-                      ↔ query region {regionName(match.queryRegion)}: similarity r = <strong>{num(match.similarity)}</strong>, weight w = <strong>{num(match.weight)}</strong>, contribution w·r ={' '}
+                      ↔ query region {regionName(match.queryRegion)}: similarity r ={' '}
+                      <strong>{num(match.similarity)}</strong>, weight w ={' '}
+                      <strong>{num(match.weight)}</strong>, contribution w·r ={' '}
                       <strong>{num(match.contribution)}</strong>
                     </>
                   ) : ramQ.fetching ? (
@@ -142,7 +188,8 @@ export function RamPanel({ checkpoint, episode, spec, prediction, query }: { che
             <ErrorBox error={ramQ.error} title="RAM" />
             {ram ? (
               <p className="small muted" style={{ margin: '6px 0 0' }} data-testid="ram-summary">
-                Pair score Σ w·r = {num(ram.score)} · p({shortName(name(episode.support[focus.support].label))}) = {pct(ram.probability)}
+                Pair score Σ w·r = {num(ram.score)} · p(
+                {shortName(name(episode.support[focus.support].label))}) = {pct(ram.probability)}
               </p>
             ) : null}
           </div>
@@ -153,43 +200,53 @@ export function RamPanel({ checkpoint, episode, spec, prediction, query }: { che
             <span className="small muted">one scale across all supports of this query</span>
           </div>
           <div className="ram-classes">
-          {order.map((label, rank) => (
-            <div key={label} className={`ram-class${label === q.predictedLabel ? ' predicted' : ''}${label === q.trueLabel ? ' truth' : ''}`} data-testid={`ram-class-${label}`}>
-              <div className="spread small" style={{ marginBottom: 4 }}>
-                <strong title={name(label)}>
-                  {rank + 1}. {shortName(name(label))}
-                  {label === q.predictedLabel ? ' · predicted' : ''}
-                  {label === q.trueLabel ? ' · true class' : ''}
-                </strong>
-                <span className="mono">p = {pct(q.probabilities[label])}</span>
-              </div>
-              <div className="ram-supports">
-                {q.supports
-                  .filter((s) => s.label === label)
-                  .map((s) => (
-                    <div key={s.index}>
-                      <Heatmap
-                        src={episode.support[s.index].url}
-                        alt={`RAM of support ${s.index + 1} (${name(label)})`}
-                        rows={rows}
-                        cols={cols}
-                        values={maps[s.index]}
-                        min={lo}
-                        max={hi}
-                        size={112}
-                        active={focus.support === s.index ? focus.region : null}
-                        onActive={(region) => setFocus(region == null ? { support: focus.support, region: null } : { support: s.index, region })}
-                        describe={(k) => `region ${regionName(k)}: ${num(maps[s.index][k])}`}
-                        testId={`ram-support-${s.index}`}
-                      />
-                      <div className="small mono" style={{ color: SERIES[0] }}>
-                        Σw·r = {num(s.score)}
+            {order.map((label, rank) => (
+              <div
+                key={label}
+                className={`ram-class${label === q.predictedLabel ? ' predicted' : ''}${label === q.trueLabel ? ' truth' : ''}`}
+                data-testid={`ram-class-${label}`}
+              >
+                <div className="spread small" style={{ marginBottom: 4 }}>
+                  <strong title={name(label)}>
+                    {rank + 1}. {shortName(name(label))}
+                    {label === q.predictedLabel ? ' · predicted' : ''}
+                    {label === q.trueLabel ? ' · true class' : ''}
+                  </strong>
+                  <span className="mono">p = {pct(q.probabilities[label])}</span>
+                </div>
+                <div className="ram-supports">
+                  {q.supports
+                    .filter((s) => s.label === label)
+                    .map((s) => (
+                      <div key={s.index}>
+                        <Heatmap
+                          src={episode.support[s.index].url}
+                          alt={`RAM of support ${s.index + 1} (${name(label)})`}
+                          rows={rows}
+                          cols={cols}
+                          values={maps[s.index]}
+                          min={lo}
+                          max={hi}
+                          size={112}
+                          active={focus.support === s.index ? focus.region : null}
+                          onActive={(region) =>
+                            setFocus(
+                              region == null
+                                ? { support: focus.support, region: null }
+                                : { support: s.index, region },
+                            )
+                          }
+                          describe={(k) => `region ${regionName(k)}: ${num(maps[s.index][k])}`}
+                          testId={`ram-support-${s.index}`}
+                        />
+                        <div className="small mono" style={{ color: SERIES[0] }}>
+                          Σw·r = {num(s.score)}
+                        </div>
                       </div>
-                    </div>
-                  ))}
+                    ))}
+                </div>
               </div>
-            </div>
-          ))}
+            ))}
           </div>
         </div>
       </div>

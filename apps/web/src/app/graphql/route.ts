@@ -28,7 +28,10 @@ async function forward(req: Request): Promise<Response> {
   }
   return new Response(res.body, {
     status: res.status,
-    headers: { 'content-type': res.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-store' },
+    headers: {
+      'content-type': res.headers.get('content-type') ?? 'application/json',
+      'cache-control': 'no-store',
+    },
   });
 }
 

@@ -13,10 +13,18 @@ export function Parts() {
   const [split, setSplit] = useState('test');
   const [cls, setCls] = useState('');
   const dataset = ck?.run.dataset ?? '';
-  const classesQ = useGql<{ dataset: { split: { classes: DatasetClass[] } | null } | null }>(SPLIT_CLASSES, { dataset, split, limit: 1000 }, { pause: !dataset });
+  const classesQ = useGql<{ dataset: { split: { classes: DatasetClass[] } | null } | null }>(
+    SPLIT_CLASSES,
+    { dataset, split, limit: 1000 },
+    { pause: !dataset },
+  );
   const classes = classesQ.data?.dataset?.split?.classes ?? [];
   const chosen = cls && classes.some((c) => c.id === cls) ? cls : (classes[0]?.id ?? '');
-  const partsQ = useGql<{ prototypicalParts: PrototypicalPart[] }>(PARTS, { checkpoint: ck?.ref ?? '', class: chosen }, { pause: !ck || !chosen });
+  const partsQ = useGql<{ prototypicalParts: PrototypicalPart[] }>(
+    PARTS,
+    { checkpoint: ck?.ref ?? '', class: chosen },
+    { pause: !ck || !chosen },
+  );
   const grid = Number(ck?.checkpoint.model?.regionGrid ?? 5);
   const size = Number(ck?.checkpoint.model?.imageSize ?? 32);
   const notAvailable = errorCode(partsQ.error) === 'NOT_AVAILABLE';
@@ -48,16 +56,22 @@ export function Parts() {
         </div>
       </div>
       <section className="panel" aria-labelledby="gallery-h" data-testid="parts">
-        <h2 id="gallery-h">Gallery{chosen ? `: ${shortName(classes.find((c) => c.id === chosen)?.name ?? chosen)}` : ''}</h2>
+        <h2 id="gallery-h">
+          Gallery{chosen ? `: ${shortName(classes.find((c) => c.id === chosen)?.name ?? chosen)}` : ''}
+        </h2>
         {partsQ.waiting && ck && chosen ? <Skeleton height={120} label="Loading parts" /> : null}
         {notAvailable ? (
           <div className="notice" role="status" data-testid="parts-not-available">
-            <strong>Not available.</strong> The API cannot compute prototypical parts yet: {partsQ.error?.graphQLErrors[0]?.message}. The episode explorer shows per-query region maps in the meantime.
+            <strong>Not available.</strong> The API cannot compute prototypical parts yet:{' '}
+            {partsQ.error?.graphQLErrors[0]?.message}. The episode explorer shows per-query region maps in the
+            meantime.
           </div>
         ) : (
           <ErrorBox error={partsQ.error} />
         )}
-        {partsQ.data && !partsQ.data.prototypicalParts.length ? <p className="empty">No parts for this class.</p> : null}
+        {partsQ.data && !partsQ.data.prototypicalParts.length ? (
+          <p className="empty">No parts for this class.</p>
+        ) : null}
         {partsQ.data?.prototypicalParts.length ? (
           <div className="row">
             {partsQ.data.prototypicalParts.map((p, i) => {
@@ -66,7 +80,15 @@ export function Parts() {
               const cell = size / grid;
               return (
                 <figure key={i} style={{ margin: 0 }}>
-                  <Heatmap src={p.imageUrl} alt={`part ${i + 1}`} rows={grid} cols={grid} size={128} imageSize={size} boxes={[{ x: c * cell, y: r * cell, width: cell, height: cell }]} />
+                  <Heatmap
+                    src={p.imageUrl}
+                    alt={`part ${i + 1}`}
+                    rows={grid}
+                    cols={grid}
+                    size={128}
+                    imageSize={size}
+                    boxes={[{ x: c * cell, y: r * cell, width: cell, height: cell }]}
+                  />
                   <figcaption className="small mono">score {num(p.score)}</figcaption>
                 </figure>
               );

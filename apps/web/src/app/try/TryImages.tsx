@@ -44,9 +44,28 @@ function Thumb({ img, onRemove }: { img: Img; onRemove?: () => void }) {
   return (
     <span style={{ position: 'relative', display: 'inline-block' }}>
       {/* Data URLs of the user's own files: next/image has nothing to optimise here. */}
-      <img className="thumb" src={img.dataUrl} alt={img.name} width={64} height={64} style={{ objectFit: 'cover' }} />
+      <img
+        className="thumb"
+        src={img.dataUrl}
+        alt={img.name}
+        width={64}
+        height={64}
+        style={{ objectFit: 'cover' }}
+      />
       {onRemove ? (
-        <button type="button" onClick={onRemove} aria-label={`Remove ${img.name}`} style={{ position: 'absolute', top: -6, right: -6, padding: '0 6px', borderRadius: 999, fontSize: 12 }}>
+        <button
+          type="button"
+          onClick={onRemove}
+          aria-label={`Remove ${img.name}`}
+          style={{
+            position: 'absolute',
+            top: -6,
+            right: -6,
+            padding: '0 6px',
+            borderRadius: 999,
+            fontSize: 12,
+          }}
+        >
           ×
         </button>
       ) : null}
@@ -72,7 +91,8 @@ export function TryImages() {
   const uneven = new Set(shots).size > 1;
   const labels = classes.map((c) => c.label.trim());
   const duplicate = new Set(labels).size !== labels.length || labels.some((l) => !l);
-  const ready = ck && classes.length >= 2 && shots.every((s) => s > 0) && !uneven && !duplicate && queries.length > 0;
+  const ready =
+    ck && classes.length >= 2 && shots.every((s) => s > 0) && !uneven && !duplicate && queries.length > 0;
 
   const sample = async () => {
     if (!ck) return;
@@ -82,14 +102,36 @@ export function TryImages() {
       const dataset = ck.run.dataset;
       const offset = Math.floor(Math.random() * 30);
       const r = await client
-        .query<{ dataset: { split: { classes: { id: string; name: string; images: { id: string; url: string }[] }[] } | null } | null }>(CLASS_IMAGES, { dataset, split: 'test', offset, limit: 3 })
+        .query<{
+          dataset: {
+            split: { classes: { id: string; name: string; images: { id: string; url: string }[] }[] } | null;
+          } | null;
+        }>(CLASS_IMAGES, { dataset, split: 'test', offset, limit: 3 })
         .toPromise();
       if (r.error) throw r.error;
       const got = r.data?.dataset?.split?.classes ?? [];
       if (got.length < 2) throw new Error(`${dataset}/test has too few classes`);
-      const load = async (url: string, name: string): Promise<Img> => ({ name, dataUrl: await toDataUrl(await (await fetch(url)).blob()) });
-      const cls = await Promise.all(got.map(async (c) => ({ label: shortName(c.name), images: [await load(c.images[0].url, c.images[0].id)] })));
-      const qs = (await Promise.all(got.map((c) => Promise.all(c.images.slice(1, 3).map(async (im) => ({ ...(await load(im.url, im.id)), label: shortName(c.name) })))))).flat();
+      const load = async (url: string, name: string): Promise<Img> => ({
+        name,
+        dataUrl: await toDataUrl(await (await fetch(url)).blob()),
+      });
+      const cls = await Promise.all(
+        got.map(async (c) => ({
+          label: shortName(c.name),
+          images: [await load(c.images[0].url, c.images[0].id)],
+        })),
+      );
+      const qs = (
+        await Promise.all(
+          got.map((c) =>
+            Promise.all(
+              c.images
+                .slice(1, 3)
+                .map(async (im) => ({ ...(await load(im.url, im.id)), label: shortName(c.name) })),
+            ),
+          ),
+        )
+      ).flat();
       setClasses(cls);
       setQueries(qs);
     } catch (e) {
@@ -139,7 +181,13 @@ export function TryImages() {
               <div className="row">
                 <label className="field">
                   Class name
-                  <input type="text" value={c.label} onChange={(e) => setClasses(classes.map((x, i) => (i === ci ? { ...x, label: e.target.value } : x)))} />
+                  <input
+                    type="text"
+                    value={c.label}
+                    onChange={(e) =>
+                      setClasses(classes.map((x, i) => (i === ci ? { ...x, label: e.target.value } : x)))
+                    }
+                  />
                 </label>
                 <label className="field">
                   Add images
@@ -150,28 +198,56 @@ export function TryImages() {
                     data-testid={`support-files-${ci}`}
                     onChange={async (e) => {
                       const imgs = await filesToImgs(e);
-                      setClasses((cs) => cs.map((x, i) => (i === ci ? { ...x, images: [...x.images, ...imgs] } : x)));
+                      setClasses((cs) =>
+                        cs.map((x, i) => (i === ci ? { ...x, images: [...x.images, ...imgs] } : x)),
+                      );
                     }}
                   />
                 </label>
                 {classes.length > 2 ? (
-                  <button type="button" className="danger" onClick={() => setClasses(classes.filter((_x, i) => i !== ci))}>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => setClasses(classes.filter((_x, i) => i !== ci))}
+                  >
                     Remove class
                   </button>
                 ) : null}
               </div>
               <div className="row" style={{ marginTop: 6 }}>
                 {c.images.map((im, ii) => (
-                  <Thumb key={ii} img={im} onRemove={() => setClasses(classes.map((x, i) => (i === ci ? { ...x, images: x.images.filter((_y, j) => j !== ii) } : x)))} />
+                  <Thumb
+                    key={ii}
+                    img={im}
+                    onRemove={() =>
+                      setClasses(
+                        classes.map((x, i) =>
+                          i === ci ? { ...x, images: x.images.filter((_y, j) => j !== ii) } : x,
+                        ),
+                      )
+                    }
+                  />
                 ))}
                 {!c.images.length ? <span className="small muted">no images yet</span> : null}
               </div>
             </fieldset>
           ))}
-          <button type="button" onClick={() => setClasses([...classes, { label: `class ${String.fromCharCode(65 + classes.length)}`, images: [] }])}>
+          <button
+            type="button"
+            onClick={() =>
+              setClasses([
+                ...classes,
+                { label: `class ${String.fromCharCode(65 + classes.length)}`, images: [] },
+              ])
+            }
+          >
             Add a class
           </button>
-          {uneven ? <p className="notice">Every class needs the same number of support images (the shot): now {shots.join(', ')}.</p> : null}
+          {uneven ? (
+            <p className="notice">
+              Every class needs the same number of support images (the shot): now {shots.join(', ')}.
+            </p>
+          ) : null}
           {duplicate ? <p className="notice">Class names must be distinct and not empty.</p> : null}
         </section>
         <section className="panel" aria-labelledby="q-h">
@@ -193,7 +269,14 @@ export function TryImages() {
             {queries.map((q, qi) => (
               <div key={qi} style={{ display: 'flex', flexDirection: 'column', gap: 4 }}>
                 <Thumb img={q} onRemove={() => setQueries(queries.filter((_x, i) => i !== qi))} />
-                <select aria-label={`True class of ${q.name} (optional)`} value={q.label} onChange={(e) => setQueries(queries.map((x, i) => (i === qi ? { ...x, label: e.target.value } : x)))} style={{ maxWidth: 110, fontSize: 12 }}>
+                <select
+                  aria-label={`True class of ${q.name} (optional)`}
+                  value={q.label}
+                  onChange={(e) =>
+                    setQueries(queries.map((x, i) => (i === qi ? { ...x, label: e.target.value } : x)))
+                  }
+                  style={{ maxWidth: 110, fontSize: 12 }}
+                >
                   <option value="">(unknown)</option>
                   {labels.filter(Boolean).map((l) => (
                     <option key={l}>{l}</option>
@@ -218,11 +301,27 @@ export function TryImages() {
           </h2>
           <div className="query-grid">
             {result.queries.map((q) => (
-              <button key={q.index} type="button" className="query-tile" aria-pressed={selected === q.index} onClick={() => setSelected(q.index)}>
-                <img className="thumb" src={queries[q.index]?.dataUrl} alt="" width={96} height={96} style={{ objectFit: 'cover' }} />
+              <button
+                key={q.index}
+                type="button"
+                className="query-tile"
+                aria-pressed={selected === q.index}
+                onClick={() => setSelected(q.index)}
+              >
+                <img
+                  className="thumb"
+                  src={queries[q.index]?.dataUrl}
+                  alt=""
+                  width={96}
+                  height={96}
+                  style={{ objectFit: 'cover' }}
+                />
                 <span className="pred-name">
                   {q.correct != null ? (
-                    <span className={`mark ${q.correct ? 'ok' : 'bad'}`} aria-label={q.correct ? 'correct' : 'wrong'}>
+                    <span
+                      className={`mark ${q.correct ? 'ok' : 'bad'}`}
+                      aria-label={q.correct ? 'correct' : 'wrong'}
+                    >
                       {q.correct ? '✓' : '✗'}{' '}
                     </span>
                   ) : null}
@@ -239,24 +338,34 @@ export function TryImages() {
                 <ViridisLegend min={lo} max={hi} label="w_k·r_k" />
               </div>
               <div className="ram-classes">
-              {result.classes.map((name, label) => (
-                <div key={name} className={`ram-class${label === rq.predictedLabel ? ' predicted' : ''}`}>
-                  <div className="spread small">
-                    <strong>
-                      {name}
-                      {label === rq.predictedLabel ? ' · predicted' : ''}
-                    </strong>
-                    <span className="mono">p = {pct(rq.probabilities[label])}</span>
+                {result.classes.map((name, label) => (
+                  <div key={name} className={`ram-class${label === rq.predictedLabel ? ' predicted' : ''}`}>
+                    <div className="spread small">
+                      <strong>
+                        {name}
+                        {label === rq.predictedLabel ? ' · predicted' : ''}
+                      </strong>
+                      <span className="mono">p = {pct(rq.probabilities[label])}</span>
+                    </div>
+                    <div className="ram-supports">
+                      {rq.supports
+                        .filter((s) => s.label === label)
+                        .map((s) => (
+                          <Heatmap
+                            key={s.index}
+                            src={supportsInOrder[s.index]?.dataUrl ?? ''}
+                            alt={`RAM of support ${s.index + 1} (${name})`}
+                            rows={grid}
+                            cols={grid}
+                            values={maps[s.index]}
+                            min={lo}
+                            max={hi}
+                            size={112}
+                          />
+                        ))}
+                    </div>
                   </div>
-                  <div className="ram-supports">
-                    {rq.supports
-                      .filter((s) => s.label === label)
-                      .map((s) => (
-                        <Heatmap key={s.index} src={supportsInOrder[s.index]?.dataUrl ?? ''} alt={`RAM of support ${s.index + 1} (${name})`} rows={grid} cols={grid} values={maps[s.index]} min={lo} max={hi} size={112} />
-                      ))}
-                  </div>
-                </div>
-              ))}
+                ))}
               </div>
             </div>
           ) : null}

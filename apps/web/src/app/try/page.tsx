@@ -8,7 +8,8 @@ export default function TryPage() {
     <>
       <h1>Try your own images</h1>
       <p className="lede">
-        Give a few labelled support images per class (the same number for every class) and some query images; the checkpoint classifies each query by comparing its regions with the supports&apos;. Images are
+        Give a few labelled support images per class (the same number for every class) and some query images;
+        the checkpoint classifies each query by comparing its regions with the supports&apos;. Images are
         downscaled in your browser before they are sent.
       </p>
       <TryImages />

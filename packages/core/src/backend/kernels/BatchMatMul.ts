@@ -25,7 +25,11 @@ export function batchMatMulConfig(): KernelConfig {
     if (!attrs.transposeA && !attrs.transposeB) return stock(args as unknown as Parameters<KernelFunc>[0]);
     const a = attrs.transposeA ? swapLast(backend, inputs.a) : inputs.a;
     const b = attrs.transposeB ? swapLast(backend, inputs.b) : inputs.b;
-    const out = stock({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
+    const out = stock({
+      inputs: { a, b },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as TensorInfo;
     if (a !== inputs.a) dispose(backend, a);
     if (b !== inputs.b) dispose(backend, b);
     return out;

@@ -11,7 +11,12 @@
  * into bands whose filters stay cached, and the bands' partial gradients are summed (~2x faster on
  * Conv4's second layer at 84 px).
  */
-import { backend_util, Conv2DBackpropFilter, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  type KernelConfig,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { add, conv2d, dispose, padOrCrop, slice, transpose } from './ops.js';
 
@@ -30,10 +35,15 @@ interface Attrs {
   filterShape: [number, number, number, number];
 }
 
-export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: Attrs }): TensorInfo {
+export function conv2DBackpropFilterWasm(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: BackendWasm;
+  attrs: Attrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
-  if (attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
+  if (attrs.dataFormat !== 'NHWC')
+    throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     attrs.filterShape,
@@ -44,7 +54,14 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: Te
     false,
     'channelsLast',
   );
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: ho, outWidth: wo } = info;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: kh,
+    filterWidth: kw,
+    outHeight: ho,
+    outWidth: wo,
+  } = info;
   const { top, left } = info.padInfo;
   // Rows and columns of the padded input that the convolution actually reads.
   const needH = (ho - 1) * sh + kh;
@@ -57,7 +74,10 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: Te
   const co = dyt.shape[3];
   const rowFloats = wo * n * co;
   const { bandFloats, minChannels } = convFilterBanding;
-  const bandRows = ci >= minChannels && ho * rowFloats > 2 * bandFloats ? Math.max(1, Math.floor(bandFloats / rowFloats)) : ho;
+  const bandRows =
+    ci >= minChannels && ho * rowFloats > 2 * bandFloats
+      ? Math.max(1, Math.floor(bandFloats / rowFloats))
+      : ho;
   let r: TensorInfo | null = null;
   for (let r0 = 0; r0 < ho; r0 += bandRows) {
     const rows = Math.min(bandRows, ho - r0);

@@ -44,7 +44,8 @@ export function conv2DBackpropInputWasm(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs;
-  if (attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
+  if (attrs.dataFormat !== 'NHWC')
+    throw new Error(`Conv2DBackpropInput (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
   const info = backend_util.computeConv2DInfo(
     attrs.inputShape,
     filter.shape as [number, number, number, number],
@@ -55,7 +56,14 @@ export function conv2DBackpropInputWasm(args: {
     false,
     'channelsLast',
   );
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: kh,
+    filterWidth: kw,
+    inHeight: h,
+    inWidth: w,
+  } = info;
   const { top, left } = info.padInfo;
   const dyd = sh > 1 || sw > 1 ? zeroInsert(backend, dy, sh, sw) : dy;
   const hd = dyd.shape[1];

@@ -75,7 +75,17 @@ export function maxPoolGradWasm(args: {
  * The 2x2/2 unpadded window (every pool in Conv4 and ResNet-12): four candidates compared in the same order
  * as the generic loop (row-major, first maximum wins), without per-window bookkeeping.
  */
-function pool2x2Grad(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number, ho: number, wo: number): void {
+function pool2x2Grad(
+  x: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  ho: number,
+  wo: number,
+): void {
   const row = w * c;
   let gi = 0;
   for (let b = 0; b < n; b++) {

@@ -29,7 +29,11 @@ export function tileArray(src: Numeric, shape: number[], reps: number[]): Numeri
 
 export function tileConfig(): KernelConfig {
   const stock = captureStock(Tile);
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: { reps: number[] } }) => {
+  const kernelFunc = (args: {
+    inputs: { x: TensorInfo };
+    backend: BackendWasm;
+    attrs: { reps: number[] };
+  }) => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
     if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') {

@@ -24,7 +24,18 @@ export const WASM_TRAINING_KERNELS = [
 ] as const;
 
 // Composites call stock kernels by name; capture them all before any is replaced.
-const STOCK_USED = ['Reshape', 'Transpose', 'Reverse', 'Slice', 'PadV2', 'Conv2D', 'Sum', 'Mean', 'Tile', 'BatchMatMul'];
+const STOCK_USED = [
+  'Reshape',
+  'Transpose',
+  'Reverse',
+  'Slice',
+  'PadV2',
+  'Conv2D',
+  'Sum',
+  'Mean',
+  'Tile',
+  'BatchMatMul',
+];
 
 function override(config: KernelConfig): void {
   const stock = getKernel(config.kernelName, 'wasm');

@@ -13,14 +13,20 @@ export function captureStock(name: string): KernelFunc {
   let f = stockFuncs.get(name);
   if (!f) {
     const k = getKernel(name, 'wasm');
-    if (!k) throw new Error(`wasm kernel '${name}' is not registered; import @tensorflow/tfjs-backend-wasm first`);
+    if (!k)
+      throw new Error(`wasm kernel '${name}' is not registered; import @tensorflow/tfjs-backend-wasm first`);
     f = k.kernelFunc;
     stockFuncs.set(name, f);
   }
   return f;
 }
 
-function run(name: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
+function run(
+  name: string,
+  backend: BackendWasm,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap,
+): TensorInfo {
   const f = captureStock(name);
   return f({ inputs, backend, attrs }) as TensorInfo;
 }
@@ -29,8 +35,10 @@ export function dispose(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const t of infos) backend.disposeData(t.dataId);
 }
 
-export const reshape = (b: BackendWasm, x: TensorInfo, shape: number[]) => run('Reshape', b, { x }, { shape });
-export const transpose = (b: BackendWasm, x: TensorInfo, perm: number[]) => run('Transpose', b, { x }, { perm });
+export const reshape = (b: BackendWasm, x: TensorInfo, shape: number[]) =>
+  run('Reshape', b, { x }, { shape });
+export const transpose = (b: BackendWasm, x: TensorInfo, perm: number[]) =>
+  run('Transpose', b, { x }, { perm });
 export const reverse = (b: BackendWasm, x: TensorInfo, dims: number[]) => run('Reverse', b, { x }, { dims });
 export const slice = (b: BackendWasm, x: TensorInfo, begin: number[], size: number[]) =>
   run('Slice', b, { x }, { begin, size });
@@ -43,19 +51,37 @@ export const conv2d = (
   filter: TensorInfo,
   dilations: [number, number] = [1, 1],
 ): TensorInfo =>
-  run('Conv2D', b, { x, filter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations, dimRoundingMode: null } as unknown as NamedAttrMap);
+  run('Conv2D', b, { x, filter }, {
+    strides: [1, 1],
+    pad: 'valid',
+    dataFormat: 'NHWC',
+    dilations,
+    dimRoundingMode: null,
+  } as unknown as NamedAttrMap);
 
 /**
  * Pads (positive amounts) or crops (negative amounts) the spatial axes of an NHWC tensor.
  * Returns the input itself when nothing changes; the caller disposes the result only if it differs.
  */
-export function padOrCrop(b: BackendWasm, x: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
+export function padOrCrop(
+  b: BackendWasm,
+  x: TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): TensorInfo {
   const [n, h, w, c] = x.shape;
   let cur = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
     const t = Math.max(0, -top);
     const l = Math.max(0, -left);
-    const sized = slice(b, cur, [0, t, l, 0], [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c]);
+    const sized = slice(
+      b,
+      cur,
+      [0, t, l, 0],
+      [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c],
+    );
     cur = sized;
   }
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
