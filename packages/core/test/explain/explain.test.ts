@@ -197,14 +197,14 @@ describe.skipIf(!data.available)('explanations of a trained RCN', () => {
       shot: 1,
       query: 2,
       seed: 11,
-      episodes: 48,
+      episodes: 40,
       side: 'query',
-      queriesPerEpisode: 1,
+      queriesPerEpisode: 2,
       steps: 10,
     });
     expect(tf.memory().numTensors).toBe(before);
     console.log(formatFaithfulness(rep));
-    expect(rep.pairs).toBe(48);
+    expect(rep.pairs).toBe(80);
     const by = Object.fromEntries(rep.methods.map((m) => [m.method, m]));
     // Paired over the same (episode, query): the mean AUC difference and its standard error.
     const diff = by.random.deletionAucs.map((v, i) => v - by.ram.deletionAucs[i]);
