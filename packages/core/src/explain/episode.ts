@@ -6,7 +6,7 @@ import { parseEpisodeId } from '../episodes/spec.js';
 import type { RCN } from '../model/rcn.js';
 import { arraysToBatch } from '../train/weights.js';
 import { regionGeometry, type RegionGeometry } from './geometry.js';
-import { computeEpisodeRam, predictions, type EpisodeRam } from './ram.js';
+import { classRam, computeEpisodeRam, predictions, type ClassRam, type EpisodeRam } from './ram.js';
 import { toRgb, type RgbImage } from './render.js';
 
 export interface EpisodeExplanation {
@@ -66,5 +66,53 @@ export async function explainEpisode(
     predictions: predictions(ram),
     supportImages,
     queryImages,
+  };
+}
+
+/** An explained episode as plain JSON (what the CLI writes and the API can serve). */
+export interface EpisodeExplanationJson {
+  episode: Episode;
+  way: number;
+  shot: number;
+  regions: number;
+  grid: [number, number];
+  /** Region placement in image pixels (see geometry.ts). */
+  geometry: {
+    imageSize: number;
+    rowCentres: number[];
+    colCentres: number[];
+    rowTiles: [number, number][];
+    colTiles: [number, number][];
+    receptiveField: number;
+  };
+  predictions: number[];
+  labels: number[] | null;
+  /** Per query: probabilities and the RAM against every class (all shots). */
+  queries: { query: number; probs: number[]; classes: ClassRam[] }[];
+}
+
+export function explanationJson(x: EpisodeExplanation): EpisodeExplanationJson {
+  const { ram } = x;
+  return {
+    episode: x.episode,
+    way: ram.way,
+    shot: ram.shot,
+    regions: ram.regions,
+    grid: [x.geometry.gridH, x.geometry.gridW],
+    geometry: {
+      imageSize: x.geometry.imageSize,
+      rowCentres: x.geometry.rows.centres,
+      colCentres: x.geometry.cols.centres,
+      rowTiles: x.geometry.rows.tiles,
+      colTiles: x.geometry.cols.tiles,
+      receptiveField: x.geometry.cells.rf,
+    },
+    predictions: x.predictions,
+    labels: ram.labels ? Array.from(ram.labels) : null,
+    queries: Array.from({ length: ram.queries }, (_v, q) => ({
+      query: q,
+      probs: Array.from(ram.probs.subarray(q * ram.way, (q + 1) * ram.way)),
+      classes: Array.from({ length: ram.way }, (_w, c) => classRam(ram, q, c)),
+    })),
   };
 }

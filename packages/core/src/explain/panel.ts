@@ -213,30 +213,3 @@ export async function renderEpisodePanel(
   });
   return c.png();
 }
-
-/** The explanation's numbers as plain JSON (what the API serves and the CLI writes). */
-export function explanationJson(x: EpisodeExplanation): Record<string, unknown> {
-  const { ram } = x;
-  return {
-    episode: x.episode,
-    way: ram.way,
-    shot: ram.shot,
-    regions: ram.regions,
-    grid: [x.geometry.gridH, x.geometry.gridW],
-    geometry: {
-      imageSize: x.geometry.imageSize,
-      rowCentres: x.geometry.rows.centres,
-      colCentres: x.geometry.cols.centres,
-      rowTiles: x.geometry.rows.tiles,
-      colTiles: x.geometry.cols.tiles,
-      receptiveField: x.geometry.cells.rf,
-    },
-    predictions: x.predictions,
-    labels: ram.labels ? Array.from(ram.labels) : null,
-    queries: Array.from({ length: ram.queries }, (_v, q) => ({
-      query: q,
-      probs: Array.from(ram.probs.subarray(q * ram.way, (q + 1) * ram.way)),
-      classes: Array.from({ length: ram.way }, (_w, c) => classRam(ram, q, c)),
-    })),
-  };
-}
