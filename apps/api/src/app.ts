@@ -10,6 +10,7 @@ import { createHttpServer } from './http/server.js';
 import { JobManager } from './jobs/manager.js';
 import { DatasetService } from './services/datasets.js';
 import { InferenceService } from './services/inference.js';
+import { PartsService } from './services/parts.js';
 import { PngStore } from './services/png.js';
 import { syncRuns } from './services/runs.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -38,13 +39,16 @@ export async function startApp(
   const inference = new InferenceService(config.inferenceWorkers, config.backend, config.dataDir);
   await inference.ready();
   let backend: Promise<BackendInfo> | null = null;
+  const datasets = new DatasetService(config.dataDir);
+  const pngs = new PngStore(config.cacheDir);
   const services: Services = {
     config,
     store,
-    datasets: new DatasetService(config.dataDir),
+    datasets,
     inference,
     jobs,
-    pngs: new PngStore(config.cacheDir),
+    pngs,
+    parts: new PartsService(config.cacheDir, config.limits, datasets, inference, pngs),
     backend: () => (backend ??= inference.backend()),
   };
   const schema = createSchema();

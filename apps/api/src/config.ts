@@ -20,6 +20,13 @@ export interface Limits {
   maxEpisodeIndex: number;
   maxEvalEpisodes: number;
   maxTrainEpisodes: number;
+  /** Episodes one `prototypicalParts` computation may run. */
+  maxPartsEpisodes: number;
+  /**
+   * (support, query) pairs of an episode `ram` explains: core's explainer compares every support region
+   * with every query region of the episode (way*shot x way*query x regions^2 numbers) and keeps it.
+   */
+  maxRamPairs: number;
   /** Images in one `predict` mutation (supports + queries). */
   maxUploadImages: number;
   /** Bytes of one decoded uploaded image. */
@@ -59,6 +66,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxEpisodeIndex: 1_000_000,
   maxEvalEpisodes: 2_000,
   maxTrainEpisodes: 200_000,
+  maxPartsEpisodes: 300,
+  maxRamPairs: 40_000,
   maxUploadImages: 64,
   maxUploadImageBytes: 4 * 1024 * 1024,
   maxBodyBytes: 32 * 1024 * 1024,

@@ -2,7 +2,7 @@
  * The API through real HTTP against the built server: every query and mutation, a training job from start
  * to finished run, auth and limit rejections, and path traversal attempts.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -148,6 +148,13 @@ describeWithData('GraphQL API', () => {
           regions: number;
           gridRows: number;
           accuracy: number;
+          grid: {
+            rows: number;
+            cols: number;
+            imageSize: number;
+            rowCentres: number[];
+            regions: { x: number; y: number; width: number; height: number }[];
+          };
           queries: {
             probabilities: number[];
             predictedLabel: number;
@@ -158,6 +165,7 @@ describeWithData('GraphQL API', () => {
         };
       }>(
         `query ($e: EpisodeInput!) { prediction(checkpoint: "${RUN}/best", episode: $e) { checkpoint accuracy regions gridRows gridCols episode { id }
+          grid { rows cols imageSize rowCentres colCentres receptiveField regions { x y width height } }
           queries { index imageId url trueLabel predictedLabel correct probabilities supports { index label imageId score regionScores regionWeights } } } }`,
         { e: EPISODE },
         null,
@@ -166,6 +174,15 @@ describeWithData('GraphQL API', () => {
     expect(prediction.checkpoint).toBe(`${RUN}/best`);
     expect(prediction.regions).toBe(25);
     expect(prediction.gridRows).toBe(5);
+    // Core's receptive-field geometry: the region tiles partition the 32 px image, centred on the cells.
+    const g = prediction.grid;
+    expect(g).toMatchObject({ rows: 5, cols: 5, imageSize: 32 });
+    expect(g.regions).toHaveLength(25);
+    expect(g.regions.reduce((a, b) => a + b.width * b.height, 0)).toBe(32 * 32);
+    expect(g.regions[0]).toMatchObject({ x: 0, y: 0 });
+    expect(g.regions[24].x + g.regions[24].width).toBe(32);
+    // Valid convolutions shift the cells inwards: the first centre is not the stretched grid's 3.2.
+    expect(g.rowCentres[0]).toBeGreaterThan(3.2);
     expect(prediction.queries).toHaveLength(10);
     for (const q of prediction.queries) {
       expect(q.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
@@ -185,11 +202,26 @@ describeWithData('GraphQL API', () => {
           contributions: number[];
           score: number;
           urls: Record<string, string>;
-          bestMatches: { contribution: number; supportBox: { width: number } }[];
+          bestMatches: {
+            supportRegion: number;
+            queryRegion: number;
+            similarity: number;
+            contribution: number;
+            supportBox: { x: number; y: number; width: number };
+            queryBox: { x: number; y: number; width: number };
+          }[];
+          similarity: number[][];
+          queryContributions: number[];
+          share: number[];
+          classScore: number;
+          probability: number;
+          supportLabel: number;
+          grid: { rows: number; regions: { x: number; y: number; width: number }[] };
         };
       }>(
         `query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 3, support: 1, top: 3) { checkpoint episodeId query support queryLabel supportLabel gridRows gridCols imageSize
-          regionScores regionWeights contributions score probability urls { support query scores weights contributions }
+          regionScores regionWeights contributions score probability urls { support query scores weights contributions queryContributions panel }
+          similarity queryContributions classScore share grid { rows regions { x y width } }
           bestMatches { supportRegion queryRegion similarity weight contribution supportBox { x y width height } queryBox { x y width height } } } }`,
         { e: EPISODE },
       ),
@@ -199,6 +231,31 @@ describeWithData('GraphQL API', () => {
     expect(ram.bestMatches).toHaveLength(3);
     expect(ram.bestMatches[0].contribution).toBeGreaterThanOrEqual(ram.bestMatches[2].contribution);
     expect(ram.bestMatches[0].supportBox.width).toBeGreaterThan(0);
+    // The full similarity matrix: support region k (row) against every query region (column); each row's
+    // max is that region's score r_k and sits at its best match.
+    expect(ram.similarity).toHaveLength(25);
+    ram.similarity.forEach((row, k) => {
+      expect(row).toHaveLength(25);
+      for (const v of row) expect(Math.abs(v)).toBeLessThanOrEqual(1 + 1e-5);
+      expect(Math.max(...row)).toBeCloseTo(ram.regionScores[k], 4);
+    });
+    for (const m of ram.bestMatches) {
+      expect(ram.similarity[m.supportRegion][m.queryRegion]).toBeCloseTo(m.similarity, 5);
+      expect(m.supportBox).toMatchObject(ram.grid.regions[m.supportRegion]);
+      expect(m.queryBox).toMatchObject(ram.grid.regions[m.queryRegion]);
+    }
+    expect(ram.queryContributions.reduce((a, b) => a + b, 0)).toBeCloseTo(ram.score, 4);
+    // The explainer's forward pass is the prediction's: same probability for the support's class.
+    const { prediction } = ok(
+      await s.gql<{ prediction: { queries: { probabilities: number[] }[] } }>(
+        `query ($e: EpisodeInput!) { prediction(checkpoint: "${RUN}/best", episode: $e) { queries { probabilities } } }`,
+        { e: EPISODE },
+      ),
+    );
+    expect(ram.probability).toBeCloseTo(prediction.queries[3].probabilities[ram.supportLabel], 4);
+    // 1-shot: this support carries its whole class score.
+    expect(ram.share.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(ram.classScore).toBeCloseTo(ram.score, 4);
     for (const url of Object.values(ram.urls)) {
       expect(url).toMatch(/^\/files\/[0-9a-f]{64}\.png$/);
       const res = await fetch(s.url + url);
@@ -211,12 +268,103 @@ describeWithData('GraphQL API', () => {
       { e: EPISODE },
     );
     expect(codeOf(bad)).toBe('LIMIT_EXCEEDED');
+    // The explainer compares every support region with every query region of the episode: bounded.
+    const huge = await s.gql(
+      `query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 0, support: 0) { score } }`,
+      { e: { ...EPISODE, way: 20, shot: 10, query: 20 } },
+    );
+    expect(codeOf(huge)).toBe('LIMIT_EXCEEDED');
+    expect(huge.errors?.[0].extensions?.field).toBe('episode');
   });
 
-  it('says clearly that prototypical parts are not available yet', async () => {
-    const r = await s.gql(`{ prototypicalParts(checkpoint: "${RUN}/best", class: "n01443537") { class } }`);
-    expect(codeOf(r)).toBe('NOT_AVAILABLE');
-    expect(r.errors?.[0].message).toMatch(/not available yet/);
+  it('computes prototypical parts of a class in a worker, with PNGs, and caches them on disk', async () => {
+    const { episode } = ok(
+      await s.gql<{ episode: { classes: { id: string; name: string }[] } }>(
+        `{ episode(dataset: "${DATASET}", split: "test", way: 5, shot: 1, query: 0) { classes { id name } } }`,
+      ),
+    );
+    const cls = episode.classes[0];
+    interface PartsView {
+      prototypicalParts: {
+        checkpoint: string;
+        classId: string;
+        className: string;
+        episodes: number;
+        queries: number;
+        correctDecisions: number;
+        galleryUrl: string;
+        cached: boolean;
+        grid: { rows: number; regions: { width: number }[] };
+        parts: {
+          index: number;
+          decisions: number;
+          frequency: number;
+          members: number;
+          patches: { imageUrl: string; patchUrl: string; region: number; share: number }[];
+        }[];
+      };
+    }
+    // (This server's depth limit is 4, so the patches' boxes, at depth 5, are not asked for here.)
+    const q = `query ($c: String!) { prototypicalParts(checkpoint: "${RUN}/best", class: $c, episodes: 6, query: 3, parts: 2, patchesPerPart: 3) {
+      checkpoint classId className episodes queries correctDecisions galleryUrl cached seconds createdAt grid { rows regions { width } }
+      parts { index decisions frequency members meanContribution patches { episode imageId imageUrl patchUrl region contribution share } } } }`;
+    const t0 = Date.now();
+    const first = ok(await s.gql<PartsView>(q, { c: cls.id })).prototypicalParts;
+    const coldMs = Date.now() - t0;
+    expect(first).toMatchObject({
+      checkpoint: `${RUN}/best`,
+      classId: cls.id,
+      className: cls.name,
+      episodes: 6,
+    });
+    expect(first.cached).toBe(false);
+    expect(first.queries).toBe(6 * 3);
+    expect(first.correctDecisions).toBeLessThanOrEqual(first.queries);
+    expect(first.grid.regions).toHaveLength(25);
+    expect(first.parts.length).toBeLessThanOrEqual(2);
+    if (first.correctDecisions > 0) expect(first.parts.length).toBeGreaterThan(0);
+    for (const part of first.parts) {
+      expect(part.frequency).toBeGreaterThan(0);
+      expect(part.frequency).toBeLessThanOrEqual(1);
+      expect(part.decisions).toBeLessThanOrEqual(first.correctDecisions);
+      expect(part.patches.length).toBeGreaterThan(0);
+      expect(part.patches.length).toBeLessThanOrEqual(3);
+      for (const p of part.patches) {
+        expect(p.region).toBeGreaterThanOrEqual(0);
+        expect(p.region).toBeLessThan(25);
+        expect(p.imageUrl).toMatch(/^\/images\//);
+        expect(p.patchUrl).toMatch(/^\/files\/[0-9a-f]{64}\.png$/);
+      }
+    }
+    for (const url of [first.galleryUrl, ...first.parts.flatMap((p) => p.patches.map((x) => x.patchUrl))]) {
+      const res = await fetch(s.url + url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+    }
+    if (first.parts[0]) expect((await fetch(s.url + first.parts[0].patches[0].imageUrl)).status).toBe(200);
+    // The same question again (by readable name this time) is answered from the disk cache.
+    const t1 = Date.now();
+    const second = ok(await s.gql<PartsView>(q, { c: cls.name })).prototypicalParts;
+    expect(second.cached).toBe(true);
+    expect({ ...second, cached: false }).toEqual(first);
+    expect(Date.now() - t1).toBeLessThan(Math.max(2000, coldMs));
+    const cacheFiles = readdirSync(join(s.dirs.runs, '.rcn-api-cache', 'parts')).filter((f) =>
+      f.endsWith('.json'),
+    );
+    expect(cacheFiles).toHaveLength(1);
+    // Bounds and names.
+    const over = await s.gql(
+      `{ prototypicalParts(checkpoint: "${RUN}/best", class: "${cls.id}", episodes: 100000) { classId } }`,
+    );
+    expect(codeOf(over)).toBe('LIMIT_EXCEEDED');
+    const unknown = await s.gql(
+      `{ prototypicalParts(checkpoint: "${RUN}/best", class: "n00000000") { classId } }`,
+    );
+    expect(codeOf(unknown)).toBe('NOT_FOUND');
+    const escape = await s.gql(
+      `{ prototypicalParts(checkpoint: "../x/best", class: "${cls.id}") { classId } }`,
+    );
+    expect(codeOf(escape)).toBe('FORBIDDEN_PATH');
   });
 
   /** Two images of each of two classes, as base64 PNG, fetched through the image route. */
@@ -241,6 +389,9 @@ describeWithData('GraphQL API', () => {
           classes: string[];
           way: number;
           shot: number;
+          regions: number;
+          gridRows: number;
+          grid: { rows: number; cols: number; imageSize: number; regions: unknown[] };
           queries: {
             probabilities: number[];
             predictedClass: string;
@@ -251,7 +402,7 @@ describeWithData('GraphQL API', () => {
         };
       }>(
         `mutation ($c: ID!, $s: [LabelledImageInput!]!, $q: [ImageInput!]!) { predict(checkpoint: $c, supports: $s, queries: $q) {
-          checkpoint classes way shot queries { index probabilities predictedLabel predictedClass trueClass correct supports { index label score regionScores regionWeights } } } }`,
+          checkpoint classes way shot regions gridRows gridCols grid { rows cols imageSize regions { x y width height } } queries { index probabilities predictedLabel predictedClass trueClass correct supports { index label score regionScores regionWeights } } } }`,
         {
           c: `${RUN}/latest`,
           s: [
@@ -262,7 +413,9 @@ describeWithData('GraphQL API', () => {
         },
       ),
     );
-    expect(predict).toMatchObject({ classes: ['A', 'B'], way: 2, shot: 1 });
+    expect(predict).toMatchObject({ classes: ['A', 'B'], way: 2, shot: 1, regions: 25, gridRows: 5 });
+    expect(predict.grid).toMatchObject({ rows: 5, cols: 5, imageSize: 32 });
+    expect(predict.grid.regions).toHaveLength(25);
     expect(predict.queries).toHaveLength(2);
     expect(predict.queries[0].probabilities.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 3);
     expect(predict.queries[0].trueClass).toBe('A');
@@ -340,14 +493,28 @@ describeWithData('GraphQL API', () => {
     expect(done.status).toBe('finished');
     const { job } = ok(
       await s.gql<{
-        job: { evaluation: { accuracy: number; episodes: number; perClass: unknown[]; checkpoint: string } };
+        job: {
+          evaluation: {
+            accuracy: number;
+            episodes: number;
+            perClass: unknown[];
+            checkpoint: string;
+            confusion: { classes: string[]; matrix: number[][] };
+            classes: { index: number; id: string; name: string }[];
+          };
+        };
       }>(
-        `{ job(id: "${evaluate.id}") { evaluation { name checkpoint accuracy ci95 episodes perClass { id name accuracy } confusion } } }`,
+        `{ job(id: "${evaluate.id}") { evaluation { name checkpoint accuracy ci95 episodes perClass { id name accuracy } confusion classes { index id name } } } }`,
       ),
     );
     expect(job.evaluation).toMatchObject({ episodes: 3, checkpoint: `${RUN}/best` });
     expect(job.evaluation.accuracy).toBeGreaterThanOrEqual(0);
     expect(job.evaluation.perClass.length).toBeGreaterThan(0);
+    // The confusion matrix's classes with readable names, in its order.
+    const { confusion, classes } = job.evaluation;
+    expect(classes.map((c) => c.id)).toEqual(confusion.classes);
+    expect(classes.map((c) => c.index)).toEqual(confusion.classes.map((_c, i) => i));
+    expect(classes.every((c) => c.name && !/^n\d+$/.test(c.name))).toBe(true);
     const { run } = ok(
       await s.gql<{ run: { evaluations: { name: string }[] } }>(
         `{ run(id: "${RUN}") { evaluations { name accuracy } } }`,

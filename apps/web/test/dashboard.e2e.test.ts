@@ -174,6 +174,9 @@ describeE2E('dashboard against the real API', () => {
     // Confusion matrix over the 40 test classes, with readable names on its rows.
     expect(await report.locator('table.cm tbody tr').count()).toBe(40);
     expect(await report.locator('table.cm tbody th').first().innerText()).toMatch(/[a-z]/);
+    // The names come from the API's `Evaluation.classes`: no row is labelled with a bare WordNet id.
+    const rowNames = await report.locator('table.cm tbody th').allInnerTexts();
+    expect(rowNames.filter((n) => /^n\d{8}$/.test(n.trim()))).toEqual([]);
     await shot('run-detail');
   });
 
@@ -208,6 +211,8 @@ describeE2E('dashboard against the real API', () => {
     await panel.waitFor();
     for (let s = 0; s < 5; s++)
       expect(await page.getByTestId(`ram-support-${s}`).locator('.heat-cell').count()).toBe(25);
+    // Cells sit on the API's region geometry (tiles), not an even grid guessed by the page.
+    await page.getByTestId('ram-support-0').locator('.heat-grid[data-geometry="api"]').waitFor();
     const colours = await page
       .getByTestId('ram-support-0')
       .locator('.heat-cell')
@@ -223,6 +228,16 @@ describeE2E('dashboard against the real API', () => {
       .getByText(/similarity r =/)
       .waitFor({ timeout: 30_000 });
     await page.getByTestId('ram-query').locator('.heat-box').waitFor();
+    // ... and colours the query by that support region's similarity map (a row of the similarity matrix).
+    const queryCells = page.getByTestId('ram-query').locator('.heat-cell');
+    await queryCells.first().waitFor({ timeout: 30_000 });
+    expect(await queryCells.count()).toBe(25);
+    const simColours = await queryCells.evaluateAll(
+      (cells) => new Set(cells.map((c) => getComputedStyle(c).backgroundColor)).size,
+    );
+    expect(simColours).toBeGreaterThan(1);
+    expect(await page.getByTestId('similarity-map').locator('.heat-cell').count()).toBe(25);
+    await page.getByTestId('similarity-legend').waitFor();
     await shot('explorer');
     // Keyboard: a support map takes focus and arrow keys move the inspected region.
     await page.mouse.move(0, 0);
@@ -254,13 +269,34 @@ describeE2E('dashboard against the real API', () => {
     }
   });
 
-  it('prototypical parts says clearly when the API cannot provide them', async () => {
+  it('prototypical parts: the gallery of a class from the API', async () => {
     await page.goto(`${web.url}/parts`);
-    await page
-      .getByTestId('parts')
-      .getByText(/Not available|No parts|score/)
-      .first()
-      .waitFor({ timeout: 30_000 });
+    const section = page.getByTestId('parts');
+    // The checkpoint picker defaults to the newest run's best checkpoint, the class to the first one.
+    await section.getByTestId('parts-summary').waitFor({ timeout: 120_000 });
+    const summary = await section.getByTestId('parts-summary').innerText();
+    expect(summary).toMatch(/20 5-way 1-shot episodes/);
+    expect(summary).toMatch(/\d+\/100 of its queries classified correctly/);
+    const parts = section.locator('[data-testid^="part-"]');
+    const n = await parts.count();
+    if (n === 0) await section.getByText(/No parts/).waitFor();
+    else {
+      expect(await parts.first().innerText()).toMatch(/decides \d+% of correct decisions/);
+      const patches = parts.first().locator('.part-patch');
+      expect(await patches.count()).toBeGreaterThan(0);
+      // Each patch: the magnified patch, and its support image with the patch outlined.
+      expect(await patches.first().locator('img').count()).toBe(2);
+      await patches.first().locator('.heat-box').waitFor({ state: 'attached' });
+    }
+    // Core's gallery PNG, served by the API.
+    await section.getByText('Gallery as one image').click();
+    const gallery = section.getByTestId('parts-gallery');
+    await gallery.waitFor();
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid=parts-gallery]');
+      return img !== null && img.complete && img.naturalWidth > 100;
+    });
+    await expect(section.getByTestId('parts-not-available').count()).resolves.toBe(0);
     await shot('parts');
   });
 

@@ -27,6 +27,9 @@ const LIST_ESTIMATE: Record<string, number> = {
   queries: 75,
   supports: 25,
   bestMatches: 10,
+  regions: 100,
+  parts: 10,
+  patches: 20,
   devices: 2,
 };
 
@@ -34,6 +37,7 @@ const LIST_ESTIMATE: Record<string, number> = {
 const FIELD_PRICE: Record<string, number> = {
   prediction: 200,
   ram: 200,
+  prototypicalParts: 1000,
   predict: 200,
   evaluate: 50,
   startTraining: 50,

@@ -7,6 +7,8 @@ import type { BackendInfo, ClassInfo, DatasetEntry, Episode, EvalReport, RunSumm
 import type { ApiConfig } from '../config.js';
 import type { DatasetService } from '../services/datasets.js';
 import type { InferenceService } from '../services/inference.js';
+import type { GridGeometry } from '../services/geometry.js';
+import type { PartsArgs, PartsService, PrototypicalPartsModel } from '../services/parts.js';
 import type { PngStore } from '../services/png.js';
 import type { JobManager } from '../jobs/manager.js';
 import type { JobRecord, JobStatus, Store } from '../store/types.js';
@@ -18,6 +20,7 @@ export interface Services {
   inference: InferenceService;
   jobs: JobManager;
   pngs: PngStore;
+  parts: PartsService;
   backend: () => Promise<BackendInfo>;
 }
 
@@ -126,6 +129,7 @@ export interface Prediction {
   regions: number;
   gridRows: number;
   gridCols: number;
+  grid: GridGeometry | null;
   queries: QueryPrediction[];
 }
 export interface Box {
@@ -144,12 +148,21 @@ export interface Ram {
   gridRows: number;
   gridCols: number;
   imageSize: number;
+  grid: GridGeometry;
   regionScores: number[];
   regionWeights: number[];
   contributions: number[];
   score: number;
   probability: number;
-  urls: { support: string; query: string; scores: string; weights: string; contributions: string };
+  urls: {
+    support: string;
+    query: string;
+    scores: string;
+    weights: string;
+    contributions: string;
+    queryContributions: string;
+    panel: string;
+  };
   bestMatches: {
     supportRegion: number;
     queryRegion: number;
@@ -159,12 +172,20 @@ export interface Ram {
     supportBox: Box;
     queryBox: Box;
   }[];
+  similarity: number[][];
+  queryContributions: number[];
+  classScore: number;
+  share: number[];
 }
 export interface UploadPrediction {
   checkpoint: string;
   classes: string[];
   way: number;
   shot: number;
+  regions: number;
+  gridRows: number;
+  gridCols: number;
+  grid: GridGeometry | null;
   queries: {
     index: number;
     probabilities: number[];
@@ -212,7 +233,11 @@ export interface Resolvers {
       { checkpoint: string; episode: EpisodeInput; query: number; support: number; top: number },
       Ram
     >;
-    prototypicalParts: Resolver<unknown, { checkpoint: string; class: string }, never[]>;
+    prototypicalParts: Resolver<
+      unknown,
+      { checkpoint: string; class: string } & PartsArgs,
+      PrototypicalPartsModel
+    >;
   };
   Mutation: {
     startTraining: Resolver<unknown, { config: TrainConfigInput }, JobRecord>;
@@ -286,6 +311,7 @@ export interface Resolvers {
   };
   Evaluation: {
     perClass: Resolver<EvaluationModel, NoArgs, EvalReport['perClass']>;
+    classes: Resolver<EvaluationModel, NoArgs, { index: number; id: string; name: string }[]>;
   };
   Job: {
     config: Resolver<JobRecord, NoArgs, unknown>;

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  adaptiveBins,
   WorkerPool,
   type BackendInfo,
   type BackendName,
@@ -14,7 +13,14 @@ import {
 } from '@rcn/core';
 import { ErrorCode, apiError } from '../graphql/errors.js';
 import { errorMessage } from '../util/errors.js';
-import type { EpisodeResult, ForwardResult, RamResult, UploadPayload } from '../workers/inference-tasks.js';
+import type {
+  EpisodeResult,
+  ForwardResult,
+  PartsPayload,
+  PartsTaskResult,
+  RamResult,
+  UploadPayload,
+} from '../workers/inference-tasks.js';
 
 class WorkerLost extends Error {}
 
@@ -22,6 +28,8 @@ class WorkerLost extends Error {}
 const MAX_PENDING = 256;
 /** A forward pass that takes longer than this is abandoned (and its worker pool replaced). */
 const TIMEOUT_MS = 120_000;
+/** Prototypical parts run many episodes (bounded by `maxPartsEpisodes`): a longer bound. */
+const PARTS_TIMEOUT_MS = 600_000;
 
 export class InferenceService {
   private pool: WorkerPool;
@@ -52,7 +60,12 @@ export class InferenceService {
    * Runs a task with a bound on queued work and on time. A worker that died or hung takes its requests
    * with it, so the pool is replaced: later requests get fresh workers.
    */
-  private async run<T>(task: string, payload: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+  private async run<T>(
+    task: string,
+    payload: unknown,
+    transfer: ArrayBuffer[] = [],
+    timeoutMs = TIMEOUT_MS,
+  ): Promise<T> {
     if (this.pending >= MAX_PENDING)
       throw apiError(
         ErrorCode.SERVER_BUSY,
@@ -64,8 +77,8 @@ export class InferenceService {
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new WorkerLost(`no answer from the model worker in ${TIMEOUT_MS / 1000} s`)),
-          TIMEOUT_MS,
+          () => reject(new WorkerLost(`no answer from the model worker in ${timeoutMs / 1000} s`)),
+          timeoutMs,
         );
       });
       return await Promise.race([pool.run<T>(task, payload, transfer), timeout]);
@@ -100,6 +113,11 @@ export class InferenceService {
     return this.run('episode.ram', { checkpointDir, dataDir: this.dataDir, spec, query, support });
   }
 
+  /** Prototypical parts of a class (one worker, up to 10 minutes; callers cache the result). */
+  parts(p: Omit<PartsPayload, 'dataDir'>): Promise<PartsTaskResult> {
+    return this.run('parts.compute', { ...p, dataDir: this.dataDir }, [], PARTS_TIMEOUT_MS);
+  }
+
   predictUpload(p: UploadPayload): Promise<ForwardResult> {
     return this.run('upload.predict', p, [p.support.buffer as ArrayBuffer, p.queries.buffer as ArrayBuffer]);
   }
@@ -126,29 +144,4 @@ export function gridOf(regions: number, featureSize: [number, number]): Grid {
     return { rows: fh, cols: fw };
   const g = Math.round(Math.sqrt(regions));
   return { rows: g, cols: g };
-}
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/**
- * The image area a region pools, in input pixels: its adaptive-pool bin on the feature map scaled to the
- * image (an approximation: a conv feature's receptive field is wider than its cell).
- */
-export function regionBox(region: number, grid: Grid, featureSize: [number, number], imageSize: number): Box {
-  const [fh, fw] = featureSize;
-  const ys = adaptiveBins(fh, grid.rows)[Math.floor(region / grid.cols)];
-  const xs = adaptiveBins(fw, grid.cols)[region % grid.cols];
-  const sy = imageSize / fh;
-  const sx = imageSize / fw;
-  return {
-    x: Math.round(xs[0] * sx),
-    y: Math.round(ys[0] * sy),
-    width: Math.round((xs[1] - xs[0]) * sx),
-    height: Math.round((ys[1] - ys[0]) * sy),
-  };
 }

@@ -1,7 +1,8 @@
 /**
  * Worker-side inference (run by core's `WorkerPool`, one TensorFlow.js backend per thread): episode
- * predictions, the per-pair data behind a RAM, and predictions on uploaded images. Models and datasets are
- * kept per worker; a checkpoint is reloaded when its files change.
+ * predictions, RAMs (core's explanation module: `Explainer`, maps rendered with `heatOverlay` on the
+ * receptive-field geometry), prototypical parts, and predictions on uploaded images. Models, explainers
+ * and datasets are kept per worker; a checkpoint is reloaded when its files change.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,6 @@ import {
   arraysToTensors,
   buildEpisodeArrays,
   disposeOutput,
-  l2Normalize,
   loadCheckpoint,
   openDataset,
   sampleEpisode,
@@ -23,7 +23,21 @@ import {
   type CheckpointMetadata,
   type BackendInfo,
   type TaskContext,
+  Explainer,
+  classRam,
+  crop,
+  encodePng,
+  heatOverlay,
+  pairRam,
+  rangeOf,
+  regionGeometry,
+  renderPairPng,
+  resizeNearest,
+  toRgb,
+  type ModelConfig,
+  type PartsResult,
 } from '@rcn/core';
+import { geometryOf, type GridGeometry } from '../services/geometry.js';
 
 interface Loaded {
   stamp: string;
@@ -73,6 +87,47 @@ function dataset(dataDir: string, name: string, split: string, imageSize: number
   return ds;
 }
 
+interface LoadedExplainer {
+  stamp: string;
+  explainer: Explainer;
+}
+const MAX_EXPLAINERS = 4;
+const explainers = new Map<string, LoadedExplainer>();
+
+/**
+ * Core's explainer for a checkpoint on a dataset (it keeps the last 4 explained episodes, so moving
+ * between the supports of one query does not run the model again; `maxRamPairs` bounds their size).
+ */
+async function explainer(dir: string, dataDir: string, datasetName: string): Promise<Explainer> {
+  const key = [dir, dataDir, datasetName].join('\u0000');
+  const stamp = stampOf(dir);
+  const hit = explainers.get(key);
+  if (hit && hit.stamp === stamp) {
+    explainers.delete(key);
+    explainers.set(key, hit);
+    return hit.explainer;
+  }
+  hit?.explainer.dispose();
+  explainers.delete(key);
+  const ex = await Explainer.open(dir, { dataDir, dataset: datasetName, cacheSize: 4 });
+  explainers.set(key, { stamp, explainer: ex });
+  while (explainers.size > MAX_EXPLAINERS) {
+    const [oldest, v] = explainers.entries().next().value as [string, LoadedExplainer];
+    v.explainer.dispose();
+    explainers.delete(oldest);
+  }
+  return ex;
+}
+
+/** Grid geometry of a model, or null for models without a region grid (baselines). */
+function safeGeometry(cfg: ModelConfig): GridGeometry | null {
+  try {
+    return geometryOf(regionGeometry(cfg));
+  } catch {
+    return null;
+  }
+}
+
 function normOf(meta: CheckpointMetadata, fallback: NormStats): NormStats {
   const n = meta.normalisation;
   if (n && n.mean.length === 3 && n.std.length === 3) {
@@ -98,15 +153,68 @@ export interface ForwardResult {
   /** Backbone feature-map side and input image side. */
   featureSize: [number, number];
   imageSize: number;
+  /** Where the regions lie in the image (receptive-field geometry), null without a region grid. */
+  geometry: GridGeometry | null;
 }
 
 export interface EpisodeResult extends ForwardResult {
   episode: Episode;
 }
 
-export interface RamResult extends EpisodeResult {
-  /** [R, R]: cosine of support region k (row) and query region j (column). */
+/** One (query, support) pair explained by core, with its images rendered as PNG bytes. */
+export interface RamResult {
+  episode: Episode;
+  regions: number;
+  imageSize: number;
+  geometry: GridGeometry;
+  /** [N] class probabilities of the query. */
+  probabilities: number[];
+  scores: number[];
+  weights: number[];
+  contributions: number[];
+  /** Contributions credited to the query regions that gave them. */
+  queryContributions: number[];
+  /** For each support region, the query region it matched best. */
+  bestMatch: number[];
+  /** [R * R] row-major: cosine of support region k (row) and query region j (column). */
   similarity: Float32Array;
+  /** The support's class score (mean over its shots) and this support's share of it, per region. */
+  classScore: number;
+  share: number[];
+  png: {
+    support: Uint8Array;
+    query: Uint8Array;
+    scores: Uint8Array;
+    weights: Uint8Array;
+    contributions: Uint8Array;
+    queryContributions: Uint8Array;
+    panel: Uint8Array;
+  };
+}
+
+export interface PartsPayload {
+  checkpointDir: string;
+  dataDir: string;
+  dataset: string;
+  split: string;
+  classId: string;
+  episodes: number;
+  way: number;
+  shot: number;
+  query: number;
+  seed: number;
+  parts: number;
+  patchesPerPart: number;
+  topRegions: number;
+}
+
+export interface PartsTaskResult {
+  result: PartsResult;
+  geometry: GridGeometry;
+  gallery: Uint8Array;
+  /** [part][patch]: the patch, magnified. */
+  patches: Uint8Array[][];
+  seconds: number;
 }
 
 async function episodeArrays(
@@ -122,27 +230,13 @@ async function episodeArrays(
   return { loaded, episode, arrays };
 }
 
-function forward(
-  m: RCN,
-  a: EpisodeArrays,
-  pair?: { query: number; support: number },
-): ForwardResult & { similarity?: Float32Array } {
+function forward(m: RCN, a: EpisodeArrays): ForwardResult {
   const t = arraysToTensors(a);
   const out = m.forward(
     { support: t.support, query: t.query, way: a.way, shot: a.shot },
-    { training: false, intermediates: !!pair },
+    { training: false, intermediates: false },
   );
   try {
-    let similarity: Float32Array | undefined;
-    if (pair) {
-      similarity = tf
-        .tidy(() => {
-          const s = l2Normalize(tf.gather(out.supportRegions!, pair.support));
-          const q = l2Normalize(tf.gather(out.queryRegions!, pair.query));
-          return tf.matMul(s as tf.Tensor2D, q as tf.Tensor2D, false, true);
-        })
-        .dataSync() as Float32Array;
-    }
     return {
       probs: out.probs.dataSync() as Float32Array,
       regionScores: out.regionScores!.dataSync() as Float32Array,
@@ -150,7 +244,7 @@ function forward(
       regions: out.regionScores!.shape[2],
       featureSize: m.featureMapSize(),
       imageSize: m.config.imageSize,
-      similarity,
+      geometry: safeGeometry(m.config),
     };
   } finally {
     disposeOutput(out);
@@ -175,9 +269,75 @@ export const tasks = {
     return { episode, ...forward(loaded.model, arrays) };
   },
   'episode.ram': async (p: EpisodePayload & { query: number; support: number }): Promise<RamResult> => {
-    const { loaded, episode, arrays } = await episodeArrays(p);
-    const r = forward(loaded.model, arrays, { query: p.query, support: p.support });
-    return { episode, ...r, similarity: r.similarity! };
+    const ex = await explainer(p.checkpointDir, p.dataDir, p.spec.dataset);
+    const ds = await ex.context.openSplit(p.spec.split);
+    const x = await ex.episode(sampleEpisode(ds, p.spec));
+    const { ram, geometry: g } = x;
+    const pr = pairRam(ram, p.query, p.support);
+    const cr = classRam(ram, p.query, pr.classIndex);
+    const R = ram.regions;
+    const at = (p.query * ram.way * ram.shot + p.support) * R * R;
+    const size = g.imageSize * Math.max(1, Math.ceil(128 / g.imageSize));
+    const sImg = x.supportImages[p.support];
+    const qImg = x.queryImages[p.query];
+    const over = (img: typeof sImg, values: number[], floorAtZero = true) =>
+      encodePng(heatOverlay(img, values, g, rangeOf(values, floorAtZero), { size }));
+    const [support, query, scores, weights, contributions, queryContributions, panel] = await Promise.all([
+      encodePng(resizeNearest(sImg, size)),
+      encodePng(resizeNearest(qImg, size)),
+      // r is a cosine with a narrow spread inside one image: its colour range is the data's.
+      over(sImg, pr.scores, false),
+      over(sImg, pr.weights),
+      over(sImg, pr.contributions),
+      over(qImg, pr.queryContributions),
+      renderPairPng(x, p.query, p.support),
+    ]);
+    return {
+      episode: x.episode,
+      regions: R,
+      imageSize: g.imageSize,
+      geometry: geometryOf(g),
+      probabilities: Array.from(ram.probs.subarray(p.query * ram.way, (p.query + 1) * ram.way)),
+      scores: pr.scores,
+      weights: pr.weights,
+      contributions: pr.contributions,
+      queryContributions: pr.queryContributions,
+      bestMatch: pr.bestMatch,
+      similarity: ram.similarity.slice(at, at + R * R),
+      classScore: cr.classScore,
+      share: cr.share[p.support % ram.shot],
+      png: { support, query, scores, weights, contributions, queryContributions, panel },
+    };
+  },
+  'parts.compute': async (p: PartsPayload): Promise<PartsTaskResult> => {
+    const t0 = Date.now();
+    const ex = await explainer(p.checkpointDir, p.dataDir, p.dataset);
+    const { result, png } = await ex.parts(p.split, {
+      classId: p.classId,
+      episodes: p.episodes,
+      way: p.way,
+      shot: p.shot,
+      query: p.query,
+      seed: p.seed,
+      parts: p.parts,
+      patchesPerPart: p.patchesPerPart,
+      topRegions: p.topRegions,
+    });
+    const ds = await ex.context.openSplit(p.split);
+    const { height, width, channels } = ds.shape;
+    const g = ex.context.geometry;
+    const tile = g.imageSize * Math.max(1, Math.ceil(96 / g.imageSize));
+    const patches = await Promise.all(
+      result.parts.map((part) =>
+        Promise.all(
+          part.patches.map(async (patch) => {
+            const img = toRgb(await ds.getImage(patch.imageId), height, width, channels);
+            return encodePng(resizeNearest(crop(img, patch.box), tile));
+          }),
+        ),
+      ),
+    );
+    return { result, geometry: geometryOf(g), gallery: png, patches, seconds: (Date.now() - t0) / 1000 };
   },
   'upload.predict': async (p: UploadPayload): Promise<ForwardResult> => {
     const { model: m } = await model(p.checkpointDir);

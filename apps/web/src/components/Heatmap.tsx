@@ -1,11 +1,13 @@
 'use client';
 /**
- * An image with a region grid drawn over it in viridis. With `onActive`, the map is one keyboard stop:
- * arrow keys (or the pointer) move the active region, which the parent can use to highlight matches.
+ * An image with a region grid drawn over it in viridis. With `geometry` (the API's `RegionGrid`), each
+ * region is drawn over its tile as the model's receptive fields place it; without, an even grid is
+ * stretched over the image. With `onActive`, the map is one keyboard stop: arrow keys (or the pointer) move
+ * the active region, which the parent can use to highlight matches.
  */
 import { useState, type KeyboardEvent } from 'react';
 import { viridisCss } from '@/lib/colormap';
-import type { Box } from '@/lib/types';
+import type { Box, RegionGrid } from '@/lib/types';
 
 export interface HeatmapProps {
   src: string;
@@ -21,6 +23,8 @@ export interface HeatmapProps {
   /** Boxes in image pixels (of an `imageSize` square image), drawn as outlines. */
   boxes?: Box[];
   imageSize?: number;
+  /** The API's region geometry: cells are drawn over their tiles (and `imageSize` comes from it). */
+  geometry?: RegionGrid | null;
   active?: number | null;
   onActive?: (region: number | null) => void;
   describe?: (region: number) => string;
@@ -38,13 +42,25 @@ export function Heatmap({
   size = 128,
   alpha = 0.62,
   boxes,
-  imageSize = 32,
+  imageSize: imageSizeProp = 32,
+  geometry,
   active = null,
   onActive,
   describe,
   testId,
 }: HeatmapProps) {
   const [hover, setHover] = useState<number | null>(null);
+  const tiles =
+    geometry && geometry.regions.length === rows * cols && values?.length === geometry.regions.length
+      ? geometry.regions
+      : null;
+  const imageSize = geometry?.imageSize ?? imageSizeProp;
+  const pctBox = (b: Box) => ({
+    left: `${(100 * b.x) / imageSize}%`,
+    top: `${(100 * b.y) / imageSize}%`,
+    width: `${(100 * b.width) / imageSize}%`,
+    height: `${(100 * b.height) / imageSize}%`,
+  });
   const lo = min ?? (values?.length ? Math.min(...values) : 0);
   const hi = max ?? (values?.length ? Math.max(...values) : 1);
   const span = hi - lo > 1e-12 ? hi - lo : 1;
@@ -78,7 +94,18 @@ export function Heatmap({
       onBlur={interactive ? () => set(null) : undefined}
     >
       <img className="thumb" src={src} alt={interactive ? '' : alt} width={size} height={size} />
-      {values ? (
+      {values && tiles ? (
+        <div className="heat-grid tiled" aria-hidden="true" data-geometry="api">
+          {values.map((v, k) => (
+            <div
+              key={k}
+              className={`heat-cell${current === k ? ' active' : ''}`}
+              style={{ ...pctBox(tiles[k]), background: viridisCss((v - lo) / span, alpha) }}
+              onMouseEnter={interactive ? () => set(k) : undefined}
+            />
+          ))}
+        </div>
+      ) : values ? (
         <div
           className="heat-grid"
           style={{ gridTemplateColumns: `repeat(${cols}, 1fr)`, gridTemplateRows: `repeat(${rows}, 1fr)` }}
@@ -95,16 +122,7 @@ export function Heatmap({
         </div>
       ) : null}
       {boxes?.map((b, i) => (
-        <div
-          key={i}
-          className="heat-box"
-          style={{
-            left: `${(100 * b.x) / imageSize}%`,
-            top: `${(100 * b.y) / imageSize}%`,
-            width: `${(100 * b.width) / imageSize}%`,
-            height: `${(100 * b.height) / imageSize}%`,
-          }}
-        />
+        <div key={i} className="heat-box" style={pctBox(b)} />
       ))}
       {interactive ? (
         <span className="sr-only" aria-live="polite">

@@ -5,7 +5,9 @@ export const RUN_FIELDS = `id status method dataset config episode totalEpisodes
 export const JOB_FIELDS = `id kind status runId checkpoint error createdAt startedAt finishedAt progress { phase done total loss accuracy episodesPerSecond etaSeconds }`;
 const CHECKPOINT_FIELDS = `checkpoints { ref name episodes createdAt model }`;
 const METRIC_FIELDS = `metrics { type episode loss accuracy lr ci95 best }`;
-const EVAL_FIELDS = `evaluations { name checkpoint dataset split way shot query episodes seed accuracy ci95 loss createdAt confusion perClass { id name correct total accuracy } }`;
+const EVAL_FIELDS = `evaluations { name checkpoint dataset split way shot query episodes seed accuracy ci95 loss createdAt confusion classes { index id name } perClass { id name correct total accuracy } }`;
+/** The region grid as the API places it (receptive-field geometry). */
+const GRID_FIELDS = `grid { rows cols imageSize rowCentres colCentres receptiveField regions { x y width height } }`;
 
 export const OVERVIEW = gql`
   query Overview {
@@ -161,6 +163,7 @@ export const PREDICTION = gql`
       regions
       gridRows
       gridCols
+      ${GRID_FIELDS}
       queries {
         index
         imageId
@@ -195,6 +198,16 @@ export const RAM = gql`
       contributions
       score
       probability
+      similarity
+      queryContributions
+      classScore
+      share
+      ${GRID_FIELDS}
+      urls {
+        panel
+        contributions
+        queryContributions
+      }
       bestMatches {
         supportRegion
         queryRegion
@@ -219,12 +232,45 @@ export const RAM = gql`
 `;
 
 export const PARTS = gql`
-  query Parts($checkpoint: ID!, $class: String!) {
-    prototypicalParts(checkpoint: $checkpoint, class: $class) {
-      class
-      imageUrl
-      region
-      score
+  query Parts($checkpoint: ID!, $class: String!, $split: String!, $episodes: Int!) {
+    prototypicalParts(checkpoint: $checkpoint, class: $class, split: $split, episodes: $episodes) {
+      checkpoint
+      dataset
+      split
+      classId
+      className
+      episodes
+      way
+      shot
+      query
+      queries
+      correctDecisions
+      galleryUrl
+      seconds
+      cached
+      ${GRID_FIELDS}
+      parts {
+        index
+        decisions
+        frequency
+        members
+        meanContribution
+        patches {
+          episode
+          imageId
+          imageUrl
+          patchUrl
+          region
+          contribution
+          share
+          box {
+            x
+            y
+            width
+            height
+          }
+        }
+      }
     }
   }
 `;
@@ -260,6 +306,10 @@ export const PREDICT = gql`
       classes
       way
       shot
+      regions
+      gridRows
+      gridCols
+      ${GRID_FIELDS}
       queries {
         index
         probabilities

@@ -81,6 +81,8 @@ export interface Evaluation {
   loss: number | null;
   perClass: ClassAccuracy[];
   confusion: { classes: string[]; matrix: number[][] } | null;
+  /** The confusion matrix's classes with readable names, in its order. */
+  classes: { index: number; id: string; name: string }[];
   createdAt: string | null;
 }
 
@@ -199,20 +201,33 @@ export interface QueryPrediction {
   supports: SupportComparison[];
 }
 
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The model's region grid as its receptive fields place it on the image (from the API). */
+export interface RegionGrid {
+  rows: number;
+  cols: number;
+  imageSize: number;
+  rowCentres: number[];
+  colCentres: number[];
+  receptiveField: number;
+  /** Region k's tile in image pixels, row-major; the tiles partition the image. */
+  regions: Box[];
+}
+
 export interface Prediction {
   checkpoint: string;
   accuracy: number;
   regions: number;
   gridRows: number;
   gridCols: number;
+  grid: RegionGrid | null;
   queries: QueryPrediction[];
-}
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
 }
 
 export interface RegionMatch {
@@ -237,13 +252,52 @@ export interface Ram {
   score: number;
   probability: number;
   bestMatches: RegionMatch[];
+  /** [k][j]: cosine similarity of support region k to query region j. */
+  similarity: number[][];
+  queryContributions: number[];
+  classScore: number;
+  share: number[];
+  grid: RegionGrid;
+  urls: { panel: string; contributions: string; queryContributions: string };
+}
+
+export interface PartPatch {
+  episode: string;
+  imageId: string;
+  imageUrl: string;
+  patchUrl: string;
+  region: number;
+  box: Box;
+  contribution: number;
+  share: number;
 }
 
 export interface PrototypicalPart {
-  class: string;
-  imageUrl: string;
-  region: number;
-  score: number;
+  index: number;
+  decisions: number;
+  frequency: number;
+  members: number;
+  meanContribution: number;
+  patches: PartPatch[];
+}
+
+export interface PrototypicalParts {
+  checkpoint: string;
+  dataset: string;
+  split: string;
+  classId: string;
+  className: string;
+  episodes: number;
+  way: number;
+  shot: number;
+  query: number;
+  queries: number;
+  correctDecisions: number;
+  galleryUrl: string;
+  grid: RegionGrid;
+  parts: PrototypicalPart[];
+  seconds: number;
+  cached: boolean;
 }
 
 export interface UploadQueryPrediction {
@@ -261,5 +315,9 @@ export interface UploadPrediction {
   classes: string[];
   way: number;
   shot: number;
+  regions: number;
+  gridRows: number;
+  gridCols: number;
+  grid: RegionGrid | null;
   queries: UploadQueryPrediction[];
 }

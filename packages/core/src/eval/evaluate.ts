@@ -86,7 +86,8 @@ export async function evaluateModel(
   const perEpisode: number[] = [];
   let lossSum = 0;
   const chunk = Math.max(1, opts.chunk ?? (opts.pool ? opts.pool.workers * 2 : 1));
-  const weights = opts.pool ? model.getWeights() : null;
+  // Replicas get the weights once; each chunk then ships only its episodes.
+  if (opts.pool) await opts.pool.setWeights(model.getWeights());
 
   const score = (ep: Episode, probs: Float32Array) => {
     const pred = argmaxRows(probs, ep.spec.way);
@@ -124,7 +125,7 @@ export async function evaluateModel(
     }
     const arrays = await Promise.all(eps.map((ep) => buildEpisodeArrays(ds, ep, { augmentQueries: false })));
     const probs = opts.pool
-      ? await opts.pool.predict(weights!, arrays)
+      ? await opts.pool.predict(arrays)
       : arrays.map((a) => predictLocal(model, a));
     eps.forEach((ep, i) => score(ep, probs[i]));
     const s = meanCi95(perEpisode);

@@ -82,9 +82,13 @@ export class ReplicaPool {
     };
   }
 
-  /** Probabilities [N*Q x N] for each episode, spread over the workers; order is kept. */
-  async predict(weights: WeightMap, batches: EpisodeArrays[]): Promise<Float32Array[]> {
+  /** Gives every replica these weights (for `predict`; `gradients` sends its own with each step). */
+  async setWeights(weights: WeightMap): Promise<void> {
     await this.pool.broadcast('replica.setWeights', weights);
+  }
+
+  /** Probabilities [N*Q x N] for each episode at the weights last set, spread over the workers, in order. */
+  async predict(batches: EpisodeArrays[]): Promise<Float32Array[]> {
     return this.pool.map<{ weights: null; batch: EpisodeArrays }, Float32Array>(
       'replica.predict',
       batches.map((batch) => ({ weights: null, batch })),

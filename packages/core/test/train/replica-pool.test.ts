@@ -98,7 +98,8 @@ describe.skipIf(!data.available)('ReplicaPool (worker threads, one wasm instance
       expect(nonZero).toBeGreaterThan(10);
 
       model.setWeights(weights);
-      const probs = await pool.predict(weights, batches);
+      await pool.setWeights(weights);
+      const probs = await pool.predict(batches);
       batches.forEach((batch, i) => {
         const b = arraysToBatch(batch);
         const out = model.forward(b, { training: false });

@@ -1,24 +1,27 @@
 /** Predictions, RAMs and uploads: everything that runs a model. */
-import type { EpisodeImage } from '@rcn/core';
 import type { ForwardResult } from '../../workers/inference-tasks.js';
 import { imageUrl } from '../../services/datasets.js';
-import { gridOf, readCheckpointMetadata, regionBox } from '../../services/inference.js';
+import { gridOf, readCheckpointMetadata } from '../../services/inference.js';
 import { resolveCheckpoint } from '../../services/paths.js';
-import { encodePng, heatmapOverlay, upscale, type RawImage } from '../../services/png.js';
 import { decodeBase64, imageInto, normalisationOf } from '../../services/upload.js';
 import { checkEpisode, checkShape } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
-import type { Context, Resolvers, SupportComparison } from '../types.js';
+import type { Resolvers, SupportComparison } from '../types.js';
 import type { GraphQLError } from 'graphql';
 
-/** Worker errors are about the input (the data or the checkpoint), never about the server's state. */
+/**
+ * Worker errors are about the input (the data or the checkpoint), never about the server's state; a
+ * checkpoint that core cannot explain by region (a baseline) is NOT_AVAILABLE.
+ */
 async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if ((e as GraphQLError).extensions?.code) throw e;
-    throw badInput(errorMessage(e));
+    const message = errorMessage(e);
+    if (/region explanations need an RCN/.test(message)) throw apiError(ErrorCode.NOT_AVAILABLE, message);
+    throw badInput(message);
   }
 }
 
@@ -57,21 +60,6 @@ function argmax(xs: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
-async function datasetImage(
-  ctx: Context,
-  dataset: string,
-  split: string,
-  im: EpisodeImage,
-): Promise<RawImage> {
-  const ds = await ctx.services.datasets.split(dataset, split);
-  return {
-    pixels: await ds.getImage(im.imageId),
-    width: ds.shape.width,
-    height: ds.shape.height,
-    channels: ds.shape.channels,
-  };
-}
-
 export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | 'prototypicalParts'> = {
   prediction: async (_p, { checkpoint, episode }, ctx) => {
     const { services } = ctx;
@@ -101,7 +89,7 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
         ),
       };
     });
-    const grid = gridOf(r.regions, r.featureSize);
+    const grid = r.geometry ?? gridOf(r.regions, r.featureSize);
     return {
       checkpoint: ck.ref,
       episode: ep,
@@ -109,6 +97,7 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
       regions: r.regions,
       gridRows: grid.rows,
       gridCols: grid.cols,
+      grid: r.geometry,
       queries,
     };
   },
@@ -121,43 +110,46 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
     boundedInt(support, 'support', 0, spec.way * spec.shot - 1);
     boundedInt(top, 'top', 0, 1000);
     if (spec.query < 1) throw badInput('a RAM needs an episode with queries (query >= 1)', 'episode.query');
+    const pairs = spec.way * spec.shot * spec.way * spec.query;
+    const maxPairs = services.config.limits.maxRamPairs;
+    if (pairs > maxPairs)
+      throw limitExceeded(
+        `a RAM explains the whole episode: ${spec.way * spec.shot} supports x ${spec.way * spec.query} queries = ${pairs} pairs, over this server's limit of ${maxPairs}`,
+        'episode',
+        maxPairs,
+      );
     const r = await inWorker(() => services.inference.ram(ck.dir, spec, query, support));
     const ep = r.episode;
     const R = r.regions;
-    const S = ep.support.length;
-    const at = (query * S + support) * R;
-    const scores = Array.from(r.regionScores.subarray(at, at + R));
-    const weights = Array.from(r.regionWeights.subarray(at, at + R));
-    const contributions = scores.map((s, k) => s * weights[k]);
-    const grid = gridOf(R, r.featureSize);
-    const box = (k: number) => regionBox(k, grid, r.featureSize, r.imageSize);
-    const matches = contributions
+    const g = r.geometry;
+    const box = (k: number) => g.regions[k];
+    const matches = r.contributions
       .map((c, k) => {
-        const j = argmax(r.similarity, k * R, R);
+        const j = r.bestMatch[k];
         return {
           supportRegion: k,
           queryRegion: j,
           similarity: round(r.similarity[k * R + j]),
-          weight: round(weights[k]),
+          weight: round(r.weights[k]),
           contribution: round(c),
           supportBox: box(k),
           queryBox: box(j),
         };
       })
-      .sort((a, b) => b.contribution - a.contribution)
+      .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
       .slice(0, top);
-
-    const sImg = await datasetImage(ctx, spec.dataset, spec.split, ep.support[support]);
-    const qImg = await datasetImage(ctx, spec.dataset, spec.split, ep.query[query]);
-    const factor = Math.max(1, Math.ceil(128 / sImg.width));
-    const put = async (img: RawImage) => services.pngs.put(await encodePng(upscale(img, factor)));
-    const [sUrl, qUrl, scUrl, wUrl, cUrl] = await Promise.all([
-      put(sImg),
-      put(qImg),
-      put(heatmapOverlay(sImg, scores, grid.rows, grid.cols)),
-      put(heatmapOverlay(sImg, weights, grid.rows, grid.cols)),
-      put(heatmapOverlay(sImg, contributions, grid.rows, grid.cols)),
-    ]);
+    const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+    const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
+      [
+        r.png.support,
+        r.png.query,
+        r.png.scores,
+        r.png.weights,
+        r.png.contributions,
+        r.png.queryContributions,
+        r.png.panel,
+      ].map(put),
+    );
     const supportLabel = ep.support[support].label;
     return {
       checkpoint: ck.ref,
@@ -166,25 +158,37 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
       support,
       queryLabel: ep.query[query].label,
       supportLabel,
-      gridRows: grid.rows,
-      gridCols: grid.cols,
+      gridRows: g.rows,
+      gridCols: g.cols,
       imageSize: r.imageSize,
-      regionScores: scores.map(round),
-      regionWeights: weights.map(round),
-      contributions: contributions.map(round),
-      score: round(contributions.reduce((a, b) => a + b, 0)),
-      probability: round(r.probs[query * spec.way + supportLabel]),
-      urls: { support: sUrl, query: qUrl, scores: scUrl, weights: wUrl, contributions: cUrl },
+      grid: g,
+      regionScores: r.scores.map(round),
+      regionWeights: r.weights.map(round),
+      contributions: r.contributions.map(round),
+      score: round(r.contributions.reduce((a, b) => a + b, 0)),
+      probability: round(r.probabilities[supportLabel]),
+      urls: {
+        support: sUrl,
+        query: qUrl,
+        scores: scUrl,
+        weights: wUrl,
+        contributions: cUrl,
+        queryContributions: qcUrl,
+        panel: panelUrl,
+      },
       bestMatches: matches,
+      similarity: Array.from({ length: R }, (_v, k) =>
+        Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
+      ),
+      queryContributions: r.queryContributions.map(round),
+      classScore: round(r.classScore),
+      share: r.share.map(round),
     };
   },
 
-  prototypicalParts: (_p, { checkpoint }, { services }) => {
-    resolveCheckpoint(services.config.runsDir, checkpoint);
-    throw apiError(
-      ErrorCode.NOT_AVAILABLE,
-      'prototypicalParts is not available yet: @rcn/core has no explanation module to compute prototypical parts',
-    );
+  prototypicalParts: async (_p, args, { services }) => {
+    const ck = resolveCheckpoint(services.config.runsDir, args.checkpoint);
+    return inWorker(() => services.parts.get(ck, args.class, args));
   },
 };
 
@@ -267,11 +271,16 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
         queryCount: queries.length,
       }),
     );
+    const grid = r.geometry ?? gridOf(r.regions, r.featureSize);
     return {
       checkpoint: ck.ref,
       classes,
       way,
       shot,
+      regions: r.regions,
+      gridRows: grid.rows,
+      gridCols: grid.cols,
+      grid: r.geometry,
       queries: queries.map((_q, qi) => {
         const predicted = argmax(r.probs, qi * way, way);
         const t = trueLabels[qi]?.trim() ?? null;

@@ -43,6 +43,20 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
   Evaluation: {
     // NaN (a class never queried) is not a GraphQL Float.
     perClass: (e) => (e.perClass ?? []).filter((c) => Number.isFinite(c.accuracy)),
+    // Readable names for the confusion matrix's ids: from the report's per-class list, else the split.
+    classes: async (e, _a, { services }) => {
+      const ids = e.confusion?.classes ?? [];
+      const names = new Map((e.perClass ?? []).map((c) => [c.id, c.name]));
+      if (ids.some((id) => !names.has(id))) {
+        try {
+          const ds = await services.datasets.split(e.dataset, e.split);
+          for (const c of ds.classes) if (!names.has(c.id)) names.set(c.id, c.name);
+        } catch {
+          // The dataset is gone: ids stand in for names.
+        }
+      }
+      return ids.map((id, index) => ({ index, id, name: names.get(id) ?? id }));
+    },
   },
   Job: {
     config: (j) => publicConfig(j.config),

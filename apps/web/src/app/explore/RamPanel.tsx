@@ -1,8 +1,9 @@
 'use client';
 /**
  * The RAMs of one query: for every class, each support image with a map over its region grid of the
- * contribution w_k * r_k (or r_k, or w_k). Pointing at a support region (mouse or arrow keys) asks the API
- * for that pair's `ram` and highlights the best-matching query region.
+ * contribution w_k * r_k (or r_k, or w_k), drawn on the API's region geometry. Pointing at a support region
+ * (mouse or arrow keys) asks the API for that pair's `ram`, colours the query by that region's similarity
+ * map (a row of the pair's support-region x query-region similarity matrix) and outlines the best match.
  */
 import { useMemo, useState } from 'react';
 import { ErrorBox, ViridisLegend } from '@/components/common';
@@ -44,6 +45,7 @@ export function RamPanel({
   const [mode, setMode] = useState<Mode>('contribution');
   const rows = prediction.gridRows;
   const cols = prediction.gridCols;
+  const geometry = prediction.grid;
   // Default focus: the first support of the predicted class.
   const predictedSupport = episode.support.find((s) => s.label === q.predictedLabel)?.index ?? 0;
   const [focus, setFocus] = useState<{ support: number; region: number | null }>({
@@ -72,6 +74,10 @@ export function RamPanel({
     ram && focus.region != null
       ? (ram.bestMatches.find((m) => m.supportRegion === focus.region) ?? null)
       : null;
+  // The pointed support region's similarity to every query region (its similarity map over the query).
+  const simRow = ram && focus.region != null ? (ram.similarity[focus.region] ?? null) : null;
+  const simLo = simRow ? Math.min(...simRow) : 0;
+  const simHi = simRow ? Math.max(...simRow) : 1;
 
   const maps = useMemo(() => q.supports.map((s) => valuesOf(s, mode)), [q, mode]);
   const flat = maps.flat();
@@ -99,14 +105,32 @@ export function RamPanel({
         <div>
           <Heatmap
             src={qImage.url}
-            alt={`query ${query + 1}, true class ${name(q.trueLabel)}`}
+            alt={
+              simRow
+                ? `query ${query + 1}, coloured by the similarity of the pointed support region`
+                : `query ${query + 1}, true class ${name(q.trueLabel)}`
+            }
             rows={rows}
             cols={cols}
+            values={simRow ?? undefined}
+            min={simLo}
+            max={simHi}
             size={220}
             boxes={match ? [match.queryBox] : undefined}
             imageSize={ram?.imageSize ?? 32}
+            geometry={geometry}
             testId="ram-query"
           />
+          {simRow ? (
+            <div
+              className="row small compact-legend"
+              style={{ margin: '4px 0' }}
+              data-testid="similarity-legend"
+              title="cosine similarity of the pointed support region to each query region"
+            >
+              <ViridisLegend min={simLo} max={simHi} label="similarity" />
+            </div>
+          ) : null}
           <p style={{ margin: '6px 0' }}>
             <span className={`mark ${q.correct ? 'ok' : 'bad'}`}>{q.correct ? '✓ correct' : '✗ wrong'}</span>{' '}
             · true: <strong>{shortName(name(q.trueLabel))}</strong>
@@ -147,7 +171,8 @@ export function RamPanel({
             {focus.region == null ? (
               <p className="small muted" style={{ margin: 0 }}>
                 Point at a support region (or focus a support map and use the arrow keys) to see its
-                best-matching query region, outlined in pink on the query.
+                similarity map over the query (the query is coloured by the cosine similarity of that support
+                region to each query region) and its best match, outlined in pink.
               </p>
             ) : (
               <>
@@ -166,20 +191,48 @@ export function RamPanel({
                     ' · loading…'
                   ) : null}
                 </p>
-                {ram ? (
+                {ram && simRow ? (
                   <div className="row" style={{ alignItems: 'flex-start' }}>
                     <div>
                       <Heatmap
                         src={episode.support[focus.support].url}
-                        alt="similarity map of the support"
+                        alt="the pointed support region"
                         rows={rows}
                         cols={cols}
                         values={ram.regionScores}
                         size={96}
-                        boxes={match ? [match.supportBox] : undefined}
-                        imageSize={ram.imageSize}
+                        boxes={[ram.grid.regions[focus.region]]}
+                        geometry={ram.grid}
                       />
-                      <div className="small muted">similarity map r_k of the support</div>
+                      <div className="small muted">support: r_k, region outlined</div>
+                    </div>
+                    <div>
+                      <Heatmap
+                        src={qImage.url}
+                        alt="similarity map of the pointed support region over the query"
+                        rows={rows}
+                        cols={cols}
+                        values={simRow}
+                        size={96}
+                        boxes={match ? [match.queryBox] : undefined}
+                        geometry={ram.grid}
+                        testId="similarity-map"
+                      />
+                      <div className="small muted">
+                        query: similarity to it ({num(simLo)}…{num(simHi)})
+                      </div>
+                    </div>
+                    <div>
+                      <Heatmap
+                        src={qImage.url}
+                        alt="query-side contributions"
+                        rows={rows}
+                        cols={cols}
+                        values={ram.queryContributions}
+                        size={96}
+                        geometry={ram.grid}
+                      />
+                      <div className="small muted">query: w·r credited where matched</div>
                     </div>
                   </div>
                 ) : null}
@@ -190,6 +243,13 @@ export function RamPanel({
               <p className="small muted" style={{ margin: '6px 0 0' }} data-testid="ram-summary">
                 Pair score Σ w·r = {num(ram.score)} · p(
                 {shortName(name(episode.support[focus.support].label))}) = {pct(ram.probability)}
+                {focus.region != null && ram.share[focus.region] != null
+                  ? ` · this region carries ${pct(ram.share[focus.region])} of the class score`
+                  : ''}{' '}
+                ·{' '}
+                <a href={ram.urls.panel} target="_blank" rel="noreferrer">
+                  pair panel (PNG)
+                </a>
               </p>
             ) : null}
           </div>
@@ -228,6 +288,7 @@ export function RamPanel({
                           min={lo}
                           max={hi}
                           size={112}
+                          geometry={geometry}
                           active={focus.support === s.index ? focus.region : null}
                           onActive={(region) =>
                             setFocus(

@@ -8,8 +8,9 @@ export default function PartsPage() {
     <>
       <h1>Prototypical parts</h1>
       <p className="lede">
-        The support regions that most typify a class for a checkpoint: the regions with the highest learned
-        weight and similarity across the class&apos;s images.
+        The parts of a class a checkpoint decides by: over many episodes containing the class, the support
+        regions that carried each correct decision (largest w·r), clustered by their features. Each part shows
+        how often it decides and its most representative patches.
       </p>
       <Parts />
     </>

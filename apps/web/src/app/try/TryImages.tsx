@@ -154,7 +154,9 @@ export function TryImages() {
   const supportsInOrder = classes.flatMap((c) => c.images);
   const rq = result?.queries[selected];
   const R = rq?.supports[0]?.regionScores.length ?? 0;
-  const grid = Number(ck?.checkpoint.model?.regionGrid ?? Math.round(Math.sqrt(R))) || 1;
+  // The API reports the grid and where its regions lie (receptive-field geometry).
+  const rows = result?.grid?.rows ?? result?.gridRows ?? (Math.round(Math.sqrt(R)) || 1);
+  const cols = result?.grid?.cols ?? result?.gridCols ?? (Math.round(Math.sqrt(R)) || 1);
   const maps = rq?.supports.map((s) => s.regionScores.map((r, k) => r * s.regionWeights[k])) ?? [];
   const lo = maps.length ? Math.min(...maps.flat()) : 0;
   const hi = maps.length ? Math.max(...maps.flat()) : 1;
@@ -355,12 +357,13 @@ export function TryImages() {
                             key={s.index}
                             src={supportsInOrder[s.index]?.dataUrl ?? ''}
                             alt={`RAM of support ${s.index + 1} (${name})`}
-                            rows={grid}
-                            cols={grid}
+                            rows={rows}
+                            cols={cols}
                             values={maps[s.index]}
                             min={lo}
                             max={hi}
                             size={112}
+                            geometry={result?.grid}
                           />
                         ))}
                     </div>

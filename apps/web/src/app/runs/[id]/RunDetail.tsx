@@ -1,0 +1,268 @@
+'use client';
+import Link from 'next/link';
+import { useState, type FormEvent } from 'react';
+import { useMutation } from 'urql';
+import { ConfigDiff } from '@/components/ConfigDiff';
+import { ConfusionMatrix } from '@/components/ConfusionMatrix';
+import { Curves } from '@/components/CurvesLazy';
+import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/common';
+import { JobsTable } from '@/components/Jobs';
+import { ago, num, pct, pctCi, shortName } from '@/lib/format';
+import { useGql } from '@/lib/gql';
+import { EVALUATE, JOB, RESUME, RUN_DETAIL } from '@/lib/queries';
+import type { Evaluation, Job, RunDetail as Run } from '@/lib/types';
+
+function EvaluateForm({ run, onJob }: { run: Run; onJob: (j: Job) => void }) {
+  const [f, setF] = useState({
+    checkpoint: run.checkpoints[0]?.ref ?? '',
+    split: 'test',
+    way: Number(run.config.way ?? 5),
+    shot: Number(run.config.shot ?? 1),
+    query: 15,
+    episodes: 600,
+    seed: 0,
+  });
+  const [state, evaluate] = useMutation<{ evaluate: Job }>(EVALUATE);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const { checkpoint, ...config } = f;
+    const r = await evaluate({ checkpoint, config: { dataset: run.dataset, ...config } });
+    if (r.data) onJob(r.data.evaluate);
+  };
+  const numField = (k: 'way' | 'shot' | 'query' | 'episodes' | 'seed', label: string) => (
+    <label className="field">
+      {label}
+      <input
+        type="number"
+        min={k === 'seed' ? 0 : 1}
+        value={f[k]}
+        onChange={(e) => setF({ ...f, [k]: Number(e.target.value) })}
+        required
+      />
+    </label>
+  );
+  return (
+    <form onSubmit={submit} aria-label="Evaluate a checkpoint">
+      <div className="form-grid">
+        <label className="field">
+          Checkpoint
+          <select value={f.checkpoint} onChange={(e) => setF({ ...f, checkpoint: e.target.value })}>
+            {run.checkpoints.map((c) => (
+              <option key={c.ref} value={c.ref}>
+                {c.name} (episode {c.episodes ?? '?'})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          Split
+          <select value={f.split} onChange={(e) => setF({ ...f, split: e.target.value })}>
+            <option>test</option>
+            <option>val</option>
+            <option>train</option>
+          </select>
+        </label>
+        {numField('way', 'Way')}
+        {numField('shot', 'Shot')}
+        {numField('query', 'Queries / class')}
+        {numField('episodes', 'Episodes')}
+        {numField('seed', 'Seed')}
+      </div>
+      <div className="row" style={{ marginTop: 10 }}>
+        <button className="primary" type="submit" disabled={state.fetching || !f.checkpoint}>
+          Evaluate
+        </button>
+      </div>
+      <ErrorBox error={state.error} title="Could not evaluate" />
+    </form>
+  );
+}
+
+function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, string> }) {
+  const perClass = [...e.perClass].sort((a, b) => b.accuracy - a.accuracy);
+  return (
+    <article className="panel" data-testid="evaluation">
+      <div className="spread">
+        <h3 className="mono">{e.name}</h3>
+        <span className="small muted">{ago(e.createdAt)}</span>
+      </div>
+      <div className="row" style={{ alignItems: 'baseline', gap: 20 }}>
+        <div>
+          <div className="stat">{pctCi(e.accuracy, e.ci95)}</div>
+          <div className="small muted">mean accuracy ± 95% CI over {e.episodes} episodes</div>
+        </div>
+        <div className="small">
+          {e.dataset}/{e.split} · {e.way}-way {e.shot}-shot · {e.query} queries/class · seed {e.seed} ·
+          checkpoint <span className="mono">{e.checkpoint}</span>
+          {e.loss != null ? ` · loss ${num(e.loss)}` : ''}
+        </div>
+      </div>
+      <div className="grid cols-2" style={{ marginTop: 12 }}>
+        <div>
+          <h3>Per-class accuracy</h3>
+          <div className="table-wrap" style={{ maxHeight: 420, overflowY: 'auto' }}>
+            <table>
+              <thead>
+                <tr>
+                  <th>Class</th>
+                  <th className="num">Correct</th>
+                  <th style={{ width: '40%' }}>Accuracy</th>
+                </tr>
+              </thead>
+              <tbody>
+                {perClass.map((c) => (
+                  <tr key={c.id}>
+                    <td title={`${c.id}: ${c.name}`}>{shortName(c.name)}</td>
+                    <td className="num">
+                      {c.correct}/{c.total}
+                    </td>
+                    <td>
+                      <div className="row" style={{ flexWrap: 'nowrap' }}>
+                        <div className="bar" style={{ flex: 1 }}>
+                          <span style={{ width: `${100 * c.accuracy}%` }} />
+                        </div>
+                        <span className="mono small">{pct(c.accuracy, 0)}</span>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+        <div>
+          <h3>Confusion matrix</h3>
+          {e.confusion ? (
+            <ConfusionMatrix classes={e.confusion.classes} matrix={e.confusion.matrix} names={names} />
+          ) : (
+            <p className="empty">No confusion matrix in this report.</p>
+          )}
+        </div>
+      </div>
+    </article>
+  );
+}
+
+export function RunDetail({ id }: { id: string }) {
+  const [jobId, setJobId] = useState<string | null>(null);
+  const jobQ = useGql<{ job: Job | null }>(JOB, { id: jobId ?? '' }, { pause: !jobId, pollMs: 1500 });
+  const job = jobQ.data?.job ?? null;
+  const jobOpen = job ? job.status === 'queued' || job.status === 'running' : false;
+  const [live, setLive] = useState(false);
+  const q = useGql<{ run: Run | null }>(RUN_DETAIL, { id }, { pollMs: live || jobOpen ? 2500 : null });
+  const run = q.data?.run;
+  if (run && (run.status === 'running') !== live) setLive(run.status === 'running');
+  const [resumeState, resume] = useMutation<{ resumeTraining: Job }>(RESUME);
+  // Readable class names come with each report (`Evaluation.classes`, in the confusion matrix's order).
+  const names = new Map<string, string>();
+  for (const e of run?.evaluations ?? []) {
+    for (const c of e.perClass) names.set(c.id, c.name);
+    for (const c of e.classes ?? []) names.set(c.id, c.name);
+  }
+
+  if (q.waiting) return <Skeleton height={300} label="Loading run" />;
+  if (q.error) return <ErrorBox error={q.error} />;
+  if (!run)
+    return (
+      <p className="empty">
+        No run <span className="mono">{id}</span>. <Link href="/runs">All runs</Link>
+      </p>
+    );
+  const model = (run.config.model ?? {}) as Record<string, unknown>;
+  return (
+    <>
+      <p className="small">
+        <Link href="/runs">← Runs</Link>
+      </p>
+      <div className="spread">
+        <h1 className="mono" style={{ wordBreak: 'break-all' }}>
+          {run.id}
+        </h1>
+        <StatusBadge status={run.status} />
+      </div>
+      <p className="lede">
+        {run.method.toUpperCase()} · {String(model.backbone ?? 'conv4')} · {run.dataset} · {run.config.way}
+        -way {run.config.shot}-shot · started {ago(run.startedAt)}, updated {ago(run.updatedAt)}
+      </p>
+      {run.error ? <ErrorBox error={run.error} title="Run failed" /> : null}
+      <div className="grid cols-3">
+        <div className="panel">
+          <h2>Progress</h2>
+          <ProgressBar done={run.episode} total={run.totalEpisodes} label="episodes" />
+          <p className="small">
+            {run.episode} / {run.totalEpisodes} episodes
+          </p>
+          {run.status === 'interrupted' || run.status === 'cancelled' || run.status === 'failed' ? (
+            <button
+              type="button"
+              onClick={async () => {
+                const r = await resume({ runId: run.id });
+                if (r.data) setJobId(r.data.resumeTraining.id);
+              }}
+            >
+              Resume training
+            </button>
+          ) : null}
+          <ErrorBox error={resumeState.error} title="Resume" />
+        </div>
+        <div className="panel">
+          <h2>Best validation</h2>
+          <div className="stat">{pctCi(run.bestValAccuracy, run.bestValCi95)}</div>
+          <p className="small muted">
+            {run.bestEpisode != null ? `at episode ${run.bestEpisode}` : 'no validation yet'}
+          </p>
+        </div>
+        <div className="panel">
+          <h2>Checkpoints</h2>
+          {run.checkpoints.length ? (
+            <ul style={{ margin: 0, paddingLeft: 18 }}>
+              {run.checkpoints.map((c) => (
+                <li key={c.ref}>
+                  <span className="mono">{c.name}</span> · episode {c.episodes ?? '?'} ·{' '}
+                  <Link
+                    href={`/explore?checkpoint=${encodeURIComponent(c.ref)}&dataset=${encodeURIComponent(run.dataset)}&way=${run.config.way}&shot=${run.config.shot}`}
+                  >
+                    explore episodes
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted small">None yet.</p>
+          )}
+        </div>
+      </div>
+
+      <section className="panel" aria-labelledby="curves-h">
+        <h2 id="curves-h">Curves</h2>
+        <Curves runs={[{ id: run.id, label: run.id, metrics: run.metrics }]} />
+      </section>
+
+      <section className="panel" aria-labelledby="eval-h">
+        <h2 id="eval-h">Evaluation</h2>
+        {run.checkpoints.length ? (
+          <details open={!run.evaluations.length}>
+            <summary>Evaluate a checkpoint on many episodes</summary>
+            <div style={{ marginTop: 10 }}>
+              <EvaluateForm run={run} onJob={(j) => setJobId(j.id)} />
+            </div>
+          </details>
+        ) : null}
+        {job ? (
+          <div style={{ marginTop: 10 }}>
+            <JobsTable jobs={[job]} onChange={jobQ.refetch} />
+          </div>
+        ) : null}
+        {!run.evaluations.length ? <p className="empty">No evaluation reports yet.</p> : null}
+        {[...run.evaluations].reverse().map((e) => (
+          <EvaluationReport key={e.name} e={e} names={names} />
+        ))}
+      </section>
+
+      <section className="panel" aria-labelledby="config-h">
+        <h2 id="config-h">Configuration</h2>
+        <ConfigDiff runs={[run]} />
+      </section>
+    </>
+  );
+}
