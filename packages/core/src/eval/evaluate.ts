@@ -124,9 +124,7 @@ export async function evaluateModel(
       );
     }
     const arrays = await Promise.all(eps.map((ep) => buildEpisodeArrays(ds, ep, { augmentQueries: false })));
-    const probs = opts.pool
-      ? await opts.pool.predict(arrays)
-      : arrays.map((a) => predictLocal(model, a));
+    const probs = opts.pool ? await opts.pool.predict(arrays) : arrays.map((a) => predictLocal(model, a));
     eps.forEach((ep, i) => score(ep, probs[i]));
     const s = meanCi95(perEpisode);
     opts.onProgress?.(perEpisode.length, opts.episodes, s.mean);
