@@ -70,8 +70,9 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
       `${source}: truncated .npy data: expected ${count * itemSize} bytes, found ${buf.length - start}`,
     );
   }
-  // Copy into a fresh, aligned buffer: the payload offset is rarely a multiple of 8.
-  const bytes = buf.slice(start, start + count * itemSize);
+  // Copy into a fresh, aligned buffer: the payload offset is rarely a multiple of 8. (`subarray` then a
+  // copy: a Node Buffer's `slice` is a view, whose `.buffer` would still hold the whole file.)
+  const bytes = new Uint8Array(buf.subarray(start, start + count * itemSize));
   switch (dtype) {
     case 'float32':
       return { dtype, shape, data: new Float32Array(bytes.buffer) };

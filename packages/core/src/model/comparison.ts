@@ -29,6 +29,27 @@ export const matMulABt = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
   };
 });
 
+/**
+ * Max over the last axis. Its gradient goes to the first maximal entry only, as PyTorch's max does, through
+ * a one-hot of the argmax: TF.js's own max gradient compares x with the broadcast max (Equal), which was a
+ * third of the head's time on wasm, and splits the gradient among ties.
+ */
+export const maxLastAxis = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const n = x.shape[x.shape.length - 1];
+  save([tf.argMax(x, -1)]);
+  return {
+    value: tf.max(x, -1),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        if (n === 1) return tf.reshape(dy, x.shape);
+        // int32 one-hot, then cast: wasm's OneHot ignores a float32 dtype and writes integer bit patterns.
+        const onehot = tf.cast(tf.oneHot(tf.reshape(saved[0], [-1]) as tf.Tensor1D, n), 'float32');
+        return tf.reshape(tf.mul(onehot, tf.reshape(dy, [-1, 1])), x.shape);
+      }),
+  };
+});
+
 /** support [S, R, C], query [Q, R, C] -> scores [Q, S, R]. */
 export function regionScores(support: tf.Tensor3D, query: tf.Tensor3D): tf.Tensor3D {
   const [s, r, c] = support.shape;
@@ -38,6 +59,6 @@ export function regionScores(support: tf.Tensor3D, query: tf.Tensor3D): tf.Tenso
     const qn = tf.reshape(l2Normalize(query), [q * rq, c]) as tf.Tensor2D;
     const cos = tf.reshape(matMulABt(sn, qn), [s, r, q, rq]);
     // Max over the query's regions (the innermost axis), then order as [Q, S, R].
-    return tf.transpose(tf.max(cos, -1), [2, 0, 1]) as tf.Tensor3D;
+    return tf.transpose(maxLastAxis(cos), [2, 0, 1]) as tf.Tensor3D;
   });
 }

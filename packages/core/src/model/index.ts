@@ -30,12 +30,11 @@ export { Conv4 } from './conv4.js';
 export { ResNet12 } from './resnet12.js';
 export { dropBlock, dropBlockMask } from './dropblock.js';
 export { adaptiveBins, adaptivePoolMatrixT, RegionPooler } from './region-grid.js';
-export { l2Normalize, matMulABt, regionScores } from './comparison.js';
+export { l2Normalize, matMulABt, maxLastAxis, regionScores } from './comparison.js';
 export { RegionWeightNet, type HeadContext } from './region-weights.js';
 export { RCN, mseLoss, type HeadOutput } from './rcn.js';
 export {
   loadReferenceWeights,
-  readNpyFile,
   torchToTf,
   tfToTorch,
   type ReferenceImportOptions,

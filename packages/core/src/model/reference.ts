@@ -4,8 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { parseNpy, type NpyArray } from '../io/npy.js';
+import { readNpy } from '../io/npy.js';
 import type { FewShotModel } from './types.js';
 import type { TensorData, WeightMap } from './params.js';
 
@@ -42,22 +41,8 @@ export interface ReferenceImportOptions {
   strict?: boolean;
 }
 
-/**
- * Reads one `.npy`. The bytes are copied into a plain Uint8Array first: `parseNpy` slices its input, and a
- * Node Buffer's `slice` is a view on the whole file, which would put the header into the data.
- */
-export async function readNpyFile(path: string): Promise<NpyArray> {
-  let buf: Uint8Array;
-  try {
-    buf = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new Error(`${path}: cannot read .npy file (${(e as Error).message})`);
-  }
-  return parseNpy(buf, path);
-}
-
 async function readTensor(path: string): Promise<TensorData> {
-  const arr = await readNpyFile(path);
+  const arr = await readNpy(path);
   if (arr.dtype !== 'float32' && arr.dtype !== 'float64')
     throw new Error(`${path}: expected float32 data, found ${arr.dtype}`);
   return {

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNpyFile as readNpy, type ModelConfigInput } from '../../src/model/index.js';
+import { readNpy } from '../../src/io/index.js';
+import type { ModelConfigInput } from '../../src/model/index.js';
 
 export const GOLDEN_CASES = [
   'conv4_32_5w1s',

@@ -13,6 +13,7 @@
  *    at BatchNorm scale ~1), and PyTorch's oneDNN sums landed on the other side of the kink. Flipping the
  *    derivative at exactly those elements (KINKS) brings every gradient under 1e-3 (to 1e-5 where nothing else
  *    crosses); the strict check replays that. The raw errors, without the replay, are also measured and bounded.
+ *    The sites are the wasm backend's (the acceptance backend); see gradTolerance for others.
  *
  * Conv4's conv biases before a batch-statistics BatchNorm cancel exactly: their true gradient is 0 and ours is
  * exactly 0, while the reference holds float32 round-off (~1e-6 of the same conv's weight gradient), which a

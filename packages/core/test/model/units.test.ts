@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '../../src/backend/index.js';
-import { encodeNpy, parseNpy } from '../../src/io/npy.js';
+import { encodeNpy, parseNpy, readNpy } from '../../src/io/npy.js';
 import {
   RCN,
   adaptiveBins,
@@ -17,7 +17,6 @@ import {
   disposeOutput,
   loadCheckpoint,
   loadReferenceWeights,
-  readNpyFile,
   saveCheckpoint,
   tfToTorch,
   torchToTf,
@@ -68,11 +67,11 @@ describe('npy', () => {
     expect(Array.from(i32.data as Int32Array)).toEqual([1, -2, 3, 4, 5]);
   });
 
-  it('reads a written .npy file with readNpyFile (data starts after the header)', async () => {
+  it('reads a written .npy file with readNpy (data starts after the header)', async () => {
     const f = Float32Array.from([1.5, -2, 3.25]);
     const path = join(tmp, 'a.npy');
     await writeFile(path, encodeNpy({ dtype: 'float32', shape: [3], data: f }));
-    const back = await readNpyFile(path);
+    const back = await readNpy(path);
     expect(Array.from(back.data as Float32Array)).toEqual([1.5, -2, 3.25]);
   });
 });
