@@ -10,14 +10,14 @@
  * RCN's and ignored.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulate, type Backbone, type BackboneTrace, type LayerContext } from './backbone.js';
+import type { Backbone, LayerContext } from './backbone.js';
+import { episodeGradients } from './episode-gradients.js';
 import { featureMapSize, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { Conv4 } from './conv4.js';
 import type { HeadContext } from './region-weights.js';
 import { ParamStore, type WeightMap } from './params.js';
 import { ResNet12 } from './resnet12.js';
 import {
-  disposeOutput,
   type EpisodeBatch,
   type FewShotModel,
   type ForwardOptions,
@@ -149,78 +149,22 @@ export abstract class BaselineModel implements FewShotModel {
     return this.lossFrom(output, batchLabels(batch), batch.way);
   }
 
-  /** One training step's gradients, scheduled exactly as `RCN.computeGradients`. */
+  /** One training step's gradients, scheduled exactly as RCN's (see episode-gradients.ts). */
   computeGradients(batch: EpisodeBatch, opts: GradientOptions = {}): GradientResult {
     this.checkBatch(batch);
-    const keep = opts.keepOutput || opts.intermediates;
     const labels = batchLabels(batch);
-    const clock = opts.timings ? () => performance.now() : () => 0;
-    const t0 = clock();
-    // Supports first, then queries: the order in which running statistics are updated.
-    const st = this.backbone.trace(batch.support, this.layerContext(true, 'support'));
-    let qt: BackboneTrace | null = null;
-    const named = new Map<string, tf.Tensor>();
-    let loss: tf.Scalar | null = null;
-    let output: ForwardOutput | undefined;
-    try {
-      qt = this.backbone.trace(batch.query, this.layerContext(true, 'query'));
-      const sf = st.features;
-      const qf = qt.features;
-      const t1 = clock();
-      const headVars = [...this.store.params].filter(([n]) => n.startsWith('head.'));
-      const res = tf.engine().gradients(
-        () => {
-          const h = this.head(sf, qf, batch.way, batch.shot, true);
-          const l = this.lossFrom(h, labels, batch.way);
-          if (keep) {
-            output = { probs: h.probs, classScores: h.classScores };
-            for (const t of [h.probs, h.classScores]) tf.keep(t);
-          }
-          return l;
-        },
-        [sf, qf, ...headVars.map(([, v]) => v)],
-        undefined,
-        true,
-      );
-      loss = res.value as tf.Scalar;
-      const [dsf, dqf, ...dHead] = res.grads;
-      headVars.forEach(([name], i) => {
-        if (dHead[i]) named.set(name, dHead[i]);
-      });
-      if (output && opts.intermediates)
-        Object.assign(output, { supportFeatures: tf.clone(sf), queryFeatures: tf.clone(qf) });
-      const t2 = clock();
-      // Both feature sets reach every baseline's loss; a missing gradient means a broken head.
-      if (!dsf || !dqf) {
-        tf.dispose([dsf, dqf].filter((d): d is tf.Tensor => !!d));
-        throw new Error('model: the loss does not depend on both feature sets');
-      }
-      for (const [trace, d] of [
-        [qt, dqf],
-        [st, dsf],
-      ] as const) {
-        const g = trace.backward(d as tf.Tensor4D);
-        d.dispose();
-        for (const [name, t] of g) accumulate(named, name, t);
-      }
-      if (opts.timings)
-        Object.assign(opts.timings, {
-          backboneForwardMs: t1 - t0,
-          headMs: t2 - t1,
-          backboneBackwardMs: clock() - t2,
-        });
-    } catch (e) {
-      tf.dispose([...named.values(), ...(loss ? [loss] : [])]);
-      if (output) disposeOutput(output);
-      throw e;
-    } finally {
-      st.dispose();
-      qt?.dispose();
-    }
-    // Parameters with no path to the loss (conv biases before a batch-statistics BatchNorm) get an exact zero.
-    const grads = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.store.params) grads.set(name, named.get(name) ?? tf.zerosLike(v));
-    return { loss: loss as tf.Scalar, grads, output };
+    return episodeGradients({
+      backbone: this.backbone,
+      store: this.store,
+      batch,
+      opts,
+      context: (pass) => this.layerContext(true, pass),
+      head: (sf, qf, keep) => {
+        const h = this.head(sf, qf, batch.way, batch.shot, true);
+        const loss = this.lossFrom(h, labels, batch.way);
+        return keep ? { loss, output: { probs: h.probs, classScores: h.classScores } } : { loss };
+      },
+    });
   }
 
   trainableVariables(): Map<string, tf.Variable> {

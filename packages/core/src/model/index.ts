@@ -33,12 +33,7 @@ export { adaptiveBins, adaptivePoolMatrixT, RegionPooler } from './region-grid.j
 export { l2Normalize, matMulABt, maxLastAxis, regionScores } from './comparison.js';
 export { RegionWeightNet, type HeadContext } from './region-weights.js';
 export { RCN, mseLoss, type HeadOutput } from './rcn.js';
-export {
-  loadReferenceWeights,
-  torchToTf,
-  tfToTorch,
-  type ReferenceImportOptions,
-} from './reference.js';
+export { loadReferenceWeights, torchToTf, tfToTorch, type ReferenceImportOptions } from './reference.js';
 export * from './checkpoint.js';
 export { BaselineModel, createBackbone, type BaselineHeadOutput } from './baseline.js';
 export { ProtoNet, crossEntropyLoss, squaredDistances } from './protonet.js';

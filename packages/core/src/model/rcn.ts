@@ -10,7 +10,8 @@
  * Ablations: fixed learned linear region weights, and a single global region.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulate, type Backbone, type BackboneTrace, type LayerContext } from './backbone.js';
+import type { Backbone, LayerContext } from './backbone.js';
+import { episodeGradients } from './episode-gradients.js';
 import { regionScores } from './comparison.js';
 import {
   featureMapSize,
@@ -25,7 +26,6 @@ import { RegionPooler } from './region-grid.js';
 import { RegionWeightNet } from './region-weights.js';
 import { ResNet12 } from './resnet12.js';
 import {
-  disposeOutput,
   type EpisodeBatch,
   type FewShotModel,
   type ForwardOptions,
@@ -210,78 +210,28 @@ export class RCN implements FewShotModel {
   computeGradients(batch: EpisodeBatch, opts: GradientOptions = {}): GradientResult {
     this.checkBatch(batch);
     this.checkImages(batch.support);
-    const keep = opts.keepOutput || opts.intermediates;
     const labels = batchLabels(batch);
-    const clock = opts.timings ? () => performance.now() : () => 0;
-    const t0 = clock();
-    // Supports first, then queries: the order in which the reference updates running statistics.
-    const st = this.backbone.trace(batch.support, this.layerContext(true, 'support'));
-    let qt: BackboneTrace | null = null;
-    const named = new Map<string, tf.Tensor>();
-    let loss: tf.Scalar | null = null;
-    let output: ForwardOutput | undefined;
-    try {
-      qt = this.backbone.trace(batch.query, this.layerContext(true, 'query'));
-      const sf = st.features;
-      const qf = qt.features;
-      const t1 = clock();
-      const headVars = [...this.store.params].filter(([n]) => n.startsWith('head.'));
-      const res = tf.engine().gradients(
-        () => {
-          const h = this.head(sf, qf, batch.way, batch.shot, true);
-          const l = mseLoss(h.probs, labels, batch.way);
-          if (keep) {
-            output = {
-              probs: h.probs,
-              classScores: h.classScores,
-              regionScores: h.regionScores,
-              regionWeights: h.regionWeights,
-            };
-            if (opts.intermediates)
-              Object.assign(output, { supportRegions: h.supportRegions, queryRegions: h.queryRegions });
-            for (const t of Object.values(output) as tf.Tensor[]) tf.keep(t);
-          }
-          return l;
-        },
-        [sf, qf, ...headVars.map(([, v]) => v)],
-        undefined,
-        true,
-      );
-      loss = res.value as tf.Scalar;
-      const [dsf, dqf, ...dHead] = res.grads;
-      headVars.forEach(([name], i) => {
-        if (dHead[i]) named.set(name, dHead[i]);
-      });
-      if (output && opts.intermediates)
-        Object.assign(output, { supportFeatures: tf.clone(sf), queryFeatures: tf.clone(qf) });
-      const t2 = clock();
-      for (const [trace, d] of [
-        [qt, dqf],
-        [st, dsf],
-      ] as const) {
-        const g = trace.backward(d as tf.Tensor4D);
-        d?.dispose();
-        for (const [name, t] of g) accumulate(named, name, t);
-      }
-      if (opts.timings)
-        Object.assign(opts.timings, {
-          backboneForwardMs: t1 - t0,
-          headMs: t2 - t1,
-          backboneBackwardMs: clock() - t2,
-        });
-    } catch (e) {
-      tf.dispose([...named.values(), ...(loss ? [loss] : [])]);
-      if (output) disposeOutput(output);
-      throw e;
-    } finally {
-      st.dispose();
-      qt?.dispose();
-    }
-    // Parameters with no path to the loss get an exact zero: the conv biases before a batch-statistics
-    // BatchNorm (they cancel), the unused head in an ablation.
-    const grads = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.store.params) grads.set(name, named.get(name) ?? tf.zerosLike(v));
-    return { loss: loss as tf.Scalar, grads, output };
+    return episodeGradients({
+      backbone: this.backbone,
+      store: this.store,
+      batch,
+      opts,
+      context: (pass) => this.layerContext(true, pass),
+      head: (sf, qf, keep) => {
+        const h = this.head(sf, qf, batch.way, batch.shot, true);
+        const loss = mseLoss(h.probs, labels, batch.way);
+        if (!keep) return { loss };
+        const output: ForwardOutput = {
+          probs: h.probs,
+          classScores: h.classScores,
+          regionScores: h.regionScores,
+          regionWeights: h.regionWeights,
+        };
+        if (opts.intermediates)
+          Object.assign(output, { supportRegions: h.supportRegions, queryRegions: h.queryRegions });
+        return { loss, output };
+      },
+    });
   }
 
   trainableVariables(): Map<string, tf.Variable> {
