@@ -14,6 +14,7 @@ import {
   resolveCheckpointDir,
   writeJsonAtomic,
 } from '@rcn/core';
+import { intFlag as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 
@@ -31,13 +32,6 @@ interface EvalFlags {
   bn?: string;
   backend?: string;
   json?: boolean;
-}
-
-function int(v: string, flag: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
-  return n;
 }
 
 export function registerEvalCommand(program: Command): void {

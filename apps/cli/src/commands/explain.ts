@@ -24,6 +24,7 @@ import {
   type AttributionMethod,
   type ExplainContext,
 } from '@rcn/core';
+import { intFlag as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 
@@ -31,13 +32,6 @@ interface CommonFlags {
   checkpoint: string;
   dataDir?: string;
   backend?: string;
-}
-
-function int(v: string, flag: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${flag}: expected an integer >= ${min}, got '${v}'`);
-  return n;
 }
 
 async function open(f: CommonFlags, dataset?: string): Promise<ExplainContext> {

@@ -14,6 +14,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '@rcn/core';
+import { optionalInt as int, optionalNumber as num } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 
@@ -40,20 +41,6 @@ interface TrainFlags {
   resume?: string;
   augment?: boolean;
   json?: boolean;
-}
-
-function int(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UsageError(`${flag}: expected an integer, got '${v}'`);
-  return n;
-}
-
-function num(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, got '${v}'`);
-  return n;
 }
 
 async function readConfigFile(path: string): Promise<TrainConfigInput> {

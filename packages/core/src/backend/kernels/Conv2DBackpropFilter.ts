@@ -11,14 +11,18 @@
  * 4 GiB heap. Bands are large: measured on an idle core, Conv4's second layer at 84 px (80 images) takes
  * 411 ms unbanded, 429 ms in 3 bands and 1145 ms in 39, so banding is for memory, not speed.
  */
-import {
-  backend_util,
-  Conv2DBackpropFilter,
-  type KernelConfig,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { Conv2DBackpropFilter, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { add, conv2d, dispose, padOrCrop, slice, transpose } from './ops.js';
+import {
+  add,
+  conv2d,
+  dispose,
+  forwardConvInfo,
+  padOrCrop,
+  slice,
+  transpose,
+  type ConvGradAttrs,
+} from './ops.js';
 
 export const convFilterBanding = {
   /** Floats of packed filter per band (32 MiB): only filters over twice this size are cut. */
@@ -27,11 +31,7 @@ export const convFilterBanding = {
   minChannels: 16,
 };
 
-interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -42,18 +42,7 @@ export function conv2DBackpropFilterWasm(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
-  if (attrs.dataFormat !== 'NHWC')
-    throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = forwardConvInfo('Conv2DBackpropFilter', x.shape, attrs.filterShape, attrs);
   const {
     strideHeight: sh,
     strideWidth: sw,

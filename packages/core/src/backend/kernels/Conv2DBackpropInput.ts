@@ -5,15 +5,22 @@
  * spatially flipped filter whose in/out channels are swapped. The stock kernel is a loop about 10x slower
  * than XNNPACK's forward convolution, which this reuses.
  */
-import { backend_util, Conv2DBackpropInput, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Conv2DBackpropInput, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, dispose, pad, padOrCrop, reshape, reverse, slice, transpose } from './ops.js';
+import {
+  conv2d,
+  dispose,
+  forwardConvInfo,
+  pad,
+  padOrCrop,
+  reshape,
+  reverse,
+  slice,
+  transpose,
+  type ConvGradAttrs,
+} from './ops.js';
 
-interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -44,18 +51,7 @@ export function conv2DBackpropInputWasm(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs;
-  if (attrs.dataFormat !== 'NHWC')
-    throw new Error(`Conv2DBackpropInput (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
-  const info = backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = forwardConvInfo('Conv2DBackpropInput', attrs.inputShape, filter.shape, attrs);
   const {
     strideHeight: sh,
     strideWidth: sw,

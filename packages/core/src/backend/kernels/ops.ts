@@ -3,7 +3,13 @@
  * of the same job on TensorInfos (as TF.js's own backends compose kernels), never a high-level op, so no
  * tensor is tracked by the engine and no gradient is recorded.
  */
-import { getKernel, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  getKernel,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 const stockFuncs = new Map<string, KernelFunc>();
@@ -95,4 +101,33 @@ export function padOrCrop(
     cur = padded;
   }
   return cur;
+}
+
+/** The attributes both conv2d gradient kernels receive. */
+export interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Geometry of the forward conv a gradient kernel differentiates (NHWC only, dilation 1). */
+export function forwardConvInfo(
+  kernel: string,
+  inputShape: number[],
+  filterShape: number[],
+  attrs: ConvGradAttrs,
+): backend_util.Conv2DInfo {
+  if (attrs.dataFormat !== 'NHWC')
+    throw new Error(`${kernel} (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
+  return backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
