@@ -7,27 +7,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { wasmHeapBytes } from '../backend/wasm-guard.js';
 import type { ModelConfigInput } from '../model/config.js';
 import { RCN } from '../model/rcn.js';
-import type { EpisodeBatch, StepTimings } from '../model/types.js';
+import type { StepTimings } from '../model/types.js';
 import type { BenchRow } from './table.js';
+import { disposeBatch as disposeEpisode, syntheticBatch as episode } from '../model/synthetic.js';
 
 const MiB = 2 ** 20;
-
-function episode(size: number, way: number, shot: number, queries: number): EpisodeBatch {
-  return {
-    support: tf.randomNormal([way * shot, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
-    query: tf.randomNormal([way * queries, size, size, 3], 0, 1, 'float32', 2) as tf.Tensor4D,
-    queryLabels: tf.tensor1d(
-      Array.from({ length: way * queries }, (_, i) => Math.floor(i / queries)),
-      'int32',
-    ),
-    way,
-    shot,
-  };
-}
-
-function disposeEpisode(b: EpisodeBatch): void {
-  tf.dispose([b.support, b.query, ...(b.queryLabels ? [b.queryLabels] : [])]);
-}
 
 /** Reads every result back (synchronises) and frees it. */
 function readAndDispose(loss: tf.Tensor, grads: Iterable<tf.Tensor>): void {

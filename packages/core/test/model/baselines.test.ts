@@ -25,6 +25,7 @@ import type { Method } from '../../src/train/types.js';
 import { tasks } from '../../src/train/replica-tasks.js';
 import { arraysToBatch } from '../../src/train/weights.js';
 import { requireSharedData } from '../helpers/shared-data.js';
+import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;
 const data = requireSharedData('tiny-imagenet-32');
@@ -46,24 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** A seeded tiny episode: `way`-way `shot`-shot, `queries` per class. */
-function tinyBatch(size: number, way = 3, shot = 2, queries = 2): EpisodeBatch {
-  return {
-    support: tf.randomNormal([way * shot, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
-    query: tf.randomNormal([way * queries, size, size, 3], 0, 1, 'float32', 2) as tf.Tensor4D,
-    queryLabels: tf.tensor1d(
-      Array.from({ length: way * queries }, (_, i) => Math.floor(i / queries)),
-      'int32',
-    ),
-    way,
-    shot,
-  };
-}
-
-function disposeBatch(b: EpisodeBatch): void {
-  tf.dispose([b.support, b.query, ...(b.queryLabels ? [b.queryLabels] : [])]);
-}
 
 function rows(t: tf.Tensor2D): number[][] {
   return t.arraySync();

@@ -20,9 +20,9 @@ import {
   saveCheckpoint,
   tfToTorch,
   torchToTf,
-  type EpisodeBatch,
   type ModelConfigInput,
 } from '../../src/model/index.js';
+import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;
 let tmp = '';
@@ -34,24 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** A seeded tiny episode: 3-way `shot`-shot, 2 queries per class. */
-function tinyBatch(size: number, way = 3, shot = 2, queries = 2): EpisodeBatch {
-  return {
-    support: tf.randomNormal([way * shot, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
-    query: tf.randomNormal([way * queries, size, size, 3], 0, 1, 'float32', 2) as tf.Tensor4D,
-    queryLabels: tf.tensor1d(
-      Array.from({ length: way * queries }, (_, i) => Math.floor(i / queries)),
-      'int32',
-    ),
-    way,
-    shot,
-  };
-}
-
-function disposeBatch(b: EpisodeBatch): void {
-  tf.dispose([b.support, b.query, ...(b.queryLabels ? [b.queryLabels] : [])]);
-}
 
 const CONV4_TINY: ModelConfigInput = { backbone: 'conv4', imageSize: 20, widths: [8, 8, 8, 8], seed: 3 };
 const RESNET_TINY: ModelConfigInput = { backbone: 'resnet12', imageSize: 16, widths: [4, 6, 8, 10], seed: 4 };
