@@ -5,6 +5,7 @@ import {
   defaultDataDir,
   defaultRunsDir,
   defaultTrainConfig,
+  fetchOmniglot,
   findDatasets,
   formatBackend,
   initBackend,
@@ -137,13 +138,19 @@ export function registerTrainCommand(program: Command): void {
       );
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
       if (cfg) {
-        const found = await findDatasets(cfg.dataDir);
+        const dataDir = cfg.dataDir ?? defaultDataDir();
+        let found = await findDatasets(dataDir);
+        if (!found.some((d) => d.name === cfg.dataset) && cfg.dataset === 'omniglot') {
+          // The default job: fetch Omniglot into the data folder where the network allows; offline,
+          // fetchOmniglot's error says which files to place where.
+          console.error(`omniglot not found in ${dataDir}: fetching the official archives`);
+          await fetchOmniglot({ dataDir, log: (l) => console.error(l) });
+          found = await findDatasets(dataDir);
+        }
         if (!found.some((d) => d.name === cfg.dataset)) {
           throw new UsageError(
-            `dataset '${cfg.dataset}' not found in ${cfg.dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
-              (cfg.dataset === 'omniglot'
-                ? 'Run `pnpm cli data fetch omniglot` (needs internet) or set RCN_DATA_DIR.'
-                : 'Set --data-dir or RCN_DATA_DIR.'),
+            `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
+              'Set --data-dir or RCN_DATA_DIR.',
           );
         }
       }
