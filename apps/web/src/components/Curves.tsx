@@ -130,6 +130,35 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
     ? [Math.min(...lrs) / 1.6, Math.max(...lrs) * 1.6]
     : [1e-4, 1e-2];
   const name = (i: number, what: string) => (many ? `${runs[i].label} · ${what}` : what);
+  // Per run: the training series dashed and thin, the validation series solid; for accuracy and loss alike.
+  const trainValLines = (train: string, val: string) => [
+    ...runs.map((_r, i) => (
+      <Line
+        key={`t${i}`}
+        dataKey={`${train}${i}`}
+        name={name(i, 'train')}
+        stroke={SERIES[i % SERIES.length]}
+        strokeOpacity={0.55}
+        strokeWidth={1.2}
+        dot={trainDot(i)}
+        isAnimationActive={false}
+        connectNulls
+        strokeDasharray="4 2"
+      />
+    )),
+    ...runs.map((_r, i) => (
+      <Line
+        key={`v${i}`}
+        dataKey={`${val}${i}`}
+        name={name(i, 'validation')}
+        stroke={SERIES[i % SERIES.length]}
+        strokeWidth={2.2}
+        dot={{ r: 2.5 }}
+        isAnimationActive={false}
+        connectNulls
+      />
+    )),
+  ];
   const hasData = runs.some((r) => r.metrics.length > 0);
   if (!hasData)
     return (
@@ -194,32 +223,7 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
                 legendType="none"
               />
             ))}
-            {runs.map((_r, i) => (
-              <Line
-                key={`t${i}`}
-                dataKey={`ta${i}`}
-                name={name(i, 'train')}
-                stroke={SERIES[i % SERIES.length]}
-                strokeOpacity={0.55}
-                strokeWidth={1.2}
-                dot={trainDot(i)}
-                isAnimationActive={false}
-                connectNulls
-                strokeDasharray="4 2"
-              />
-            ))}
-            {runs.map((_r, i) => (
-              <Line
-                key={`v${i}`}
-                dataKey={`va${i}`}
-                name={name(i, 'validation')}
-                stroke={SERIES[i % SERIES.length]}
-                strokeWidth={2.2}
-                dot={{ r: 2.5 }}
-                isAnimationActive={false}
-                connectNulls
-              />
-            ))}
+            {trainValLines('ta', 'va')}
           </ComposedChart>
         </ChartFrame>
         <ChartFrame title="Loss" testId="chart-loss">
@@ -234,32 +238,7 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
             />
             {tooltip}
             {legend}
-            {runs.map((_r, i) => (
-              <Line
-                key={`t${i}`}
-                dataKey={`tl${i}`}
-                name={name(i, 'train')}
-                stroke={SERIES[i % SERIES.length]}
-                strokeOpacity={0.55}
-                strokeWidth={1.2}
-                dot={trainDot(i)}
-                isAnimationActive={false}
-                connectNulls
-                strokeDasharray="4 2"
-              />
-            ))}
-            {runs.map((_r, i) => (
-              <Line
-                key={`v${i}`}
-                dataKey={`vl${i}`}
-                name={name(i, 'validation')}
-                stroke={SERIES[i % SERIES.length]}
-                strokeWidth={2.2}
-                dot={{ r: 2.5 }}
-                isAnimationActive={false}
-                connectNulls
-              />
-            ))}
+            {trainValLines('tl', 'vl')}
           </ComposedChart>
         </ChartFrame>
         <ChartFrame title="Learning rate" testId="chart-lr">
