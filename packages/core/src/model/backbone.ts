@@ -102,6 +102,17 @@ export interface BlockStep {
   dispose(): void;
 }
 
+/** Inference through a chain of blocks (built without saved tensors): each intermediate is freed once used. */
+export function chainApply(images: tf.Tensor4D, blocks: ((x: tf.Tensor4D) => BlockStep)[]): tf.Tensor4D {
+  let x = images;
+  for (const block of blocks) {
+    const s = block(x);
+    if (x !== images) x.dispose();
+    x = s.out;
+  }
+  return x;
+}
+
 export function chainTrace(images: tf.Tensor4D, blocks: ((x: tf.Tensor4D) => BlockStep)[]): BackboneTrace {
   const steps: BlockStep[] = [];
   try {

@@ -9,6 +9,7 @@ import {
   accumulate,
   bnLayer,
   bnOptions,
+  chainApply,
   chainTrace,
   type Backbone,
   type BackboneTrace,
@@ -178,13 +179,10 @@ export class ResNet12 implements Backbone {
   }
 
   apply(images: tf.Tensor4D, ctx: LayerContext): tf.Tensor4D {
-    let x = images;
-    for (const b of this.blocks) {
-      const s = this.step(b, x, ctx, false);
-      if (x !== images) x.dispose();
-      x = s.out;
-    }
-    return x;
+    return chainApply(
+      images,
+      this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, false)),
+    );
   }
 
   trace(images: tf.Tensor4D, ctx: LayerContext): BackboneTrace {
