@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultDataDir, defaultRunsDir, parseBackendName, type BackendName } from '@rcn/core';
+import { launchDir, parseBackendName, resolvePaths, type BackendName } from '@rcn/core';
 
 export interface Limits {
   /** Deepest selection nesting a query may have. */
@@ -109,10 +109,14 @@ function intFrom(
 
 /** Resolves the configuration; `env` and `file` are injectable for tests. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_API_CONFIG): ApiConfig {
-  const f: FileConfig = file ? readConfigFile(resolve(file)) : {};
-  const dataDir = resolve(env.RCN_DATA_DIR ?? f.dataDir ?? defaultDataDir());
-  const runsDir = resolve(env.RCN_RUNS_DIR ?? f.runsDir ?? defaultRunsDir());
-  const dbPath = resolve(env.RCN_API_DB ?? f.dbPath ?? resolve(runsDir, '.rcn-api.sqlite'));
+  // Relative paths are the user's: pnpm runs `start`/`dev` in apps/api but records where it was typed.
+  const base = launchDir(['start', 'dev'], env);
+  const f: FileConfig = file ? readConfigFile(resolve(base, file)) : {};
+  // Folders follow core's one documented order (environment, config file, workspace, per-user fallback).
+  const paths = resolvePaths({ env, config: f, base });
+  const dataDir = paths.dataDir.path;
+  const runsDir = paths.runsDir.path;
+  const dbPath = paths.dbPath.path;
   const token = env.RCN_API_TOKEN ?? f.token;
   if (token !== undefined && token.length < 16) throw new Error('API token: use at least 16 characters');
   const limits: Limits = { ...DEFAULT_LIMITS };

@@ -4,6 +4,7 @@
  */
 export * from './backend/index.js';
 export * from './io/index.js';
+export * from './paths/index.js';
 export * from './model/index.js';
 export * from './util/index.js';
 export * from './data/index.js';

@@ -19,7 +19,7 @@ export function registerDatasetsCommands(program: Command): void {
       }
       console.log(`data folder: ${dataDir}`);
       if (!found.length) {
-        console.log('no datasets found; `rcn data fetch omniglot` downloads Omniglot');
+        console.log('no datasets found; `pnpm cli data fetch omniglot` downloads Omniglot');
         return;
       }
       for (const d of found) {

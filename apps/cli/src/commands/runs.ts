@@ -5,7 +5,7 @@ export function registerRunsCommand(program: Command): void {
   program
     .command('runs')
     .description('list training runs with status and best validation accuracy')
-    .option('--runs-dir <dir>', 'runs folder (env RCN_RUNS_DIR, default ./runs)')
+    .option('--runs-dir <dir>', 'runs folder (env RCN_RUNS_DIR; default <repo>/runs)')
     .option('--json', 'machine-readable output')
     .action(async (f: { runsDir?: string; json?: boolean }) => {
       const dir = f.runsDir ?? defaultRunsDir();

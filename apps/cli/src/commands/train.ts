@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   defaultDataDir,
   defaultRunsDir,
+  resolvePaths,
   defaultTrainConfig,
   fetchOmniglot,
   findDatasets,
@@ -77,7 +78,6 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
     model,
     ...(f.method && { method: f.method as TrainConfig['method'] }),
     ...(f.dataset && { dataset: f.dataset }),
-    ...(f.dataDir && { dataDir: f.dataDir }),
     ...(f.backend && { backend: parseBackendName(f.backend, '--backend') }),
     ...(f.augment === false && { augment: false }),
   };
@@ -96,7 +96,12 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
   for (const [k, v] of numeric) if (v !== undefined) (input as Record<string, unknown>)[k] = v;
   try {
     const cfg = defaultTrainConfig(input);
-    return { ...cfg, dataDir: cfg.dataDir ?? defaultDataDir() };
+    // The documented order (core's paths): --data-dir, RCN_DATA_DIR, the config file, the defaults.
+    const dataDir = resolvePaths({
+      flags: { dataDir: f.dataDir },
+      config: { dataDir: base.dataDir },
+    }).dataDir;
+    return { ...cfg, dataDir: dataDir.path };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -123,7 +128,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <s>', 'seed of every random stream (0)')
     .option('--workers <n>', 'worker threads; one episode per worker per step (1)')
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
-    .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR, default ./runs)')
+    .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR; default <repo>/runs)')
     .option('--run-id <id>', 'name of the run directory')
     .option(
       '--resume <runDir>',

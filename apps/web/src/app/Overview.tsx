@@ -56,7 +56,8 @@ export function Overview() {
           <Skeleton height={120} label="Loading runs" />
         ) : !d.runs.length ? (
           <p className="empty">
-            No runs yet. <Link href="/runs">Start one</Link> or run <span className="mono">rcn train</span>.
+            No runs yet. <Link href="/runs">Start one</Link> or run{' '}
+            <span className="mono">pnpm cli train</span>.
           </p>
         ) : (
           <div className="table-wrap">

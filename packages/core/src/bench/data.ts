@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { DecodeCache } from '../data/cache.js';
-import { defaultDataDir, openDataset } from '../data/registry.js';
+import { openDataset } from '../data/registry.js';
+import { defaultDataDir } from '../paths/index.js';
 import { preloadDataset } from '../data/preload.js';
 import { arraysToTensors } from '../episodes/batch.js';
 import { episodeStream } from '../episodes/loader.js';

@@ -1,5 +1,5 @@
 /**
- * `rcn data fetch omniglot`: downloads Lake's official archives, checks them, unpacks the PNG layout into
+ * `pnpm cli data fetch omniglot`: downloads Lake's official archives, checks them, unpacks the PNG layout into
  * `<dataDir>/omniglot/images_{background,evaluation}/`. Offline, it says exactly where to place the files.
  */
 import { createHash } from 'node:crypto';
@@ -70,7 +70,7 @@ function offlineHelp(dir: string, archives: readonly ArchiveSpec[]): string {
   return (
     `To install offline, download on a connected machine:\n` +
     archives.map((a) => `  ${a.url}\n    -> place at ${join(dir, a.file)}`).join('\n') +
-    `\nthen rerun \`rcn data fetch omniglot\` (it checks and unpacks them), or unpack them yourself so that ` +
+    `\nthen rerun \`pnpm cli data fetch omniglot\` (it checks and unpacks them), or unpack them yourself so that ` +
     `${join(dir, 'images_background')}/<Alphabet>/characterNN/*.png exists.`
   );
 }

@@ -268,7 +268,7 @@ export async function readOmniglotChars(
     throw new DataError(
       root,
       'no Omniglot data: expected images_{background,evaluation}.npz with class_map.csv, or the PNG layout ' +
-        'images_{background,evaluation}/<Alphabet>/characterNN/*.png (folders or .zip); `rcn data fetch omniglot` downloads it',
+        'images_{background,evaluation}/<Alphabet>/characterNN/*.png (folders or .zip); `pnpm cli data fetch omniglot` downloads it',
     );
   }
   return chars;
@@ -312,7 +312,7 @@ const VINYALS_TEST = new Set(
 
 /**
  * The Vinyals split of one character, by rule, for copies without the split files (e.g. fresh from
- * `rcn data fetch omniglot`): whole alphabets, except Gurmukhi, whose characters 42+ are test.
+ * `pnpm cli data fetch omniglot`): whole alphabets, except Gurmukhi, whose characters 42+ are test.
  * Checked against the published split files in the tests.
  */
 export function vinyalsSplitOf(alphabet: string, character: string): 'train' | 'val' | 'test' {

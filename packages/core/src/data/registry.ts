@@ -1,13 +1,10 @@
 /**
  * Dataset discovery: which datasets a data folder holds, in which format, with per-split counts; and
- * opening one split by name. The data folder is `RCN_DATA_DIR`, else `<repo>/../shared/data` when it
- * exists, else a per-user cache folder.
+ * opening one split by name. The default data folder comes from `paths/` (`defaultDataDir`).
  */
-import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { defaultDataDir } from '../paths/index.js';
 import { cifarFormat, cifarSplitsDir, loadCifarFewShot, type CifarVariant } from './cifar.js';
 import type { DecodeCache } from './cache.js';
 import { DataError } from './errors.js';
@@ -39,30 +36,6 @@ export interface DatasetEntry {
   splits: string[];
   /** Counts per split (with the loader's default options, e.g. Omniglot rotations on). */
   summary?: SplitSummary[];
-}
-
-/** Walks up from `start` to the folder holding `pnpm-workspace.yaml`. */
-function findRepoRoot(start: string): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-/** The repository root (found from the working folder, else from this module's location). */
-export function repoRoot(): string | undefined {
-  return findRepoRoot(process.cwd()) ?? findRepoRoot(dirname(fileURLToPath(import.meta.url)));
-}
-
-/** `RCN_DATA_DIR`, else `<repo>/../shared/data` when it exists, else `~/.cache/rcn-studio/data`. */
-export function defaultDataDir(): string {
-  if (process.env.RCN_DATA_DIR) return resolve(process.env.RCN_DATA_DIR);
-  const root = repoRoot();
-  if (root && existsSync(join(root, '..', 'shared', 'data'))) return resolve(root, '..', 'shared', 'data');
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rcn-studio', 'data');
 }
 
 const isDir = (p: string) =>
@@ -235,6 +208,6 @@ export async function openDataset(
     );
   throw new DataError(
     dataDir,
-    `no dataset '${name}' here (found: ${entries.map((x) => x.name).join(', ') || 'none'}); for Omniglot run \`rcn data fetch omniglot\``,
+    `no dataset '${name}' here (found: ${entries.map((x) => x.name).join(', ') || 'none'}); for Omniglot run \`pnpm cli data fetch omniglot\``,
   );
 }

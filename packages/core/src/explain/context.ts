@@ -1,7 +1,8 @@
 /** A trained RCN, its region geometry and its datasets: what every explanation starts from. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultDataDir, openDataset } from '../data/registry.js';
+import { openDataset } from '../data/registry.js';
+import { defaultDataDir } from '../paths/index.js';
 import type { FewShotDataset, NormStats } from '../data/types.js';
 import { readCheckpoint, type CheckpointMetadata } from '../model/checkpoint.js';
 import { RCN } from '../model/rcn.js';

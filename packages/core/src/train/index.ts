@@ -1,7 +1,7 @@
 export { ReplicaPool, type ReplicaPoolOptions, type ParallelGradients } from './replica-pool.js';
 export { averageWeightMaps, arraysToBatch, tensorsToWeightMap, weightMapBuffers } from './weights.js';
 export * from './types.js';
-export { RunDir, listRuns, defaultRunsDir, newRunId, assertRunId } from './run-dir.js';
+export { RunDir, listRuns, newRunId, assertRunId } from './run-dir.js';
 export { train, TrainingDivergedError, type TrainOptions, type TrainProgress } from './trainer.js';
 export { defaultTrainConfig, validateTrainConfig, METHODS, type TrainConfigInput } from './defaults.js';
 export { createModel, loadModelCheckpoint } from './models.js';

@@ -14,11 +14,8 @@ import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { defaultRunsDir } from '../paths/index.js';
 import type { MetricEvent, RunSummary, TrainConfig } from './types.js';
-
-export function defaultRunsDir(): string {
-  return resolve(process.env.RCN_RUNS_DIR ?? 'runs');
-}
 
 export function newRunId(
   config: Pick<TrainConfig, 'method' | 'dataset' | 'way' | 'shot'>,

@@ -23,7 +23,8 @@ import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } 
 import { validateTrainConfig } from './defaults.js';
 import { createModel } from './models.js';
 import { ReplicaPool } from './replica-pool.js';
-import { RunDir, defaultRunsDir } from './run-dir.js';
+import { defaultRunsDir } from '../paths/index.js';
+import { RunDir } from './run-dir.js';
 import { ReduceLROnPlateau } from './schedule.js';
 import type { MetricEvent, RunStatus, RunSummary, TrainConfig } from './types.js';
 import { arraysToBatch, countCorrect } from './weights.js';

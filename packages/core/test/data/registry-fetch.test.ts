@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { homedir } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { zipSync } from 'fflate';
 import {
   DataError,
-  defaultDataDir,
   fetchOmniglot,
   findDatasets,
   loadOmniglot,
@@ -51,35 +48,6 @@ describe.skipIf(!HAVE_DATA)('findDatasets / openDataset on the real data folder'
     );
     await expect(openDataset('omniglot', 'bogus', { dataDir: DATA_DIR })).rejects.toThrow(
       /has no split 'bogus'/,
-    );
-  });
-});
-
-describe('defaultDataDir', () => {
-  const saved = process.env.RCN_DATA_DIR;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.RCN_DATA_DIR;
-    else process.env.RCN_DATA_DIR = saved;
-  });
-  it('prefers RCN_DATA_DIR, then <repo>/../shared/data, then a per-user cache', () => {
-    process.env.RCN_DATA_DIR = '/some/where';
-    expect(defaultDataDir()).toBe('/some/where');
-    delete process.env.RCN_DATA_DIR;
-    const shared = resolve(
-      fileURLToPath(import.meta.url),
-      '..',
-      '..',
-      '..',
-      '..',
-      '..',
-      '..',
-      'shared',
-      'data',
-    );
-    expect(defaultDataDir()).toBe(
-      existsSync(shared)
-        ? shared
-        : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rcn-studio', 'data'),
     );
   });
 });

@@ -91,7 +91,7 @@ export function RunsView() {
         <ErrorBox error={runsQ.error} />
         {runsQ.waiting ? <Skeleton height={120} label="Loading runs" /> : null}
         {runsQ.data && !runs.length ? (
-          <p className="empty">No runs yet. Start one above, or with the CLI (`rcn train`).</p>
+          <p className="empty">No runs yet. Start one above, or with the CLI (`pnpm cli train`).</p>
         ) : null}
         {runs.length ? (
           <div className="table-wrap">

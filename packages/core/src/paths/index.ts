@@ -1,0 +1,16 @@
+export {
+  WORKSPACE_NAME,
+  defaultDataDir,
+  defaultRunsDir,
+  devTokenPath,
+  findWorkspaceRoot,
+  launchDir,
+  resolvePaths,
+  rootSearch,
+  workspaceRoot,
+  type PathSettings,
+  type PathSource,
+  type ResolvePathsOptions,
+  type ResolvedPath,
+  type WorkspacePaths,
+} from './workspace.js';
