@@ -151,14 +151,20 @@ const web = start('web', [nextBin, 'dev', '--port', String(webPort), '--hostname
   RCN_API_TOKEN: token,
   NEXT_TELEMETRY_DISABLED: '1',
 });
-await waitLine(web, (l) => /ready in/i.test(l));
+// Next moves to another port when the one asked for is taken: show the one it serves on.
+let webUrl = `http://${HOST}:${webPort}`;
+await waitLine(web, (l) => {
+  const local = /local:\s+(http:\/\/\S+)/i.exec(l);
+  if (local) webUrl = local[1];
+  return /ready in/i.test(l);
+});
 
 const where = (p) => `${p.path} (${p.source})`;
 console.log(
   [
     '',
     'RCN Studio is up (loopback only):',
-    `  dashboard  http://${HOST}:${webPort}`,
+    `  dashboard  ${webUrl}`,
     `  API        ${apiUrl}/graphql`,
     `  token      ${token}  (${from}; the dashboard sends it for you)`,
     `  runs       ${where(paths.runsDir)}`,
