@@ -10,7 +10,8 @@ import { registerExplainCommands } from './commands/explain.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
-  .name('rcn')
+  // How users run it (no `rcn` binary is installed): usage lines then read as commands to type.
+  .name('pnpm cli')
   .description(
     'RCN Studio: train, evaluate and explain Region Comparison Networks for few-shot classification',
   )

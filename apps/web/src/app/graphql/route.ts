@@ -23,7 +23,7 @@ async function forward(req: Request): Promise<Response> {
       cache: 'no-store',
     });
   } catch (e) {
-    const message = `cannot reach the RCN API at ${apiGraphqlUrl()} (${(e as Error).message}); start it with \`pnpm --filter @rcn/api start\` or set RCN_API_URL`;
+    const message = `cannot reach the RCN API at ${apiGraphqlUrl()} (${(e as Error).message}); start it with \`pnpm dev\` (API and dashboard) or \`pnpm --filter @rcn/api start\`, or set RCN_API_URL`;
     return Response.json({ errors: [{ message, extensions: { code: 'API_UNREACHABLE' } }] }, { status: 502 });
   }
   return new Response(res.body, {
