@@ -115,7 +115,7 @@ function stop(code) {
   done();
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => stop(sig === 'SIGINT' ? 130 : 0));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => stop(0));
 
 /** Resolves with the first stdout line `match` accepts (its result). */
 function waitLine(proc, match) {
