@@ -18,6 +18,7 @@ import { Adam } from '../train/adam.js';
 import { clipGradNormPerModule } from '../train/clip.js';
 import { arraysToBatch } from '../train/weights.js';
 import { syntheticEpisode } from './compute.js';
+import { stepArgs } from './reference-args.js';
 import type { BenchRow } from './table.js';
 
 export type Direction = 'forward' | 'backward' | 'update';
@@ -178,8 +179,8 @@ function groupBy(entries: ProfileEntry[], key: (e: ProfileEntry) => string): [st
 }
 
 /**
- * The profile as bench rows, per step: per kernel kind, per layer and direction, then every (layer,
- * direction, kernel) cell; each group sorted by time, with its share of the step's wall time.
+ * The profile as bench rows, per step: forward / backward / update, per kernel kind, per layer, then each
+ * (layer, direction, kernel) cell; each group sorted by time, with its share of the step's wall time.
  */
 export function profileRows(p: StepProfile, label: string): BenchRow[] {
   const perStep = (ms: number) => ms / p.steps;
@@ -200,29 +201,45 @@ export function profileRows(p: StepProfile, label: string): BenchRow[] {
     },
     row('outside kernels', 'engine, allocation, JS', p.wallMs - p.kernelMs, 0),
   ];
+  for (const [k, ms, calls] of groupBy(p.entries, (e) => e.direction))
+    rows.push(row('direction', k, ms, calls));
   for (const [k, ms, calls] of groupBy(p.entries, (e) => `${e.kernel} ${e.direction}`))
     rows.push(row('kernel', k, ms, calls));
   for (const [k, ms, calls] of groupBy(p.entries, (e) => `${e.layer} ${e.direction}`))
     rows.push(row('layer', k, ms, calls));
-  for (const e of p.entries) rows.push(row('cell', `${e.layer} ${e.direction} ${e.kernel}`, e.ms, e.calls));
+  // Every cell of at least 0.5% of the step; the rest as one row, to keep the table readable.
+  const big = p.entries.filter((e) => e.ms >= 0.005 * p.wallMs);
+  const small = p.entries.filter((e) => e.ms < 0.005 * p.wallMs);
+  for (const e of big) rows.push(row('cell', `${e.layer} ${e.direction} ${e.kernel}`, e.ms, e.calls));
+  if (small.length)
+    rows.push(
+      row(
+        'cell',
+        `${small.length} smaller cells`,
+        small.reduce((t, e) => t + e.ms, 0),
+        small.reduce((t, e) => t + e.calls, 0),
+      ),
+    );
   return rows;
 }
 
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got '${v}'`);
-  return n;
-}
-
-/** The bench section: Conv4 84 px on wasm by default; `RCN_BENCH_PROFILE_STEPS` sets the profiled steps. */
-export async function run(): Promise<BenchRow[]> {
-  const info = await initBackend('wasm');
+/**
+ * The bench section: the Conv4 84 px 5-way 1-shot 15-query step on wasm by default; `--backbone`,
+ * `--image-size`, `--way/--shot/--query` and `--steps` (profiled steps, default 3) choose another.
+ */
+export async function run(argv = process.argv.slice(2)): Promise<BenchRow[]> {
+  const a = stepArgs(argv);
+  if ((a.backbones?.length ?? 1) > 1 || (a.sizes?.length ?? 1) > 1)
+    throw new Error('bench profile: give one --backbone and one --image-size');
   const opts: ProfileOptions = {
-    ...DEFAULT_PROFILE,
-    steps: envInt('RCN_BENCH_PROFILE_STEPS', DEFAULT_PROFILE.steps),
+    backbone: a.backbones?.[0] ?? DEFAULT_PROFILE.backbone,
+    imageSize: a.sizes?.[0] ?? DEFAULT_PROFILE.imageSize,
+    way: a.way,
+    shot: a.shot,
+    query: a.query,
+    steps: a.steps ?? DEFAULT_PROFILE.steps,
   };
+  const info = await initBackend('wasm');
   const label = `${opts.backbone === 'conv4' ? 'Conv4' : 'ResNet-12'} ${opts.imageSize}px`;
   process.stderr.write(
     `bench profile: ${label} ${opts.way}-way ${opts.shot}-shot ${opts.query}q training step on ${info.name}, ` +

@@ -63,13 +63,25 @@ function oneInt(flag: string, v: string | undefined, fallback: number): number {
   return got ? got[0] : fallback;
 }
 
+/** The step options common to `--reference torch` and `profile`, as given (null: not given). */
+export interface StepArgs {
+  /** `--reference`'s value. */
+  engine?: string;
+  backbones: BackboneKind[] | null;
+  sizes: number[] | null;
+  threads: number[] | null;
+  way: number;
+  shot: number;
+  query: number;
+  steps: number | null;
+  rounds: number;
+}
+
 /**
- * The plan from the command line: `--reference torch` (the only engine), optional comma lists
- * `--backbone conv4,resnet12 --image-size 32,84 --threads 1,2` (their product; without any of them the
- * default suite), `--way/--shot/--query` (5/1/15), `--steps N` (per round), `--rounds N` (2). Returns null
- * without `--reference`.
+ * Parses `--reference torch`, comma lists `--backbone conv4,resnet12 --image-size 32,84 --threads 1,2`,
+ * `--way/--shot/--query` (5/1/15), `--steps N`, `--rounds N` (2); other arguments are left alone.
  */
-export function referencePlan(argv: string[]): ReferencePlan | null {
+export function stepArgs(argv: string[]): StepArgs {
   const { values } = parseArgs({
     args: argv,
     options: REFERENCE_ARG_OPTIONS,
@@ -81,41 +93,51 @@ export function referencePlan(argv: string[]): ReferencePlan | null {
     if (v === true) throw new Error(`--${k} needs a value`);
     return v as string | undefined;
   };
-  const engine = str('reference');
-  if (engine === undefined) return null;
-  if (engine !== 'torch') throw new Error(`--reference: only 'torch' is supported, got '${engine}'`);
   const backbones = str('backbone')
     ?.split(',')
     .map((b) => b.trim());
   for (const b of backbones ?? [])
     if (b !== 'conv4' && b !== 'resnet12')
       throw new Error(`--backbone: expected conv4 or resnet12, got '${b}'`);
-  const sizes = positiveInts('image-size', str('image-size'));
-  const threads = positiveInts('threads', str('threads'));
-  const way = oneInt('way', str('way'), 5);
-  const shot = oneInt('shot', str('shot'), 1);
-  const query = oneInt('query', str('query'), 15);
-  const steps = positiveInts('steps', str('steps'));
-  if (steps && steps.length !== 1) throw new Error('--steps: expected one positive integer');
-  const rounds = oneInt('rounds', str('rounds'), 2);
-  const custom = backbones || sizes || threads;
+  return {
+    engine: str('reference'),
+    backbones: (backbones as BackboneKind[] | undefined) ?? null,
+    sizes: positiveInts('image-size', str('image-size')),
+    threads: positiveInts('threads', str('threads')),
+    way: oneInt('way', str('way'), 5),
+    shot: oneInt('shot', str('shot'), 1),
+    query: oneInt('query', str('query'), 15),
+    steps: str('steps') === undefined ? null : oneInt('steps', str('steps'), 1),
+    rounds: oneInt('rounds', str('rounds'), 2),
+  };
+}
+
+/**
+ * The plan of `--reference torch` (the only engine): the product of the given lists (without any of
+ * them, the default suite); null without `--reference`.
+ */
+export function referencePlan(argv: string[]): ReferencePlan | null {
+  const a = stepArgs(argv);
+  if (a.engine === undefined) return null;
+  if (a.engine !== 'torch') throw new Error(`--reference: only 'torch' is supported, got '${a.engine}'`);
+  const custom = a.backbones || a.sizes || a.threads;
   const triples: [BackboneKind, number, number][] = custom
-    ? (backbones ?? ['conv4']).flatMap((b) =>
-        (sizes ?? [84]).flatMap((s) =>
-          (threads ?? [2]).map((t) => [b, s, t] as [BackboneKind, number, number]),
+    ? (a.backbones ?? ['conv4']).flatMap((b) =>
+        (a.sizes ?? [84]).flatMap((s) =>
+          (a.threads ?? [2]).map((t) => [b, s, t] as [BackboneKind, number, number]),
         ),
       )
     : DEFAULT_SUITE;
   return {
-    rounds,
-    configs: triples.map(([backbone, imageSize, t]) => ({
+    rounds: a.rounds,
+    configs: triples.map(([backbone, imageSize, threads]) => ({
       backbone,
       imageSize,
-      way,
-      shot,
-      query,
-      threads: t,
-      steps: steps ? steps[0] : defaultSteps(backbone, imageSize),
+      way: a.way,
+      shot: a.shot,
+      query: a.query,
+      threads,
+      steps: a.steps ?? defaultSteps(backbone, imageSize),
     })),
   };
 }
