@@ -17,6 +17,8 @@ Modes:
   --check DIR: loads DIR/weights/<name>.npy (PyTorch layout) and DIR/inputs/{support,query,query_labels}.npy
     (NCHW), computes one step's loss and gradients (before clipping), writes DIR/torch/grads/<name>.npy and
     DIR/torch/loss.npy, and prints one JSON object with the loss.
+  --golden ROOT: runs every golden case under ROOT (shared/golden's layout) and prints, per case, the loss's
+    and the worst gradient's relative error against the authors' float64 results; writes nothing.
 
 Exit status 3 with a message on stderr when torch or numpy cannot be imported.
 """
@@ -48,6 +50,7 @@ def parse_args(argv):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--clip", type=float, default=0.5, help="per-module gradient-norm clipping (0: none)")
     p.add_argument("--check", metavar="DIR", default=None, help="parity mode, see the module docstring")
+    p.add_argument("--golden", metavar="ROOT", default=None, help="golden mode, see the module docstring")
     a = p.parse_args(argv)
     for name in ("image_size", "way", "shot", "query", "threads", "steps"):
         if getattr(a, name) < 1:
@@ -225,9 +228,8 @@ def load_npy(path):
     return np.load(path)
 
 
-def check(model, a):
-    """One step's loss and gradients at the weights and episode in a.check (see the module docstring)."""
-    d = a.check
+def load_case(model, d, a):
+    """Loads DIR/weights into `model` and returns DIR/inputs' episode, checking every shape."""
     params = dict(model.named_parameters())
     with torch.no_grad():
         for name, p in params.items():
@@ -247,16 +249,86 @@ def check(model, a):
             f"rcn_step.py: {d}/inputs: support {tuple(support.shape)} / query {tuple(query.shape)}, "
             f"expected {want_s} / {want_q} for the given --way/--shot/--query/--image-size"
         )
+    return support, query, labels
+
+
+def loss_and_grads(model, batch, a):
+    """One step's loss and every parameter's gradient (before clipping), as numpy float32."""
+    support, query, labels = batch
     model.zero_grad(set_to_none=True)
     loss = model.loss(support, query, labels, a.way, a.shot)
     loss.backward()
+    grads = {
+        name: (p.grad if p.grad is not None else torch.zeros_like(p)).detach().numpy().astype(np.float32)
+        for name, p in model.named_parameters()
+    }
+    return loss.item(), grads
+
+
+def check(model, a):
+    """One step's loss and gradients at the weights and episode in a.check (see the module docstring)."""
+    d = a.check
+    loss, grads = loss_and_grads(model, load_case(model, d, a), a)
     out = os.path.join(d, "torch", "grads")
     os.makedirs(out, exist_ok=True)
-    for name, p in params.items():
-        g = p.grad if p.grad is not None else torch.zeros_like(p)
-        np.save(os.path.join(out, f"{name}.npy"), g.detach().numpy().astype(np.float32))
-    np.save(os.path.join(d, "torch", "loss.npy"), np.array(loss.item(), dtype=np.float32))
-    return {"loss": loss.item(), "params": len(params)}
+    for name, g in grads.items():
+        np.save(os.path.join(out, f"{name}.npy"), g)
+    np.save(os.path.join(d, "torch", "loss.npy"), np.array(loss, dtype=np.float32))
+    return {"loss": loss, "params": len(grads)}
+
+
+def rel_l2(a, b, scale=None):
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    s = np.linalg.norm(b) if scale is None else scale
+    n = np.linalg.norm(a - b)
+    return float(n / s) if s > 0 else float(n)
+
+
+def golden(root, threads):
+    """This script against the authors' golden episodes (every ROOT/<case>/manifest.json, see
+    shared/golden/README.md): loss and gradients against their float64 recomputation. Gradients are compared
+    in L2 norm per parameter without aligning branches at ties; a conv bias before a batch-statistics
+    BatchNorm (true gradient 0) against its conv weight's gradient norm."""
+    cases = []
+    for case in sorted(os.listdir(root)):
+        d = os.path.join(root, case)
+        if not os.path.isfile(os.path.join(d, "manifest.json")):
+            continue
+        with open(os.path.join(d, "manifest.json")) as f:
+            m = json.load(f)
+        conv = "encoder.layer{}.0.weight" if m["backbone"] == "conv4" else "encoder.layer{}.0.conv1.weight"
+        widths = [int(load_npy(os.path.join(d, "weights", conv.format(i) + ".npy")).shape[0]) for i in range(1, 5)]
+        a = argparse.Namespace(
+            backbone=m["backbone"],
+            image_size=m["image_size"],
+            way=m["n_way"],
+            shot=m["k_shot"],
+            query=m["queries_per_class"],
+        )
+        model = RCN(a.backbone, widths, a.image_size)
+        model.train()
+        loss, grads = loss_and_grads(model, load_case(model, d, a), a)
+        ref_loss = float(load_npy(os.path.join(d, "f64", "outputs", "loss.npy")))
+        worst, worst_name = 0.0, ""
+        for name, g in grads.items():
+            ref = load_npy(os.path.join(d, "f64", "grads", f"{name}.npy"))
+            scale = None
+            if m["backbone"] == "conv4" and name.endswith(".0.bias"):
+                scale = np.linalg.norm(load_npy(os.path.join(d, "f64", "grads", name[: -len("bias")] + "weight.npy")))
+            e = rel_l2(g, ref, scale)
+            if e > worst:
+                worst, worst_name = e, name
+        cases.append(
+            {
+                "case": case,
+                "lossRel": abs(loss - ref_loss) / abs(ref_loss),
+                "gradRel": worst,
+                "worstParam": worst_name,
+            }
+        )
+    if not cases:
+        raise SystemExit(f"rcn_step.py: no golden case (<case>/manifest.json) under {root}")
+    return {"mode": "golden", "threads": threads, "cases": cases}
 
 
 def loaded_blas():
@@ -278,6 +350,9 @@ def main(argv):
     except RuntimeError:
         pass  # already set (only possible before the first parallel op)
     torch.manual_seed(a.seed)
+    if a.golden:
+        print(json.dumps({"engine": "torch", "torch": torch.__version__, **golden(a.golden, a.threads)}))
+        return
     model = RCN(a.backbone, a.widths, a.image_size)
     init_like_ours(model)
     model.train()

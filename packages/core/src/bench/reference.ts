@@ -14,6 +14,7 @@
  * venv `python3` on the PATH hides).
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,9 +178,14 @@ export interface Parity {
   ok: boolean;
 }
 
-/** The same step: the loss within LOSS_TOL (relative) and every gradient within GRAD_TOL (see relError). */
+/**
+ * The same step: the loss within LOSS_TOL (relative) and every gradient within GRAD_TOL (see relError).
+ * Gradients get a wider margin: different summation orders (XNNPACK against oneDNN) and branches taken at
+ * near-ties move a full-width ResNet-12's smallest BatchNorm gradients by several 1e-3 (6e-3 seen at 32 px),
+ * while a wrong computation is off by O(1).
+ */
 export const LOSS_TOL = 1e-4;
-export const GRAD_TOL = 1e-2;
+export const GRAD_TOL = 5e-2;
 
 /**
  * Compares our gradients (TF.js layout) with the reference's `torch/grads/<name>.npy` in `dir`. A conv bias
@@ -400,6 +406,38 @@ export function skippedRow(reason: string): BenchRow {
   };
 }
 
+/** The authors' golden episodes (shared/golden), or null when absent. */
+export function goldenDir(): string | null {
+  const dir =
+    process.env.RCN_GOLDEN_DIR ?? fileURLToPath(new URL('../../../../../shared/golden', import.meta.url));
+  return existsSync(dir) ? dir : null;
+}
+
+/** The reference against the golden tensors of the authors' code: a row (worst gradient error over cases). */
+async function goldenRow(python: string, dir: string): Promise<BenchRow> {
+  process.stderr.write(`bench reference: the reference script against the golden episodes in ${dir}...\n`);
+  const t = '2';
+  const { stdout } = await run$(python, [referenceScript(), '--golden', dir, '--threads', t], {
+    env: { ...process.env, OMP_NUM_THREADS: t },
+    maxBuffer: 16 * 2 ** 20,
+    timeout: 3_600_000,
+  });
+  const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as {
+    cases: { case: string; lossRel: number; gradRel: number; worstParam: string }[];
+  };
+  const lossRel = Math.max(...r.cases.map((c) => c.lossRel));
+  const worst = r.cases.reduce((w, c) => (c.gradRel > w.gradRel ? c : w));
+  const ok = lossRel <= LOSS_TOL && worst.gradRel <= GRAD_TOL;
+  return {
+    section: 'reference',
+    name: `reference script against the authors' golden episodes (${r.cases.length} cases): worst gradient`,
+    value: worst.gradRel,
+    unit: 'rel (L2)',
+    extra: { lossRel: lossRel.toExponential(1), worst: `${worst.case} ${worst.worstParam}` },
+    target: { text: 'loss within 1e-4, gradients within 5e-2 of the float64 reference', met: ok },
+  };
+}
+
 /** The bench section; reads its plan from the command line (see `referencePlan`). */
 export async function run(argv = process.argv.slice(2)): Promise<BenchRow[]> {
   const plan = referencePlan(argv) ?? referencePlan(['--reference', 'torch']);
@@ -418,6 +456,12 @@ export async function run(argv = process.argv.slice(2)): Promise<BenchRow[]> {
       `${plan.rounds} interleaved rounds per configuration\n`,
   );
   const rows: BenchRow[] = [];
+  const golden = goldenDir();
+  if (golden) rows.push(await goldenRow(found.python, golden));
+  else
+    process.stderr.write(
+      'bench reference: no golden episodes found (RCN_GOLDEN_DIR): reference unchecked against them\n',
+    );
   for (const c of plan.configs) rows.push(await compare(found.python, found.torch, c, plan.rounds));
   console.log(sideBySideTable(rows) + '\n');
   return rows;
