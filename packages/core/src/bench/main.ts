@@ -8,7 +8,7 @@ import { formatTable, type BenchRow } from './table.js';
 import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { REFERENCE_ARG_OPTIONS } from './reference-args.js';
+import { REFERENCE_ARG_OPTIONS, referencePlan } from './reference-args.js';
 
 type Section = () => Promise<BenchRow[]>;
 
@@ -24,13 +24,14 @@ const sections: Record<string, () => Promise<Section>> = {
 const onDemand = new Set(['profile', 'reference']);
 
 async function main(): Promise<void> {
-  const { values, positionals: wanted } = parseArgs({
+  const { positionals: wanted } = parseArgs({
     args: process.argv.slice(2),
     options: REFERENCE_ARG_OPTIONS,
     strict: false,
     allowPositionals: true,
   });
-  if (values.reference !== undefined && !wanted.includes('reference')) wanted.push('reference');
+  // Bad reference options fail here, before any section has run.
+  if (referencePlan(process.argv.slice(2)) && !wanted.includes('reference')) wanted.push('reference');
   const names = wanted.length ? wanted : Object.keys(sections).filter((n) => !onDemand.has(n));
   for (const n of names)
     if (!sections[n])
