@@ -113,12 +113,36 @@ export function chainApply(images: tf.Tensor4D, blocks: ((x: tf.Tensor4D) => Blo
   return x;
 }
 
+/**
+ * Sees each block of a traced pass begin and end, forward and backward (block = 0-based index, i.e.
+ * `encoder.layer{block + 1}`): the per-layer attribution of `pnpm bench profile`. Called before the block
+ * runs; the function it returns is called after. Null (the default) in normal use.
+ */
+export type BlockObserver = (phase: 'forward' | 'backward', block: number) => () => void;
+
+let blockObserver: BlockObserver | null = null;
+
+/** Installs (or, with null, removes) the block observer; see `BlockObserver`. */
+export function setBlockObserver(o: BlockObserver | null): void {
+  blockObserver = o;
+}
+
+function observed<T>(phase: 'forward' | 'backward', block: number, run: () => T): T {
+  if (!blockObserver) return run();
+  const end = blockObserver(phase, block);
+  try {
+    return run();
+  } finally {
+    end();
+  }
+}
+
 export function chainTrace(images: tf.Tensor4D, blocks: ((x: tf.Tensor4D) => BlockStep)[]): BackboneTrace {
   const steps: BlockStep[] = [];
   try {
     let x = images;
-    for (const block of blocks) {
-      const s = block(x);
+    for (const [i, block] of blocks.entries()) {
+      const s = observed('forward', i, () => block(x));
       steps.push(s);
       x = s.out;
     }
@@ -140,7 +164,9 @@ export function chainTrace(images: tf.Tensor4D, blocks: ((x: tf.Tensor4D) => Blo
       let dy: tf.Tensor4D | null = dFeatures;
       try {
         for (let i = steps.length - 1; i >= 0; i--) {
-          const dx: tf.Tensor4D | null = steps[i].backward(dy as tf.Tensor4D, i > 0, grads);
+          const dx: tf.Tensor4D | null = observed('backward', i, () =>
+            steps[i].backward(dy as tf.Tensor4D, i > 0, grads),
+          );
           steps[i].dispose();
           if (dy !== dFeatures) dy?.dispose();
           dy = dx;
