@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -305,6 +305,56 @@ describe.skipIf(!haveData)('rcn CLI', () => {
       const table = cli(['runs', '--runs-dir', dir]);
       expect(table.status, table.stderr).toBe(0);
       expect(table.stdout).toMatch(/bad\s+failed/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists a dataset with a bad CSV row with its error, and still trains on omniglot', async () => {
+    if (!existsSync(join(dataDir, 'omniglot'))) throw new Error(`${dataDir}/omniglot is missing`);
+    const dir = await mkdtemp(join(tmpdir(), 'rcn-cli-data-'));
+    try {
+      await cp(join(dataDir, 'omniglot'), join(dir, 'omniglot'), {
+        recursive: true,
+        filter: (src) => !src.includes(`${join(dataDir, 'omniglot')}/png`),
+      });
+      const broken = join(dir, 'broken');
+      await mkdir(broken);
+      await symlink(join(dataDir, 'tiny-imagenet-32', 'images'), join(broken, 'images'));
+      for (const f of ['train.csv', 'val.csv'])
+        await writeFile(join(broken, f), await readFile(join(dataDir, 'tiny-imagenet-32', f)));
+      await writeFile(join(broken, 'test.csv'), 'filename,label\nno-label-here\n');
+      const list = cli(['datasets', '--data-dir', dir, '--json']);
+      expect(list.status, list.stderr).toBe(0);
+      const found = (JSON.parse(list.stdout) as { datasets: { name: string; error?: string }[] }).datasets;
+      expect(found.map((d) => d.name).sort()).toEqual(['broken', 'omniglot']);
+      expect(found.find((d) => d.name === 'broken')?.error).toMatch(/test: .*test\.csv.*line 2/);
+      expect(found.find((d) => d.name === 'omniglot')?.error).toBeUndefined();
+      const text = cli(['datasets', '--data-dir', dir]);
+      expect(text.status, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/error: test: /);
+      const r = cli([
+        'train',
+        '--dataset',
+        'omniglot',
+        '--data-dir',
+        dir,
+        '--backend',
+        'wasm',
+        '--episodes',
+        '1',
+        '--val-episodes',
+        '1',
+        '--query',
+        '1',
+        '--val-query',
+        '1',
+        '--runs-dir',
+        join(dir, 'runs'),
+        '--json',
+      ]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'finished' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
