@@ -35,6 +35,7 @@ export const datasetTypes: Pick<Resolvers, 'Dataset' | 'DatasetSplit' | 'Dataset
     id: (d) => d.name,
     splits: (d) => d.splits.map((name) => ({ entry: d, name })),
     split: (d, { name }) => (d.splits.includes(name) ? { entry: d, name } : null),
+    error: (d, _a, { services }) => (d.error ? services.publicText(d.error) : null),
   },
   DatasetSplit: {
     classCount: async (s, _a, { services }) =>
