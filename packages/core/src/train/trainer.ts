@@ -179,9 +179,10 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     cfg = await run.config();
     if (opts.episodes !== undefined) cfg = { ...cfg, episodes: opts.episodes };
     const current = await run.status();
-    if (current?.status === 'running')
+    // Only a recorded, live owner blocks: status files written before owners were recorded cannot tell.
+    if (current?.status === 'running' && current.owner)
       throw new Error(
-        `run '${run.id}' is still running${current.owner ? ` (pid ${current.owner.pid} on ${current.owner.host})` : ''}; stop it before resuming`,
+        `run '${run.id}' is still running (pid ${current.owner.pid} on ${current.owner.host}); stop it before resuming`,
       );
   } else {
     if (!config) throw new Error('train: a config is required unless resuming');

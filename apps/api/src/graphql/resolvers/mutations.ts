@@ -116,7 +116,7 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
       throw apiError(ErrorCode.CONFLICT, `run '${runId}' already has a queued or running job`);
     // Owned by a live process elsewhere (a CLI run): a second trainer would corrupt it. A dead owner reads
     // as interrupted (core checks its pid and heartbeat).
-    if (run.status === 'running')
+    if (run.status === 'running' && run.owner)
       throw apiError(ErrorCode.CONFLICT, `run '${runId}' is being trained by another process`);
     if (run.status === 'finished' && (episodes == null || episodes <= run.episode))
       throw apiError(
