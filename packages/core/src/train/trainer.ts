@@ -223,6 +223,9 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
             model: modelConfig,
             method: cfg.method,
             signal: opts.signal,
+          }).catch((e: unknown) => {
+            throwIfAborted();
+            throw e;
           })
         : null;
     throwIfAborted();

@@ -14,6 +14,7 @@ import { readCheckpoint } from '../../src/model/index.js';
 import {
   HEARTBEAT_STALE_MS,
   RunDir,
+  TrainingAbortedError,
   currentOwner,
   defaultTrainConfig,
   listRuns,
@@ -223,6 +224,25 @@ describe.skipIf(!omniglot.available)('stopping', () => {
       await readFile(join(runs, 'event', 'checkpoints', 'latest', 'trainer-state.json'), 'utf8'),
     ) as { progress: { episode: number } };
     expect(state.progress.episode).toBe(s.episode);
+  });
+
+  it('an interrupted start-up rejects with TrainingAbortedError and leaves no run folder', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const cfg = defaultTrainConfig({
+      dataset: 'omniglot',
+      dataDir: omniglot.dir,
+      way: 5,
+      query: 1,
+      valQuery: 1,
+      episodes: 2,
+      workers: 1,
+      backend: 'wasm',
+    });
+    await expect(train(cfg, { runsDir: runs, runId: 'never', signal: ac.signal })).rejects.toBeInstanceOf(
+      TrainingAbortedError,
+    );
+    expect(existsSync(join(runs, 'never'))).toBe(false);
   });
 
   it('a resumed run without any checkpoint restarts from scratch; a running one cannot be resumed', async () => {
