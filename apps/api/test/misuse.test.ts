@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -235,6 +235,37 @@ describeWithData('the server under misuse', () => {
     const typo = await s.gql('{ runz { id } }', {}, null);
     expect(typo.errors?.[0]?.message).toBeDefined();
     expect(JSON.stringify(typo)).not.toMatch(/Did you mean/);
+  });
+
+  it('lists a dataset whose split fails to open with its error; the rest of the list answers', async () => {
+    const root = tempDirs();
+    extra.push(root);
+    const data = join(root.root, 'data');
+    for (const name of ['good', 'broken']) {
+      mkdirSync(join(data, name), { recursive: true });
+      symlinkSync(join(dataDir(), DATASET, 'images'), join(data, name, 'images'));
+      for (const f of ['train.csv', 'val.csv', 'test.csv'])
+        copyFileSync(join(dataDir(), DATASET, f), join(data, name, f));
+    }
+    writeFileSync(join(data, 'broken', 'test.csv'), 'filename,label\nno-label-here\n');
+    const t = await startServer({ dirs: root, env: { RCN_DATA_DIR: data } });
+    try {
+      const { datasets } = ok(
+        await t.gql<{ datasets: { name: string; error: string | null; splits: { name: string }[] }[] }>(
+          '{ datasets { name error splits { name classCount imageCount } } }',
+          {},
+          null,
+        ),
+      );
+      const by = new Map(datasets.map((d) => [d.name, d]));
+      expect(by.get('good')).toMatchObject({ error: null });
+      expect(by.get('good')?.splits.map((x) => x.name)).toEqual(['train', 'val', 'test']);
+      expect(by.get('broken')?.error).toMatch(/^test: broken\/test\.csv: line 2/);
+      expect(by.get('broken')?.splits.map((x) => x.name)).toEqual(['train', 'val']);
+      expect(JSON.stringify(datasets)).not.toContain(data);
+    } finally {
+      await t.stop();
+    }
   });
 
   it('counts model work (images and compared pairs): no aliasing around the limit, a per-client budget', async () => {
