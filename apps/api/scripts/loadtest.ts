@@ -2,9 +2,16 @@
  * Load test: concurrent `prediction` queries (Conv4 at 32x32, 5-way 1-shot, 3 queries per class) against
  * a server started here on loopback, with a tiny model trained through the API first. Bounded in time and
  * count; stops by itself. Usage: pnpm --filter @rcn/api loadtest [--seconds 10] [--connections 8]
+ *
+ * `--flood`: the same flood from one client (127.0.0.1) under the server's default per-client limits, while a
+ * second client (127.0.0.2) sends one request at a time; reports that client's latencies (what the
+ * per-client budget must keep bounded) and how many of the flood's requests were refused.
  */
 import autocannon from 'autocannon';
-import { removeDirs, startServer } from './server-process.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { TEST_TOKEN, removeDirs, startServer, tempDirs } from './server-process.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,12 +24,61 @@ const seconds = Math.min(arg('seconds', 10), 60);
 const connections = Math.min(arg('connections', 8), 64);
 const maxRequests = Math.min(arg('requests', 5000), 20_000);
 const workers = Math.min(arg('workers', 2), 16);
+const flood = process.argv.includes('--flood');
+
+/** One request from another loopback source address (another client for the server); its latency. */
+function timedFrom(url: string, localAddress: string, body: string): Promise<{ ms: number; ok: boolean }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        localAddress,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${TEST_TOKEN}`,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          resolve({ ms: performance.now() - t0, ok: res.statusCode === 200 && !text.includes('"errors"') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]) : null;
+};
 
 const QUERY = `query ($e: EpisodeInput!) { prediction(checkpoint: "load/best", episode: $e) {
   accuracy queries { predictedLabel trueLabel probabilities supports { label score regionScores regionWeights } } } }`;
 
 async function main(): Promise<void> {
-  const server = await startServer({ env: { RCN_API_INFERENCE_WORKERS: String(workers) } });
+  // Throughput mode measures one client: its per-client limits are lifted. Flood mode keeps the defaults.
+  const dirs = tempDirs();
+  mkdirSync(dirs.root, { recursive: true });
+  const configPath = join(dirs.root, 'api.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify(
+      flood
+        ? {}
+        : { limits: { maxClientPending: connections, clientWorkPerMinute: Number.MAX_SAFE_INTEGER } },
+    ),
+  );
+  const server = await startServer({
+    dirs,
+    env: { RCN_API_INFERENCE_WORKERS: String(workers), RCN_API_CONFIG: configPath },
+  });
   try {
     const url = new URL(server.url);
     // Loopback only: this script must never send load anywhere else.
@@ -52,7 +108,29 @@ async function main(): Promise<void> {
     }
     let n = 0;
     let graphqlErrors = 0;
-    const result = await autocannon({
+    let refused = 0;
+    const other: { ms: number; ok: boolean }[] = [];
+    let flooding = true;
+    const probe = (async () => {
+      for (let i = 0; flood && flooding; i++) {
+        const body = JSON.stringify({
+          query: QUERY,
+          variables: {
+            e: {
+              dataset: 'tiny-imagenet-32',
+              split: 'test',
+              way: 5,
+              shot: 1,
+              query: 3,
+              seed: 1,
+              index: i % 200,
+            },
+          },
+        });
+        other.push(await timedFrom(server.url, '127.0.0.2', body));
+      }
+    })();
+    const running = autocannon({
       url: `${server.url}/graphql`,
       connections,
       duration: seconds,
@@ -80,11 +158,15 @@ async function main(): Promise<void> {
             }),
           }),
           onResponse: (status, body) => {
-            if (status !== 200 || body.includes('"errors"')) graphqlErrors++;
+            if (flood && /SERVER_BUSY|RATE_LIMITED/.test(body)) refused++;
+            else if (status !== 200 || body.includes('"errors"')) graphqlErrors++;
           },
         },
       ],
     });
+    const result = await running;
+    flooding = false;
+    await probe;
     const report = {
       model: 'Conv4, 32x32, 5-way 1-shot, 15 queries (3 per class), full region scores and weights',
       connections,
@@ -102,9 +184,31 @@ async function main(): Promise<void> {
       errors: result.errors,
       timeouts: result.timeouts,
       graphqlErrors,
+      ...(flood
+        ? {
+            floodRefused: refused,
+            otherClient: {
+              requests: other.length,
+              failed: other.filter((o) => !o.ok).length,
+              latencyMs: {
+                p50: pct(
+                  other.map((o) => o.ms),
+                  50,
+                ),
+                p99: pct(
+                  other.map((o) => o.ms),
+                  99,
+                ),
+              },
+            },
+          }
+        : {}),
     };
     console.log(JSON.stringify(report, null, 2));
-    if (result.non2xx || result.errors || result.timeouts || graphqlErrors) process.exitCode = 1;
+    const failed = flood
+      ? other.some((o) => !o.ok) || graphqlErrors > 0
+      : result.non2xx > 0 || graphqlErrors > 0;
+    if (failed || result.errors || result.timeouts) process.exitCode = 1;
   } finally {
     await server.stop();
     removeDirs(server.dirs);

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { BackendInfo } from '@rcn/core';
 import type { ApiConfig } from './config.js';
-import { createApollo, createSchema, redactor } from './graphql/apollo.js';
+import { createApollo, createSchema } from './graphql/apollo.js';
+import { publicPaths } from './services/paths.js';
 import { attachSubscriptions } from './graphql/subscriptions.js';
 import type { Services } from './graphql/types.js';
 import { createHttpServer } from './http/server.js';
@@ -41,6 +42,7 @@ export async function startApp(
   let backend: Promise<BackendInfo> | null = null;
   const datasets = new DatasetService(config.dataDir);
   const pngs = new PngStore(config.cacheDir);
+  const publicText = publicPaths({ data: config.dataDir, runs: config.runsDir, cache: config.cacheDir });
   const services: Services = {
     config,
     store,
@@ -50,13 +52,10 @@ export async function startApp(
     pngs,
     parts: new PartsService(config.cacheDir, config.limits, datasets, inference, pngs),
     backend: () => (backend ??= inference.backend()),
+    publicText,
   };
   const schema = createSchema();
-  const apollo = createApollo(
-    schema,
-    config.limits,
-    redactor({ data: config.dataDir, runs: config.runsDir, cache: config.cacheDir }),
-  );
+  const apollo = createApollo(schema, config, publicText);
   await apollo.start();
   const http = createHttpServer(apollo, services);
   const subscriptions = attachSubscriptions(http, schema, services, config.limits);

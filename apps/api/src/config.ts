@@ -37,6 +37,16 @@ export interface Limits {
   maxConcurrentJobs: number;
   /** Queued plus running jobs accepted. */
   maxQueuedJobs: number;
+  /**
+   * Model work one operation may ask for, in work units: per inference field, the images it runs through
+   * the backbone plus the (support, query) pairs it compares, i.e. way x (shot + query) + (way x shot) x
+   * (way x query) per episode (times the episodes of `prototypicalParts`).
+   */
+  maxWork: number;
+  /** Work units one client (remote address) may spend per minute; refilled continuously. */
+  clientWorkPerMinute: number;
+  /** Model requests one client may have waiting or running at once; more are refused at once. */
+  maxClientPending: number;
 }
 
 export interface ApiConfig {
@@ -54,6 +64,11 @@ export interface ApiConfig {
   backend: BackendName;
   /** Worker threads for predictions and RAMs. */
   inferenceWorkers: number;
+  /**
+   * Queries that run a model (prediction, ram, prototypicalParts) need the token too. Default: on when the
+   * server listens on anything but loopback.
+   */
+  protectInference: boolean;
   limits: Limits;
 }
 
@@ -73,7 +88,23 @@ export const DEFAULT_LIMITS: Limits = {
   maxBodyBytes: 32 * 1024 * 1024,
   maxConcurrentJobs: 1,
   maxQueuedJobs: 8,
+  maxWork: 100_000,
+  clientWorkPerMinute: 600_000,
+  maxClientPending: 4,
 };
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function boolFrom(value: string | boolean | undefined, field: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'boolean') return value;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new Error(`${field}: expected true or false, got '${value}'`);
+}
 
 type FileConfig = Partial<Omit<ApiConfig, 'limits' | 'tokenGenerated'>> & { limits?: Partial<Limits> };
 
@@ -125,8 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
       throw new Error(`config file: unknown limit '${k}' (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
     limits[k as keyof Limits] = intFrom(v, `limits.${k}`, 0, Number.MAX_SAFE_INTEGER)!;
   }
+  const host = env.RCN_API_HOST ?? f.host ?? '127.0.0.1';
   return {
-    host: env.RCN_API_HOST ?? f.host ?? '127.0.0.1',
+    host,
+    protectInference:
+      boolFrom(env.RCN_API_PROTECT_INFERENCE ?? f.protectInference, 'protectInference') ?? !isLoopback(host),
     port: intFrom(env.RCN_API_PORT ?? f.port, 'port', 0, 65535) ?? 4000,
     dataDir,
     runsDir,

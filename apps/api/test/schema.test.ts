@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { measureOperation } from '../src/graphql/limits.js';
+import { episodeWork, measureOperation } from '../src/graphql/limits.js';
 import { resolvers } from '../src/graphql/resolvers/index.js';
 import { loadTypeDefs } from '../src/graphql/schema.js';
 
@@ -73,6 +73,24 @@ describe('query limits', () => {
     expect(b).toBeGreaterThan(a * 5);
     expect(op('query ($n: Int) { runs(limit: $n) { id } }').cost).toBe(1 + 7);
   });
+
+  it('counts model work per inference field (images plus compared pairs), aliases included', () => {
+    const p = (alias: string, way: number, shot: number, query: number) =>
+      `${alias}: prediction(checkpoint: "r", episode: { dataset: "d", split: "s", way: ${way}, shot: ${shot}, query: ${query} }) { accuracy }`;
+    // 20-way 10-shot 10-query: 400 images, 200 supports x 200 queries compared.
+    expect(op(`{ ${p('a', 20, 10, 10)} }`).work).toBe(400 + 200 * 200);
+    expect(op(`{ ${p('a', 20, 10, 10)} ${p('b', 20, 10, 10)} }`).work).toBe(2 * 40_400);
+    expect(op(`{ ${p('a', 5, 1, 15)} }`).work).toBe(80 + 5 * 75);
+    // Unknown sizes count as the largest the server allows.
+    expect(
+      op('query ($e: EpisodeInput!) { ram(checkpoint: "r", episode: $e, query: 0, support: 0) { score } }')
+        .work,
+    ).toBe(episodeWork(20, 10, 20));
+    expect(op('{ prototypicalParts(checkpoint: "r", class: "c") { checkpoint } }').work).toBe(
+      40 * episodeWork(5, 1, 5),
+    );
+    expect(op('{ runs { id } }').work).toBe(0);
+  });
 });
 
 describe('config', () => {
@@ -84,5 +102,16 @@ describe('config', () => {
     expect(c.token.length).toBeGreaterThanOrEqual(16);
     expect(() => loadConfig({ RCN_API_PORT: 'x' }, undefined)).toThrow(/port/);
     expect(() => loadConfig({ RCN_API_TOKEN: 'short' }, undefined)).toThrow(/16 characters/);
+  });
+
+  it('requires the token for inference by default only when listening beyond loopback', () => {
+    expect(loadConfig({}, undefined).protectInference).toBe(false);
+    expect(loadConfig({ RCN_API_HOST: '0.0.0.0' }, undefined).protectInference).toBe(true);
+    expect(loadConfig({ RCN_API_HOST: '192.0.2.2' }, undefined).protectInference).toBe(true);
+    expect(
+      loadConfig({ RCN_API_HOST: '0.0.0.0', RCN_API_PROTECT_INFERENCE: 'false' }, undefined).protectInference,
+    ).toBe(false);
+    expect(loadConfig({ RCN_API_PROTECT_INFERENCE: 'on' }, undefined).protectInference).toBe(true);
+    expect(() => loadConfig({ RCN_API_PROTECT_INFERENCE: 'maybe' }, undefined)).toThrow(/protectInference/);
   });
 });

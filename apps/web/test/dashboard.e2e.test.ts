@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, CHROMIUM, DATASET, missing } from './_env';
-import { startApi, startWeb, type ApiProc, type Proc } from './_servers';
+import { TEST_TOKEN, startApi, startWeb, type ApiProc, type Proc } from './_servers';
 
 const reason = missing();
 if (reason) {
@@ -298,6 +298,15 @@ describeE2E('dashboard against the real API', () => {
     });
     await expect(section.getByTestId('parts-not-available').count()).resolves.toBe(0);
     await shot('parts');
+  });
+
+  it('logs in with the API token (mutations through the dashboard need it)', async () => {
+    await page.goto(`${web.url}/login`);
+    await page.getByLabel('API token').fill(TEST_TOKEN);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('You are logged in.').waitFor({ timeout: 30_000 });
+    // The session lives in an http-only cookie: page scripts cannot read it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain('rcn_session');
   });
 
   it('try your own images: labelled supports and queries get predictions and RAMs', async () => {

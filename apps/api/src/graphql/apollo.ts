@@ -4,16 +4,20 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { DataError } from '@rcn/core';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { Kind, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
-import type { Limits } from '../config.js';
+import type { ApiConfig } from '../config.js';
+import { ClientBudget } from './budget.js';
 import { ErrorCode, apiError } from './errors.js';
 import { measureOperation } from './limits.js';
 import { resolvers } from './resolvers/index.js';
 import { loadTypeDefs } from './schema.js';
 import type { Context } from './types.js';
 
-function guardPlugin(limits: Limits): ApolloServerPlugin<Context> {
+function guardPlugin(config: ApiConfig): ApolloServerPlugin<Context> {
+  const limits = config.limits;
+  const budget = new ClientBudget(limits.clientWorkPerMinute, limits.maxClientPending);
   return {
     async requestDidStart() {
+      let release: (() => void) | undefined;
       return {
         async didResolveOperation({ operation, document, request, contextValue }) {
           if (!operation) return;
@@ -26,7 +30,13 @@ function guardPlugin(limits: Limits): ApolloServerPlugin<Context> {
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions)
             if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const m = measureOperation(operation, fragments, request.variables ?? {});
+          const m = measureOperation(operation, fragments, request.variables ?? {}, limits);
+          if (m.work > 0 && config.protectInference && !contextValue.authorized) {
+            throw apiError(
+              ErrorCode.UNAUTHENTICATED,
+              'this server requires the API token for queries that run a model (prediction, ram, prototypicalParts): send "Authorization: Bearer <token>"',
+            );
+          }
           if (m.depth > limits.maxDepth) {
             throw apiError(
               ErrorCode.QUERY_TOO_DEEP,
@@ -44,6 +54,17 @@ function guardPlugin(limits: Limits): ApolloServerPlugin<Context> {
               },
             );
           }
+          if (m.work > limits.maxWork) {
+            throw apiError(
+              ErrorCode.QUERY_TOO_COSTLY,
+              `query asks for ${m.work} units of model work (images plus compared support-query pairs), over the limit of ${limits.maxWork} per request; ask for fewer or smaller episodes`,
+              { work: m.work, limit: limits.maxWork },
+            );
+          }
+          if (m.work > 0) release = budget.acquire(contextValue.client, m.work);
+        },
+        async willSendResponse() {
+          release?.();
         },
       };
     },
@@ -67,12 +88,14 @@ export function redactor(dirs: Record<string, string>): (message: string) => str
 
 export function createApollo(
   schema: GraphQLSchema,
-  limits: Limits,
+  config: ApiConfig,
   redact: (message: string) => string = (m) => m,
 ): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema,
-    plugins: [guardPlugin(limits)],
+    plugins: [guardPlugin(config)],
+    // "Did you mean ...?" would describe the schema that production hides from introspection.
+    hideSchemaDetailsFromClientErrors: process.env.NODE_ENV === 'production',
     includeStacktraceInErrorResponses: false,
     // main.ts handles SIGINT/SIGTERM and stops everything in order; Apollo's own handler would race it.
     stopOnTerminationSignals: false,

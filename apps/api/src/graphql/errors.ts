@@ -13,6 +13,7 @@ export const ErrorCode = {
   NOT_AVAILABLE: 'NOT_AVAILABLE',
   CONFLICT: 'CONFLICT',
   SERVER_BUSY: 'SERVER_BUSY',
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -23,6 +24,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   QUERY_TOO_COSTLY: 400,
   PAYLOAD_TOO_LARGE: 413,
   SERVER_BUSY: 503,
+  RATE_LIMITED: 429,
 };
 
 export function apiError(

@@ -77,7 +77,7 @@ export function attachSubscriptions(
           return [
             err(ErrorCode.QUERY_TOO_COSTLY, `query cost ${m.cost} is over the limit of ${limits.maxCost}`),
           ];
-        const contextValue: Context = { services, authorized: false };
+        const contextValue: Context = { services, authorized: false, client: 'subscription' };
         return {
           schema,
           document,

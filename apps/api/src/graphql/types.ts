@@ -22,12 +22,16 @@ export interface Services {
   pngs: PngStore;
   parts: PartsService;
   backend: () => Promise<BackendInfo>;
+  /** Text for clients: configured folders made relative (responses never reveal server paths). */
+  publicText: (text: string) => string;
 }
 
 export interface Context {
   services: Services;
   /** The request carried the configured bearer token. */
   authorized: boolean;
+  /** Who asked (the remote address): the key of the per-client work budget. */
+  client: string;
 }
 
 export type Resolver<P, A, R> = (
@@ -261,6 +265,7 @@ export interface Resolvers {
     id: Resolver<DatasetEntry, NoArgs, string>;
     splits: Resolver<DatasetEntry, NoArgs, SplitModel[]>;
     split: Resolver<DatasetEntry, { name: string }, SplitModel | null>;
+    error: Resolver<DatasetEntry, NoArgs, string | null>;
   };
   DatasetSplit: {
     classCount: Resolver<SplitModel, NoArgs, number>;
@@ -308,14 +313,17 @@ export interface Resolvers {
     metrics: Resolver<RunSummary, { type?: 'train' | 'val' | null }, MetricPoint[]>;
     checkpoints: Resolver<RunSummary, NoArgs, CheckpointModel[]>;
     evaluations: Resolver<RunSummary, NoArgs, EvaluationModel[]>;
+    error: Resolver<RunSummary, NoArgs, string | null>;
   };
   Evaluation: {
     perClass: Resolver<EvaluationModel, NoArgs, EvalReport['perClass']>;
     classes: Resolver<EvaluationModel, NoArgs, { index: number; id: string; name: string }[]>;
+    checkpoint: Resolver<EvaluationModel, NoArgs, string | null>;
   };
   Job: {
     config: Resolver<JobRecord, NoArgs, unknown>;
     run: Resolver<JobRecord, NoArgs, RunSummary | null>;
     evaluation: Resolver<JobRecord, NoArgs, EvaluationModel | null>;
+    error: Resolver<JobRecord, NoArgs, string | null>;
   };
 }

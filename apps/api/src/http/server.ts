@@ -195,7 +195,7 @@ async function handleGraphQL(
   const authorized = tokenMatches(req.headers.authorization, services.config.token);
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-    context: async () => ({ services, authorized }),
+    context: async () => ({ services, authorized, client: req.socket.remoteAddress ?? 'unknown' }),
   });
   const out: Record<string, string> = {};
   for (const [k, v] of result.headers) out[k] = v;

@@ -11,8 +11,12 @@ import { errorMessage } from '../util/errors.js';
 import type { FromWorker, JobData } from './protocol.js';
 
 const PROGRESS_WRITE_MS = 500;
-/** A cancelled job whose thread has not stopped by then is terminated. */
-const CANCEL_GRACE_MS = 30_000;
+/**
+ * A cancelled job whose thread has not stopped by then is terminated. The trainer stops at the end of the
+ * current step and saves; the bound only covers a thread that hangs (a full-width ResNet-12 step at 84 px
+ * takes over a minute on two cores).
+ */
+const CANCEL_GRACE_MS = 300_000;
 
 interface Active {
   worker: Worker | null;
@@ -193,7 +197,7 @@ export class JobManager {
    * run interrupted) and marked failed with the reason; threads still busy after `graceMs` are terminated,
    * and `recover()` on the next start fails whatever was left (as after a crash).
    */
-  async close(graceMs = 10_000): Promise<void> {
+  async close(graceMs = CANCEL_GRACE_MS): Promise<void> {
     this.closing = true;
     const running = [...this.active.entries()].filter(([, a]) => a.worker);
     for (const [id, a] of [...this.active.entries()].filter(([, x]) => !x.worker))

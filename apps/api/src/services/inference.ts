@@ -25,7 +25,7 @@ import type {
 class WorkerLost extends Error {}
 
 /** Requests waiting for or running in a worker; beyond this the server answers "busy" at once. */
-const MAX_PENDING = 256;
+const MAX_PENDING = 64;
 /** A forward pass that takes longer than this is abandoned (and its worker pool replaced). */
 const TIMEOUT_MS = 120_000;
 /** Prototypical parts run many episodes (bounded by `maxPartsEpisodes`): a longer bound. */

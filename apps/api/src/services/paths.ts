@@ -84,3 +84,26 @@ export function resolveCheckpoint(runsDir: string, ref: string): CheckpointRef {
   }
   return { ref: `${runId}/${name}`, runId, name, dir: confine(runsDir, dir, `checkpoint '${ref}'`) };
 }
+
+/**
+ * Text for clients with every configured root made relative: `<runs>/a/checkpoints/best` becomes
+ * `a/checkpoints/best`, a bare root becomes `<runs>`. Responses never reveal where the server keeps files.
+ */
+export function publicPaths(roots: Record<string, string>): (text: string) => string {
+  const pairs: [string, string][] = [];
+  for (const [name, dir] of Object.entries(roots)) {
+    const forms = new Set([resolve(dir)]);
+    try {
+      forms.add(realpathSync(dir));
+    } catch {
+      // Not created yet: only its configured form can appear.
+    }
+    for (const f of forms) pairs.push([f, name]);
+  }
+  pairs.sort((a, b) => b[0].length - a[0].length);
+  return (text) => {
+    let out = text;
+    for (const [dir, name] of pairs) out = out.split(`${dir}/`).join('').split(dir).join(`<${name}>`);
+    return out;
+  };
+}

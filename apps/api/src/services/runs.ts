@@ -1,8 +1,8 @@
 /** Reading run directories (the trainer's files) for the API, and indexing them in the store. */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { listRuns, RunDir, type RunSummary } from '@rcn/core';
+import { listRuns, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
 import type { Store } from '../store/types.js';
 import type { CheckpointModel, EvaluationModel, MetricPoint } from '../graphql/types.js';
 import { CHECKPOINT_NAMES, checkRunId, resolveCheckpoint } from './paths.js';
@@ -16,29 +16,12 @@ export async function syncRuns(runsDir: string, store: Store): Promise<RunSummar
   return runs;
 }
 
-/** One run's summary, or null when there is no such run directory. */
+/** One run's summary, or null when there is no such run directory (an unreadable one is `failed`). */
 export async function readRun(runsDir: string, id: string): Promise<RunSummary | null> {
   checkRunId(id, 'id');
   const dir = join(runsDir, id);
   if (!existsSync(join(dir, 'config.json'))) return null;
-  const run = new RunDir(dir);
-  const status = await run.status();
-  if (status) return status;
-  const config = await run.config();
-  const t = (await stat(run.configPath)).mtime.toISOString();
-  // No status yet: the trainer has not started (or died before its first write).
-  return {
-    id,
-    dir,
-    status: 'interrupted',
-    config,
-    episode: 0,
-    bestValAccuracy: null,
-    bestValCi95: null,
-    bestEpisode: null,
-    startedAt: t,
-    updatedAt: t,
-  };
+  return readRunSummary(new RunDir(dir));
 }
 
 export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null): Promise<MetricPoint[]> {

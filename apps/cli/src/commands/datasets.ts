@@ -24,6 +24,7 @@ export function registerDatasetsCommands(program: Command): void {
       }
       for (const d of found) {
         console.log(`\n${d.name}  (${d.format})  ${d.path}`);
+        if (d.error) console.log(`  error: ${d.error}`);
         for (const s of d.summary ?? [])
           console.log(
             `  ${s.split.padEnd(11)} ${String(s.classes).padStart(6)} classes ${String(s.images).padStart(8)} images`,

@@ -33,5 +33,6 @@ export function registerRunsCommand(program: Command): void {
       const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join('  ');
       console.log(line(header));
       for (const r of rows) console.log(line(r));
+      for (const r of runs) if (r.error && r.status !== 'finished') console.log(`\n${r.id}: ${r.error}`);
     });
 }

@@ -6,12 +6,13 @@ import {
   defaultRunsDir,
   resolvePaths,
   defaultTrainConfig,
+  discoverDatasets,
   fetchOmniglot,
-  findDatasets,
   formatBackend,
   initBackend,
   parseBackendName,
   train,
+  TrainingAbortedError,
   TrainingDivergedError,
   type TrainConfig,
   type TrainConfigInput,
@@ -103,8 +104,18 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
     }).dataDir;
     return { ...cfg, dataDir: dataDir.path };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(nameTheFlag((e as Error).message, f));
   }
+}
+
+/** Core names config fields (`valQuery: ...`); where the user gave that field as a flag, name the flag. */
+function nameTheFlag(message: string, f: TrainFlags): string {
+  const m = /^([A-Za-z]+): (.*)$/s.exec(message);
+  if (!m) return message;
+  const [, field, rest] = m;
+  if ((f as Record<string, unknown>)[field] !== undefined)
+    return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${rest}`;
+  return f.config ? `${f.config}: ${message}` : message;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -137,28 +148,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-augment', 'no augmentation of training queries')
     .option('--json', 'JSON lines on stdout: every metric event, then the run summary')
     .action(async (f: TrainFlags) => {
-      const cfg = f.resume ? null : await resolveTrainConfig(f);
-      const backend = await initBackend(
-        cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined),
-      );
-      if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
-      if (cfg) {
-        const dataDir = cfg.dataDir ?? defaultDataDir();
-        let found = await findDatasets(dataDir);
-        if (!found.some((d) => d.name === cfg.dataset) && cfg.dataset === 'omniglot') {
-          // The default job: fetch Omniglot into the data folder where the network allows; offline,
-          // fetchOmniglot's error says which files to place where.
-          console.error(`omniglot not found in ${dataDir}: fetching the official archives`);
-          await fetchOmniglot({ dataDir, log: (l) => console.error(l) });
-          found = await findDatasets(dataDir);
-        }
-        if (!found.some((d) => d.name === cfg.dataset)) {
-          throw new UsageError(
-            `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
-              'Set --data-dir or RCN_DATA_DIR.',
-          );
-        }
-      }
+      // Signals are honoured from the first moment: during start-up (backend, datasets, workers) they
+      // stop at once with nothing written; once training runs, at the end of the current step.
       const ac = new AbortController();
       const onSignal = (sig: string) => {
         if (ac.signal.aborted) process.exit(EXIT.interrupted);
@@ -167,58 +158,102 @@ export function registerTrainCommand(program: Command): void {
       };
       process.on('SIGINT', () => onSignal('SIGINT'));
       process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-      const total = cfg?.episodes ?? int(f.episodes, '--episodes') ?? 0;
-      // Progress goes to stderr in every mode; --json only concerns stdout.
-      const bar = progressBar('train', total);
-      let lastVal = '';
+      const startUp = async <T>(p: Promise<T>): Promise<T> => {
+        const r = await p;
+        if (ac.signal.aborted) throw new TrainingAbortedError();
+        return r;
+      };
       try {
-        const summary = await train(cfg, {
-          runsDir: f.runsDir ?? defaultRunsDir(),
-          runId: f.runId,
-          resumeDir: f.resume,
-          episodes: f.resume ? int(f.episodes, '--episodes') : undefined,
-          signal: ac.signal,
-          onEvent: (e) => {
-            if (f.json) console.log(JSON.stringify(e));
-            if (e.type === 'val') lastVal = `${(100 * e.accuracy).toFixed(2)}±${(100 * e.ci95).toFixed(2)}%`;
-          },
-          onProgress: (p) => {
-            if (!bar) return;
-            bar.setTotal(p.total);
-            bar.update(
-              p.episode,
-              p.phase === 'validate'
-                ? { validating: `running acc ${(100 * p.accuracy).toFixed(1)}%`, val: lastVal || '-' }
-                : {
-                    loss: p.loss.toFixed(4),
-                    acc: `${(100 * p.accuracy).toFixed(1)}%`,
-                    'ep/s': p.episodesPerSecond.toFixed(2),
-                    val: lastVal || '-',
-                  },
-            );
-          },
-        });
-        bar?.stop();
-        if (f.json) console.log(JSON.stringify({ type: 'summary', ...summary }));
-        else {
-          console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes`);
-          if (summary.bestValAccuracy !== null) {
-            console.log(
-              `best validation accuracy ${(100 * summary.bestValAccuracy).toFixed(2)} ± ${(100 * (summary.bestValCi95 ?? 0)).toFixed(2)} % at episode ${summary.bestEpisode}`,
-            );
-          }
-          console.log(`run directory: ${summary.dir}`);
-        }
-        process.exitCode = summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+        await trainAction(f, ac.signal, startUp);
       } catch (e) {
-        bar?.stop();
-        if (e instanceof TrainingDivergedError) {
-          console.error(`error: ${e.message}`);
-          process.exitCode = EXIT.diverged;
+        if (e instanceof TrainingAbortedError) {
+          console.error(`stopped: ${e.message}`);
+          process.exitCode = EXIT.interrupted;
           return;
         }
         throw e;
       }
     });
+}
+
+async function trainAction(
+  f: TrainFlags,
+  signal: AbortSignal,
+  startUp: <T>(p: Promise<T>) => Promise<T>,
+): Promise<void> {
+  const cfg = f.resume ? null : await resolveTrainConfig(f);
+  const backend = await startUp(
+    initBackend(cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined)),
+  );
+  if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
+  if (cfg) {
+    const dataDir = cfg.dataDir ?? defaultDataDir();
+    // Discovery only: counting every dataset would let one broken dataset stop training on another.
+    let found = await startUp(discoverDatasets(dataDir));
+    if (!found.some((d) => d.name === cfg.dataset) && cfg.dataset === 'omniglot') {
+      // The default job: fetch Omniglot into the data folder where the network allows; offline,
+      // fetchOmniglot's error says which files to place where.
+      console.error(`omniglot not found in ${dataDir}: fetching the official archives`);
+      await startUp(fetchOmniglot({ dataDir, log: (l) => console.error(l) }));
+      found = await discoverDatasets(dataDir);
+    }
+    if (!found.some((d) => d.name === cfg.dataset)) {
+      throw new UsageError(
+        `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
+          'Set --data-dir or RCN_DATA_DIR.',
+      );
+    }
+  }
+  const total = cfg?.episodes ?? int(f.episodes, '--episodes') ?? 0;
+  // Progress goes to stderr in every mode; --json only concerns stdout.
+  const bar = progressBar('train', total);
+  let lastVal = '';
+  try {
+    const summary = await train(cfg, {
+      runsDir: f.runsDir ?? defaultRunsDir(),
+      runId: f.runId,
+      resumeDir: f.resume,
+      episodes: f.resume ? int(f.episodes, '--episodes') : undefined,
+      signal,
+      onEvent: (e) => {
+        if (f.json) console.log(JSON.stringify(e));
+        if (e.type === 'val') lastVal = `${(100 * e.accuracy).toFixed(2)}±${(100 * e.ci95).toFixed(2)}%`;
+      },
+      onProgress: (p) => {
+        if (!bar) return;
+        bar.setTotal(p.total);
+        bar.update(
+          p.episode,
+          p.phase === 'validate'
+            ? { validating: `running acc ${(100 * p.accuracy).toFixed(1)}%`, val: lastVal || '-' }
+            : {
+                loss: p.loss.toFixed(4),
+                acc: `${(100 * p.accuracy).toFixed(1)}%`,
+                'ep/s': p.episodesPerSecond.toFixed(2),
+                val: lastVal || '-',
+              },
+        );
+      },
+    });
+    bar?.stop();
+    if (f.json) console.log(JSON.stringify({ type: 'summary', ...summary }));
+    else {
+      console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes`);
+      if (summary.bestValAccuracy !== null) {
+        console.log(
+          `best validation accuracy ${(100 * summary.bestValAccuracy).toFixed(2)} ± ${(100 * (summary.bestValCi95 ?? 0)).toFixed(2)} % at episode ${summary.bestEpisode}`,
+        );
+      }
+      console.log(`run directory: ${summary.dir}`);
+    }
+    process.exitCode = summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+  } catch (e) {
+    bar?.stop();
+    if (e instanceof TrainingDivergedError) {
+      console.error(`error: ${e.message}`);
+      process.exitCode = EXIT.diverged;
+      return;
+    }
+    throw e;
+  }
 }

@@ -8,6 +8,7 @@ const LINKS = [
   { href: '/explore', label: 'Episode explorer' },
   { href: '/parts', label: 'Prototypical parts' },
   { href: '/try', label: 'Try your images' },
+  { href: '/login', label: 'Log in' },
 ];
 
 export function Nav() {

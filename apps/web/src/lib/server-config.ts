@@ -4,7 +4,8 @@
  *
  * - `RCN_API_URL`: the API's GraphQL endpoint (default http://127.0.0.1:4000/graphql). Images and
  *   rendered PNGs are fetched from the same origin (`/images/...`, `/files/...`).
- * - `RCN_API_TOKEN`: bearer token the proxy adds to mutations when the browser sends none.
+ * - `RCN_API_TOKEN`: bearer token the proxy adds for browsers logged in with it (see lib/session.ts);
+ *   never for anonymous callers.
  */
 export const DEFAULT_API_URL = 'http://127.0.0.1:4000/graphql';
 

@@ -36,6 +36,8 @@ export interface DatasetEntry {
   splits: string[];
   /** Counts per split (with the loader's default options, e.g. Omniglot rotations on). */
   summary?: SplitSummary[];
+  /** Why a split could not be opened (e.g. a bad CSV row); its other splits are still counted. */
+  error?: string;
 }
 
 const isDir = (p: string) =>
@@ -119,19 +121,28 @@ export async function discoverDatasets(dataDir = defaultDataDir()): Promise<Data
   return out;
 }
 
-/** Datasets in `dataDir` with class and image counts per split (reads indexes, decodes no image). */
+/**
+ * Datasets in `dataDir` with class and image counts per split (reads indexes, decodes no image). A split
+ * that fails to open is reported in its entry's `error`: one broken dataset never hides the others.
+ */
 export async function findDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
   const entries = await discoverDatasets(dataDir);
   for (const e of entries) {
     e.summary = [];
+    const errors: string[] = [];
     for (const split of e.splits) {
-      const ds = await openEntry(e, split, {});
-      e.summary.push({
-        split,
-        classes: ds.classes.length,
-        images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0),
-      });
+      try {
+        const ds = await openEntry(e, split, {});
+        e.summary.push({
+          split,
+          classes: ds.classes.length,
+          images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0),
+        });
+      } catch (err) {
+        errors.push(`${split}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
+    if (errors.length) e.error = errors.join('; ');
   }
   return entries;
 }

@@ -1,4 +1,5 @@
 /** Training defaults: the reference implementation's, where it has one. */
+import { availableParallelism } from 'node:os';
 import { parseBackendName } from '../backend/select.js';
 import type { Method, TrainConfig } from './types.js';
 
@@ -35,26 +36,64 @@ export function defaultTrainConfig(input: TrainConfigInput = {}): TrainConfig {
   return cfg;
 }
 
-function positiveInt(v: number, field: string, min = 1): void {
+/**
+ * Upper bounds of a training configuration. They are far above any sensible experiment and exist so that
+ * a typo (`--episodes 1e12`, `--image-size 100000`) is refused with the field's name instead of running
+ * for ever or dying deep inside an allocation.
+ */
+export const TRAIN_LIMITS = {
+  maxWay: 200,
+  maxShot: 100,
+  maxQuery: 500,
+  /** Images in one episode, way x (shot + query). */
+  maxEpisodeImages: 10_000,
+  maxEpisodes: 10_000_000,
+  maxValEpisodes: 100_000,
+  minImageSize: 8,
+  maxImageSize: 512,
+  maxLrPatience: 1_000,
+} as const;
+
+/** Worker threads a run may use here: one per core the OS gives this process (more only slows it down). */
+export function maxTrainWorkers(): number {
+  return availableParallelism();
+}
+
+function positiveInt(v: number, field: string, min = 1, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`${field}: expected an integer >= ${min}, got ${v}`);
+  if (v > max) throw new Error(`${field}: ${v} is over the limit of ${max}`);
 }
 
 export function validateTrainConfig(c: TrainConfig): void {
   if (!METHODS.includes(c.method))
     throw new Error(`method: unknown '${c.method}'; expected one of ${METHODS.join(', ')}`);
   if (!c.dataset || c.dataset.includes(':')) throw new Error(`dataset: invalid name '${c.dataset}'`);
-  positiveInt(c.way, 'way', 2);
-  positiveInt(c.shot, 'shot');
-  positiveInt(c.query, 'query');
-  positiveInt(c.valQuery, 'valQuery');
-  positiveInt(c.episodes, 'episodes');
-  positiveInt(c.valEvery, 'valEvery');
-  positiveInt(c.valEpisodes, 'valEpisodes');
-  positiveInt(c.workers, 'workers');
+  const L = TRAIN_LIMITS;
+  positiveInt(c.way, 'way', 2, L.maxWay);
+  positiveInt(c.shot, 'shot', 1, L.maxShot);
+  positiveInt(c.query, 'query', 1, L.maxQuery);
+  positiveInt(c.valQuery, 'valQuery', 1, L.maxQuery);
+  const images = c.way * (c.shot + Math.max(c.query, c.valQuery));
+  if (images > L.maxEpisodeImages)
+    throw new Error(
+      `query: an episode of way ${c.way} x (shot ${c.shot} + query ${Math.max(c.query, c.valQuery)}) = ${images} images is over the limit of ${L.maxEpisodeImages}`,
+    );
+  positiveInt(c.episodes, 'episodes', 1, L.maxEpisodes);
+  positiveInt(c.valEvery, 'valEvery', 1, L.maxEpisodes);
+  positiveInt(c.valEpisodes, 'valEpisodes', 1, L.maxValEpisodes);
+  if (!Number.isInteger(c.workers) || c.workers < 1)
+    throw new Error(`workers: expected an integer >= 1, got ${c.workers}`);
+  const cores = maxTrainWorkers();
+  if (c.workers > cores)
+    throw new Error(
+      `workers: ${c.workers} is over the limit of ${cores} on this machine (os.availableParallelism(): one worker per core)`,
+    );
+  if (c.model?.imageSize !== undefined)
+    positiveInt(c.model.imageSize, 'imageSize', L.minImageSize, L.maxImageSize);
   if (!(c.lr > 0)) throw new Error(`lr: must be > 0, got ${c.lr}`);
   if (!(c.clipNorm >= 0)) throw new Error(`clipNorm: must be >= 0, got ${c.clipNorm}`);
   if (!(c.lrFactor > 0 && c.lrFactor < 1)) throw new Error(`lrFactor: must be in (0, 1), got ${c.lrFactor}`);
-  positiveInt(c.lrPatience, 'lrPatience', 0);
+  positiveInt(c.lrPatience, 'lrPatience', 0, L.maxLrPatience);
   if (c.normalization) {
     const { mean, std } = c.normalization;
     if (

@@ -1,9 +1,31 @@
 export { ReplicaPool, type ReplicaPoolOptions, type ParallelGradients } from './replica-pool.js';
 export { averageWeightMaps, arraysToBatch, tensorsToWeightMap, weightMapBuffers } from './weights.js';
 export * from './types.js';
-export { RunDir, listRuns, newRunId, assertRunId } from './run-dir.js';
-export { train, TrainingDivergedError, type TrainOptions, type TrainProgress } from './trainer.js';
-export { defaultTrainConfig, validateTrainConfig, METHODS, type TrainConfigInput } from './defaults.js';
+export {
+  RunDir,
+  listRuns,
+  readRunSummary,
+  newRunId,
+  assertRunId,
+  currentOwner,
+  deadOwnerReason,
+  HEARTBEAT_STALE_MS,
+} from './run-dir.js';
+export {
+  train,
+  TrainingDivergedError,
+  TrainingAbortedError,
+  type TrainOptions,
+  type TrainProgress,
+} from './trainer.js';
+export {
+  defaultTrainConfig,
+  validateTrainConfig,
+  maxTrainWorkers,
+  METHODS,
+  TRAIN_LIMITS,
+  type TrainConfigInput,
+} from './defaults.js';
 export { createModel, loadModelCheckpoint } from './models.js';
 export { Adam, type AdamState } from './adam.js';
 export { ReduceLROnPlateau, type PlateauState } from './schedule.js';

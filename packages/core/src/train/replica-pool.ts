@@ -21,6 +21,8 @@ export interface ReplicaPoolOptions {
   model: ModelConfigInput;
   /** Few-shot method of the replicas (default rcn). */
   method?: Method;
+  /** Aborts start-up: the workers are terminated and `create` rejects. */
+  signal?: AbortSignal;
 }
 
 export interface ParallelGradients {
@@ -45,16 +47,25 @@ export class ReplicaPool {
   ) {}
 
   static async create(opts: ReplicaPoolOptions): Promise<ReplicaPool> {
+    opts.signal?.throwIfAborted();
     const pool = new WorkerPool({ size: opts.workers, backend: opts.backend, taskModule: taskModuleUrl() });
+    let onAbort: (() => void) | undefined;
     try {
-      const configs = await pool.broadcast<ModelConfig>('replica.init', {
-        ...opts.model,
-        method: opts.method ?? 'rcn',
+      // Workers load a backend and build a model each: seconds. A signal meanwhile stops them at once.
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new Error('worker start-up interrupted'));
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
       });
+      const configs = await Promise.race([
+        pool.broadcast<ModelConfig>('replica.init', { ...opts.model, method: opts.method ?? 'rcn' }),
+        aborted,
+      ]);
       return new ReplicaPool(pool, configs[0]);
     } catch (e) {
       await pool.close();
       throw e;
+    } finally {
+      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 

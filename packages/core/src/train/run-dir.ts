@@ -12,10 +12,44 @@
  */
 import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { defaultRunsDir } from '../paths/index.js';
-import type { MetricEvent, RunSummary, TrainConfig } from './types.js';
+import { defaultTrainConfig } from './defaults.js';
+import type { MetricEvent, RunOwner, RunSummary, TrainConfig } from './types.js';
+
+/**
+ * A `running` status whose heartbeat is older than this is stale even where its pid cannot be checked
+ * (another host, or a pid reused): far longer than any single step or validation progress tick.
+ */
+export const HEARTBEAT_STALE_MS = 10 * 60_000;
+
+/** This process, as a run's owner (the heartbeat is stamped at each write). */
+export function currentOwner(): Omit<RunOwner, 'heartbeatAt'> {
+  return { pid: process.pid, host: hostname() };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Why a `running` status is no longer true, or null while its owner lives. */
+export function deadOwnerReason(owner: RunOwner | undefined, now = Date.now()): string | null {
+  if (!owner) return null;
+  if (owner.host === hostname() && !pidAlive(owner.pid))
+    return `its training process (pid ${owner.pid}) is gone without saving its status (killed?); resume or restart it`;
+  const age = now - Date.parse(owner.heartbeatAt);
+  if (!(age <= HEARTBEAT_STALE_MS))
+    return `no heartbeat from its training process (pid ${owner.pid} on ${owner.host}) for ${Math.round(age / 60_000)} min; resume or restart it`;
+  return null;
+}
 
 export function newRunId(
   config: Pick<TrainConfig, 'method' | 'dataset' | 'way' | 'shot'>,
@@ -60,11 +94,16 @@ export class RunDir {
     return join(this.dir, 'evaluations');
   }
 
-  static async create(runsDir: string, config: TrainConfig, id = newRunId(config)): Promise<RunDir> {
+  /** Throws when `id` is not a valid run id or a run of that name exists already. */
+  static assertFree(runsDir: string, id: string): void {
     assertRunId(id);
+    if (existsSync(join(resolve(runsDir), id, 'config.json')))
+      throw new Error(`run '${id}' already exists; resume it or choose another run id`);
+  }
+
+  static async create(runsDir: string, config: TrainConfig, id = newRunId(config)): Promise<RunDir> {
+    RunDir.assertFree(runsDir, id);
     const run = new RunDir(join(resolve(runsDir), id));
-    if (existsSync(run.configPath))
-      throw new Error(`run '${id}' already exists in ${runsDir}; use --resume to continue it`);
     await mkdir(run.dir, { recursive: true });
     await writeJsonAtomic(run.configPath, config);
     return run;
@@ -77,11 +116,24 @@ export class RunDir {
   }
 
   async config(): Promise<TrainConfig> {
-    return readJson<TrainConfig>(this.configPath);
+    return readJson<TrainConfig>(this.configPath, `${this.id}/config.json`);
   }
 
+  /**
+   * The status file as written, except that a `running` run whose owner is gone is reported
+   * `interrupted` (with the reason): a killed trainer cannot say so itself.
+   */
   async status(): Promise<RunSummary | null> {
-    return existsSync(this.statusPath) ? readJson<RunSummary>(this.statusPath) : null;
+    if (!existsSync(this.statusPath)) return null;
+    // The folder is the run's identity, whatever a copied status file says.
+    const s = {
+      ...(await readJson<RunSummary>(this.statusPath, `${this.id}/status.json`)),
+      id: this.id,
+      dir: this.dir,
+    };
+    if (s.status !== 'running') return s;
+    const dead = deadOwnerReason(s.owner);
+    return dead ? { ...s, status: 'interrupted', error: dead } : s;
   }
 
   async writeStatus(summary: RunSummary): Promise<void> {
@@ -114,17 +166,79 @@ export class RunDir {
   }
 }
 
-async function readJson<T>(path: string): Promise<T> {
+/** `name` is how errors call the file: relative to the runs folder, so messages reveal no server path. */
+async function readJson<T>(path: string, name: string): Promise<T> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as Error).message})`);
+    throw new Error(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
+    throw new Error(`${name}: invalid JSON (${(e as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${name}: expected a JSON object`);
+  return value as T;
+}
+
+/**
+ * A run folder that cannot be read (a corrupt status.json or config.json): listed as `failed` with the
+ * reason, so that one bad folder never hides the others. Its config is the saved one where readable.
+ */
+async function unreadableRun(run: RunDir, error: string): Promise<RunSummary> {
+  let config: TrainConfig;
+  try {
+    config = await run.config();
+  } catch {
+    config = { ...defaultTrainConfig({ backend: 'auto' }), dataset: 'unknown' };
+  }
+  let t = new Date(0).toISOString();
+  try {
+    t = (await stat(run.dir)).mtime.toISOString();
+  } catch {
+    // Gone meanwhile: the epoch sorts it last.
+  }
+  return {
+    id: run.id,
+    dir: run.dir,
+    status: 'failed',
+    config,
+    episode: 0,
+    bestValAccuracy: null,
+    bestValCi95: null,
+    bestEpisode: null,
+    startedAt: t,
+    updatedAt: t,
+    error: `unreadable run folder: ${error}`,
+  };
+}
+
+/** One run's summary: its status file, or (none yet) `interrupted` at episode 0; never throws. */
+export async function readRunSummary(run: RunDir): Promise<RunSummary> {
+  try {
+    const status = await run.status();
+    if (status) return status;
+    const config = await run.config();
+    const t = (await stat(run.configPath)).mtime.toISOString();
+    // No status yet: the trainer has not started (or died before its first write).
+    return {
+      id: run.id,
+      dir: run.dir,
+      status: 'interrupted',
+      config,
+      episode: 0,
+      bestValAccuracy: null,
+      bestValCi95: null,
+      bestEpisode: null,
+      startedAt: t,
+      updatedAt: t,
+    };
+  } catch (e) {
+    return unreadableRun(run, e instanceof Error ? e.message : String(e));
   }
 }
 
@@ -134,26 +248,12 @@ export async function listRuns(runsDir = defaultRunsDir()): Promise<RunSummary[]
   const out: RunSummary[] = [];
   for (const name of await readdir(runsDir)) {
     const dir = join(runsDir, name);
-    if (!(await stat(dir)).isDirectory() || !existsSync(join(dir, 'config.json'))) continue;
-    const run = new RunDir(dir);
-    const status = await run.status();
-    if (status) out.push(status);
-    else {
-      const config = await run.config();
-      const t = (await stat(run.configPath)).mtime.toISOString();
-      out.push({
-        id: name,
-        dir,
-        status: 'interrupted',
-        config,
-        episode: 0,
-        bestValAccuracy: null,
-        bestValCi95: null,
-        bestEpisode: null,
-        startedAt: t,
-        updatedAt: t,
-      });
+    try {
+      if (!(await stat(dir)).isDirectory() || !existsSync(join(dir, 'config.json'))) continue;
+    } catch {
+      continue;
     }
+    out.push(await readRunSummary(new RunDir(dir)));
   }
   return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }

@@ -19,12 +19,17 @@ import type { FewShotModel } from '../model/types.js';
 import type { CheckpointInfo } from '../model/checkpoint.js';
 import { Adam } from './adam.js';
 import { clipGradNormPerModule } from './clip.js';
-import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } from './checkpoint-state.js';
+import {
+  loadTrainingCheckpoint,
+  resolveCheckpointDir,
+  saveTrainingCheckpoint,
+  type TrainerProgress,
+} from './checkpoint-state.js';
 import { validateTrainConfig } from './defaults.js';
 import { createModel } from './models.js';
 import { ReplicaPool } from './replica-pool.js';
 import { defaultRunsDir } from '../paths/index.js';
-import { RunDir } from './run-dir.js';
+import { RunDir, currentOwner, newRunId } from './run-dir.js';
 import { ReduceLROnPlateau } from './schedule.js';
 import type { MetricEvent, RunStatus, RunSummary, TrainConfig } from './types.js';
 import { arraysToBatch, countCorrect } from './weights.js';
@@ -63,6 +68,14 @@ export class TrainingDivergedError extends Error {
         `in checkpoints/latest; lower the learning rate (--lr) or check the data normalisation.`,
     );
     this.name = 'TrainingDivergedError';
+  }
+}
+
+/** The run was interrupted during start-up, before its first step: nothing was written. */
+export class TrainingAbortedError extends Error {
+  constructor() {
+    super('interrupted during start-up, before the first training step (nothing was saved)');
+    this.name = 'TrainingAbortedError';
   }
 }
 
@@ -136,22 +149,54 @@ async function parallelStep(
   return { ...result, finite: true };
 }
 
+function hasCheckpoint(dir: string): boolean {
+  try {
+    resolveCheckpointDir(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How often a running trainer refreshes its status file's heartbeat. */
+const HEARTBEAT_MS = 10_000;
+
+/** Lets signal handlers and worker messages run: the training loop itself never waits on I/O. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Trains a run from scratch (`config`) or resumes one (`opts.resumeDir`); resolves when it stops. */
 export async function train(config: TrainConfig | null, opts: TrainOptions = {}): Promise<RunSummary> {
-  let run: RunDir;
+  const throwIfAborted = () => {
+    if (opts.signal?.aborted) throw new TrainingAbortedError();
+  };
+  // Everything that can fail on bad input happens before a new run's folder exists: a configuration that
+  // fails (or a start-up that is interrupted) leaves nothing behind.
+  let run: RunDir | null = null;
+  let runsDir = '';
+  let newId = '';
   let cfg: TrainConfig;
   if (opts.resumeDir) {
     run = await RunDir.open(opts.resumeDir);
     cfg = await run.config();
     if (opts.episodes !== undefined) cfg = { ...cfg, episodes: opts.episodes };
+    const current = await run.status();
+    // Only a recorded, live owner blocks: status files written before owners were recorded cannot tell.
+    if (current?.status === 'running' && current.owner)
+      throw new Error(
+        `run '${run.id}' is still running (pid ${current.owner.pid} on ${current.owner.host}); stop it before resuming`,
+      );
   } else {
     if (!config) throw new Error('train: a config is required unless resuming');
     validateTrainConfig(config);
     cfg = config;
-    run = await RunDir.create(opts.runsDir ?? defaultRunsDir(), cfg, opts.runId);
+    runsDir = opts.runsDir ?? defaultRunsDir();
+    newId = opts.runId ?? newRunId(cfg);
+    RunDir.assertFree(runsDir, newId);
   }
   validateTrainConfig(cfg);
+  throwIfAborted();
   await initBackend(cfg.backend);
+  throwIfAborted();
 
   const norm = cfg.normalization;
   const trainDs = await openDataset(cfg.dataset, cfg.trainSplit, {
@@ -165,9 +210,50 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     imageSize,
     normalization: norm,
   });
+  throwIfAborted();
   const modelConfig = { ...cfg.model, imageSize, seed: cfg.model.seed ?? cfg.seed };
   const model = createModel(cfg.method, modelConfig);
   const adam = new Adam({ lr: cfg.lr });
+  let pool: ReplicaPool | null = null;
+  try {
+    pool =
+      cfg.workers > 1
+        ? await ReplicaPool.create({
+            workers: cfg.workers,
+            backend: cfg.backend,
+            model: modelConfig,
+            method: cfg.method,
+            signal: opts.signal,
+          }).catch((e: unknown) => {
+            throwIfAborted();
+            throw e;
+          })
+        : null;
+    throwIfAborted();
+    run ??= await RunDir.create(runsDir, cfg, newId);
+    return await trainLoop(run, cfg, opts, { trainDs, valDs, model, adam, pool, resume: !!opts.resumeDir });
+  } finally {
+    await pool?.close();
+    adam.dispose();
+    model.dispose();
+  }
+}
+
+interface Started {
+  trainDs: FewShotDataset;
+  valDs: FewShotDataset;
+  model: FewShotModel;
+  adam: Adam;
+  pool: ReplicaPool | null;
+  resume: boolean;
+}
+
+async function trainLoop(
+  run: RunDir,
+  cfg: TrainConfig,
+  opts: TrainOptions,
+  { trainDs, valDs, model, adam, pool, resume }: Started,
+): Promise<RunSummary> {
   const plateau = new ReduceLROnPlateau(cfg.lr, cfg.lrFactor, cfg.lrPatience);
   const previous = await run.status();
   const progress: TrainerProgress = {
@@ -177,17 +263,21 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     bestEpisode: null,
   };
 
-  if (opts.resumeDir) {
-    const ck = await loadTrainingCheckpoint(run.latestDir);
-    model.setWeights(ck.weights);
-    adam.setState(ck.adam);
-    plateau.state = ck.state.plateau;
-    Object.assign(progress, ck.state.progress);
-    // Metrics logged after the checkpoint belong to steps that are about to be redone.
+  if (resume) {
+    if (hasCheckpoint(run.latestDir)) {
+      const ck = await loadTrainingCheckpoint(run.latestDir);
+      model.setWeights(ck.weights);
+      adam.setState(ck.adam);
+      plateau.state = ck.state.plateau;
+      Object.assign(progress, ck.state.progress);
+    }
+    // Without a checkpoint (the run died before its first save) the run restarts from scratch. Metrics
+    // logged after the checkpoint belong to steps that are about to be redone.
     await run.truncateMetrics(progress.episode);
   }
 
   const startedAt = previous?.startedAt ?? new Date().toISOString();
+  const owner = currentOwner();
   const summary = (status: RunStatus, error?: string): RunSummary => ({
     id: run.id,
     dir: run.dir,
@@ -200,7 +290,18 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     startedAt,
     updatedAt: new Date().toISOString(),
     ...(error ? { error } : {}),
+    ...(status === 'running' ? { owner: { ...owner, heartbeatAt: new Date().toISOString() } } : {}),
   });
+  // Status writes are chained: a heartbeat written late must never replace the final status.
+  let statusChain: Promise<void> = Promise.resolve();
+  let lastBeat = 0;
+  const writeStatus = (s: RunSummary): Promise<void> => {
+    lastBeat = Date.now();
+    statusChain = statusChain.then(() => run.writeStatus(s));
+    return statusChain;
+  };
+  const heartbeat = (): Promise<void> | undefined =>
+    Date.now() - lastBeat >= HEARTBEAT_MS ? writeStatus(summary('running')) : undefined;
   const checkpointInfo = (): CheckpointInfo => ({
     normalisation: { mean: [...trainDs.normalization.mean], std: [...trainDs.normalization.std] },
     dataset: cfg.dataset,
@@ -218,21 +319,12 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
       adam: adam.getState(),
     });
 
-  await run.writeStatus(summary('running'));
+  await writeStatus(summary('running'));
   const emit = async (e: MetricEvent) => {
     await run.appendMetric(e);
     opts.onEvent?.(e);
   };
 
-  const pool =
-    cfg.workers > 1
-      ? await ReplicaPool.create({
-          workers: cfg.workers,
-          backend: cfg.backend,
-          model: modelConfig,
-          method: cfg.method,
-        })
-      : null;
   const logEvery = Math.max(1, opts.logEvery ?? 50);
   let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
   const runStart = performance.now();
@@ -246,7 +338,8 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
       episodes: cfg.valEpisodes,
       seed: cfg.seed + 1,
       pool: pool ?? undefined,
-      onProgress: (done, total, acc) =>
+      onProgress: (done, total, acc) => {
+        void heartbeat()?.catch(() => {});
         opts.onProgress?.({
           phase: 'validate',
           episode: progress.episode,
@@ -256,7 +349,8 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
           lr: adam.lr,
           episodesPerSecond: NaN,
           etaSeconds: NaN,
-        }),
+        });
+      },
     });
     const best = progress.bestValAccuracy === null || report.accuracy > progress.bestValAccuracy;
     if (best) {
@@ -277,17 +371,21 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     });
     if (best) await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
     await saveLatest();
-    await run.writeStatus(summary('running'));
+    await writeStatus(summary('running'));
   };
 
   try {
     while (progress.episode < cfg.episodes) {
+      // A signal or a cancel message is an event: without this the loop would only see it at the next
+      // real I/O (a log line, up to 50 steps later).
+      await yieldToEventLoop();
       if (opts.signal?.aborted) {
         await saveLatest();
         const s = summary('interrupted');
-        await run.writeStatus(s);
+        await writeStatus(s);
         return s;
       }
+      await heartbeat();
       const w = Math.min(pool ? pool.workers : 1, cfg.episodes - progress.episode);
       const batches = await Promise.all(
         Array.from({ length: w }, (_, i) => trainEpisode(trainDs, cfg, progress.episode + i)),
@@ -335,15 +433,11 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
       if (progress.episode % cfg.valEvery < w || progress.episode === cfg.episodes) await validate();
     }
     const s = summary('finished');
-    await run.writeStatus(s);
+    await writeStatus(s);
     return s;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await run.writeStatus(summary('failed', message));
+    await writeStatus(summary('failed', message));
     throw e;
-  } finally {
-    await pool?.close();
-    adam.dispose();
-    model.dispose();
   }
 }

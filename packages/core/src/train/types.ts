@@ -84,4 +84,16 @@ export interface RunSummary {
   startedAt: string;
   updatedAt: string;
   error?: string;
+  /**
+   * The process training the run, while it runs: readers that find it gone (its pid dead on this host, or
+   * no heartbeat for a long time) report the run as `interrupted` instead of `running` for ever.
+   */
+  owner?: RunOwner;
+}
+
+export interface RunOwner {
+  pid: number;
+  host: string;
+  /** Refreshed every few seconds while the trainer is alive. */
+  heartbeatAt: string;
 }

@@ -124,3 +124,22 @@ describe.skipIf(!data.available)('ReplicaPool (worker threads, one wasm instance
     }
   });
 });
+
+describe('replica pool start-up', () => {
+  it('stops starting its workers when the signal aborts (a SIGTERM during start-up)', async () => {
+    const ac = new AbortController();
+    const started = ReplicaPool.create({
+      workers: 2,
+      backend: 'wasm',
+      model: modelConfig,
+      signal: ac.signal,
+    });
+    // The workers are still loading their backend and building their replica.
+    setTimeout(() => ac.abort(), 20);
+    await expect(started).rejects.toThrow(/worker start-up interrupted/);
+    // Already aborted: no worker is started at all.
+    await expect(
+      ReplicaPool.create({ workers: 2, backend: 'wasm', model: modelConfig, signal: ac.signal }),
+    ).rejects.toThrow();
+  });
+});

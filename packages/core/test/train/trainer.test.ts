@@ -4,7 +4,7 @@
  * and the worker-pool path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { readCheckpoint } from '../../src/model/index.js';
 import {
+  HEARTBEAT_STALE_MS,
   RunDir,
+  TrainingAbortedError,
+  currentOwner,
   defaultTrainConfig,
   listRuns,
   train,
@@ -158,5 +161,128 @@ describe.skipIf(!data.available)('episodic trainer', () => {
     await expect(
       train({ ...tinyConfig(), dataset: 'no-such-dataset' }, { runsDir: runs, runId: 'bad-ds' }),
     ).rejects.toThrow(/no-such-dataset/);
+    // Validation failures happen before the run folder is made: nothing is left behind.
+    expect(existsSync(join(runs, 'bad-ds'))).toBe(false);
+    await expect(
+      train(
+        { ...tinyConfig(), model: { backbone: 'conv4', imageSize: 100_000 } },
+        {
+          runsDir: runs,
+          runId: 'big',
+        },
+      ),
+    ).rejects.toThrow(/imageSize: 100000 is over the limit of 512/);
+    await expect(train({ ...tinyConfig(), episodes: 1e12 }, { runsDir: runs })).rejects.toThrow(
+      /episodes: 1000000000000 is over the limit/,
+    );
+    expect(existsSync(join(runs, 'big'))).toBe(false);
+  });
+});
+
+const omniglot = requireSharedData('omniglot');
+
+describe.skipIf(!omniglot.available)('stopping', () => {
+  let runs: string;
+  beforeAll(async () => {
+    await initBackend('wasm');
+    runs = await mkdtemp(join(tmpdir(), 'rcn-stop-'));
+  });
+  afterAll(async () => {
+    await rm(runs, { recursive: true, force: true });
+  });
+
+  it('stops at the end of the current step when the signal comes as an event (SIGINT, a cancel message)', async () => {
+    // Omniglot lives in memory: a step does no I/O, so only an explicit yield lets the event run.
+    const cfg = defaultTrainConfig({
+      dataset: 'omniglot',
+      dataDir: omniglot.dir,
+      model: { backbone: 'conv4' },
+      way: 5,
+      shot: 1,
+      query: 1,
+      valQuery: 1,
+      episodes: 300,
+      valEvery: 300,
+      valEpisodes: 1,
+      workers: 1,
+      backend: 'wasm',
+    });
+    const ac = new AbortController();
+    const s = await train(cfg, {
+      runsDir: runs,
+      runId: 'event',
+      signal: ac.signal,
+      logEvery: 200,
+      onProgress: (p) => {
+        if (p.phase === 'train' && p.episode === 3) setTimeout(() => ac.abort(), 0);
+      },
+    });
+    expect(s.status).toBe('interrupted');
+    expect(s.episode).toBeGreaterThanOrEqual(3);
+    expect(s.episode).toBeLessThanOrEqual(4);
+    const state = JSON.parse(
+      await readFile(join(runs, 'event', 'checkpoints', 'latest', 'trainer-state.json'), 'utf8'),
+    ) as { progress: { episode: number } };
+    expect(state.progress.episode).toBe(s.episode);
+  });
+
+  it('an interrupted start-up rejects with TrainingAbortedError and leaves no run folder', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const cfg = defaultTrainConfig({
+      dataset: 'omniglot',
+      dataDir: omniglot.dir,
+      way: 5,
+      query: 1,
+      valQuery: 1,
+      episodes: 2,
+      workers: 1,
+      backend: 'wasm',
+    });
+    await expect(train(cfg, { runsDir: runs, runId: 'never', signal: ac.signal })).rejects.toBeInstanceOf(
+      TrainingAbortedError,
+    );
+    expect(existsSync(join(runs, 'never'))).toBe(false);
+  });
+
+  it('a resumed run without any checkpoint restarts from scratch; a running one cannot be resumed', async () => {
+    const cfg = defaultTrainConfig({
+      dataset: 'omniglot',
+      dataDir: omniglot.dir,
+      model: { backbone: 'conv4' },
+      way: 5,
+      shot: 1,
+      query: 1,
+      valQuery: 1,
+      episodes: 2,
+      valEvery: 2,
+      valEpisodes: 1,
+      backend: 'wasm',
+    });
+    const run = await RunDir.create(runs, cfg, 'no-checkpoint');
+    const t = new Date().toISOString();
+    const running = {
+      id: run.id,
+      dir: run.dir,
+      status: 'running' as const,
+      config: cfg,
+      episode: 0,
+      bestValAccuracy: null,
+      bestValCi95: null,
+      bestEpisode: null,
+      startedAt: t,
+      updatedAt: t,
+    };
+    // Alive (this process) with a fresh heartbeat: refused.
+    await run.writeStatus({ ...running, owner: { ...currentOwner(), heartbeatAt: t } });
+    await expect(train(null, { resumeDir: run.dir })).rejects.toThrow(/is still running \(pid/);
+    // Silent for longer than the stale limit: interrupted on read, and resumable.
+    const old = new Date(Date.now() - HEARTBEAT_STALE_MS - 1000).toISOString();
+    await run.writeStatus({ ...running, owner: { pid: process.pid, host: 'elsewhere', heartbeatAt: old } });
+    expect((await run.status())?.status).toBe('interrupted');
+    expect((await run.status())?.error).toMatch(/no heartbeat .* on elsewhere/);
+    const s = await train(null, { resumeDir: run.dir });
+    expect(s).toMatchObject({ status: 'finished', episode: 2 });
+    expect((await run.status())?.owner).toBeUndefined();
   });
 });

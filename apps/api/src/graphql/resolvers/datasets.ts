@@ -33,8 +33,14 @@ export const datasetQueries: Pick<Resolvers['Query'], 'datasets' | 'dataset' | '
 export const datasetTypes: Pick<Resolvers, 'Dataset' | 'DatasetSplit' | 'DatasetClass' | 'Episode'> = {
   Dataset: {
     id: (d) => d.name,
-    splits: (d) => d.splits.map((name) => ({ entry: d, name })),
+    // A split that failed to open is left out (the dataset's `error` says why), so that its counts cannot
+    // fail the whole `datasets` list.
+    splits: (d) =>
+      d.splits
+        .filter((name) => !d.error || d.summary?.some((x) => x.split === name))
+        .map((name) => ({ entry: d, name })),
     split: (d, { name }) => (d.splits.includes(name) ? { entry: d, name } : null),
+    error: (d, _a, { services }) => (d.error ? services.publicText(d.error) : null),
   },
   DatasetSplit: {
     classCount: async (s, _a, { services }) =>

@@ -67,17 +67,28 @@ function trainConfig(ctx: Context, c: TrainConfigInput): TrainConfig {
   }
 }
 
+/** Run ids that a queued or running job will write (their folders may not exist yet). */
+function claimedRunIds(ctx: Context): Set<string> {
+  const open = ctx.services.store.listJobs({ status: ['queued', 'running'], limit: 1000 });
+  return new Set(open.flatMap((j) => (j.runId ? [j.runId] : [])));
+}
+
 /** A fresh run id: the requested one (must be free) or the trainer's default, suffixed when taken. */
-function freshRunId(runsDir: string, cfg: TrainConfig, requested: string | null | undefined): string {
+function freshRunId(ctx: Context, cfg: TrainConfig, requested: string | null | undefined): string {
+  const { runsDir } = ctx.services.config;
+  const claimed = claimedRunIds(ctx);
+  const taken = (id: string) => existsSync(join(runsDir, id)) || claimed.has(id);
   if (requested) {
     checkRunId(requested);
-    if (existsSync(join(runsDir, requested)))
-      throw apiError(ErrorCode.CONFLICT, `run '${requested}' already exists`, { field: 'runId' });
+    if (taken(requested))
+      throw apiError(ErrorCode.CONFLICT, `run '${requested}' already exists or is being started`, {
+        field: 'runId',
+      });
     return requested;
   }
   const base = newRunId(cfg);
   let id = base;
-  for (let i = 2; existsSync(join(runsDir, id)); i++) id = `${base}-${i}`;
+  for (let i = 2; taken(id); i++) id = `${base}-${i}`;
   return id;
 }
 
@@ -87,7 +98,7 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
     await checkDatasetSplits(ctx, cfg.dataset, [cfg.trainSplit, cfg.valSplit]);
     checkQueue(ctx);
     const { runsDir } = ctx.services.config;
-    const runId = freshRunId(runsDir, cfg, config.runId);
+    const runId = freshRunId(ctx, cfg, config.runId);
     return ctx.services.jobs.submit(
       'train',
       { kind: 'train', runsDir, runId, config: cfg, resume: false },
@@ -101,15 +112,18 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
     const run = await readRun(runsDir, runId);
     if (!run) throw notFound(`no run '${runId}'`);
     if (episodes != null) boundedInt(episodes, 'episodes', 1, limits.maxTrainEpisodes);
-    const open = ctx.services.store.listJobs({ status: ['queued', 'running'], limit: 1000 });
-    if (open.some((j) => j.runId === runId))
+    if (claimedRunIds(ctx).has(runId))
       throw apiError(ErrorCode.CONFLICT, `run '${runId}' already has a queued or running job`);
+    // Owned by a live process elsewhere (a CLI run): a second trainer would corrupt it. A dead owner reads
+    // as interrupted (core checks its pid and heartbeat).
+    if (run.status === 'running' && run.owner)
+      throw apiError(ErrorCode.CONFLICT, `run '${runId}' is being trained by another process`);
     if (run.status === 'finished' && (episodes == null || episodes <= run.episode))
       throw apiError(
         ErrorCode.CONFLICT,
         `run '${runId}' is finished; pass a larger 'episodes' to train further`,
       );
-    resolveCheckpoint(runsDir, `${runId}/latest`);
+    // Without a latest checkpoint (the run died before its first save) the trainer restarts it from scratch.
     checkQueue(ctx);
     const cfg = { ...run.config, ...(episodes != null ? { episodes } : {}) };
     return ctx.services.jobs.submit(

@@ -39,8 +39,11 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
     metrics: (r, { type }) => runMetrics(r, type),
     checkpoints: (r, _a, { services }) => runCheckpoints(services.config.runsDir, r),
     evaluations: (r) => runEvaluations(r),
+    error: (r, _a, { services }) => (r.error ? services.publicText(r.error) : null),
   },
   Evaluation: {
+    // Reports written by the CLI name their checkpoint by its absolute path.
+    checkpoint: (e, _a, { services }) => (e.checkpoint ? services.publicText(e.checkpoint) : null),
     // NaN (a class never queried) is not a GraphQL Float.
     perClass: (e) => (e.perClass ?? []).filter((c) => Number.isFinite(c.accuracy)),
     // Readable names for the confusion matrix's ids: from the report's per-class list, else the split.
@@ -65,5 +68,6 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
       const path = (j.result as { reportPath?: unknown } | null)?.reportPath;
       return j.kind === 'evaluate' && typeof path === 'string' ? readEvaluation(path) : null;
     },
+    error: (j, _a, { services }) => (j.error ? services.publicText(j.error) : null),
   },
 };

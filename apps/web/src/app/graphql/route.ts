@@ -1,5 +1,10 @@
-/** `/graphql`: the browser's GraphQL endpoint, forwarded to the API (adds the server's token to mutations). */
+/**
+ * `/graphql`: the browser's GraphQL endpoint, forwarded to the API. The server's token is added only for a
+ * logged-in browser (a valid session cookie, see lib/session.ts); a caller's own `Authorization` header is
+ * passed on as it is; anyone else reaches the API anonymously (queries only).
+ */
 import { apiGraphqlUrl, apiToken } from '@/lib/server-config';
+import { sessionOf, validSession } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,7 +17,7 @@ async function forward(req: Request): Promise<Response> {
   const auth = req.headers.get('authorization');
   const token = apiToken();
   if (auth) headers.authorization = auth;
-  else if (token) headers.authorization = `Bearer ${token}`;
+  else if (token && validSession(sessionOf(req))) headers.authorization = `Bearer ${token}`;
   const search = new URL(req.url).search;
   let res: Response;
   try {
