@@ -182,7 +182,10 @@ export async function saveSweep(runsDir: string, plan: SweepPlan): Promise<void>
     // Folders may be mounted elsewhere on another machine: the plan is the rest.
     const key = (p: SweepPlan) =>
       JSON.stringify(
-        p.cells.map((c) => ({ ...c.job, runsDir: '', config: { ...c.job.config, dataDir: '' } })),
+        p.cells.map(({ job: { runsDir: _r, config, ...rest } }) => {
+          const { dataDir: _d, ...cfg } = config;
+          return { ...rest, cfg };
+        }),
       );
     const same = key(old) === key(plan);
     if (!same)
