@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultDataDir, defaultRunsDir, parseBackendName, type BackendName } from '@rcn/core';
+import { defaultDataDir, defaultRunsDir, parseBackendName, parseQueueUrl, type BackendName } from '@rcn/core';
 
 export interface Limits {
   /** Deepest selection nesting a query may have. */
@@ -54,6 +54,8 @@ export interface ApiConfig {
   backend: BackendName;
   /** Worker threads for predictions and RAMs. */
   inferenceWorkers: number;
+  /** `redis://host:port`: training and evaluation jobs go through BullMQ to `rcn worker`s; null: embedded. */
+  queue: string | null;
   limits: Limits;
 }
 
@@ -133,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     backend: parseBackendName(env.RCN_BACKEND ?? f.backend ?? 'auto', 'backend'),
     inferenceWorkers:
       intFrom(env.RCN_API_INFERENCE_WORKERS ?? f.inferenceWorkers, 'inferenceWorkers', 1, 64) ?? 2,
+    queue: env.RCN_QUEUE || f.queue ? parseQueueUrl((env.RCN_QUEUE || f.queue)!) : null,
     limits,
   };
 }

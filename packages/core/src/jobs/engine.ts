@@ -35,6 +35,8 @@ export interface JobEngine {
   /** A queued job is dropped, a running one stopped cooperatively; an `ended` event follows. */
   cancel(id: string): Promise<void>;
   subscribe(fn: JobListener): () => void;
+  /** Durable engines: how a job ended (for reconciling after the caller was away); null while open. */
+  ended?(id: string): Promise<{ status: 'finished' | 'cancelled' | 'failed'; error: string | null } | null>;
   /** Stops taking jobs; the embedded engine also stops its running jobs (within `graceMs`). */
   close(graceMs?: number): Promise<void>;
 }
