@@ -16,9 +16,11 @@ import {
   startServer,
   tempDirs,
   API_ROOT,
+  dataDir,
   type ServerProcess,
 } from '../scripts/server-process.js';
-import { describeWithData } from './_data.js';
+import { DATASET, describeWithData } from './_data.js';
+import { planSweep, readSweepSpec, RedisEngine, saveSweep } from '@rcn/core';
 import { finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
@@ -125,5 +127,53 @@ const exited = (c: ChildProcess) =>
     );
     expect(r.run.status).toBe('interrupted');
     expect(r.run.checkpoints.map((c) => c.ref)).toContain('q2/latest');
+  });
+
+  it('shows a sweep that workers run: progress, cells and the table across seeds', async () => {
+    // What `rcn sweep file --queue` does: plan, save the plan in the runs folder, enqueue the cells.
+    const yaml = join(dirs.root, 'two.yaml');
+    writeFileSync(
+      yaml,
+      `base: { dataset: ${DATASET}, backend: wasm, way: 3, query: 2, valQuery: 2, episodes: 2, valEvery: 2, valEpisodes: 1, model: { backbone: conv4, imageSize: 16 } }\n` +
+        'seeds: 2\neval: { query: 2, episodes: 2 }\n',
+    );
+    const plan = planSweep(await readSweepSpec(yaml), { runsDir: dirs.runs, dataDir: dataDir() });
+    await saveSweep(dirs.runs, plan);
+    const q = `{ sweep(name: "two") { name keys progress { cells done pending } cells { id state accuracy }
+      table { done planned mean ci95 accuracies { seed accuracy } } markdown csv } }`;
+    type SweepView = {
+      name: string;
+      progress: { cells: number; done: number; pending: number };
+      cells: { id: string; state: string; accuracy: number | null }[];
+      table: { done: number; planned: number; mean: number | null; ci95: number | null }[];
+      markdown: string;
+      csv: string;
+    };
+    const before = ok(await s.gql<{ sweep: SweepView }>(q)).sweep;
+    expect(before.progress).toEqual({ cells: 2, done: 0, pending: 2 });
+    const engine = new RedisEngine({ url });
+    try {
+      for (const c of plan.cells) await engine.submit(c.id, c.job);
+    } finally {
+      await engine.close();
+    }
+    const t0 = Date.now();
+    let view = before;
+    while (view.progress.done < 2) {
+      expect(Date.now() - t0, worker?.log()).toBeLessThan(120_000);
+      await new Promise((res) => setTimeout(res, 500));
+      view = ok(await s.gql<{ sweep: SweepView }>(q)).sweep;
+    }
+    const accs = view.cells.map((c) => c.accuracy!);
+    expect(view.cells.map((c) => c.state)).toEqual(['done', 'done']);
+    expect(view.table).toHaveLength(1);
+    expect(view.table[0]).toMatchObject({ done: 2, planned: 2 });
+    expect(view.table[0].mean).toBeCloseTo((accs[0] + accs[1]) / 2, 12);
+    // Two seeds: half-width t(0.975, 1) * |a - b| / 2 (sample std |a - b| / sqrt(2), over sqrt(2)).
+    expect(view.table[0].ci95).toBeCloseTo((12.706204736174698 * Math.abs(accs[0] - accs[1])) / 2, 9);
+    expect(view.markdown).toContain('| seeds | accuracy (%) | 95% CI (±) |');
+    expect(view.csv.split('\n')[0]).toBe('seeds_done,seeds_planned,mean_accuracy,ci95,std,per_seed');
+    const list = ok(await s.gql<{ sweeps: { name: string }[] }>('{ sweeps { name } }')).sweeps;
+    expect(list.map((x) => x.name)).toEqual(['two']);
   });
 });
