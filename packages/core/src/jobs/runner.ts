@@ -38,7 +38,8 @@ export interface RunJobOptions {
 /** One line of a run's `attempts.jsonl`. */
 export type AttemptEvent =
   | { event: 'start'; worker: string; time: string; fromEpisode: number }
-  | { event: 'finish'; worker: string; time: string; status: string; episode: number }
+  /** `finish`: trained (and evaluated); `stop`: cancelled or handed back, to be continued. */
+  | { event: 'finish' | 'stop'; worker: string; time: string; status: string; episode: number }
   | { event: 'error'; worker: string; time: string; message: string };
 
 export const ATTEMPTS_FILE = 'attempts.jsonl';
@@ -190,7 +191,7 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
     }
     const cancelled = summary.status === 'interrupted' || (d.evaluate !== undefined && !evaluation);
     await logAttempt(dir, {
-      event: 'finish',
+      event: cancelled ? 'stop' : 'finish',
       worker,
       time: new Date().toISOString(),
       status: cancelled ? 'cancelled' : summary.status,
