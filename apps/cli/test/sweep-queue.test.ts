@@ -94,7 +94,13 @@ async function attempts(runDir: string): Promise<Attempt[]> {
   return (await readFile(path, 'utf8'))
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as Attempt);
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Attempt];
+      } catch {
+        return []; // a line being appended right now
+      }
+    });
 }
 
 async function checkpointEpisode(runDir: string): Promise<number | null> {
