@@ -1,7 +1,7 @@
 /** Wiring: store, services, job recovery, Apollo and the HTTP server; `stop` undoes it in reverse. */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { BackendInfo } from '@rcn/core';
+import { EmbeddedEngine, RedisEngine, type BackendInfo, type JobEngine } from '@rcn/core';
 import type { ApiConfig } from './config.js';
 import { createApollo, createSchema } from './graphql/apollo.js';
 import { publicPaths } from './services/paths.js';
@@ -29,7 +29,16 @@ export async function startApp(
 ): Promise<RunningApp> {
   mkdirSync(config.runsDir, { recursive: true });
   const store = new SqliteStore(config.dbPath);
-  const jobs = new JobManager(store, config.limits.maxConcurrentJobs, config.runsDir);
+  let engine: JobEngine;
+  if (config.queue) {
+    const redis = new RedisEngine({ url: config.queue });
+    await redis.ready();
+    engine = redis;
+    log(
+      `jobs go to the queue at ${config.queue}; start workers with: pnpm cli worker --queue ${config.queue}`,
+    );
+  } else engine = new EmbeddedEngine(config.limits.maxConcurrentJobs);
+  const jobs = new JobManager(store, engine, config.runsDir);
   const lost = await jobs.recover();
   for (const j of lost)
     log(

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { launchDir, parseBackendName, resolvePaths, type BackendName } from '@rcn/core';
+import { launchDir, parseBackendName, parseQueueUrl, resolvePaths, type BackendName } from '@rcn/core';
 
 export interface Limits {
   /** Deepest selection nesting a query may have. */
@@ -69,6 +69,8 @@ export interface ApiConfig {
    * server listens on anything but loopback.
    */
   protectInference: boolean;
+  /** `redis://host:port`: training and evaluation jobs go through BullMQ to `rcn worker`s; null: embedded. */
+  queue: string | null;
   limits: Limits;
 }
 
@@ -171,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     backend: parseBackendName(env.RCN_BACKEND ?? f.backend ?? 'auto', 'backend'),
     inferenceWorkers:
       intFrom(env.RCN_API_INFERENCE_WORKERS ?? f.inferenceWorkers, 'inferenceWorkers', 1, 64) ?? 2,
+    queue: env.RCN_QUEUE || f.queue ? parseQueueUrl((env.RCN_QUEUE || f.queue)!) : null,
     limits,
   };
 }

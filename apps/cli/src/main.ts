@@ -7,6 +7,8 @@ import { registerTrainCommand } from './commands/train.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerRunsCommand } from './commands/runs.js';
 import { registerExplainCommands } from './commands/explain.js';
+import { registerSweepCommand } from './commands/sweep.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -26,6 +28,8 @@ registerTrainCommand(program);
 registerEvalCommand(program);
 registerRunsCommand(program);
 registerExplainCommands(program);
+registerWorkerCommand(program);
+registerSweepCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

@@ -365,6 +365,15 @@ describeE2E('dashboard against the real API', () => {
     expect(await episodes()).toBeLessThan(2000);
   });
 
+  it('sweeps page renders and says how to start one when the runs folder has none', async () => {
+    await page.goto(`${web.url}/sweeps`);
+    await page.getByRole('heading', { name: 'Sweeps', level: 1 }).waitFor();
+    await page.getByText('No sweeps yet').waitFor();
+    await expect(page.getByRole('link', { name: 'Sweeps' }).getAttribute('aria-current')).resolves.toBe(
+      'page',
+    );
+  });
+
   it('no uncaught errors in the pages', () => {
     expect(pageErrors).toEqual([]);
   });

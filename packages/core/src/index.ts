@@ -12,3 +12,4 @@ export * from './episodes/index.js';
 export * from './train/index.js';
 export * from './eval/index.js';
 export * from './explain/index.js';
+export * from './jobs/index.js';

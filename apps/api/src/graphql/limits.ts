@@ -32,6 +32,8 @@ const LIST_ESTIMATE: Record<string, number> = {
   parts: 10,
   patches: 20,
   devices: 2,
+  cells: 100,
+  table: 20,
 };
 
 /** Extra cost of fields that run inference or start work. */

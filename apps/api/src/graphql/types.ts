@@ -3,7 +3,17 @@
  * each field. `test/schema.test.ts` checks that this resolver map and schema.graphql name the same fields.
  */
 import type { GraphQLResolveInfo, GraphQLScalarType } from 'graphql';
-import type { BackendInfo, ClassInfo, DatasetEntry, Episode, EvalReport, RunSummary } from '@rcn/core';
+import type {
+  BackendInfo,
+  CellStatus,
+  ClassInfo,
+  DatasetEntry,
+  Episode,
+  EvalReport,
+  RunSummary,
+  SweepPlan,
+  SweepRow,
+} from '@rcn/core';
 import type { ApiConfig } from '../config.js';
 import type { DatasetService } from '../services/datasets.js';
 import type { InferenceService } from '../services/inference.js';
@@ -220,6 +230,13 @@ export interface MetricPoint {
   time: string;
 }
 
+/** A sweep's plan with its cells' state, read once per request. */
+export interface SweepModel {
+  plan: SweepPlan;
+  status: CellStatus[];
+  rows: SweepRow[];
+}
+
 export interface Resolvers {
   JSON: GraphQLScalarType;
   Query: {
@@ -242,6 +259,8 @@ export interface Resolvers {
       { checkpoint: string; class: string } & PartsArgs,
       PrototypicalPartsModel
     >;
+    sweeps: Resolver<unknown, { limit: number }, SweepModel[]>;
+    sweep: Resolver<unknown, { name: string }, SweepModel | null>;
   };
   Mutation: {
     startTraining: Resolver<unknown, { config: TrainConfigInput }, JobRecord>;
@@ -325,5 +344,18 @@ export interface Resolvers {
     run: Resolver<JobRecord, NoArgs, RunSummary | null>;
     evaluation: Resolver<JobRecord, NoArgs, EvaluationModel | null>;
     error: Resolver<JobRecord, NoArgs, string | null>;
+  };
+  Sweep: {
+    name: Resolver<SweepModel, NoArgs, string>;
+    keys: Resolver<SweepModel, NoArgs, string[]>;
+    progress: Resolver<
+      SweepModel,
+      NoArgs,
+      { cells: number; done: number; running: number; pending: number; failed: number }
+    >;
+    cells: Resolver<SweepModel, NoArgs, CellStatus[]>;
+    table: Resolver<SweepModel, NoArgs, SweepRow[]>;
+    markdown: Resolver<SweepModel, NoArgs, string>;
+    csv: Resolver<SweepModel, NoArgs, string>;
   };
 }

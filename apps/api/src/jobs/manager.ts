@@ -1,14 +1,14 @@
 /**
- * Job lifecycle: queued -> running -> finished | failed | cancelled, persisted in the store. Jobs run in
- * worker threads, at most `maxConcurrent` at once; progress is written to the store (throttled) so that
- * `job(id)` polling sees it, and listeners get every update for subscriptions.
+ * Job lifecycle: queued -> running -> finished | failed | cancelled, persisted in the store. Execution
+ * belongs to a core job engine: the embedded one (worker threads of this process, at most
+ * `maxConcurrentJobs` at once) or, with `RCN_QUEUE=redis://...`, BullMQ on Redis, whose `rcn worker`s run
+ * the jobs on any machine that shares the runs folder. Progress is written to the store (throttled) so
+ * that `job(id)` polling sees it, and listeners get every update for subscriptions.
  */
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
-import { RunDir } from '@rcn/core';
+import { RunDir, type JobData, type JobEngine, type JobEvent } from '@rcn/core';
 import type { JobKind, JobProgress, JobRecord, Store } from '../store/types.js';
 import { errorMessage } from '../util/errors.js';
-import type { FromWorker, JobData } from './protocol.js';
 
 const PROGRESS_WRITE_MS = 500;
 /**
@@ -18,16 +18,6 @@ const PROGRESS_WRITE_MS = 500;
  */
 const CANCEL_GRACE_MS = 300_000;
 
-interface Active {
-  worker: Worker | null;
-  data: JobData;
-  lastWrite: number;
-  pending: JobProgress | null;
-  cancelTimer?: NodeJS.Timeout;
-  settled: boolean;
-  /** Stopped because the server is shutting down, not by a user. */
-  shutdown?: boolean;
-}
 
 export type JobListener = (job: JobRecord) => void;
 
@@ -37,19 +27,46 @@ export const SHUTDOWN_REASON =
 export const RESTART_REASON =
   'the server stopped while this job was queued or running; its run keeps the last checkpoint (resume it with resumeTraining)';
 
+const FINAL = new Set(['finished', 'failed', 'cancelled']);
+
 export class JobManager {
-  private readonly active = new Map<string, Active>();
   private readonly listeners = new Set<JobListener>();
+  private readonly lastWrite = new Map<string, number>();
+  private readonly pending = new Map<string, JobProgress>();
   private closing = false;
+  private readonly off: () => void;
 
   constructor(
     private readonly store: Store,
-    private readonly maxConcurrent: number,
+    private readonly engine: JobEngine,
     private readonly runsDir: string,
-  ) {}
+  ) {
+    this.off = engine.subscribe((e) => this.onEvent(e));
+  }
 
-  /** After a restart: jobs the previous process owned are failed, and their runs marked interrupted. */
+  get engineName(): string {
+    return this.engine.name;
+  }
+
+  /**
+   * After a restart. Embedded: jobs the previous process owned are failed, and their runs marked
+   * interrupted. Redis: jobs live on in the queue; those that ended while the server was away are updated.
+   */
   async recover(): Promise<JobRecord[]> {
+    if (this.engine.durable) {
+      for (const job of this.store.listJobs({ status: ['queued', 'running'], limit: 1000 })) {
+        const end = await this.engine.ended?.(job.id);
+        if (end)
+          this.emit(
+            this.store.updateJob(job.id, {
+              status: end.status,
+              error: end.error,
+              finishedAt: new Date().toISOString(),
+            }),
+          );
+      }
+      return [];
+    }
     const lost = this.store.failUnfinished(RESTART_REASON);
     for (const job of lost) {
       if (job.kind !== 'train' || !job.runId) continue;
@@ -100,122 +117,74 @@ export class JobManager {
       runId: meta.runId,
       checkpoint: meta.checkpoint,
     });
-    this.active.set(job.id, { worker: null, data, lastWrite: 0, pending: null, settled: false });
     this.emit(job);
-    this.pump();
+    this.engine.submit(job.id, data).catch((e: unknown) => this.end(job.id, 'failed', null, errorMessage(e)));
     return job;
   }
 
-  private running(): number {
-    return [...this.active.values()].filter((a) => a.worker).length;
-  }
-
-  private pump(): void {
-    if (this.closing) return;
-    for (const [id, a] of this.active) {
-      if (this.running() >= this.maxConcurrent) return;
-      if (!a.worker) this.start(id, a);
-    }
-  }
-
-  private start(id: string, a: Active): void {
-    const worker = new Worker(new URL('./job-worker.js', import.meta.url), { workerData: a.data });
-    a.worker = worker;
-    this.emit(this.store.updateJob(id, { status: 'running', startedAt: new Date().toISOString() }));
-    worker.on('message', (m: FromWorker) => this.onMessage(id, a, m));
-    worker.on('error', (e) => this.finish(id, a, 'failed', null, errorMessage(e)));
-    worker.on('exit', (code) => {
-      if (!a.settled) this.finish(id, a, 'failed', null, `job thread exited unexpectedly (code ${code})`);
-    });
-  }
-
-  private onMessage(id: string, a: Active, m: FromWorker): void {
-    switch (m.type) {
+  private onEvent(e: JobEvent): void {
+    const job = this.store.getJob(e.id);
+    // Jobs of the shared queue that this server did not submit (a CLI sweep) are not its records.
+    if (!job || FINAL.has(job.status)) return;
+    switch (e.type) {
+      case 'active':
+        this.emit(this.store.updateJob(e.id, { status: 'running', startedAt: new Date().toISOString() }));
+        break;
       case 'progress': {
-        a.pending = m.progress;
+        this.pending.set(e.id, e.progress);
         const now = Date.now();
-        if (now - a.lastWrite >= PROGRESS_WRITE_MS) this.flush(id, a, now);
+        if (now - (this.lastWrite.get(e.id) ?? 0) >= PROGRESS_WRITE_MS) this.flush(e.id, now);
         break;
       }
-      case 'done':
-        this.finish(id, a, m.status, m.result, null);
-        break;
-      case 'error':
-        this.finish(id, a, 'failed', null, m.message);
+      case 'ended':
+        this.end(e.id, e.status, e.result, e.error);
         break;
     }
   }
 
-  private flush(id: string, a: Active, now = Date.now()): void {
-    if (!a.pending) return;
-    a.lastWrite = now;
-    const progress = a.pending;
-    a.pending = null;
+  private flush(id: string, now = Date.now()): void {
+    const progress = this.pending.get(id);
+    if (!progress) return;
+    this.pending.delete(id);
+    this.lastWrite.set(id, now);
     this.emit(this.store.updateJob(id, { progress }));
   }
 
-  private finish(
+  private end(
     id: string,
-    a: Active,
     status: 'finished' | 'failed' | 'cancelled',
     result: unknown,
     error: string | null,
   ): void {
-    if (a.settled) return;
-    a.settled = true;
-    if (a.shutdown && status !== 'finished') {
+    const job = this.store.getJob(id);
+    if (!job || FINAL.has(job.status)) return;
+    if (this.closing && !this.engine.durable && status !== 'finished') {
       status = 'failed';
       error = SHUTDOWN_REASON;
     }
-    clearTimeout(a.cancelTimer);
-    this.flush(id, a);
-    this.active.delete(id);
-    const job = this.store.updateJob(id, { status, result, error, finishedAt: new Date().toISOString() });
-    this.emit(job);
-    void a.worker?.terminate();
-    this.pump();
+    this.flush(id);
+    this.lastWrite.delete(id);
+    // Clients read a train job's result as before: the run and its status (the evaluation has its own field).
+    this.emit(this.store.updateJob(id, { status, result, error, finishedAt: new Date().toISOString() }));
   }
 
   /** Cancels a queued job at once, a running one cooperatively (then forcibly after a grace period). */
   cancel(id: string): JobRecord | null {
-    const a = this.active.get(id);
-    if (!a) return this.store.getJob(id);
-    if (!a.worker) {
-      this.finish(id, a, 'cancelled', null, null);
-    } else {
-      a.worker.postMessage({ type: 'cancel' });
-      a.cancelTimer ??= setTimeout(
-        () => this.finish(id, a, 'cancelled', null, 'did not stop in time; thread terminated'),
-        CANCEL_GRACE_MS,
-      );
-    }
+    const job = this.store.getJob(id);
+    if (!job || FINAL.has(job.status)) return job;
+    this.engine.cancel(id).catch((e: unknown) => this.end(id, 'failed', null, errorMessage(e)));
     return this.store.getJob(id);
   }
 
   /**
-   * Server shutdown: running jobs are asked to stop (training saves a `latest` checkpoint and marks its
-   * run interrupted) and marked failed with the reason; threads still busy after `graceMs` are terminated,
-   * and `recover()` on the next start fails whatever was left (as after a crash).
+   * Server shutdown. Embedded: running jobs are asked to stop (training saves a `latest` checkpoint and
+   * marks its run interrupted) and marked failed with the reason; threads still busy after `graceMs` are
+   * terminated, and `recover()` on the next start fails whatever was left (as after a crash). Redis: the
+   * jobs belong to the queue and its workers, and go on.
    */
   async close(graceMs = CANCEL_GRACE_MS): Promise<void> {
     this.closing = true;
-    const running = [...this.active.entries()].filter(([, a]) => a.worker);
-    for (const [id, a] of [...this.active.entries()].filter(([, x]) => !x.worker))
-      this.finish(id, a, 'failed', null, SHUTDOWN_REASON);
-    await Promise.all(
-      running.map(
-        ([, a]) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, graceMs);
-            a.worker!.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            a.shutdown = true;
-            a.worker!.postMessage({ type: 'cancel' });
-          }),
-      ),
-    );
-    await Promise.all(running.map(([, a]) => a.worker!.terminate()));
+    await this.engine.close(graceMs);
+    this.off();
   }
 }

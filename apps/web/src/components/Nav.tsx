@@ -5,6 +5,7 @@ import { usePathname } from 'next/navigation';
 const LINKS = [
   { href: '/', label: 'Overview' },
   { href: '/runs', label: 'Runs' },
+  { href: '/sweeps', label: 'Sweeps' },
   { href: '/explore', label: 'Episode explorer' },
   { href: '/parts', label: 'Prototypical parts' },
   { href: '/try', label: 'Try your images' },

@@ -329,3 +329,36 @@ export const PREDICT = gql`
     }
   }
 `;
+
+export const SWEEPS = gql`
+  query Sweeps {
+    sweeps(limit: 20) {
+      name
+      keys
+      progress {
+        cells
+        done
+        running
+        pending
+        failed
+      }
+      cells {
+        id
+        seed
+        state
+        episode
+        episodes
+        accuracy
+      }
+      table {
+        setting
+        done
+        planned
+        mean
+        ci95
+      }
+      markdown
+      csv
+    }
+  }
+`;

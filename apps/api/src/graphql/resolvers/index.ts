@@ -7,6 +7,7 @@ import { datasetQueries, datasetTypes } from './datasets.js';
 import { inferenceQueries, predictMutation } from './inference.js';
 import { mutations } from './mutations.js';
 import { runQueries, runTypes } from './runs.js';
+import { sweepQueries, sweepTypes } from './sweeps.js';
 
 function literal(v: ValueNode): unknown {
   switch (v.kind) {
@@ -42,6 +43,7 @@ export const resolvers: Resolvers = {
     ...datasetQueries,
     ...runQueries,
     ...inferenceQueries,
+    ...sweepQueries,
   },
   Mutation: { ...mutations, ...predictMutation },
   Subscription: {
@@ -57,4 +59,5 @@ export const resolvers: Resolvers = {
   Backend: { name: (b) => b.name },
   ...datasetTypes,
   ...runTypes,
+  ...sweepTypes,
 };

@@ -1,0 +1,235 @@
+/**
+ * Runs one job where it is called (a worker thread, in both engines): training, resumed from the run's
+ * latest checkpoint when one exists, then the evaluation a sweep cell asks for; or an evaluation alone.
+ *
+ * A job may be delivered again after the worker that had it died (the Redis engine's stalled-job
+ * detection). The runner makes that safe: a run with a checkpoint continues from it (the episode stream,
+ * optimiser and schedule continue exactly), a run without one starts over, and an evaluation report that
+ * exists already is not computed twice. Every attempt is logged in the run's `attempts.jsonl`.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { initBackend, parseBackendName } from '../backend/select.js';
+import { openDataset } from '../data/registry.js';
+import { evaluateModel } from '../eval/evaluate.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { resolveCheckpointDir } from '../train/checkpoint-state.js';
+import { loadModelCheckpoint } from '../train/models.js';
+import { train, type TrainProgress } from '../train/trainer.js';
+import type {
+  EvalSettings,
+  EvaluateJobData,
+  EvaluationResult,
+  JobData,
+  JobOutcome,
+  JobProgress,
+  TrainJobData,
+} from './payload.js';
+
+export interface RunJobOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: JobProgress) => void;
+  /** Who runs it, for the attempts log (default host:pid). */
+  worker?: string;
+}
+
+/** One line of a run's `attempts.jsonl`. */
+export type AttemptEvent =
+  | { event: 'start'; worker: string; time: string; fromEpisode: number }
+  /** `finish`: trained (and evaluated); `stop`: cancelled or handed back, to be continued. */
+  | { event: 'finish' | 'stop'; worker: string; time: string; status: string; episode: number }
+  | { event: 'error'; worker: string; time: string; message: string };
+
+export const ATTEMPTS_FILE = 'attempts.jsonl';
+
+const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** Episodes done according to the run's `latest` checkpoint; null when it has none. */
+export async function checkpointEpisode(runDir: string): Promise<number | null> {
+  let dir: string;
+  try {
+    dir = resolveCheckpointDir(join(runDir, 'checkpoints', 'latest'));
+  } catch {
+    return null;
+  }
+  const state = JSON.parse(await readFile(join(dir, 'trainer-state.json'), 'utf8')) as {
+    progress: { episode: number };
+  };
+  return state.progress.episode;
+}
+
+export async function readAttempts(runDir: string): Promise<AttemptEvent[]> {
+  const path = join(runDir, ATTEMPTS_FILE);
+  if (!existsSync(path)) return [];
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as AttemptEvent];
+      } catch {
+        return []; // torn by a crash mid-append
+      }
+    });
+}
+
+async function logAttempt(runDir: string, e: AttemptEvent): Promise<void> {
+  await mkdir(runDir, { recursive: true });
+  await appendFile(join(runDir, ATTEMPTS_FILE), JSON.stringify(e) + '\n');
+}
+
+/** The report name of an evaluation: every setting that changes the number is in it. */
+export function evaluationName(checkpoint: string, s: EvalSettings): string {
+  return `${checkpoint}-${s.dataset}-${s.split}-${s.way}w${s.shot}s${s.query}q-${s.episodes}e-seed${s.seed}`;
+}
+
+async function evaluate(
+  checkpointDir: string,
+  settings: EvalSettings,
+  dataDir: string | undefined,
+  reportPath: string,
+  checkpointRef: string,
+  opts: RunJobOptions,
+): Promise<EvaluationResult> {
+  const { model, method, metadata } = await loadModelCheckpoint(resolveCheckpointDir(checkpointDir));
+  try {
+    const ds = await openDataset(settings.dataset, settings.split, {
+      dataDir,
+      imageSize: model.config.imageSize,
+      normalization: metadata.normalisation
+        ? {
+            mean: metadata.normalisation.mean as [number, number, number],
+            std: metadata.normalisation.std as [number, number, number],
+          }
+        : undefined,
+    });
+    const t0 = Date.now();
+    const report = await evaluateModel(model, ds, {
+      ...settings,
+      signal: opts.signal,
+      onProgress: (done, total, acc) => {
+        const secs = (Date.now() - t0) / 1000;
+        opts.onProgress?.({
+          phase: 'evaluate',
+          done,
+          total,
+          loss: null,
+          accuracy: acc,
+          episodesPerSecond: done / Math.max(secs, 1e-3),
+          etaSeconds: ((total - done) * secs) / Math.max(done, 1),
+        });
+      },
+    });
+    await mkdir(dirname(reportPath), { recursive: true });
+    await writeJsonAtomic(reportPath, {
+      ...report,
+      method,
+      checkpoint: checkpointRef,
+      checkpointEpisodes: metadata.episodes ?? null,
+      createdAt: new Date().toISOString(),
+    });
+    return { reportPath, accuracy: report.accuracy, ci95: report.ci95 };
+  } finally {
+    model.dispose();
+  }
+}
+
+async function existingReport(path: string): Promise<EvaluationResult | null> {
+  if (!existsSync(path)) return null;
+  const r = JSON.parse(await readFile(path, 'utf8')) as { accuracy: number; ci95: number };
+  return { reportPath: path, accuracy: r.accuracy, ci95: r.ci95 };
+}
+
+async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOutcome> {
+  const dir = join(d.runsDir, d.runId);
+  const worker = opts.worker ?? `${hostname()}:${process.pid}`;
+  const from = existsSync(join(dir, 'config.json')) ? await checkpointEpisode(dir) : null;
+  const resume = from !== null;
+  if (d.resume && !resume) throw new Error(`${dir}: no latest checkpoint to resume from`);
+  // A run directory without a checkpoint holds nothing a restart would lose (its worker died before the
+  // first save): start it over rather than refuse.
+  if (!resume && existsSync(join(dir, 'config.json'))) {
+    for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'checkpoints'])
+      await rm(join(dir, f), { recursive: true, force: true });
+  }
+  await logAttempt(dir, { event: 'start', worker, time: new Date().toISOString(), fromEpisode: from ?? 0 });
+  try {
+    const summary = await train(resume ? null : d.config, {
+      runsDir: d.runsDir,
+      runId: resume ? undefined : d.runId,
+      resumeDir: resume ? dir : undefined,
+      episodes: resume ? (d.episodes ?? d.config.episodes) : undefined,
+      signal: opts.signal,
+      logEvery: Math.max(1, Math.min(50, Math.floor(d.config.episodes / 20))),
+      onProgress: (p: TrainProgress) =>
+        opts.onProgress?.({
+          phase: p.phase,
+          done: p.episode,
+          total: p.total,
+          loss: num(p.loss),
+          accuracy: num(p.accuracy),
+          episodesPerSecond: num(p.episodesPerSecond),
+          etaSeconds: num(p.etaSeconds),
+        }),
+    });
+    let evaluation: EvaluationResult | null = null;
+    if (summary.status === 'finished' && d.evaluate && !opts.signal?.aborted) {
+      const { checkpoint, ...settings } = d.evaluate;
+      const reportPath = join(dir, 'evaluations', `${evaluationName(checkpoint, settings)}.json`);
+      evaluation =
+        (await existingReport(reportPath)) ??
+        (await evaluate(
+          join(dir, 'checkpoints', checkpoint),
+          settings,
+          d.config.dataDir,
+          reportPath,
+          `${d.runId}/${checkpoint}`,
+          opts,
+        ));
+    }
+    const cancelled = summary.status === 'interrupted' || (d.evaluate !== undefined && !evaluation);
+    await logAttempt(dir, {
+      event: cancelled ? 'stop' : 'finish',
+      worker,
+      time: new Date().toISOString(),
+      status: cancelled ? 'cancelled' : summary.status,
+      episode: summary.episode,
+    });
+    return {
+      status: cancelled ? 'cancelled' : 'finished',
+      result: {
+        kind: 'train',
+        runId: summary.id,
+        status: summary.status,
+        episode: summary.episode,
+        evaluation,
+      },
+    };
+  } catch (e) {
+    await logAttempt(dir, {
+      event: 'error',
+      worker,
+      time: new Date().toISOString(),
+      message: e instanceof Error ? e.message : String(e),
+    });
+    throw e;
+  }
+}
+
+async function runEvaluation(d: EvaluateJobData, opts: RunJobOptions): Promise<JobOutcome> {
+  await initBackend(parseBackendName(d.backend));
+  const r = await evaluate(d.checkpointDir, d.settings, d.dataDir, d.reportPath, d.checkpointRef, opts);
+  return { status: 'finished', result: { kind: 'evaluate', ...r } };
+}
+
+/** Runs a job to its end; throws on failure. A job stopped by `signal` ends `cancelled`. */
+export async function runJob(data: JobData, opts: RunJobOptions = {}): Promise<JobOutcome> {
+  try {
+    return data.kind === 'train' ? await runTraining(data, opts) : await runEvaluation(data, opts);
+  } catch (e) {
+    if (opts.signal?.aborted) return { status: 'cancelled', result: null };
+    throw e;
+  }
+}
