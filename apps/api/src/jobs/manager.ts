@@ -18,7 +18,6 @@ const PROGRESS_WRITE_MS = 500;
  */
 const CANCEL_GRACE_MS = 300_000;
 
-
 export type JobListener = (job: JobRecord) => void;
 
 export const SHUTDOWN_REASON =
