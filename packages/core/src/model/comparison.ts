@@ -33,7 +33,7 @@ export const matMulABt = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
 /**
  * Max over the last axis. Its gradient goes to the first maximal entry only, as PyTorch's max does, through
  * a one-hot of the argmax: TF.js's own max gradient compares x with the broadcast max (Equal), which was a
- * third of the head's time on wasm, and splits the gradient among ties. `winners(x)` (test-only, see
+ * third of the head's time on wasm, and splits the gradient among ties. `winners` (test-only, see
  * branches.ts) may replace argmax entries before the gradient uses them.
  */
 function maxLastAxisOp(winners?: (x: tf.Tensor, argmax: tf.Tensor) => tf.Tensor) {
@@ -41,7 +41,9 @@ function maxLastAxisOp(winners?: (x: tf.Tensor, argmax: tf.Tensor) => tf.Tensor)
     const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const n = x.shape[x.shape.length - 1];
     const argmax = tf.argMax(x, -1);
-    save([winners ? winners(x, argmax) : argmax]);
+    const chosen = winners ? winners(x, argmax) : argmax;
+    if (chosen !== argmax) argmax.dispose();
+    save([chosen]);
     return {
       value: tf.max(x, -1),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
