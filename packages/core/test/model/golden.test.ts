@@ -175,6 +175,7 @@ for (const backend of BACKENDS) {
             const size = [m.image_size, m.image_size, 3];
             expect(support.shape).toEqual([m.n_way * m.k_shot, ...size]);
             expect(query.shape).toEqual([m.n_way * m.queries_per_class, ...size]);
+            expect(model.featureMapSize()).toEqual([m.feature_width, m.feature_width]);
             expect(model.regions).toBe(m.regions);
             const batch: EpisodeBatch = { support, query, queryLabels, way: m.n_way, shot: m.k_shot };
             await loadReferenceWeights(model, dir, { buffers: false });
