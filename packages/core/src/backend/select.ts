@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { registerWasmTrainingKernels } from './kernels/index.js';
+import { registerCpuConvFilterGrad } from './kernels/Conv2DBackpropFilterCpu.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -127,6 +128,7 @@ async function loadWasm(): Promise<string> {
 
 async function loadCpu(): Promise<string> {
   await import('@tensorflow/tfjs-backend-cpu');
+  registerCpuConvFilterGrad();
   if (!(await tf.setBackend('cpu')))
     throw new BackendUnavailableError('cpu', 'the cpu backend did not initialise');
   return packageVersion('@tensorflow/tfjs-backend-cpu');

@@ -16,6 +16,7 @@ import {
   type BatchNormInput,
   type BatchNormOptions,
 } from './batchnorm.js';
+import { branchKey, type BranchOverrides, type MaxPoolSites } from './branches.js';
 
 export interface LayerContext {
   /** Training: DropBlock active, running statistics updated. */
@@ -24,8 +25,10 @@ export interface LayerContext {
   batchStats: boolean;
   bnMomentum: number;
   bnEps: number;
-  /** Names the image set (`support`, `query`) for diagnostics. */
+  /** Names the image set (`support`, `query`) for diagnostics and `branches`. */
   pass?: string;
+  /** Test-only branch overrides at near-ties (see branches.ts); absent in normal use. */
+  branches?: BranchOverrides;
 }
 
 /** A backbone forward pass in training mode, holding what its backward pass needs. */
@@ -63,7 +66,13 @@ export function bnOptions(
     activation,
     slope,
     pass: ctx.pass,
+    branches: ctx.branches,
   };
+}
+
+/** The max-pool sites of a pool module in this pass, if any. */
+export function poolSites(ctx: LayerContext, module: string): MaxPoolSites | undefined {
+  return ctx.branches?.maxPools?.get(branchKey(ctx.pass ?? '', module));
 }
 
 /** act(sum BN(x_i)); with `keep` (batch statistics only) also the cache for the backward pass. */

@@ -8,6 +8,7 @@
  * backward pass: per BatchNorm only xhat, plus the output when an activation needs its derivative.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { applyActivationSites, branchKey, type ActivationSites, type BranchOverrides } from './branches.js';
 import type { ParamStore } from './params.js';
 
 export type Activation = 'none' | 'relu' | 'leaky';
@@ -41,8 +42,10 @@ export interface BatchNormOptions {
   activation: Activation;
   /** Negative slope of the `leaky` activation. */
   slope: number;
-  /** Which pass this call belongs to (`support`, `query`, `head`): names the call for `KinkOverride`. */
+  /** Which pass this call belongs to (`support`, `query`, `head`): names the call for `branches`. */
   pass?: string;
+  /** Test-only branch overrides at activation near-ties (see branches.ts); absent in normal use. */
+  branches?: BranchOverrides;
   /**
    * Bias of a conv that precedes this layer and was not added to `x`. With batch statistics it cancels
    * exactly, so it is skipped (a full pass saved); it still shifts the running mean and is applied when
@@ -65,27 +68,6 @@ function activate(x: tf.Tensor, activation: Activation, slope: number): tf.Tenso
   return x;
 }
 
-/**
- * Chooses, for one batch-statistics BatchNorm call (layer name, pass, input shape [..., C]), flat NHWC
- * indices whose activation derivative takes the other branch of the ReLU / LeakyReLU kink; null for none.
- */
-export type KinkOverride = (
-  layer: string,
-  pass: string,
-  shape: readonly number[],
-) => readonly number[] | null;
-
-let kinkOverride: KinkOverride | null = null;
-
-/**
- * Test hook (null in normal use). Where a pre-activation is within float32 round-off of zero, an implementation
- * with another summation order can land on the other side of the kink; the golden tests replay the reference's
- * side at those few elements to show that they are the only source of gradient differences.
- */
-export function setKinkOverride(f: KinkOverride | null): void {
-  kinkOverride = f;
-}
-
 /** One input of a (summed) BatchNorm: the tensor, its layer, the conv bias skipped before it. */
 export interface BatchNormInput {
   x: tf.Tensor;
@@ -101,7 +83,9 @@ export interface BatchNormCache {
   betas: tf.Tensor[];
   /** The output, if kept; else `batchNormOutput` recomputes it (bit-identically) from the xhats. */
   out: tf.Tensor | null;
-  flips: readonly number[] | null;
+  /** Branch overrides of this call's activation, and the call's name for errors. */
+  sites: ActivationSites | null;
+  call: string;
   shape: number[];
 }
 
@@ -197,21 +181,34 @@ export function batchNormForward(
     tf.dispose([...xhats, ...rstds]);
     return { out, cache: null };
   }
-  const name = inputs.map((i) => i.bn.name).join('+');
-  const flips =
-    opts.activation !== 'none' && kinkOverride ? kinkOverride(name, opts.pass ?? '', shape) : null;
+  // Only with overrides (tests) is the call named and looked up.
+  const overrides = opts.activation !== 'none' ? opts.branches?.activations : undefined;
+  const call = overrides ? branchKey(opts.pass ?? '', inputs.map((i) => i.bn.name).join('+')) : '';
+  const sites = overrides?.get(call) ?? null;
   const kept = keepOut && opts.activation !== 'none' ? tf.clone(out) : null;
-  return { out, cache: { xhats, rstds, gammas, betas, out: kept, flips, shape } };
+  return { out, cache: { xhats, rstds, gammas, betas, out: kept, sites, call, shape } };
 }
 
 /** The activation's derivative as a 0/1 (ReLU) or slope/1 (LeakyReLU) mask read off its output, with overrides. */
-function activationMask(out: tf.Tensor, opts: BatchNormOptions, flips: readonly number[] | null): tf.Tensor {
+function activationMask(out: tf.Tensor, opts: BatchNormOptions, cache: BatchNormCache): tf.Tensor {
   const low = opts.activation === 'leaky' ? opts.slope : 0;
   const mask = tf.step(out, low);
-  if (!flips?.length) return mask;
+  if (!cache.sites?.index.length) return mask;
   const values = Float32Array.from(mask.dataSync());
-  for (const i of flips) values[i] = values[i] === 1 ? low : 1;
+  mask.dispose();
+  applyActivationSites(values, preActivation(cache), low, cache.sites, cache.call);
   return tf.tensor(values, out.shape, 'float32');
+}
+
+/** Our pre-activation at a flat NHWC index, recomputed from the cache (for checking override sites). */
+function preActivation(cache: BatchNormCache): (i: number) => number {
+  const c = cache.shape[cache.shape.length - 1];
+  const parts = cache.xhats.map((x, j) => ({
+    xhat: x.dataSync() as Float32Array,
+    gamma: cache.gammas[j].dataSync() as Float32Array,
+    beta: cache.betas[j].dataSync() as Float32Array,
+  }));
+  return (i) => parts.reduce((sum, p) => sum + p.xhat[i] * p.gamma[i % c] + p.beta[i % c], 0);
 }
 
 /**
@@ -233,7 +230,7 @@ export function batchNormBackward(
   let dpre = dy;
   if (opts.activation !== 'none') {
     const y = out ?? batchNormOutput(cache, opts);
-    const mask = activationMask(y, opts, cache.flips);
+    const mask = activationMask(y, opts, cache);
     if (y !== out) free(y);
     dpre = tf.mul(dy, mask);
     free(mask);

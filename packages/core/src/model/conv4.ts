@@ -10,6 +10,7 @@ import {
   bnOptions,
   chainApply,
   chainTrace,
+  poolSites,
   type Backbone,
   type BackboneTrace,
   type BlockStep,
@@ -74,7 +75,9 @@ export class Conv4 implements Backbone {
       backward: (dOut, needInputGrad, grads) => {
         if (!cache) throw new Error('Conv4: no trace kept');
         const act = b.pool ? (batchNormOutput(cache, opts) as tf.Tensor4D) : out;
-        const dy = b.pool ? maxPool2Grad(dOut, act, out) : dOut;
+        // The pool is module 3 of the reference block (conv, BN, ReLU, pool).
+        const pool = `${b.prefix}.3`;
+        const dy = b.pool ? maxPool2Grad(dOut, act, out, poolSites(ctx, pool), `${ctx.pass} ${pool}`) : dOut;
         const g = batchNormBackward(dy, cache, opts, act);
         if (act !== out) act.dispose();
         if (dy !== dOut) dy.dispose();

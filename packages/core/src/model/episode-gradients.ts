@@ -36,13 +36,15 @@ export function episodeGradients(spec: EpisodeGradientSpec): GradientResult {
   const keep = !!(opts.keepOutput || opts.intermediates);
   const clock = opts.timings ? () => performance.now() : () => 0;
   const t0 = clock();
-  const st = backbone.trace(batch.support, spec.context('support'));
+  const context = (pass: string): LayerContext =>
+    opts.branches ? { ...spec.context(pass), branches: opts.branches } : spec.context(pass);
+  const st = backbone.trace(batch.support, context('support'));
   let qt: BackboneTrace | null = null;
   const named = new Map<string, tf.Tensor>();
   let loss: tf.Scalar | null = null;
   let output: ForwardOutput | undefined;
   try {
-    qt = backbone.trace(batch.query, spec.context('query'));
+    qt = backbone.trace(batch.query, context('query'));
     const sf = st.features;
     const qf = qt.features;
     const t1 = clock();

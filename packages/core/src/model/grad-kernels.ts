@@ -3,6 +3,7 @@
  * hand-scheduled backward pass (see backbone.ts). TF.js registers them on every backend (on wasm, ours).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { applyMaxPoolSites, type MaxPoolSites } from './branches.js';
 
 export type Pad = 'valid' | 'same';
 
@@ -32,10 +33,26 @@ export function conv2dGradInput(
     .runKernel(tf.Conv2DBackpropInput, { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-/** d loss / d input for output = maxPool(input, 2, 2, 'valid'). */
-export function maxPool2Grad(dy: tf.Tensor4D, input: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor4D {
+/**
+ * d loss / d input for output = maxPool(input, 2, 2, 'valid'); with `sites` (see branches.ts), the listed
+ * windows' gradients go to the given winners. `call` names the pool in errors.
+ */
+export function maxPool2Grad(
+  dy: tf.Tensor4D,
+  input: tf.Tensor4D,
+  output: tf.Tensor4D,
+  sites?: MaxPoolSites,
+  call = 'max-pool',
+): tf.Tensor4D {
   const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
-  return tf
+  const dx = tf
     .engine()
     .runKernel(tf.MaxPoolGrad, { dy, input, output }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  if (!sites?.window.length) return dx;
+  const routed = Float32Array.from(dx.dataSync());
+  dx.dispose();
+  const x = input.dataSync() as Float32Array;
+  const g = dy.dataSync() as Float32Array;
+  applyMaxPoolSites(routed, x, g, input.shape, output.shape, sites, call);
+  return tf.tensor4d(routed, input.shape);
 }

@@ -18,14 +18,20 @@ export {
   batchNormAct,
   batchNormSumAct,
   createBatchNorm,
-  setKinkOverride,
-  type KinkOverride,
   type Activation,
   type BatchNormInput,
   type BatchNormLayer,
   type BatchNormOptions,
 } from './batchnorm.js';
 export type { Backbone, BackboneTrace, BlockStep, LayerContext } from './backbone.js';
+export {
+  branchKey,
+  BranchSiteError,
+  type ActivationSites,
+  type BranchOverrides,
+  type MaxPoolSites,
+  type RegionMaxSite,
+} from './branches.js';
 export { Conv4 } from './conv4.js';
 export { ResNet12 } from './resnet12.js';
 export { dropBlock, dropBlockMask } from './dropblock.js';

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone, LayerContext } from './backbone.js';
+import type { BranchOverrides } from './branches.js';
 import { episodeGradients } from './episode-gradients.js';
 import { regionScores } from './comparison.js';
 import {
@@ -113,9 +114,16 @@ export class RCN implements FewShotModel {
 
   /**
    * Everything after the backbone: regions, comparison, weights, scoring. `sf` [N*K, h, w, C] class-major,
-   * `qf` [N*Q, h, w, C].
+   * `qf` [N*Q, h, w, C]. `branches`: test-only overrides at near-ties (see branches.ts).
    */
-  head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number, training: boolean): HeadOutput {
+  head(
+    sf: tf.Tensor4D,
+    qf: tf.Tensor4D,
+    way: number,
+    shot: number,
+    training: boolean,
+    branches?: BranchOverrides,
+  ): HeadOutput {
     const [, h, w] = sf.shape;
     if (qf.shape[1] !== h || qf.shape[2] !== w)
       throw new Error('model: support and query feature maps differ in size');
@@ -125,7 +133,7 @@ export class RCN implements FewShotModel {
       const sr = pooler.apply(sf);
       const qr = pooler.apply(qf);
       const q = qf.shape[0];
-      const scores = regionScores(sr, qr);
+      const scores = regionScores(sr, qr, branches?.regionMax);
       let weights: tf.Tensor3D;
       if (this.weightNet) {
         weights = this.weightNet.apply(sr, qr, {
@@ -134,6 +142,7 @@ export class RCN implements FewShotModel {
           bnMomentum: ctx.bnMomentum,
           bnEps: ctx.bnEps,
           pass: 'head',
+          branches,
         });
       } else {
         const lw = this.linearWeights as tf.Variable;
@@ -218,7 +227,7 @@ export class RCN implements FewShotModel {
       opts,
       context: (pass) => this.layerContext(true, pass),
       head: (sf, qf, keep) => {
-        const h = this.head(sf, qf, batch.way, batch.shot, true);
+        const h = this.head(sf, qf, batch.way, batch.shot, true, opts.branches);
         const loss = mseLoss(h.probs, labels, batch.way);
         if (!keep) return { loss };
         const output: ForwardOutput = {

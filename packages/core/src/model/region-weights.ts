@@ -9,11 +9,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormAct, createBatchNorm, type BatchNormLayer } from './batchnorm.js';
+import type { BranchOverrides } from './branches.js';
 import type { ParamStore } from './params.js';
 
 export interface HeadContext {
-  /** Names this pass for diagnostics (`head`). */
+  /** Names this pass for diagnostics and `branches` (`head`). */
   pass?: string;
+  /** Test-only branch overrides at near-ties (see branches.ts); absent in normal use. */
+  branches?: BranchOverrides;
   batchStats: boolean;
   updateStats: boolean;
   bnMomentum: number;
@@ -78,6 +81,7 @@ export class RegionWeightNet {
         activation: 'relu' as const,
         slope: 0,
         pass: ctx.pass,
+        branches: ctx.branches,
       };
       const first = this.layers[0];
       const h1 = (first.weight.shape as number[])[3];

@@ -11,6 +11,7 @@ import {
   bnOptions,
   chainApply,
   chainTrace,
+  poolSites,
   type Backbone,
   type BackboneTrace,
   type BlockStep,
@@ -131,7 +132,8 @@ export class ResNet12 implements Backbone {
         const recompute = (c: BatchNormCache) => batchNormOutput(c, opts) as tf.Tensor4D;
         const dPooled = mask ? (tf.mul(dOut, mask) as tf.Tensor4D) : dOut;
         const z = recompute(cache3);
-        const dz = maxPool2Grad(dPooled, z, pooled);
+        const pool = `${b.prefix}.maxpool`;
+        const dz = maxPool2Grad(dPooled, z, pooled, poolSites(ctx, pool), `${ctx.pass} ${pool}`);
         if (dPooled !== dOut) dPooled.dispose();
         const g3 = batchNormBackward(dz, cache3, opts, z);
         tf.dispose([dz, z]);

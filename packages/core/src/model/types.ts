@@ -1,5 +1,6 @@
 /** The interface every few-shot model implements (RCN and the baselines beside it). */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { BranchOverrides } from './branches.js';
 import type { ModelConfig } from './config.js';
 import type { WeightMap } from './params.js';
 
@@ -58,6 +59,11 @@ export interface GradientOptions {
   keepOutput?: boolean;
   /** Keep features and regions too (implies keepOutput). */
   intermediates?: boolean;
+  /**
+   * Test-only: take the given branch at listed near-ties of activations, max-pools and region maxima (see
+   * branches.ts), to compare against a reference that took it. Absent in normal use.
+   */
+  branches?: BranchOverrides;
 }
 
 export interface GradientResult {
