@@ -36,8 +36,9 @@ export const trainJobSchema = z.object({
   runId: z.string().min(1),
   config: trainConfigSchema,
   /**
-   * Continue the run from its latest checkpoint. A job whose run already has one resumes regardless:
-   * that is a job taken over from a worker that died.
+   * Continue the run from its latest checkpoint; a run without one (its trainer died before the first
+   * save) starts over. A job whose run already has one resumes regardless: that is a job taken over from a
+   * worker that died.
    */
   resume: z.boolean(),
   /** With `resume`: train up to this many episodes in total. */

@@ -147,9 +147,8 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
   const worker = opts.worker ?? `${hostname()}:${process.pid}`;
   const from = existsSync(join(dir, 'config.json')) ? await checkpointEpisode(dir) : null;
   const resume = from !== null;
-  if (d.resume && !resume) throw new Error(`${dir}: no latest checkpoint to resume from`);
-  // A run directory without a checkpoint holds nothing a restart would lose (its worker died before the
-  // first save): start it over rather than refuse.
+  // A run directory without a checkpoint holds nothing a restart would lose (its trainer died before the
+  // first save): a resume, or a retry of a job whose worker died, starts it over rather than refuse.
   if (!resume && existsSync(join(dir, 'config.json'))) {
     for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'checkpoints'])
       await rm(join(dir, f), { recursive: true, force: true });
