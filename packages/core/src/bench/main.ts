@@ -1,6 +1,8 @@
 /**
  * `pnpm bench`: runs every benchmark section, prints a table and writes `bench-results/bench.json`.
- * `pnpm bench -- compute data` runs only the named sections.
+ * `pnpm bench -- compute data` runs only the named sections. `pnpm bench --backend webgpu` runs the `steps`
+ * section (training and evaluation speed) on that backend (flags: `--seconds N` per configuration,
+ * `--skip 'ResNet-12,evaluation'`); the other sections are wasm's.
  */
 import { writeJsonAtomic } from '../io/atomic.js';
 import { formatTable, type BenchRow } from './table.js';
@@ -13,11 +15,20 @@ const sections: Record<string, () => Promise<Section>> = {
   compute: async () => (await import('./compute.js')).run,
   model: async () => (await import('./model.js')).run,
   data: async () => (await import('./data.js')).run,
+  steps: async () => (await import('./steps.js')).run,
 };
 
+/** Flags that take a value (read by the sections themselves). */
+const VALUE_FLAGS = new Set(['--backend', '--seconds', '--skip']);
+
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const names = wanted.length ? wanted : Object.keys(sections);
+  const args = process.argv.slice(2);
+  const wanted = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1]));
+  const names = wanted.length
+    ? wanted
+    : args.includes('--backend')
+      ? ['steps']
+      : ['compute', 'model', 'data'];
   for (const n of names)
     if (!sections[n])
       throw new Error(`unknown bench section '${n}' (have: ${Object.keys(sections).join(', ')})`);
