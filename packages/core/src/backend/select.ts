@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { allVariables, readableSync } from './sync-read.js';
 import { explainNoGpu, probeTensorflowGpu } from './tf-gpu-probe.js';
 import { formatAdapter, loadWebGpu, type WebGpuAdapterInfo } from './webgpu.js';
 
@@ -209,6 +210,9 @@ export function currentBackend(): BackendInfo | undefined {
  */
 export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
   const want = requested ?? parseBackendName(process.env.RCN_BACKEND ?? 'auto', 'RCN_BACKEND');
+  // Leaving webgpu, tfjs moves each tensor to the next backend with a synchronous read, which webgpu cannot
+  // do under Node for values still on the GPU: bring the variables (weights, optimiser state) back first.
+  if (tf.getBackend() === 'webgpu') await readableSync(allVariables());
   if (current && current.requested === want) {
     await tf.setBackend(current.tfBackend);
     return current;
