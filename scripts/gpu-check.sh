@@ -84,7 +84,7 @@ printf '{"node":"%s","nodeSource":"%s","vulkanLoader":"%s","nvidiaIcd":"%s","dat
 GOLDEN=${RCN_GOLDEN_DIR:-$B/golden}
 eval "EXTRA=(${GPU_CHECK_ARGS:-})" # shell words, so a quoted label may hold a space
 timeout "${GPU_CHECK_TIMEOUT:-420}" "$NODE" "$WORK/app/check.mjs" "$OUT" "$GOLDEN" --seconds "$SECONDS_PER" \
-  "${EXTRA[@]}" 2>&1 | grep -v 'artificially reduced' | tee -a "$OUT/log.txt"
+  "${EXTRA[@]}" 2>&1 | grep --line-buffered -v 'artificially reduced' | tee -a "$OUT/log.txt"
 RC=${PIPESTATUS[0]}
 log "check exited with $RC; results in $OUT"
 exit "$RC"

