@@ -106,6 +106,8 @@ async function loadNative(name: 'tensorflow' | 'tensorflow-gpu'): Promise<string
       throw new BackendUnavailableError(name, `${pkg} is not installed (${errorText(e)})`);
     }
     const report = await probeTensorflowGpu();
+    if (report.importError)
+      throw new BackendUnavailableError(name, `importing ${pkg} failed (${report.importError})`);
     if (report.gpus.length === 0) throw new BackendUnavailableError(name, explainNoGpu(report));
     tfGpus = report.gpus;
   }

@@ -15,7 +15,12 @@ export interface TfGpuReport {
   missingLibraries: string[];
   /** Other lines that explain an absent GPU (cuInit failures, driver messages). */
   problems: string[];
+  /** Set when the package itself could not be loaded (no binding, no libtensorflow): the probe's message. */
+  importError?: string;
 }
+
+/** The probe prints this before its message when requiring the package throws. */
+const IMPORT_FAILED = 'RCN_PROBE_IMPORT_FAILED: ';
 
 const MISSING_LIB = /Could not load dynamic library '([^']+)'/g;
 // TF >= 2.5: "Created device /job:localhost/replica:0/task:0/device:GPU:0 with 78000 MB memory:  -> device: 0,
@@ -33,7 +38,13 @@ export function parseTensorflowLog(log: string): TfGpuReport {
   );
   const missingLibraries = [...new Set([...log.matchAll(MISSING_LIB)].map((m) => m[1]))];
   const problems = [...new Set([...log.matchAll(PROBLEM)].map((m) => m[1].trim()))];
-  return { gpus, missingLibraries, problems };
+  const failed = log.split('\n').find((l) => l.startsWith(IMPORT_FAILED));
+  return {
+    gpus,
+    missingLibraries,
+    problems,
+    ...(failed ? { importError: failed.slice(IMPORT_FAILED.length) } : {}),
+  };
 }
 
 /** Why no GPU was registered, in one line. */
@@ -52,7 +63,8 @@ export function explainNoGpu(r: TfGpuReport): string {
 export async function probeTensorflowGpu(timeoutMs = 120_000): Promise<TfGpuReport> {
   const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
   const script =
-    `const tf = require(${JSON.stringify(entry)});` +
+    `let tf; try { tf = require(${JSON.stringify(entry)}); } catch (e) {` +
+    ` console.error(${JSON.stringify(IMPORT_FAILED)} + String(e.message).split('\\n')[0]); process.exit(3); }` +
     'tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync();';
   const log = await new Promise<string>((resolve, reject) => {
     execFile(

@@ -58,6 +58,16 @@ describe('tfjs-node-gpu log parser', () => {
     expect(explainNoGpu(r)).toMatch(/libcuda\.so\.1.*failed call to cuInit.*kernel driver does not appear/);
   });
 
+  it('tells a package that did not load from one that loaded without a GPU', () => {
+    const r = parseTensorflowLog(
+      'RCN_PROBE_IMPORT_FAILED: The Node.js native addon module (tfjs_binding.node) can not be found at path: /x/tfjs_binding.node.\n',
+    );
+    expect(r.importError).toMatch(
+      /^The Node\.js native addon module \(tfjs_binding\.node\) can not be found/,
+    );
+    expect(parseTensorflowLog(WORKING).importError).toBeUndefined();
+  });
+
   it('says so when libtensorflow logged no reason', () => {
     expect(explainNoGpu(parseTensorflowLog(''))).toContain('logged no reason');
   });
