@@ -83,14 +83,16 @@ describeWithData('GraphQL API', () => {
 
   it('reports the backend', async () => {
     const { backend } = ok(
-      await s.gql<{ backend: { name: string; devices: string[] } }>(
-        '{ backend { name requested tfBackend version coreVersion devices } }',
+      await s.gql<{ backend: { name: string; devices: string[]; adapter: { cpuFallback: boolean } | null } }>(
+        '{ backend { name requested tfBackend version coreVersion devices adapter { description cpuFallback limits { maxStorageBufferBindingSize } } } }',
         {},
         null,
       ),
     );
-    expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).toContain(backend.name);
+    expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu']).toContain(backend.name);
     expect(backend.devices.length).toBeGreaterThan(0);
+    // The adapter is reported exactly when WebGPU runs.
+    expect(backend.adapter !== null).toBe(backend.name === 'webgpu');
   });
 
   it('lists datasets with splits, readable class names, counts and image URLs served as PNG', async () => {

@@ -7,6 +7,7 @@ import {
   formatAccuracy,
   formatBackend,
   initBackend,
+  checkWorkers,
   openDataset,
   parseBackendName,
   loadModelCheckpoint,
@@ -55,7 +56,7 @@ export function registerEvalCommand(program: Command): void {
       '--bn <mode>',
       "BatchNorm at evaluation: batch (the reference's) | running (default: the checkpoint's)",
     )
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {
       let ckDir = resolve(f.checkpoint);
@@ -74,6 +75,7 @@ export function registerEvalCommand(program: Command): void {
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
       const backendName = f.backend ? parseBackendName(f.backend, '--backend') : undefined;
       const backend = await initBackend(backendName);
+      checkWorkers(backend, workers);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
       const { model, method, metadata } = await loadModelCheckpoint(
         ckDir,

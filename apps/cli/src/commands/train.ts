@@ -138,7 +138,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--lr <lr>', 'Adam learning rate (0.001)')
     .option('--seed <s>', 'seed of every random stream (0)')
     .option('--workers <n>', 'worker threads; one episode per worker per step (1)')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR; default <repo>/runs)')
     .option('--run-id <id>', 'name of the run directory')
     .option(

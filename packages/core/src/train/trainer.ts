@@ -9,7 +9,8 @@
  * episode N therefore continues exactly as an uninterrupted run would.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/select.js';
+import { checkWorkers, initBackend } from '../backend/select.js';
+import { allVariables, readableSync } from '../backend/sync-read.js';
 import { openDataset } from '../data/registry.js';
 import type { FewShotDataset } from '../data/types.js';
 import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
@@ -105,23 +106,29 @@ async function trainEpisode(ds: FewShotDataset, cfg: TrainConfig, index: number)
  * Clips and applies gradients; returns false (applying nothing) when a gradient is not finite. A NaN can
  * hide behind a finite loss (a ReLU maps it to 0 on the way forward), so the norms are always checked.
  */
-function applyStep(
+async function applyStep(
   model: FewShotModel,
   adam: Adam,
   grads: Map<string, tf.Tensor>,
   clipNorm: number,
-): boolean {
-  const norms = clipGradNormPerModule(grads, clipNorm);
+): Promise<boolean> {
+  const norms = await clipGradNormPerModule(grads, clipNorm);
   const finite = [...norms.values()].every(Number.isFinite);
   if (finite) adam.apply(model.trainableVariables(), grads);
   tf.dispose([...grads.values()]);
   return finite;
 }
 
-function localStep(model: FewShotModel, adam: Adam, batch: EpisodeArrays, clipNorm: number): StepResult {
+async function localStep(
+  model: FewShotModel,
+  adam: Adam,
+  batch: EpisodeArrays,
+  clipNorm: number,
+): Promise<StepResult> {
   const b = arraysToBatch(batch);
   const r = model.computeGradients(b, { keepOutput: true });
-  const loss = r.loss.dataSync()[0];
+  const loss = (await r.loss.data())[0];
+  await r.output!.probs.data(); // cached for countCorrect's synchronous read
   const correct = countCorrect(r.output!.probs, batch.queryLabels);
   tf.dispose([r.loss, ...(Object.values(r.output!) as tf.Tensor[])]);
   b.dispose();
@@ -130,7 +137,7 @@ function localStep(model: FewShotModel, adam: Adam, batch: EpisodeArrays, clipNo
     tf.dispose([...r.grads.values()]);
     return { ...result, finite: false };
   }
-  return { ...result, finite: applyStep(model, adam, r.grads, clipNorm) };
+  return { ...result, finite: await applyStep(model, adam, r.grads, clipNorm) };
 }
 
 async function parallelStep(
@@ -144,7 +151,7 @@ async function parallelStep(
   const result = { losses: r.losses, correct: r.correct, queries: batches[0].queryLabels.length };
   if (!r.losses.every(Number.isFinite)) return { ...result, finite: false };
   const grads = new Map([...r.grads].map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));
-  if (!applyStep(model, adam, grads, clipNorm)) return { ...result, finite: false };
+  if (!(await applyStep(model, adam, grads, clipNorm))) return { ...result, finite: false };
   model.setWeights(r.buffers, true);
   return { ...result, finite: true };
 }
@@ -195,7 +202,7 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
   }
   validateTrainConfig(cfg);
   throwIfAborted();
-  await initBackend(cfg.backend);
+  checkWorkers(await initBackend(cfg.backend), cfg.workers, 'workers');
   throwIfAborted();
 
   const norm = cfg.normalization;
@@ -312,12 +319,14 @@ async function trainLoop(
         : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
     extra: { runId: run.id, method: cfg.method },
   });
-  const saveLatest = () =>
-    saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
+  const saveLatest = async () => {
+    await readableSync(allVariables());
+    return saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
       progress: { ...progress },
       plateau: { ...plateau.state },
       adam: adam.getState(),
     });
+  };
 
   await writeStatus(summary('running'));
   const emit = async (e: MetricEvent) => {
@@ -369,7 +378,10 @@ async function trainLoop(
       best,
       time: new Date().toISOString(),
     });
-    if (best) await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
+    if (best) {
+      await readableSync(allVariables());
+      await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
+    }
     await saveLatest();
     await writeStatus(summary('running'));
   };
@@ -392,7 +404,7 @@ async function trainLoop(
       );
       const r = pool
         ? await parallelStep(model, adam, pool, batches, cfg.clipNorm)
-        : localStep(model, adam, batches[0], cfg.clipNorm);
+        : await localStep(model, adam, batches[0], cfg.clipNorm);
       if (!r.finite)
         throw new TrainingDivergedError(
           progress.episode + 1,
