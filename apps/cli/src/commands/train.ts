@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   defaultDataDir,
@@ -61,6 +63,11 @@ async function readConfigFile(path: string): Promise<TrainConfigInput> {
   }
 }
 
+/** A dataset given as a folder path (rather than a name under the data folder). */
+function isDataPath(d: string): boolean {
+  return d.includes('/') || d.includes('\\') || d.startsWith('.');
+}
+
 /** Config file, then flags on top; core validates and names any bad field. */
 export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
   const base: TrainConfigInput = f.config ? await readConfigFile(f.config) : {};
@@ -76,7 +83,8 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
     ...base,
     model,
     ...(f.method && { method: f.method as TrainConfig['method'] }),
-    ...(f.dataset && { dataset: f.dataset }),
+    // A folder path is kept absolute, so that eval and explain reopen the same folder from anywhere.
+    ...(f.dataset && { dataset: isDataPath(f.dataset) ? resolve(f.dataset) : f.dataset }),
     ...(f.dataDir && { dataDir: f.dataDir }),
     ...(f.backend && { backend: parseBackendName(f.backend, '--backend') }),
     ...(f.augment === false && { augment: false }),
@@ -108,7 +116,10 @@ export function registerTrainCommand(program: Command): void {
     .description('train a few-shot model episodically (default: RCN Conv4, 5-way 1-shot, Omniglot)')
     .option('--config <file>', 'YAML or JSON file of training options (flags override it)')
     .option('--method <m>', 'rcn | protonet | relationnet')
-    .option('--dataset <name>', 'dataset name as listed by `datasets` (default omniglot)')
+    .option(
+      '--dataset <name>',
+      'dataset name as listed by `datasets`, or a folder path (one sub-folder per class) (default omniglot)',
+    )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--backbone <b>', 'conv4 | resnet12')
     .option('--way <n>', 'classes per episode (5)')
@@ -147,7 +158,10 @@ export function registerTrainCommand(program: Command): void {
           await fetchOmniglot({ dataDir, log: (l) => console.error(l) });
           found = await findDatasets(dataDir);
         }
-        if (!found.some((d) => d.name === cfg.dataset)) {
+        if (isDataPath(cfg.dataset)) {
+          if (!existsSync(cfg.dataset))
+            throw new UsageError(`--dataset: no folder ${cfg.dataset} (one sub-folder per class)`);
+        } else if (!found.some((d) => d.name === cfg.dataset)) {
           throw new UsageError(
             `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
               'Set --data-dir or RCN_DATA_DIR.',

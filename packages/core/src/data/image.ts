@@ -1,9 +1,19 @@
 /**
  * Image decoding (sharp) into HWC uint8, plus the few pixel operations loaders need on typed arrays.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { DataError } from './errors.js';
+import { decodeNetpbm, isNetpbm } from '../io/netpbm.js';
+
+/** sharp's input for encoded bytes: netpbm is decoded here (prebuilt libvips has no ppm loader). */
+export function sharpInput(input: Uint8Array): Sharp {
+  if (isNetpbm(input)) {
+    const img = decodeNetpbm(input);
+    return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  }
+  return sharp(input, { failOn: 'error' });
+}
 
 export interface DecodeOptions {
   /** Output is `size x size` (aspect ratio is not kept, as in the standard few-shot pipelines). */
@@ -12,7 +22,7 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes an encoded image (JPEG, PNG, ...) to `size x size x channels` uint8.
+ * Decodes an encoded image (JPEG, PNG, ..., PGM/PPM) to `size x size x channels` uint8.
  * `source` names the file in errors. Images already at the target size come out unchanged.
  */
 export async function decodeImage(
@@ -23,7 +33,7 @@ export async function decodeImage(
   try {
     // No metadata call first (it costs a quarter of a small decode): libvips leaves an image that is
     // already at the target size untouched, so resizing unconditionally is exact.
-    let img = sharp(input, { failOn: 'error' }).resize(opts.size, opts.size, {
+    let img = sharpInput(input).resize(opts.size, opts.size, {
       fit: 'fill',
       kernel: 'lanczos3',
     });

@@ -22,6 +22,8 @@ export interface ClassInfo {
   readonly imageIds: readonly string[];
   /** File or folder that defines the class, named in errors. */
   readonly source: string;
+  /** Image folders: files in the class folder that are not a supported image, by extension. */
+  readonly skipped?: Readonly<Record<string, number>>;
 }
 
 /** An image of an episode: its id and its class. */
@@ -40,6 +42,8 @@ export interface FewShotDataset {
   /** Shape of every image `getImage` returns. */
   readonly shape: ImageShape;
   readonly classes: readonly ClassInfo[];
+  /** Image folders: files not read (unsupported extension) over all classes, by extension. */
+  readonly skipped?: Readonly<Record<string, number>>;
   /** Default normalisation for this dataset; batching may override it. */
   readonly normalization: NormStats;
   /**
