@@ -7,6 +7,7 @@ import { registerTrainCommand } from './commands/train.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerRunsCommand } from './commands/runs.js';
 import { registerExplainCommands } from './commands/explain.js';
+import { registerPredictCommand } from './commands/predict.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -25,6 +26,7 @@ registerTrainCommand(program);
 registerEvalCommand(program);
 registerRunsCommand(program);
 registerExplainCommands(program);
+registerPredictCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

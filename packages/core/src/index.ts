@@ -11,3 +11,4 @@ export * from './episodes/index.js';
 export * from './train/index.js';
 export * from './eval/index.js';
 export * from './explain/index.js';
+export * from './predict/index.js';

@@ -10,6 +10,8 @@ import {
   fetchOmniglot,
   findDatasets,
   formatBackend,
+  formatSkipped,
+  openDataset,
   initBackend,
   parseBackendName,
   train,
@@ -161,11 +163,16 @@ export function registerTrainCommand(program: Command): void {
         if (isDataPath(cfg.dataset)) {
           if (!existsSync(cfg.dataset))
             throw new UsageError(`--dataset: no folder ${cfg.dataset} (one sub-folder per class)`);
+          const skipped = (await openDataset(cfg.dataset, 'all', { dataDir })).skipped;
+          if (skipped) console.error(`warning: ${cfg.dataset}: ${formatSkipped(skipped)}`);
         } else if (!found.some((d) => d.name === cfg.dataset)) {
           throw new UsageError(
             `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
-              'Set --data-dir or RCN_DATA_DIR.',
+              'Set --data-dir or RCN_DATA_DIR, or give a folder path.',
           );
+        } else {
+          const skipped = found.find((d) => d.name === cfg.dataset)?.skipped;
+          if (skipped) console.error(`warning: ${cfg.dataset}: ${formatSkipped(skipped)}`);
         }
       }
       const ac = new AbortController();

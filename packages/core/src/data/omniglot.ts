@@ -404,6 +404,7 @@ export async function loadOmniglotChars(
     root,
     shape: { height: size, width: size, channels: 1 },
     classes,
+    input: { channels: 1, resize: 'omniglot' },
     normalization: opts.normalization ?? REFERENCE_NORM,
     getImage(imageId) {
       const e = lookup.get(imageId);

@@ -1,4 +1,5 @@
 /** The one shape every loader yields, whatever the format on disk. */
+import type { InputTreatment } from './preprocess.js';
 
 /** Per-channel normalisation, in [0, 1] pixel units: `(x / 255 - mean) / std`. */
 export interface NormStats {
@@ -44,6 +45,11 @@ export interface FewShotDataset {
   readonly classes: readonly ClassInfo[];
   /** Image folders: files not read (unsupported extension) over all classes, by extension. */
   readonly skipped?: Readonly<Record<string, number>>;
+  /**
+   * How files become `getImage` pixels, recorded in checkpoints so that `predict` treats new images the
+   * same (default: `shape.channels` with lanczos3).
+   */
+  readonly input?: InputTreatment;
   /** Default normalisation for this dataset; batching may override it. */
   readonly normalization: NormStats;
   /**

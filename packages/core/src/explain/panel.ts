@@ -163,7 +163,10 @@ export async function renderEpisodePanel(
   const range = rangeOf(all);
   const c = new Canvas(width, header + queries.length * rowH + 12);
   const correct = queries.filter((q) => x.ram.labels && x.predictions[q] === x.ram.labels[q]).length;
-  c.text(12, 20, `${x.episode.id}: ${correct}/${queries.length} queries correct`, { size: 14, bold: true });
+  const title = x.ram.labels
+    ? `${x.episode.id}: ${correct}/${queries.length} queries correct`
+    : `${x.episode.id}: ${queries.length} queries, classes unknown`;
+  c.text(12, 20, title, { size: 14, bold: true });
   c.text(
     12,
     38,

@@ -208,7 +208,11 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
       progress.bestValAccuracy === null
         ? {}
         : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
-    extra: { runId: run.id, method: cfg.method },
+    extra: {
+      runId: run.id,
+      method: cfg.method,
+      input: trainDs.input ?? { channels: trainDs.shape.channels, resize: 'lanczos3' },
+    },
   });
   const saveLatest = () =>
     saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
