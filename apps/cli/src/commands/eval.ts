@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   defaultDataDir,
@@ -10,6 +11,7 @@ import {
   openDataset,
   parseBackendName,
   loadModelCheckpoint,
+  OMNIGLOT_SCHEMES,
   ReplicaPool,
   resolveCheckpointDir,
   writeJsonAtomic,
@@ -22,7 +24,7 @@ interface EvalFlags {
   checkpoint: string;
   dataset?: string;
   dataDir?: string;
-  split: string;
+  split?: string;
   way: string;
   shot: string;
   query: string;
@@ -32,6 +34,18 @@ interface EvalFlags {
   bn?: string;
   backend?: string;
   json?: boolean;
+}
+
+/** The test split of the run around a checkpoint: `evaluation` after Lake's split, else `test`. */
+async function defaultTestSplit(ckDir: string): Promise<string> {
+  const runConfig = join(dirname(dirname(ckDir)), 'config.json');
+  if (basename(dirname(ckDir)) !== 'checkpoints' || !existsSync(runConfig)) return 'test';
+  try {
+    const cfg = JSON.parse(await readFile(runConfig, 'utf8')) as { trainSplit?: string };
+    return cfg.trainSplit === OMNIGLOT_SCHEMES.lake.train ? OMNIGLOT_SCHEMES.lake.test : 'test';
+  } catch {
+    return 'test';
+  }
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -44,7 +58,10 @@ export function registerEvalCommand(program: Command): void {
     )
     .option('--dataset <name>', "dataset (default: the checkpoint's)")
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
-    .option('--split <s>', 'split to evaluate on', 'test')
+    .option(
+      '--split <s>',
+      'split to evaluate on (default test; `evaluation` for a run trained with --omniglot-split lake)',
+    )
     .option('--way <n>', 'classes per episode', '5')
     .option('--shot <k>', 'support images per class', '1')
     .option('--query <q>', 'queries per class', '15')
@@ -81,8 +98,9 @@ export function registerEvalCommand(program: Command): void {
       );
       const modelConfig = model.config;
       const dataset = f.dataset ?? metadata.dataset;
+      const split = f.split ?? (await defaultTestSplit(ckDir));
       if (!dataset) throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
-      const ds = await openDataset(dataset, f.split, {
+      const ds = await openDataset(dataset, split, {
         dataDir: f.dataDir ?? defaultDataDir(),
         imageSize: modelConfig.imageSize,
         normalization: metadata.normalisation
@@ -104,7 +122,7 @@ export function registerEvalCommand(program: Command): void {
           onProgress: (done, _total, acc) => bar?.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
         });
         bar?.stop();
-        const name = `eval-${f.split}-${opts.way}w${opts.shot}s${opts.query}q-${opts.episodes}e-seed${opts.seed}-bn${report.bnInference}.json`;
+        const name = `eval-${split}-${opts.way}w${opts.shot}s${opts.query}q-${opts.episodes}e-seed${opts.seed}-bn${report.bnInference}.json`;
         const out = { checkpoint: ckDir, method, ...report };
         await writeJsonAtomic(join(ckDir, name), out);
         // Inside a run directory, the run lists its evaluations too.
@@ -115,7 +133,7 @@ export function registerEvalCommand(program: Command): void {
         if (f.json) console.log(JSON.stringify(out, null, 2));
         else {
           console.log(
-            `${dataset}/${f.split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`,
+            `${dataset}/${split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`,
           );
           console.log(`report: ${join(ckDir, name)}`);
         }

@@ -11,7 +11,9 @@ import {
   findDatasets,
   formatBackend,
   formatSkipped,
+  OMNIGLOT_SCHEMES,
   openDataset,
+  type OmniglotScheme,
   initBackend,
   parseBackendName,
   train,
@@ -45,6 +47,7 @@ interface TrainFlags {
   runId?: string;
   resume?: string;
   augment?: boolean;
+  omniglotSplit?: string;
   json?: boolean;
 }
 
@@ -70,6 +73,17 @@ function isDataPath(d: string): boolean {
   return d.includes('/') || d.includes('\\') || d.startsWith('.');
 }
 
+/** `--omniglot-split`: the scheme's train and validation splits (recorded in the run's config.json). */
+function omniglotScheme(v: string | undefined): Pick<TrainConfigInput, 'trainSplit' | 'valSplit'> {
+  if (v === undefined) return {};
+  if (!(v in OMNIGLOT_SCHEMES))
+    throw new UsageError(
+      `--omniglot-split: expected ${Object.keys(OMNIGLOT_SCHEMES).join(' or ')}, got '${v}'`,
+    );
+  const s = OMNIGLOT_SCHEMES[v as OmniglotScheme];
+  return { trainSplit: s.train, valSplit: s.val };
+}
+
 /** Config file, then flags on top; core validates and names any bad field. */
 export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
   const base: TrainConfigInput = f.config ? await readConfigFile(f.config) : {};
@@ -90,6 +104,7 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
     ...(f.dataDir && { dataDir: f.dataDir }),
     ...(f.backend && { backend: parseBackendName(f.backend, '--backend') }),
     ...(f.augment === false && { augment: false }),
+    ...omniglotScheme(f.omniglotSplit),
   };
   const numeric: [keyof TrainConfigInput, number | undefined][] = [
     ['way', int(f.way, '--way')],
@@ -143,6 +158,10 @@ export function registerTrainCommand(program: Command): void {
       'continue a run from its latest checkpoint (other options ignored, except --episodes)',
     )
     .option('--no-augment', 'no augmentation of training queries')
+    .option(
+      '--omniglot-split <scheme>',
+      'vinyals (default: train/val/test) | lake (train on the 30 background alphabets less every 10th character, held out for validation; test on the 20 evaluation alphabets)',
+    )
     .option('--json', 'JSON lines on stdout: every metric event, then the run summary')
     .action(async (f: TrainFlags) => {
       const cfg = f.resume ? null : await resolveTrainConfig(f);

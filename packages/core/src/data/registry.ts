@@ -95,8 +95,8 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
       format: 'omniglot',
       path: dir,
       splits: full
-        ? ['train', 'val', 'test', 'background', 'evaluation']
-        : ['background', 'evaluation', 'all'],
+        ? ['train', 'val', 'test', 'background', 'evaluation', 'lake-train', 'lake-val']
+        : ['background', 'evaluation', 'lake-train', 'lake-val', 'all'],
     });
   }
   if (await isDir(join(dir, 'png'))) {
