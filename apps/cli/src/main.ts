@@ -8,6 +8,7 @@ import { registerEvalCommand } from './commands/eval.js';
 import { registerRunsCommand } from './commands/runs.js';
 import { registerExplainCommands } from './commands/explain.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerTasksCommands } from './commands/tasks.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -27,6 +28,7 @@ registerEvalCommand(program);
 registerRunsCommand(program);
 registerExplainCommands(program);
 registerPredictCommand(program);
+registerTasksCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

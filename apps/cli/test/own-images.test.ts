@@ -157,6 +157,40 @@ describe('your own images in the CLI', () => {
     expect((await readdir(join(out, 'pairs'))).sort()).toEqual(['q0-s0.png', 'q0-s1.png']);
     expect(existsSync(join(runs, 'r', 'checkpoints', 'best', 'metadata.json'))).toBe(true);
 
+    // Lake's one-shot layout (2-way here): imported to a tasks file, evaluated as fixed episodes.
+    const lake = join(dir, 'lake');
+    for (const run of ['run01', 'run02']) {
+      mkdirSync(join(lake, run, 'training'), { recursive: true });
+      mkdirSync(join(lake, run, 'test'), { recursive: true });
+      for (const k of [1, 2]) {
+        writeFileSync(join(lake, run, 'training', `class0${k}.pgm`), glyph(k * 4, 0));
+        writeFileSync(join(lake, run, 'test', `item0${k}.pgm`), glyph((3 - k) * 4, 2));
+      }
+      writeFileSync(
+        join(lake, run, 'class_labels.txt'),
+        `${run}/test/item01.pgm ${run}/training/class02.pgm\n${run}/test/item02.pgm ${run}/training/class01.pgm\n`,
+      );
+    }
+    const imp = cli(['tasks', 'import-lake', lake]);
+    expect(imp.status, imp.stderr).toBe(0);
+    expect(imp.stdout).toMatch(/2 runs \(2-way 1-shot\) written to/);
+    const ft = cli(['eval', '--checkpoint', join(runs, 'r'), '--tasks', join(lake, 'tasks.json'), '--json']);
+    expect(ft.status, ft.stderr).toBe(0);
+    const rep = JSON.parse(ft.stdout) as {
+      metric: string;
+      episodes: number;
+      perEpisode: { id: string; queries: number }[];
+    };
+    expect(rep).toMatchObject({ metric: 'error', episodes: 2 });
+    expect(rep.perEpisode.map((e) => [e.id, e.queries])).toEqual([
+      ['run01', 2],
+      ['run02', 2],
+    ]);
+    const direct = cli(['eval', '--checkpoint', join(runs, 'r'), '--tasks', lake]);
+    expect(direct.status, direct.stderr).toBe(0);
+    expect(direct.stdout).toMatch(/^run01: error \d+\.\d\d%.*\nrun02: .*\n.*error rate \d+\.\d\d%, accuracy/);
+    expect(existsSync(join(runs, 'r', 'evaluations', 'best-tasks-lake.json'))).toBe(true);
+
     const bad = cli([
       'predict',
       '--checkpoint',

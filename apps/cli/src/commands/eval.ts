@@ -10,8 +10,16 @@ import {
   initBackend,
   openDataset,
   parseBackendName,
+  evaluateTasks,
+  formatTaskReport,
+  importLakeRuns,
+  inputSpecOf,
+  isLakeRuns,
   loadModelCheckpoint,
   OMNIGLOT_SCHEMES,
+  readTaskFile,
+  type CheckpointMetadata,
+  type FewShotModel,
   ReplicaPool,
   resolveCheckpointDir,
   writeJsonAtomic,
@@ -33,7 +41,40 @@ interface EvalFlags {
   workers: string;
   bn?: string;
   backend?: string;
+  tasks?: string;
   json?: boolean;
+}
+
+/** `--tasks`: every fixed episode of a file (or of Lake's runs), written beside the checkpoint. */
+async function evalTasks(
+  path: string,
+  ckDir: string,
+  model: FewShotModel,
+  metadata: CheckpointMetadata,
+  method: string,
+  json: boolean,
+): Promise<void> {
+  const lake = await isLakeRuns(path);
+  const file = lake ? await importLakeRuns(path) : await readTaskFile(path);
+  const bar = progressBar('tasks', file.episodes.length);
+  const report = await evaluateTasks(model, inputSpecOf(metadata), file, path, {
+    ...(lake && { baseDir: resolve(path) }),
+    onProgress: (done, _t, acc) => bar.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
+  });
+  bar.stop();
+  const name = `tasks-${basename(path)
+    .replace(/\.json$/i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
+  const out = { checkpoint: ckDir, method, ...report };
+  await writeJsonAtomic(join(ckDir, name), out);
+  const runDir = dirname(dirname(ckDir));
+  if (basename(dirname(ckDir)) === 'checkpoints' && existsSync(join(runDir, 'config.json')))
+    await writeJsonAtomic(join(runDir, 'evaluations', `${basename(ckDir)}-${name}`), out);
+  if (json) console.log(JSON.stringify(out, null, 2));
+  else {
+    console.log(formatTaskReport(report));
+    console.log(`report: ${join(ckDir, name)}`);
+  }
 }
 
 /** The test split of the run around a checkpoint: `evaluation` after Lake's split, else `test`. */
@@ -73,6 +114,10 @@ export function registerEvalCommand(program: Command): void {
       "BatchNorm at evaluation: batch (the reference's) | running (default: the checkpoint's)",
     )
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option(
+      '--tasks <file>',
+      "fixed episodes instead of sampled ones: a tasks JSON file (paths relative to it) or a folder of Lake's one-shot runs",
+    )
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {
       let ckDir = resolve(f.checkpoint);
@@ -96,6 +141,14 @@ export function registerEvalCommand(program: Command): void {
         ckDir,
         f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
       );
+      if (f.tasks) {
+        try {
+          await evalTasks(f.tasks, ckDir, model, metadata, method, f.json === true);
+        } finally {
+          model.dispose();
+        }
+        return;
+      }
       const modelConfig = model.config;
       const dataset = f.dataset ?? metadata.dataset;
       const split = f.split ?? (await defaultTestSplit(ckDir));

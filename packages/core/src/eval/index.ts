@@ -1,2 +1,4 @@
 export * from './stats.js';
 export * from './evaluate.js';
+export * from './tasks.js';
+export * from './lake.js';
