@@ -103,6 +103,12 @@ describe('your own images in the CLI', () => {
     ]);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/warning: .*mine: 1 file not read/);
+    // A 2-episode run still logs a training metric per episode (a curve, not one point).
+    const events = t.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
+    expect(events.filter((e) => e.type === 'train')).toHaveLength(2);
     const e = cli([
       'eval',
       '--checkpoint',

@@ -197,7 +197,8 @@ export function registerTrainCommand(program: Command): void {
       const ac = new AbortController();
       const onSignal = (sig: string) => {
         if (ac.signal.aborted) process.exit(EXIT.interrupted);
-        console.error(`\n${sig}: finishing the current step and saving a checkpoint (again to quit at once)`);
+        // On a line of its own, not glued to the progress bar.
+        bar.note(`${sig}: finishing the current step and saving a checkpoint (again to quit at once)`);
         ac.abort();
       };
       process.on('SIGINT', () => onSignal('SIGINT'));
@@ -219,7 +220,6 @@ export function registerTrainCommand(program: Command): void {
             if (e.type === 'val') lastVal = `${(100 * e.accuracy).toFixed(2)}±${(100 * e.ci95).toFixed(2)}%`;
           },
           onProgress: (p) => {
-            if (!bar) return;
             bar.setTotal(p.total);
             bar.update(
               p.episode,
@@ -231,10 +231,12 @@ export function registerTrainCommand(program: Command): void {
                     'ep/s': p.episodesPerSecond.toFixed(2),
                     val: lastVal || '-',
                   },
+              // The trainer's estimate counts from this process's first step: right after --resume too.
+              p.phase === 'train' ? p.etaSeconds : undefined,
             );
           },
         });
-        bar?.stop();
+        bar.stop();
         if (f.json) console.log(JSON.stringify({ type: 'summary', ...summary }));
         else {
           console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes`);
@@ -247,7 +249,7 @@ export function registerTrainCommand(program: Command): void {
         }
         process.exitCode = summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
       } catch (e) {
-        bar?.stop();
+        bar.stop();
         if (e instanceof TrainingDivergedError) {
           console.error(`error: ${e.message}`);
           process.exitCode = EXIT.diverged;

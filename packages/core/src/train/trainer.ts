@@ -135,6 +135,14 @@ async function parallelStep(
   return { ...result, finite: true };
 }
 
+/**
+ * Training episodes per `train` metric line: every 50 on long runs, at least ~100 points on short ones
+ * (a 200-episode run logs every 2), so that any run draws a curve.
+ */
+export function defaultLogEvery(episodes: number): number {
+  return Math.min(50, Math.max(1, Math.ceil(episodes / 100)));
+}
+
 /** Trains a run from scratch (`config`) or resumes one (`opts.resumeDir`); resolves when it stops. */
 export async function train(config: TrainConfig | null, opts: TrainOptions = {}): Promise<RunSummary> {
   let run: RunDir;
@@ -236,7 +244,7 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
           method: cfg.method,
         })
       : null;
-  const logEvery = Math.max(1, opts.logEvery ?? 50);
+  const logEvery = Math.max(1, opts.logEvery ?? defaultLogEvery(cfg.episodes));
   let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
   const runStart = performance.now();
   const startEpisode = progress.episode;
