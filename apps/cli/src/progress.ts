@@ -59,16 +59,20 @@ export function progressBar(label: string, total: number, opts: BarOptions = {})
       write(`${s}\n`);
       lastLine = now();
     };
-    const timer = setInterval(() => {
-      if (last && now() - lastLine >= interval)
-        print(`${last} (working: ${Math.round((now() - lastAt) / 1000)} s since this update)`);
-    }, Math.min(interval, 5_000));
+    const timer = setInterval(
+      () => {
+        if (last && now() - lastLine >= interval)
+          print(`${last} (working: ${Math.round((now() - lastAt) / 1000)} s since this update)`);
+      },
+      Math.min(interval, 5_000),
+    );
     timer.unref();
     return {
       update(done, fields, etaSeconds) {
         if (!first) first = { done, t: now() };
         const tenth = Math.floor((10 * done) / Math.max(1, total));
-        last = `${label} ${done}/${total} ETA ${formatEta(eta(done, etaSeconds))} ${fieldText(fields, ' ')}`.trimEnd();
+        last =
+          `${label} ${done}/${total} ETA ${formatEta(eta(done, etaSeconds))} ${fieldText(fields, ' ')}`.trimEnd();
         lastAt = now();
         if (tenth === lastTenth && done !== total && now() - lastLine < interval) return;
         lastTenth = tenth;

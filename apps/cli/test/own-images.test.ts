@@ -195,7 +195,7 @@ describe('your own images in the CLI', () => {
     const direct = cli(['eval', '--checkpoint', join(runs, 'r'), '--tasks', lake]);
     expect(direct.status, direct.stderr).toBe(0);
     expect(direct.stdout).toMatch(/^run01: error \d+\.\d\d%.*\nrun02: .*\n.*error rate \d+\.\d\d%, accuracy/);
-    expect(existsSync(join(runs, 'r', 'evaluations', 'best-tasks-lake.json'))).toBe(true);
+    expect(existsSync(join(runs, 'r', 'tasks', 'best-tasks-lake.json'))).toBe(true);
 
     const bad = cli([
       'predict',

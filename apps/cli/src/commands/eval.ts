@@ -68,8 +68,9 @@ async function evalTasks(
   const out = { checkpoint: ckDir, method, ...report };
   await writeJsonAtomic(join(ckDir, name), out);
   const runDir = dirname(dirname(ckDir));
+  // In the run's tasks/, not evaluations/: the report has per-episode results, not per-class ones.
   if (basename(dirname(ckDir)) === 'checkpoints' && existsSync(join(runDir, 'config.json')))
-    await writeJsonAtomic(join(runDir, 'evaluations', `${basename(ckDir)}-${name}`), out);
+    await writeJsonAtomic(join(runDir, 'tasks', `${basename(ckDir)}-${name}`), out);
   if (json) console.log(JSON.stringify(out, null, 2));
   else {
     console.log(formatTaskReport(report));

@@ -7,7 +7,8 @@ import { ConfusionMatrix } from '@/components/ConfusionMatrix';
 import { Curves } from '@/components/CurvesLazy';
 import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/common';
 import { JobsTable } from '@/components/Jobs';
-import { ago, num, pct, pctCi, shortName } from '@/lib/format';
+import { PerClassTable } from '@/components/PerClassTable';
+import { ago, num, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { EVALUATE, JOB, RESUME, RUN_DETAIL } from '@/lib/queries';
 import type { Evaluation, Job, RunDetail as Run } from '@/lib/types';
@@ -79,7 +80,6 @@ function EvaluateForm({ run, onJob }: { run: Run; onJob: (j: Job) => void }) {
 }
 
 function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, string> }) {
-  const perClass = [...e.perClass].sort((a, b) => b.accuracy - a.accuracy);
   return (
     <article className="panel" data-testid="evaluation">
       <div className="spread">
@@ -100,35 +100,7 @@ function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, stri
       <div className="grid cols-2" style={{ marginTop: 12 }}>
         <div>
           <h3>Per-class accuracy</h3>
-          <div className="table-wrap" style={{ maxHeight: 420, overflowY: 'auto' }}>
-            <table>
-              <thead>
-                <tr>
-                  <th>Class</th>
-                  <th className="num">Correct</th>
-                  <th style={{ width: '40%' }}>Accuracy</th>
-                </tr>
-              </thead>
-              <tbody>
-                {perClass.map((c) => (
-                  <tr key={c.id}>
-                    <td title={`${c.id}: ${c.name}`}>{shortName(c.name)}</td>
-                    <td className="num">
-                      {c.correct}/{c.total}
-                    </td>
-                    <td>
-                      <div className="row" style={{ flexWrap: 'nowrap' }}>
-                        <div className="bar" style={{ flex: 1 }}>
-                          <span style={{ width: `${100 * c.accuracy}%` }} />
-                        </div>
-                        <span className="mono small">{pct(c.accuracy, 0)}</span>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <PerClassTable rows={e.perClass} />
         </div>
         <div>
           <h3>Confusion matrix</h3>
