@@ -58,7 +58,17 @@ export const RUN_METRICS = gql`
 
 export const RUN_DETAIL = gql`
   query RunDetail($id: ID!) {
-    run(id: $id) { ${RUN_FIELDS} ${CHECKPOINT_FIELDS} ${METRIC_FIELDS} ${EVAL_FIELDS} }
+    run(id: $id) { ${RUN_FIELDS} ${CHECKPOINT_FIELDS} ${METRIC_FIELDS} }
+  }
+`;
+
+/**
+ * A run's evaluation reports, apart from RUN_DETAIL: a report over thousands of classes is megabytes (its
+ * confusion matrix), so the page shows the run at once and does not re-download reports while it polls.
+ */
+export const RUN_EVALUATIONS = gql`
+  query RunEvaluations($id: ID!) {
+    run(id: $id) { id ${EVAL_FIELDS} }
   }
 `;
 

@@ -10,10 +10,10 @@ import { JobsTable } from '@/components/Jobs';
 import { PerClassTable } from '@/components/PerClassTable';
 import { ago, num, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
-import { EVALUATE, JOB, RESUME, RUN_DETAIL } from '@/lib/queries';
+import { EVALUATE, JOB, RESUME, RUN_DETAIL, RUN_EVALUATIONS } from '@/lib/queries';
 import type { Evaluation, Job, RunDetail as Run } from '@/lib/types';
 
-function EvaluateForm({ run, onJob }: { run: Run; onJob: (j: Job) => void }) {
+function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j: Job) => void }) {
   const [f, setF] = useState({
     checkpoint: run.checkpoints[0]?.ref ?? '',
     split: 'test',
@@ -121,13 +121,27 @@ export function RunDetail({ id }: { id: string }) {
   const job = jobQ.data?.job ?? null;
   const jobOpen = job ? job.status === 'queued' || job.status === 'running' : false;
   const [live, setLive] = useState(false);
-  const q = useGql<{ run: Run | null }>(RUN_DETAIL, { id }, { pollMs: live || jobOpen ? 2500 : null });
+  const q = useGql<{ run: Omit<Run, 'evaluations'> | null }>(
+    RUN_DETAIL,
+    { id },
+    {
+      pollMs: live || jobOpen ? 2500 : null,
+    },
+  );
   const run = q.data?.run;
+  const evQ = useGql<{ run: { id: string; evaluations: Evaluation[] } | null }>(RUN_EVALUATIONS, { id });
+  const evaluations = evQ.data?.run?.evaluations ?? [];
+  // A finished evaluation job adds a report: fetch the reports again then (only then).
+  const [seenJob, setSeenJob] = useState<string | null>(null);
+  if (job && job.status === 'finished' && seenJob !== job.id) {
+    setSeenJob(job.id);
+    evQ.refetch();
+  }
   if (run && (run.status === 'running') !== live) setLive(run.status === 'running');
   const [resumeState, resume] = useMutation<{ resumeTraining: Job }>(RESUME);
   // Readable class names come with each report (`Evaluation.classes`, in the confusion matrix's order).
   const names = new Map<string, string>();
-  for (const e of run?.evaluations ?? []) {
+  for (const e of evaluations) {
     for (const c of e.perClass) names.set(c.id, c.name);
     for (const c of e.classes ?? []) names.set(c.id, c.name);
   }
@@ -213,7 +227,7 @@ export function RunDetail({ id }: { id: string }) {
       <section className="panel" aria-labelledby="eval-h">
         <h2 id="eval-h">Evaluation</h2>
         {run.checkpoints.length ? (
-          <details open={!run.evaluations.length}>
+          <details open={!evQ.waiting && !evaluations.length}>
             <summary>Evaluate a checkpoint on many episodes</summary>
             <div style={{ marginTop: 10 }}>
               <EvaluateForm run={run} onJob={(j) => setJobId(j.id)} />
@@ -225,8 +239,10 @@ export function RunDetail({ id }: { id: string }) {
             <JobsTable jobs={[job]} onChange={jobQ.refetch} />
           </div>
         ) : null}
-        {!run.evaluations.length ? <p className="empty">No evaluation reports yet.</p> : null}
-        {[...run.evaluations].reverse().map((e) => (
+        <ErrorBox error={evQ.error} title="Evaluation reports" />
+        {evQ.waiting ? <Skeleton height={120} label="Loading evaluation reports" /> : null}
+        {!evQ.waiting && !evaluations.length ? <p className="empty">No evaluation reports yet.</p> : null}
+        {[...evaluations].reverse().map((e) => (
           <EvaluationReport key={e.name} e={e} names={names} />
         ))}
       </section>
