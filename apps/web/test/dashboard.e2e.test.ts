@@ -227,11 +227,21 @@ describeE2E('dashboard against the real API', () => {
     try {
       const t0 = Date.now();
       await p.goto(`${web.url}/runs/${RUN_ID}`);
+      // The run itself shows before (and apart from) its reports.
+      await p.getByRole('heading', { name: RUN_ID }).waitFor();
+      const tRun = Date.now() - t0;
       const big = p.getByTestId('evaluation').filter({ has: p.getByTestId('confusion-large') });
       await big.locator('canvas').waitFor({ timeout: 60_000 });
       await big.getByTestId('per-class-page').waitFor();
+      const tReport = Date.now() - t0;
+      const gqlMs = await p.evaluate(() =>
+        (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+          .filter((r) => r.name.includes('/graphql'))
+          .map((r) => `${Math.round(r.duration)} ms/${Math.round(r.encodedBodySize / 1024)} KiB`)
+          .join(', '),
+      );
       console.log(
-        `[web e2e] run page with a 2,000-class report usable after ${Date.now() - t0} ms (loaded machine)`,
+        `[web e2e] 2,000-class run page: run shown after ${tRun} ms, report usable after ${tReport} ms; GraphQL requests ${gqlMs} (for the record; loaded machine)`,
       );
       // Bounded DOM: one page of per-class rows, 20 pairs, one canvas (the old page built millions of cells).
       expect(await p.evaluate(() => document.querySelectorAll('*').length)).toBeLessThan(5000);
