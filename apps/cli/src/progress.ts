@@ -52,6 +52,7 @@ export function progressBar(label: string, total: number, opts: BarOptions = {})
     // runs longer than that.
     const interval = opts.intervalMs ?? 30_000;
     let lastTenth = -1;
+    let lastDone = -1;
     let lastLine = now();
     let last = '';
     let lastAt = now();
@@ -74,8 +75,11 @@ export function progressBar(label: string, total: number, opts: BarOptions = {})
         last =
           `${label} ${done}/${total} ETA ${formatEta(eta(done, etaSeconds))} ${fieldText(fields, ' ')}`.trimEnd();
         lastAt = now();
-        if (tenth === lastTenth && done !== total && now() - lastLine < interval) return;
+        // Once at the end too (validation after the last step updates at done = total many times).
+        const atEnd = done === total && lastDone !== total;
+        if (tenth === lastTenth && !atEnd && now() - lastLine < interval) return;
         lastTenth = tenth;
+        lastDone = done;
         print(last);
       },
       setTotal(t) {

@@ -22,11 +22,15 @@ describe('progress lines (not a terminal)', () => {
     f.advance(25_000);
     bar.update(3, { loss: '0.8' }); // same tenth, 35 s since the last line: printed
     bar.update(100, { loss: '0.7' }); // a new tenth
+    bar.update(1000, { loss: '0.6' }); // the end, once
+    bar.update(1000, { validating: '1/300' });
+    bar.update(1000, { validating: '2/300' });
     bar.stop();
     expect(f.lines.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
       'train 1/1000',
       'train 3/1000',
       'train 100/1000',
+      'train 1000/1000',
     ]);
     expect(f.lines[1]).toMatch(/loss 0\.8\n$/);
   });
