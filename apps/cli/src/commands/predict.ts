@@ -32,6 +32,7 @@ interface PredictFlags {
   query: string[];
   explain?: string;
   pairs: boolean;
+  bn?: string;
   backend?: string;
   json?: boolean;
 }
@@ -61,6 +62,10 @@ export function registerPredictCommand(program: Command): void {
     )
     .option('--explain <dir>', 'write the RAM panel, per-pair overlays and JSON here (RCN only)')
     .option('--no-pairs', 'with --explain: skip the per-pair PNGs')
+    .option(
+      '--bn <mode>',
+      "BatchNorm statistics: batch (the reference's: answers depend a little on which images share a batch) | running (default: the checkpoint's)",
+    )
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--json', 'print the predictions as JSON')
     .action(async (f: PredictFlags) => {
@@ -74,7 +79,12 @@ export function registerPredictCommand(program: Command): void {
       const backend = await initBackend(f.backend ? parseBackendName(f.backend, '--backend') : undefined);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
       const ckDir = checkpointDirOf(f.checkpoint);
-      const { model, metadata, method } = await loadModelCheckpoint(ckDir);
+      if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
+        throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
+      const { model, metadata, method } = await loadModelCheckpoint(
+        ckDir,
+        f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
+      );
       try {
         if (f.explain && method !== 'rcn')
           throw new UsageError(`--explain: a '${method}' checkpoint; region maps need an RCN`);
