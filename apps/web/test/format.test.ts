@@ -1,6 +1,6 @@
 /** Class names and confusion summaries as the dashboard shows them (no browser). */
 import { describe, expect, it } from 'vitest';
-import { confusionCsv, topConfusions } from '../src/lib/confusion';
+import { confusionCsv } from '../src/lib/confusion';
 import { shortName } from '../src/lib/format';
 
 describe('class names', () => {
@@ -14,21 +14,7 @@ describe('class names', () => {
   });
 });
 
-describe('confusion summaries', () => {
-  it('top-k off-diagonal cells by count, with the share of the true class', () => {
-    const m = [
-      [5, 3, 0],
-      [1, 2, 7],
-      [0, 3, 1],
-    ];
-    expect(topConfusions(m, 2)).toEqual([
-      { true: 1, predicted: 2, count: 7, share: 0.7 },
-      { true: 0, predicted: 1, count: 3, share: 3 / 8 },
-    ]);
-    expect(topConfusions(m, 10)).toHaveLength(4);
-    expect(topConfusions([[4]], 3)).toEqual([]);
-  });
-
+describe('confusion matrix download', () => {
   it('CSV with class ids, quoted where needed', () => {
     expect(
       confusionCsv(

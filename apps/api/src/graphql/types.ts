@@ -3,7 +3,15 @@
  * each field. `test/schema.test.ts` checks that this resolver map and schema.graphql name the same fields.
  */
 import type { GraphQLResolveInfo, GraphQLScalarType } from 'graphql';
-import type { BackendInfo, ClassInfo, DatasetEntry, Episode, EvalReport, RunSummary } from '@rcn/core';
+import type {
+  BackendInfo,
+  ClassInfo,
+  ConfusedPair,
+  DatasetEntry,
+  Episode,
+  EvalReport,
+  RunSummary,
+} from '@rcn/core';
 import type { ApiConfig } from '../config.js';
 import type { DatasetService } from '../services/datasets.js';
 import type { InferenceService } from '../services/inference.js';
@@ -307,9 +315,12 @@ export interface Resolvers {
     totalEpisodes: Resolver<RunSummary, NoArgs, number>;
     metrics: Resolver<RunSummary, { type?: 'train' | 'val' | null }, MetricPoint[]>;
     checkpoints: Resolver<RunSummary, NoArgs, CheckpointModel[]>;
-    evaluations: Resolver<RunSummary, NoArgs, EvaluationModel[]>;
+    evaluations: Resolver<RunSummary, { name?: string | null }, EvaluationModel[]>;
   };
   Evaluation: {
+    confusion: Resolver<EvaluationModel, { maxClasses?: number | null }, EvaluationModel['confusion'] | null>;
+    classCount: Resolver<EvaluationModel, NoArgs, number>;
+    confusionPairs: Resolver<EvaluationModel, { limit?: number | null }, ConfusedPair[]>;
     perClass: Resolver<EvaluationModel, NoArgs, EvalReport['perClass']>;
     classes: Resolver<EvaluationModel, NoArgs, { index: number; id: string; name: string }[]>;
   };

@@ -1,11 +1,17 @@
 'use client';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { inkOn, viridisCss } from '@/lib/colormap';
-import { confusionCsv, topConfusions } from '@/lib/confusion';
+import { confusionCsv } from '@/lib/confusion';
+import { useGql } from '@/lib/gql';
+import { RUN_EVALUATION_MATRIX } from '@/lib/queries';
+import type { Evaluation } from '@/lib/types';
 import { pct, shortName } from '@/lib/format';
-import { ViridisLegend } from './common';
+import { ErrorBox, ViridisLegend } from './common';
 
-/** Above this many classes the matrix is drawn on a canvas (a table would be millions of DOM nodes). */
+/**
+ * Above this many classes (the run page's `confusion(maxClasses: 60)`) the matrix is not a table (that
+ * would be millions of DOM nodes) but `LargeConfusion`.
+ */
 export const TABLE_MAX_CLASSES = 60;
 
 function normalised(matrix: number[][]): number[][] {
@@ -32,13 +38,6 @@ export function ConfusionMatrix({
       <span className="muted small">Rows: true class · columns: predicted class</span>
     </div>
   );
-  if (classes.length > TABLE_MAX_CLASSES)
-    return (
-      <div>
-        {header}
-        <LargeConfusion classes={classes} matrix={matrix} label={label} />
-      </div>
-    );
   const rows = normalised(matrix);
   const small = classes.length > 24;
   return (
@@ -86,10 +85,72 @@ export function ConfusionMatrix({
 }
 
 /**
- * Thousands of classes: the most confused pairs as a table, the whole matrix as one canvas image (a pixel
- * per cell, hover names the cell), and the counts as a CSV download.
+ * Thousands of classes: the most confused pairs (from the API) as a table; the whole matrix, fetched on
+ * request, as one canvas image (a pixel per cell, hover names the cell) and a CSV download.
  */
-function LargeConfusion({
+export function LargeConfusion({
+  runId,
+  evaluation: e,
+  names,
+}: {
+  runId: string;
+  evaluation: Evaluation;
+  names: Map<string, string>;
+}) {
+  const classes = e.classes.map((c) => c.id);
+  const label = (id: string) => shortName(names.get(id) ?? id);
+  const [want, setWant] = useState(false);
+  const q = useGql<{ run: { evaluations: Pick<Evaluation, 'name' | 'confusion'>[] } | null }>(
+    RUN_EVALUATION_MATRIX,
+    { id: runId, name: e.name },
+    { pause: !want },
+  );
+  const confusion = q.data?.run?.evaluations[0]?.confusion ?? null;
+  return (
+    <div data-testid="confusion-large">
+      <div className="row" style={{ marginBottom: 6 }}>
+        <ViridisLegend min={0} max={1} label="share of the row's queries" />
+        <span className="muted small">Rows: true class · columns: predicted class</span>
+      </div>
+      <h4>Most confused pairs</h4>
+      <div className="table-wrap">
+        <table aria-label="Most confused pairs">
+          <thead>
+            <tr>
+              <th>True class</th>
+              <th>Predicted as</th>
+              <th className="num">Queries</th>
+              <th className="num">Share</th>
+            </tr>
+          </thead>
+          <tbody>
+            {e.confusionPairs.map((p) => (
+              <tr key={`${p.trueIndex}-${p.predictedIndex}`}>
+                <td title={classes[p.trueIndex]}>{label(classes[p.trueIndex])}</td>
+                <td title={classes[p.predictedIndex]}>{label(classes[p.predictedIndex])}</td>
+                <td className="num">{p.count}</td>
+                <td className="num">{pct(p.share, 0)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h4>
+        Full matrix ({e.classCount} × {e.classCount})
+      </h4>
+      {confusion ? (
+        <MatrixCanvas classes={confusion.classes} matrix={confusion.matrix} label={label} />
+      ) : (
+        <button type="button" onClick={() => setWant(true)} disabled={want}>
+          {want ? 'Loading the matrix…' : 'Show the full matrix'}
+        </button>
+      )}
+      <ErrorBox error={q.error} title="Confusion matrix" />
+    </div>
+  );
+}
+
+function MatrixCanvas({
   classes,
   matrix,
   label,
@@ -98,7 +159,6 @@ function LargeConfusion({
   matrix: number[][];
   label: (id: string) => string;
 }) {
-  const pairs = useMemo(() => topConfusions(matrix, 20), [matrix]);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string | null>(null);
   const n = classes.length;
@@ -107,14 +167,14 @@ function LargeConfusion({
     const ctx = c?.getContext('2d');
     if (!c || !ctx) return;
     const img = ctx.createImageData(n, n);
-    const rgb = document.createElement('canvas').getContext('2d');
-    // viridisCss gives CSS colours; sample it on a 256-entry table once.
+    // viridisCss gives CSS colours: sample it once into a 256-entry table.
+    const probe = document.createElement('canvas').getContext('2d');
     const lut: number[][] = [];
     for (let k = 0; k < 256; k++) {
-      if (rgb) {
-        rgb.fillStyle = viridisCss(k / 255);
-        rgb.fillRect(0, 0, 1, 1);
-        lut.push([...rgb.getImageData(0, 0, 1, 1).data.slice(0, 3)]);
+      if (probe) {
+        probe.fillStyle = viridisCss(k / 255);
+        probe.fillRect(0, 0, 1, 1);
+        lut.push([...probe.getImageData(0, 0, 1, 1).data.slice(0, 3)]);
       } else lut.push([k, k, k]);
     }
     for (let i = 0; i < n; i++) {
@@ -141,46 +201,27 @@ function LargeConfusion({
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
   return (
-    <div data-testid="confusion-large">
-      <h4>Most confused pairs</h4>
-      <div className="table-wrap">
-        <table aria-label="Most confused pairs">
-          <thead>
-            <tr>
-              <th>True class</th>
-              <th>Predicted as</th>
-              <th className="num">Queries</th>
-              <th className="num">Share</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pairs.map((p) => (
-              <tr key={`${p.true}-${p.predicted}`}>
-                <td title={classes[p.true]}>{label(classes[p.true])}</td>
-                <td title={classes[p.predicted]}>{label(classes[p.predicted])}</td>
-                <td className="num">{p.count}</td>
-                <td className="num">{pct(p.share, 0)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <h4>
-        Full matrix ({n} × {n}){' '}
-        <button type="button" onClick={download}>
-          Download CSV
-        </button>
-      </h4>
+    <div>
+      <button type="button" onClick={download}>
+        Download CSV
+      </button>
       <canvas
         ref={canvas}
         width={n}
         height={n}
         aria-label={`Confusion matrix of ${n} classes`}
-        style={{ width: '100%', maxWidth: 600, imageRendering: 'pixelated', border: '1px solid #ccc' }}
-        onMouseMove={(e) => {
-          const r = e.currentTarget.getBoundingClientRect();
-          const j = Math.floor(((e.clientX - r.left) / r.width) * n);
-          const i = Math.floor(((e.clientY - r.top) / r.height) * n);
+        style={{
+          display: 'block',
+          width: '100%',
+          maxWidth: 600,
+          marginTop: 6,
+          imageRendering: 'pixelated',
+          border: '1px solid #ccc',
+        }}
+        onMouseMove={(ev) => {
+          const r = ev.currentTarget.getBoundingClientRect();
+          const j = Math.floor(((ev.clientX - r.left) / r.width) * n);
+          const i = Math.floor(((ev.clientY - r.top) / r.height) * n);
           if (i >= 0 && j >= 0 && i < n && j < n)
             setHover(`true ${label(classes[i])}, predicted ${label(classes[j])}: ${matrix[i][j]}`);
         }}

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { ConfigDiff } from '@/components/ConfigDiff';
-import { ConfusionMatrix } from '@/components/ConfusionMatrix';
+import { ConfusionMatrix, LargeConfusion } from '@/components/ConfusionMatrix';
 import { Curves } from '@/components/CurvesLazy';
 import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/common';
 import { JobsTable } from '@/components/Jobs';
@@ -79,7 +79,7 @@ function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j
   );
 }
 
-function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, string> }) {
+function EvaluationReport({ runId, e, names }: { runId: string; e: Evaluation; names: Map<string, string> }) {
   return (
     <article className="panel" data-testid="evaluation">
       <div className="spread">
@@ -106,6 +106,8 @@ function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, stri
           <h3>Confusion matrix</h3>
           {e.confusion ? (
             <ConfusionMatrix classes={e.confusion.classes} matrix={e.confusion.matrix} names={names} />
+          ) : e.classCount > 0 ? (
+            <LargeConfusion runId={runId} evaluation={e} names={names} />
           ) : (
             <p className="empty">No confusion matrix in this report.</p>
           )}
@@ -243,7 +245,7 @@ export function RunDetail({ id }: { id: string }) {
         {evQ.waiting ? <Skeleton height={120} label="Loading evaluation reports" /> : null}
         {!evQ.waiting && !evaluations.length ? <p className="empty">No evaluation reports yet.</p> : null}
         {[...evaluations].reverse().map((e) => (
-          <EvaluationReport key={e.name} e={e} names={names} />
+          <EvaluationReport key={e.name} runId={run.id} e={e} names={names} />
         ))}
       </section>
 
