@@ -171,6 +171,14 @@ const HEARTBEAT_MS = 10_000;
 /** Lets signal handlers and worker messages run: the training loop itself never waits on I/O. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Training episodes per `train` metric line: every 50 on long runs, at least ~100 points on short ones
+ * (a 200-episode run logs every 2), so that any run draws a curve.
+ */
+export function defaultLogEvery(episodes: number): number {
+  return Math.min(50, Math.max(1, Math.ceil(episodes / 100)));
+}
+
 /** Trains a run from scratch (`config`) or resumes one (`opts.resumeDir`); resolves when it stops. */
 export async function train(config: TrainConfig | null, opts: TrainOptions = {}): Promise<RunSummary> {
   const throwIfAborted = () => {
@@ -317,7 +325,11 @@ async function trainLoop(
       progress.bestValAccuracy === null
         ? {}
         : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
-    extra: { runId: run.id, method: cfg.method },
+    extra: {
+      runId: run.id,
+      method: cfg.method,
+      input: trainDs.input ?? { channels: trainDs.shape.channels, resize: 'lanczos3' },
+    },
   });
   const saveLatest = async () => {
     await readableSync(allVariables());
@@ -334,7 +346,7 @@ async function trainLoop(
     opts.onEvent?.(e);
   };
 
-  const logEvery = Math.max(1, opts.logEvery ?? 50);
+  const logEvery = Math.max(1, opts.logEvery ?? defaultLogEvery(cfg.episodes));
   let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
   const runStart = performance.now();
   const startEpisode = progress.episode;
