@@ -83,14 +83,16 @@ describeWithData('GraphQL API', () => {
 
   it('reports the backend', async () => {
     const { backend } = ok(
-      await s.gql<{ backend: { name: string; devices: string[] } }>(
-        '{ backend { name requested tfBackend version coreVersion devices } }',
+      await s.gql<{ backend: { name: string; devices: string[]; adapter: { cpuFallback: boolean } | null } }>(
+        '{ backend { name requested tfBackend version coreVersion devices adapter { description cpuFallback limits { maxStorageBufferBindingSize } } } }',
         {},
         null,
       ),
     );
-    expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).toContain(backend.name);
+    expect(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu']).toContain(backend.name);
     expect(backend.devices.length).toBeGreaterThan(0);
+    // The adapter is reported exactly when WebGPU runs.
+    expect(backend.adapter !== null).toBe(backend.name === 'webgpu');
   });
 
   it('lists datasets with splits, readable class names, counts and image URLs served as PNG', async () => {
@@ -495,6 +497,7 @@ describeWithData('GraphQL API', () => {
       await s.gql<{
         job: {
           evaluation: {
+            name: string;
             accuracy: number;
             episodes: number;
             perClass: unknown[];
@@ -516,11 +519,36 @@ describeWithData('GraphQL API', () => {
     expect(classes.map((c) => c.index)).toEqual(confusion.classes.map((_c, i) => i));
     expect(classes.every((c) => c.name && !/^n\d+$/.test(c.name))).toBe(true);
     const { run } = ok(
-      await s.gql<{ run: { evaluations: { name: string }[] } }>(
-        `{ run(id: "${RUN}") { evaluations { name accuracy } } }`,
+      await s.gql<{
+        run: {
+          evaluations: {
+            name: string;
+            classCount: number;
+            small: unknown;
+            confusionPairs: { trueIndex: number; predictedIndex: number; count: number; share: number }[];
+          }[];
+        };
+      }>(
+        `{ run(id: "${RUN}") { evaluations { name accuracy classCount small: confusion(maxClasses: 1) confusionPairs(limit: 3) { trueIndex predictedIndex count share } } } }`,
       ),
     );
     expect(run.evaluations.length).toBeGreaterThanOrEqual(1);
+    // Large matrices only on request: counts and the most confused pairs instead.
+    const mine = run.evaluations.find((e) => e.name === job.evaluation.name)!;
+    expect(mine.classCount).toBe(confusion.classes.length);
+    expect(mine.small).toBeNull();
+    const offDiagonal = confusion.matrix.flatMap((row, i) =>
+      row.map((count, j) => ({ i, j, count })).filter((c) => c.i !== c.j && c.count > 0),
+    );
+    expect(mine.confusionPairs.length).toBe(Math.min(3, offDiagonal.length));
+    for (const p of mine.confusionPairs)
+      expect(confusion.matrix[p.trueIndex][p.predictedIndex]).toBe(p.count);
+    const byName = ok(
+      await s.gql<{ run: { evaluations: { name: string }[] } }>(
+        `{ run(id: "${RUN}") { evaluations(name: ${JSON.stringify(mine.name)}) { name } } }`,
+      ),
+    );
+    expect(byName.run.evaluations.map((e) => e.name)).toEqual([mine.name]);
   });
 
   it('streams job updates over graphql-ws until the job ends; only subscriptions go over the socket', async () => {

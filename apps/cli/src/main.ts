@@ -9,6 +9,8 @@ import { registerRunsCommand } from './commands/runs.js';
 import { registerExplainCommands } from './commands/explain.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerPredictCommand } from './commands/predict.js';
+import { registerTasksCommands } from './commands/tasks.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -30,6 +32,8 @@ registerRunsCommand(program);
 registerExplainCommands(program);
 registerWorkerCommand(program);
 registerSweepCommand(program);
+registerPredictCommand(program);
+registerTasksCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

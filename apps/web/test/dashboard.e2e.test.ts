@@ -3,7 +3,7 @@
  * production build of the dashboard, and headless Chromium (Debian's, driven by playwright-core).
  * Screenshots go to test-artifacts/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,120 @@ describeE2E('dashboard against the real API', () => {
     const rowNames = await report.locator('table.cm tbody th').allInnerTexts();
     expect(rowNames.filter((n) => /^n\d{8}$/.test(n.trim()))).toEqual([]);
     await shot('run-detail');
+  });
+
+  it('run page at 2,000 classes: paged per-class table, top confused pairs, the matrix as a canvas', async () => {
+    // An evaluation report in the on-disk format `eval` writes, over 2,000 Omniglot-style classes.
+    const n = 2000;
+    const classes = Array.from(
+      { length: n },
+      (_v, i) => `Alphabet_${Math.floor(i / 40)}/character${String((i % 40) + 1).padStart(2, '0')}`,
+    );
+    const names = classes.map(
+      (c) => `${c.replace('/', ', ').replace('_', ' ')}${c.endsWith('1') ? ', rotated 90°' : ''}`,
+    );
+    const matrix = classes.map((_c, i) => {
+      const row = new Array<number>(n).fill(0);
+      row[i] = 5 + (i % 4);
+      row[(i * 7 + 1) % n] += i % 5;
+      return row;
+    });
+    const perClass = classes.map((id, i) => {
+      const total = matrix[i].reduce((a, b) => a + b, 0);
+      return { id, name: names[i], correct: matrix[i][i], total, accuracy: matrix[i][i] / total };
+    });
+    const report = {
+      checkpoint: 'x',
+      method: 'rcn',
+      dataset: 'omniglot',
+      split: 'test',
+      way: 20,
+      shot: 1,
+      query: 5,
+      episodes: 600,
+      seed: 0,
+      accuracy: 0.8,
+      ci95: 0.01,
+      std: 0.1,
+      loss: 0.01,
+      perEpisode: [0.8],
+      perClass,
+      confusion: { classes, matrix },
+      bnInference: 'batch',
+      seconds: 1,
+    };
+    const file = join(api.runsDir, RUN_ID, 'evaluations', 'best-eval-2000-classes.json');
+    writeFileSync(file, JSON.stringify(report));
+    const p = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      const t0 = Date.now();
+      await p.goto(`${web.url}/runs/${RUN_ID}`);
+      // The run itself shows before (and apart from) its reports.
+      await p.getByRole('heading', { name: RUN_ID }).waitFor();
+      const tRun = Date.now() - t0;
+      const big = p.getByTestId('evaluation').filter({ has: p.getByTestId('confusion-large') });
+      await big
+        .getByRole('table', { name: 'Most confused pairs' })
+        .locator('tbody tr')
+        .first()
+        .waitFor({ timeout: 60_000 });
+      await big.getByTestId('per-class-page').waitFor();
+      const tReport = Date.now() - t0;
+      const gqlMs = await p.evaluate(() =>
+        (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+          .filter((r) => r.name.includes('/graphql'))
+          .map((r) => `${Math.round(r.duration)} ms/${Math.round(r.encodedBodySize / 1024)} KiB`)
+          .join(', '),
+      );
+      console.log(
+        `[web e2e] 2,000-class run page: run shown after ${tRun} ms, report usable after ${tReport} ms; GraphQL requests ${gqlMs} (for the record; loaded machine)`,
+      );
+      // Bounded DOM: one page of per-class rows and 20 pairs (the old page built millions of cells).
+      expect(await p.evaluate(() => document.querySelectorAll('*').length)).toBeLessThan(5000);
+      expect(await big.getByTestId('per-class').locator('tbody tr').count()).toBe(50);
+      expect(await big.getByTestId('per-class-page').innerText()).toMatch(/page 1 of 40 · 2000 classes/);
+      // The full matrix on request: one canvas of a pixel per cell.
+      await big.getByRole('button', { name: 'Show the full matrix' }).click();
+      await big.locator('canvas').waitFor({ timeout: 60_000 });
+      expect(await big.locator('canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([
+        n,
+        n,
+      ]);
+      // Top confused pairs name the character and rotation, not just the alphabet.
+      const pairs = big.getByRole('table', { name: 'Most confused pairs' });
+      expect(await pairs.locator('tbody tr').count()).toBe(20);
+      expect(await pairs.locator('tbody td').first().innerText()).toMatch(/^Alphabet \d+ #\d\d( ↻90°)?$/);
+      // Search narrows the table to the matching classes.
+      await big.getByLabel('Search classes').fill('Alphabet 7, character1');
+      await big.getByText(/page 1 of 1 · 10 classes/).waitFor();
+      expect(await big.getByTestId('per-class').locator('tbody tr').count()).toBe(10);
+      const download = p.waitForEvent('download');
+      await big.getByRole('button', { name: 'Download CSV' }).click();
+      expect((await download).suggestedFilename()).toBe('confusion.csv');
+      await shot('run-detail-2000-classes', p);
+    } finally {
+      await p.close();
+      rmSync(file);
+    }
+  });
+
+  it("explorer warns when the episode is not from the checkpoint's dataset", async () => {
+    await page.goto(
+      `${web.url}/explore?checkpoint=${encodeURIComponent(`${RUN_ID}/best`)}&dataset=omniglot&split=test`,
+    );
+    const warn = page.getByTestId('dataset-mismatch');
+    await warn.waitFor();
+    expect(await warn.innerText()).toMatch(
+      new RegExp(`trained on ${DATASET}, but the episode is from omniglot`),
+    );
+    await warn.getByRole('button', { name: `Use ${DATASET}` }).click();
+    await page.waitForURL(new RegExp(`dataset=${DATASET}`));
+    await expect(page.getByTestId('dataset-mismatch').count()).resolves.toBe(0);
+    // Without a dataset in the URL, the checkpoint's own dataset is the default.
+    await page.goto(`${web.url}/explore?checkpoint=${encodeURIComponent(`${RUN_ID}/best`)}`);
+    await page.getByTestId('support-set').locator('img').first().waitFor();
+    expect(await page.getByLabel('Dataset').inputValue()).toBe(DATASET);
   });
 
   it('explorer shows predictions and a RAM for a real episode from the checkpoint', async () => {

@@ -13,3 +13,4 @@ export * from './train/index.js';
 export * from './eval/index.js';
 export * from './explain/index.js';
 export * from './jobs/index.js';
+export * from './predict/index.js';

@@ -7,6 +7,7 @@ import type {
   BackendInfo,
   CellStatus,
   ClassInfo,
+  ConfusedPair,
   DatasetEntry,
   Episode,
   EvalReport,
@@ -335,6 +336,9 @@ export interface Resolvers {
     error: Resolver<RunSummary, NoArgs, string | null>;
   };
   Evaluation: {
+    confusion: Resolver<EvaluationModel, { maxClasses?: number | null }, EvaluationModel['confusion'] | null>;
+    classCount: Resolver<EvaluationModel, NoArgs, number>;
+    confusionPairs: Resolver<EvaluationModel, { limit?: number | null }, ConfusedPair[]>;
     perClass: Resolver<EvaluationModel, NoArgs, EvalReport['perClass']>;
     classes: Resolver<EvaluationModel, NoArgs, { index: number; id: string; name: string }[]>;
     checkpoint: Resolver<EvaluationModel, NoArgs, string | null>;

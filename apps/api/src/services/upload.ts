@@ -1,9 +1,16 @@
 /**
- * Uploaded images (base64 PNG / JPEG / WebP) to normalised model inputs: size checked before decoding,
- * pixel count bounded while decoding, then resized (centre crop) to the model's square input.
+ * Uploaded images (base64 PNG / JPEG / WebP / PGM) to normalised model inputs: size checked before decoding,
+ * pixel count bounded while decoding, then treated as the checkpoint's training images were.
  */
-import sharp from 'sharp';
-import { MINI_IMAGENET_NORM, normalizeInto, type CheckpointMetadata, type NormStats } from '@rcn/core';
+import {
+  MINI_IMAGENET_NORM,
+  normalizeImageInto,
+  preprocessImage,
+  type CheckpointMetadata,
+  type InputSpec,
+  type NormStats,
+  type PreprocessedImage,
+} from '@rcn/core';
 import type { Limits } from '../config.js';
 import { ErrorCode, apiError, badInput, limitExceeded } from '../graphql/errors.js';
 
@@ -34,30 +41,25 @@ export function normalisationOf(meta: CheckpointMetadata): NormStats {
   return MINI_IMAGENET_NORM;
 }
 
-/** Decodes, resizes and normalises one image into `out` at `offset` (HWC float32, 3 channels). */
+/**
+ * Decodes one image with the checkpoint's input treatment (core's `preprocessImage`, the same function
+ * as `rcn predict`: channels, resize and normalisation as in training) into `out` at `offset`.
+ */
 export async function imageInto(
   bytes: Buffer,
   field: string,
-  size: number,
-  norm: NormStats,
+  spec: InputSpec,
   out: Float32Array,
   offset: number,
 ): Promise<void> {
-  let raw: Buffer;
+  let img: PreprocessedImage;
   try {
-    raw = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
-      .rotate()
-      .resize(size, size, { fit: 'cover' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer();
+    img = await preprocessImage(bytes, field, spec, { maxPixels: MAX_PIXELS });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/pixel limit/i.test(msg))
       throw limitExceeded(`${field}: image has more than ${MAX_PIXELS} pixels`, field, MAX_PIXELS);
-    throw badInput(`${field}: cannot decode image (${msg}); send PNG, JPEG or WebP`, field);
+    throw badInput(`${msg}; send PNG, JPEG, WebP or PGM/PPM`, field);
   }
-  if (raw.length !== size * size * 3) throw badInput(`${field}: unexpected decoded size`, field);
-  normalizeInto(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), size, size, 3, norm, out, offset);
+  normalizeImageInto(img, spec, out, offset);
 }

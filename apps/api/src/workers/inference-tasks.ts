@@ -230,7 +230,8 @@ async function episodeArrays(
   return { loaded, episode, arrays };
 }
 
-function forward(m: RCN, a: EpisodeArrays): ForwardResult {
+/** Reads asynchronously: the webgpu backend cannot read synchronously under Node. */
+async function forward(m: RCN, a: EpisodeArrays): Promise<ForwardResult> {
   const t = arraysToTensors(a);
   const out = m.forward(
     { support: t.support, query: t.query, way: a.way, shot: a.shot },
@@ -238,9 +239,9 @@ function forward(m: RCN, a: EpisodeArrays): ForwardResult {
   );
   try {
     return {
-      probs: out.probs.dataSync() as Float32Array,
-      regionScores: out.regionScores!.dataSync() as Float32Array,
-      regionWeights: out.regionWeights!.dataSync() as Float32Array,
+      probs: (await out.probs.data()) as Float32Array,
+      regionScores: (await out.regionScores!.data()) as Float32Array,
+      regionWeights: (await out.regionWeights!.data()) as Float32Array,
       regions: out.regionScores!.shape[2],
       featureSize: m.featureMapSize(),
       imageSize: m.config.imageSize,
@@ -266,7 +267,7 @@ export const tasks = {
   'backend.info': (_p: unknown, ctx: TaskContext): BackendInfo => ctx.backend,
   'episode.predict': async (p: EpisodePayload): Promise<EpisodeResult> => {
     const { loaded, episode, arrays } = await episodeArrays(p);
-    return { episode, ...forward(loaded.model, arrays) };
+    return { episode, ...(await forward(loaded.model, arrays)) };
   },
   'episode.ram': async (p: EpisodePayload & { query: number; support: number }): Promise<RamResult> => {
     const ex = await explainer(p.checkpointDir, p.dataDir, p.spec.dataset);

@@ -5,7 +5,7 @@ export function registerBackendCommand(program: Command): void {
   program
     .command('backend')
     .description('load the compute backend and report which one runs')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { backend?: string; json?: boolean }) => {
       const info = await initBackend(opts.backend ? parseBackendName(opts.backend, '--backend') : undefined);
@@ -15,6 +15,10 @@ export function registerBackendCommand(program: Command): void {
       }
       console.log(`backend: ${formatBackend(info)}`);
       for (const d of info.devices) console.log(`device: ${d}`);
+      if (info.adapter?.cpuFallback)
+        console.log(
+          'note: a CPU fallback adapter computes correctly but far slower than wasm; auto never picks it',
+        );
       for (const s of info.skipped) console.log(`skipped ${s.name}: ${s.reason}`);
     });
 }

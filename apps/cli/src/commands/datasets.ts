@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { defaultDataDir, fetchOmniglot, findDatasets } from '@rcn/core';
+import { defaultDataDir, fetchOmniglot, findDatasets, formatSkipped } from '@rcn/core';
 
 export function registerDatasetsCommands(program: Command): void {
   program
@@ -29,6 +29,8 @@ export function registerDatasetsCommands(program: Command): void {
           console.log(
             `  ${s.split.padEnd(11)} ${String(s.classes).padStart(6)} classes ${String(s.images).padStart(8)} images`,
           );
+        if (d.note) console.log(`  note: ${d.note}`);
+        if (d.skipped) console.log(`  warning: ${formatSkipped(d.skipped)}`);
       }
     });
 

@@ -47,7 +47,7 @@ const common = (cmd: Command): Command =>
       'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory',
     )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)');
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)');
 
 export function registerExplainCommands(program: Command): void {
   common(

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   defaultDataDir,
@@ -9,6 +11,10 @@ import {
   discoverDatasets,
   fetchOmniglot,
   formatBackend,
+  formatSkipped,
+  OMNIGLOT_SCHEMES,
+  openDataset,
+  type OmniglotScheme,
   initBackend,
   parseBackendName,
   train,
@@ -19,7 +25,7 @@ import {
 } from '@rcn/core';
 import { optionalInt as int, optionalNumber as num } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { progressBar } from '../progress.js';
+import { progressBar, type Bar } from '../progress.js';
 
 interface TrainFlags {
   config?: string;
@@ -43,6 +49,7 @@ interface TrainFlags {
   runId?: string;
   resume?: string;
   augment?: boolean;
+  omniglotSplit?: string;
   json?: boolean;
 }
 
@@ -63,6 +70,22 @@ async function readConfigFile(path: string): Promise<TrainConfigInput> {
   }
 }
 
+/** A dataset given as a folder path (rather than a name under the data folder). */
+function isDataPath(d: string): boolean {
+  return d.includes('/') || d.includes('\\') || d.startsWith('.');
+}
+
+/** `--omniglot-split`: the scheme's train and validation splits (recorded in the run's config.json). */
+function omniglotScheme(v: string | undefined): Pick<TrainConfigInput, 'trainSplit' | 'valSplit'> {
+  if (v === undefined) return {};
+  if (!(v in OMNIGLOT_SCHEMES))
+    throw new UsageError(
+      `--omniglot-split: expected ${Object.keys(OMNIGLOT_SCHEMES).join(' or ')}, got '${v}'`,
+    );
+  const s = OMNIGLOT_SCHEMES[v as OmniglotScheme];
+  return { trainSplit: s.train, valSplit: s.val };
+}
+
 /** Config file, then flags on top; core validates and names any bad field. */
 export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
   const base: TrainConfigInput = f.config ? await readConfigFile(f.config) : {};
@@ -78,9 +101,12 @@ export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
     ...base,
     model,
     ...(f.method && { method: f.method as TrainConfig['method'] }),
-    ...(f.dataset && { dataset: f.dataset }),
+    // A folder path is kept absolute, so that eval and explain reopen the same folder from anywhere.
+    ...(f.dataset && { dataset: isDataPath(f.dataset) ? resolve(f.dataset) : f.dataset }),
+    ...(f.dataDir && { dataDir: f.dataDir }),
     ...(f.backend && { backend: parseBackendName(f.backend, '--backend') }),
     ...(f.augment === false && { augment: false }),
+    ...omniglotScheme(f.omniglotSplit),
   };
   const numeric: [keyof TrainConfigInput, number | undefined][] = [
     ['way', int(f.way, '--way')],
@@ -124,7 +150,10 @@ export function registerTrainCommand(program: Command): void {
     .description('train a few-shot model episodically (default: RCN Conv4, 5-way 1-shot, Omniglot)')
     .option('--config <file>', 'YAML or JSON file of training options (flags override it)')
     .option('--method <m>', 'rcn | protonet | relationnet')
-    .option('--dataset <name>', 'dataset name as listed by `datasets` (default omniglot)')
+    .option(
+      '--dataset <name>',
+      'dataset name as listed by `datasets`, or a folder path (one sub-folder per class) (default omniglot)',
+    )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--backbone <b>', 'conv4 | resnet12')
     .option('--way <n>', 'classes per episode (5)')
@@ -138,7 +167,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--lr <lr>', 'Adam learning rate (0.001)')
     .option('--seed <s>', 'seed of every random stream (0)')
     .option('--workers <n>', 'worker threads; one episode per worker per step (1)')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR; default <repo>/runs)')
     .option('--run-id <id>', 'name of the run directory')
     .option(
@@ -146,14 +175,22 @@ export function registerTrainCommand(program: Command): void {
       'continue a run from its latest checkpoint (other options ignored, except --episodes)',
     )
     .option('--no-augment', 'no augmentation of training queries')
+    .option(
+      '--omniglot-split <scheme>',
+      'vinyals (default: train/val/test) | lake (train on the 30 background alphabets less every 10th character, held out for validation; test on the 20 evaluation alphabets)',
+    )
     .option('--json', 'JSON lines on stdout: every metric event, then the run summary')
     .action(async (f: TrainFlags) => {
       // Signals are honoured from the first moment: during start-up (backend, datasets, workers) they
       // stop at once with nothing written; once training runs, at the end of the current step.
       const ac = new AbortController();
+      const ui: { bar: Bar | null } = { bar: null };
       const onSignal = (sig: string) => {
         if (ac.signal.aborted) process.exit(EXIT.interrupted);
-        console.error(`\n${sig}: finishing the current step and saving a checkpoint (again to quit at once)`);
+        // On a line of its own, not glued to the progress bar.
+        const line = `${sig}: finishing the current step and saving a checkpoint (again to quit at once)`;
+        if (ui.bar) ui.bar.note(line);
+        else console.error(line);
         ac.abort();
       };
       process.on('SIGINT', () => onSignal('SIGINT'));
@@ -164,7 +201,7 @@ export function registerTrainCommand(program: Command): void {
         return r;
       };
       try {
-        await trainAction(f, ac.signal, startUp);
+        await trainAction(f, ac.signal, startUp, ui);
       } catch (e) {
         if (e instanceof TrainingAbortedError) {
           console.error(`stopped: ${e.message}`);
@@ -180,6 +217,7 @@ async function trainAction(
   f: TrainFlags,
   signal: AbortSignal,
   startUp: <T>(p: Promise<T>) => Promise<T>,
+  ui: { bar: Bar | null },
 ): Promise<void> {
   const cfg = f.resume ? null : await resolveTrainConfig(f);
   const backend = await startUp(
@@ -197,16 +235,22 @@ async function trainAction(
       await startUp(fetchOmniglot({ dataDir, log: (l) => console.error(l) }));
       found = await discoverDatasets(dataDir);
     }
-    if (!found.some((d) => d.name === cfg.dataset)) {
+    if (isDataPath(cfg.dataset)) {
+      if (!existsSync(cfg.dataset))
+        throw new UsageError(`--dataset: no folder ${cfg.dataset} (one sub-folder per class)`);
+      const skipped = (await startUp(openDataset(cfg.dataset, 'all', { dataDir }))).skipped;
+      if (skipped) console.error(`warning: ${cfg.dataset}: ${formatSkipped(skipped)}`);
+    } else if (!found.some((d) => d.name === cfg.dataset)) {
       throw new UsageError(
         `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
-          'Set --data-dir or RCN_DATA_DIR.',
+          'Set --data-dir or RCN_DATA_DIR, or give a folder path.',
       );
     }
   }
   const total = cfg?.episodes ?? int(f.episodes, '--episodes') ?? 0;
   // Progress goes to stderr in every mode; --json only concerns stdout.
   const bar = progressBar('train', total);
+  ui.bar = bar;
   let lastVal = '';
   try {
     const summary = await train(cfg, {
@@ -220,7 +264,6 @@ async function trainAction(
         if (e.type === 'val') lastVal = `${(100 * e.accuracy).toFixed(2)}±${(100 * e.ci95).toFixed(2)}%`;
       },
       onProgress: (p) => {
-        if (!bar) return;
         bar.setTotal(p.total);
         bar.update(
           p.episode,
@@ -232,10 +275,12 @@ async function trainAction(
                 'ep/s': p.episodesPerSecond.toFixed(2),
                 val: lastVal || '-',
               },
+          // The trainer's estimate counts from this process's first step: right after --resume too.
+          p.phase === 'train' ? p.etaSeconds : undefined,
         );
       },
     });
-    bar?.stop();
+    bar.stop();
     if (f.json) console.log(JSON.stringify({ type: 'summary', ...summary }));
     else {
       console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes`);
@@ -248,7 +293,7 @@ async function trainAction(
     }
     process.exitCode = summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
   } catch (e) {
-    bar?.stop();
+    bar.stop();
     if (e instanceof TrainingDivergedError) {
       console.error(`error: ${e.message}`);
       process.exitCode = EXIT.diverged;

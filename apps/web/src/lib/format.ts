@@ -25,8 +25,19 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
-/** The readable part of an ImageNet-style class name ("hog, pig, grunter" -> "hog"). */
-export const shortName = (name: string) => name.split(',')[0].trim();
+/** Omniglot's readable names: "Greek, character03" or "Greek, character03, rotated 90°". */
+const OMNIGLOT_NAME = /^(.+), character(\d+)(?:, rotated (\d+)°)?$/;
+
+/**
+ * A short class name: for Omniglot the alphabet, character number and rotation ("Greek #03 ↻90°"; the
+ * alphabet alone would name every character of it alike), else the first synonym of an ImageNet-style
+ * name ("hog, pig, grunter" -> "hog").
+ */
+export const shortName = (name: string) => {
+  const m = OMNIGLOT_NAME.exec(name);
+  if (m) return `${m[1]} #${m[2]}${m[3] ? ` ↻${m[3]}°` : ''}`;
+  return name.split(',')[0].trim();
+};
 
 export function configSummary(c: Record<string, unknown>): string {
   const model = (c.model ?? {}) as Record<string, unknown>;

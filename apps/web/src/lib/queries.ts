@@ -5,7 +5,7 @@ export const RUN_FIELDS = `id status method dataset config episode totalEpisodes
 export const JOB_FIELDS = `id kind status runId checkpoint error createdAt startedAt finishedAt progress { phase done total loss accuracy episodesPerSecond etaSeconds }`;
 const CHECKPOINT_FIELDS = `checkpoints { ref name episodes createdAt model }`;
 const METRIC_FIELDS = `metrics { type episode loss accuracy lr ci95 best }`;
-const EVAL_FIELDS = `evaluations { name checkpoint dataset split way shot query episodes seed accuracy ci95 loss createdAt confusion classes { index id name } perClass { id name correct total accuracy } }`;
+const EVAL_FIELDS = `evaluations { name checkpoint dataset split way shot query episodes seed accuracy ci95 loss createdAt confusion(maxClasses: 60) classCount confusionPairs(limit: 20) { trueIndex predictedIndex count share } classes { index id name } perClass { id name correct total accuracy } }`;
 /** The region grid as the API places it (receptive-field geometry). */
 const GRID_FIELDS = `grid { rows cols imageSize rowCentres colCentres receptiveField regions { x y width height } }`;
 
@@ -58,7 +58,30 @@ export const RUN_METRICS = gql`
 
 export const RUN_DETAIL = gql`
   query RunDetail($id: ID!) {
-    run(id: $id) { ${RUN_FIELDS} ${CHECKPOINT_FIELDS} ${METRIC_FIELDS} ${EVAL_FIELDS} }
+    run(id: $id) { ${RUN_FIELDS} ${CHECKPOINT_FIELDS} ${METRIC_FIELDS} }
+  }
+`;
+
+/**
+ * A run's evaluation reports, apart from RUN_DETAIL: a report over thousands of classes is megabytes (its
+ * confusion matrix), so the page shows the run at once and does not re-download reports while it polls.
+ */
+/** One report's full confusion matrix (on demand: megabytes at thousands of classes). */
+export const RUN_EVALUATION_MATRIX = gql`
+  query RunEvaluationMatrix($id: ID!, $name: String!) {
+    run(id: $id) {
+      id
+      evaluations(name: $name) {
+        name
+        confusion
+      }
+    }
+  }
+`;
+
+export const RUN_EVALUATIONS = gql`
+  query RunEvaluations($id: ID!) {
+    run(id: $id) { id ${EVAL_FIELDS} }
   }
 `;
 

@@ -80,7 +80,11 @@ export interface Evaluation {
   ci95: number;
   loss: number | null;
   perClass: ClassAccuracy[];
+  /** Null above `TABLE_MAX_CLASSES` classes (asked with maxClasses): fetched on demand then. */
   confusion: { classes: string[]; matrix: number[][] } | null;
+  classCount: number;
+  /** The most confused pairs, indices into `classes`. */
+  confusionPairs: { trueIndex: number; predictedIndex: number; count: number; share: number }[];
   /** The confusion matrix's classes with readable names, in its order. */
   classes: { index: number; id: string; name: string }[];
   createdAt: string | null;

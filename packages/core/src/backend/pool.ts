@@ -68,7 +68,12 @@ export class WorkerPool {
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(entry, {
         eval: isEval,
-        workerData: { backend: opts.backend ?? null, taskModule: opts.taskModule.href, index: i },
+        workerData: {
+          backend: opts.backend ?? null,
+          taskModule: opts.taskModule.href,
+          index: i,
+          size: this.size,
+        },
       });
       const slot: Slot = { worker, busy: false, pending: new Map(), ready: Promise.resolve() };
       slot.ready = new Promise<void>((resolve, reject) => {

@@ -14,8 +14,11 @@ import { registerWasmTrainingKernels } from './kernels/index.js';
 import { registerCpuConvFilterGrad } from './kernels/Conv2DBackpropFilterCpu.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { allVariables, readableSync } from './sync-read.js';
+import { explainNoGpu, probeTensorflowGpu } from './tf-gpu-probe.js';
+import { formatAdapter, loadWebGpu, type WebGpuAdapterInfo } from './webgpu.js';
 
-export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
@@ -34,6 +37,8 @@ export interface BackendInfo {
   devices: string[];
   /** Backends `auto` tried and why each was skipped. */
   skipped: { name: ConcreteBackend; reason: string }[];
+  /** webgpu only: the adapter, whether it is a CPU fallback, and its limits. */
+  adapter?: WebGpuAdapterInfo;
 }
 
 export class BackendUnavailableError extends Error {
@@ -57,6 +62,11 @@ function installHint(backend: ConcreteBackend): string {
       return (
         'Install it where libtensorflow can be downloaded: ' +
         '`pnpm --filter @rcn/core add @tensorflow/tfjs-node@4.22.0` (its install script fetches libtensorflow).'
+      );
+    case 'webgpu':
+      return (
+        'It needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (`pnpm install`) and a Vulkan ' +
+        'driver: on NVIDIA the driver with its Vulkan ICD, elsewhere Mesa >= 25 (`vulkaninfo --summary` lists the GPU).'
       );
     case 'wasm':
       return 'Reinstall dependencies: `pnpm install` (the package @tensorflow/tfjs-backend-wasm ships the .wasm binaries).';
@@ -85,8 +95,23 @@ function errorText(e: unknown): string {
   return msg.split('\n')[0] ?? msg;
 }
 
+let tfGpus: string[] = [];
+
 async function loadNative(name: 'tensorflow' | 'tensorflow-gpu'): Promise<string> {
   const pkg = name === 'tensorflow' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
+  if (name === 'tensorflow-gpu') {
+    // Loading it here would succeed even without a GPU; ask libtensorflow's own log first.
+    try {
+      require.resolve(pkg);
+    } catch (e) {
+      throw new BackendUnavailableError(name, `${pkg} is not installed (${errorText(e)})`);
+    }
+    const report = await probeTensorflowGpu();
+    if (report.importError)
+      throw new BackendUnavailableError(name, `importing ${pkg} failed (${report.importError})`);
+    if (report.gpus.length === 0) throw new BackendUnavailableError(name, explainNoGpu(report));
+    tfGpus = report.gpus;
+  }
   // Both native packages register kernels under the same backend name; when `auto` tries the second after
   // the first failed half-way, tfjs-core warns once per kernel. Those warnings carry no information.
   const warn = console.warn;
@@ -134,8 +159,21 @@ async function loadCpu(): Promise<string> {
   return packageVersion('@tensorflow/tfjs-backend-cpu');
 }
 
-async function load(name: ConcreteBackend): Promise<string> {
+let adapter: WebGpuAdapterInfo | undefined;
+
+async function loadWebGpuBackend(allowCpu: boolean): Promise<string> {
+  try {
+    adapter = await loadWebGpu(allowCpu);
+  } catch (e) {
+    throw new BackendUnavailableError('webgpu', errorText(e));
+  }
+  return `${packageVersion('@tensorflow/tfjs-backend-webgpu')}, Dawn webgpu ${packageVersion('webgpu')}`;
+}
+
+async function load(name: ConcreteBackend, explicit: boolean): Promise<string> {
   switch (name) {
+    case 'webgpu':
+      return loadWebGpuBackend(explicit);
     case 'tensorflow-gpu':
       return loadNative('tensorflow-gpu');
     case 'tensorflow':
@@ -150,7 +188,9 @@ async function load(name: ConcreteBackend): Promise<string> {
 function describeDevices(name: ConcreteBackend): string[] {
   switch (name) {
     case 'tensorflow-gpu':
-      return ['CUDA GPU via libtensorflow'];
+      return tfGpus.map((g) => `${g} via libtensorflow (CUDA)`);
+    case 'webgpu':
+      return adapter ? formatAdapter(adapter) : ['WebGPU'];
     case 'tensorflow':
       return ['CPU via libtensorflow'];
     case 'wasm':
@@ -169,19 +209,24 @@ export function currentBackend(): BackendInfo | undefined {
 
 /**
  * Selects and initialises a backend. `requested` defaults to env `RCN_BACKEND`, else `auto`, which tries
- * tensorflow-gpu, then tensorflow, then wasm.
+ * tensorflow-gpu (only when libtensorflow registered a GPU), then webgpu (only on a real GPU adapter; a CPU
+ * one such as lavapipe is used only when named), then tensorflow, then wasm.
  */
 export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
   const want = requested ?? parseBackendName(process.env.RCN_BACKEND ?? 'auto', 'RCN_BACKEND');
+  // Leaving webgpu, tfjs moves each tensor to the next backend with a synchronous read, which webgpu cannot
+  // do under Node for values still on the GPU: bring the variables (weights, optimiser state) back first.
+  if (tf.getBackend() === 'webgpu') await readableSync(allVariables());
   if (current && current.requested === want) {
     await tf.setBackend(current.tfBackend);
     return current;
   }
-  const order: ConcreteBackend[] = want === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm'] : [want];
+  const order: ConcreteBackend[] =
+    want === 'auto' ? ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm'] : [want];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of order) {
     try {
-      const version = await load(name);
+      const version = await load(name, want !== 'auto');
       await tf.ready();
       current = {
         requested: want,
@@ -191,6 +236,7 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
         coreVersion: tf.version_core,
         devices: describeDevices(name),
         skipped,
+        ...(name === 'webgpu' && adapter ? { adapter } : {}),
       };
       return current;
     } catch (e) {
@@ -201,6 +247,21 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
   throw new Error(
     `no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
   );
+}
+
+/**
+ * What `--workers N` means depends on the backend: wasm runs one instance per thread, so N workers are N
+ * model replicas on N cores and a training step averages N episodes. A GPU backend drives one device from
+ * one thread; N threads would each open their own device on the same GPU and contend for it, so on webgpu a
+ * step is one episode in one process and more workers are refused.
+ */
+export function checkWorkers(info: BackendInfo, workers: number, field = '--workers'): void {
+  if (workers > 1 && info.name === 'webgpu') {
+    throw new Error(
+      `${field} ${workers}: the webgpu backend drives the GPU from one thread (a step is one episode); ` +
+        'use 1 worker (--workers 1; for the API RCN_API_INFERENCE_WORKERS=1), or the wasm backend for CPU workers',
+    );
+  }
 }
 
 export function formatBackend(info: BackendInfo): string {

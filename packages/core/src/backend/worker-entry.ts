@@ -6,13 +6,14 @@
  * return `{ value, transfer }` via `transferable()` to hand buffers back without copying.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend, parseBackendName } from './select.js';
+import { checkWorkers, initBackend, parseBackendName } from './select.js';
 import { TRANSFER, type TaskModule } from './tasks.js';
 
 interface Data {
   backend: string | null;
   taskModule: string;
   index: number;
+  size: number;
 }
 
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const data = workerData as Data;
   try {
     const info = await initBackend(data.backend ? parseBackendName(data.backend) : undefined);
+    checkWorkers(info, data.size, 'workers');
     const mod = (await import(data.taskModule)) as TaskModule;
     if (!mod.tasks) throw new Error(`${data.taskModule} exports no 'tasks'`);
     const ctx = { index: data.index, backend: info };

@@ -1,7 +1,9 @@
 /**
  * `pnpm bench`: runs every benchmark section, prints a table and writes `bench-results/bench.json`.
  * `pnpm bench -- compute data` runs only the named sections. Sections in `onDemand` run only when named:
- * `pnpm bench profile`, and `pnpm bench --reference torch [...]` (see reference.ts for its options).
+ * `pnpm bench profile`, `pnpm bench --reference torch [...]` (see reference.ts for its options), and
+ * `pnpm bench --backend webgpu`, the `steps` section (training and evaluation speed) on that backend
+ * (flags: `--seconds N` per configuration, `--skip 'ResNet-12,evaluation'`); the other sections are wasm's.
  */
 import { writeJsonAtomic } from '../io/atomic.js';
 import { formatTable, type BenchRow } from './table.js';
@@ -18,20 +20,30 @@ const sections: Record<string, () => Promise<Section>> = {
   data: async () => (await import('./data.js')).run,
   profile: async () => (await import('./profile.js')).run,
   reference: async () => (await import('./reference.js')).run,
+  steps: async () => (await import('./steps.js')).run,
 };
 
-/** Not part of a plain `pnpm bench`: a diagnosis, and a comparison that needs python3 with torch. */
-const onDemand = new Set(['profile', 'reference']);
+/** Not part of a plain `pnpm bench`: a diagnosis, a comparison that needs python3 with torch, another backend. */
+const onDemand = new Set(['profile', 'reference', 'steps']);
+
+/** The steps section's flags (it reads them itself); declared so that their values are not sections. */
+const STEPS_ARG_OPTIONS = {
+  backend: { type: 'string' },
+  seconds: { type: 'string' },
+  skip: { type: 'string' },
+} as const;
 
 async function main(): Promise<void> {
-  const { positionals: wanted } = parseArgs({
-    args: process.argv.slice(2),
-    options: REFERENCE_ARG_OPTIONS,
+  const args = process.argv.slice(2);
+  const { positionals: wanted, values } = parseArgs({
+    args,
+    options: { ...REFERENCE_ARG_OPTIONS, ...STEPS_ARG_OPTIONS },
     strict: false,
     allowPositionals: true,
   });
   // Bad reference options fail here, before any section has run.
-  if (referencePlan(process.argv.slice(2)) && !wanted.includes('reference')) wanted.push('reference');
+  if (referencePlan(args) && !wanted.includes('reference')) wanted.push('reference');
+  if (values.backend !== undefined && !wanted.length) wanted.push('steps');
   const names = wanted.length ? wanted : Object.keys(sections).filter((n) => !onDemand.has(n));
   for (const n of names)
     if (!sections[n])

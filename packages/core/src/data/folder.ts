@@ -3,6 +3,7 @@
  * split JSON files listing class folders) and for users' own data (any folder of class folders, with an
  * optional split file).
  */
+import sharp from 'sharp';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { DecodeCache } from './cache.js';
@@ -10,19 +11,32 @@ import { readText } from './csv.js';
 import { DataError } from './errors.js';
 import { decodeImageFile } from './image.js';
 import type { ImageFolderOptions } from './mini-imagenet.js';
+import { Rng } from '../util/rng.js';
 import { MINI_IMAGENET_NORM, type ClassInfo, type FewShotDataset } from './types.js';
 
-export const IMAGE_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.gif',
-  '.tif',
-  '.tiff',
-  '.avif',
-  '.bmp',
+/** Extensions of every format the installed sharp decodes from a buffer, plus netpbm (decoded here). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  ...Object.values(sharp.format).flatMap((f) =>
+    f.input.buffer ? (f.input.fileSuffix ?? []).filter((x: string) => !x.slice(1).includes('.')) : [],
+  ),
+  '.pgm',
+  '.ppm',
+  '.pnm',
 ]);
+
+/** Files in class folders that are not images of a supported format, by extension (`(none)` for none). */
+export type SkippedFiles = Record<string, number>;
+
+/** "3 files skipped (.txt x2, .bmp x1); supported: .jpg, ..." or '' when none. */
+export function formatSkipped(skipped: SkippedFiles | undefined): string {
+  const e = Object.entries(skipped ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (!e.length) return '';
+  const n = e.reduce((a, [, c]) => a + c, 0);
+  return (
+    `${n} file${n === 1 ? '' : 's'} not read (${e.map(([x, c]) => `${x} x${c}`).join(', ')}); ` +
+    `supported: ${[...IMAGE_EXTENSIONS].sort().join(' ')}`
+  );
+}
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readText(path, 'split file');
@@ -65,11 +79,20 @@ export async function readClassListSplit(path: string, split?: string): Promise<
   return list as string[];
 }
 
-async function listImages(dir: string): Promise<string[]> {
-  return (await readdir(dir, { withFileTypes: true }))
-    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
-    .map((e) => e.name)
-    .sort();
+/**
+ * Image files of a class folder (sorted) and, by extension, the other files in it. Hidden files
+ * (`.DS_Store`) and sub-folders are not counted.
+ */
+export async function listImages(dir: string): Promise<{ images: string[]; skipped: SkippedFiles }> {
+  const images: string[] = [];
+  const skipped: SkippedFiles = {};
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (!e.isFile() || e.name.startsWith('.')) continue;
+    const ext = extname(e.name).toLowerCase();
+    if (IMAGE_EXTENSIONS.has(ext)) images.push(e.name);
+    else skipped[ext || '(none)'] = (skipped[ext || '(none)'] ?? 0) + 1;
+  }
+  return { images: images.sort(), skipped };
 }
 
 export interface FolderDatasetOptions extends ImageFolderOptions {
@@ -105,9 +128,12 @@ export async function folderDataset(
       throw new DataError(source, `split names unknown class '${f}' (no folder ${join(imagesDir, f)})`);
   const paths = new Map<string, string>();
   const classes: ClassInfo[] = [];
+  const skippedAll: SkippedFiles = {};
   for (const folder of folders) {
     const dir = join(imagesDir, folder);
-    const imageIds = (await listImages(dir)).map((f) => {
+    const { images, skipped } = await listImages(dir);
+    for (const [x, n] of Object.entries(skipped)) skippedAll[x] = (skippedAll[x] ?? 0) + n;
+    const imageIds = images.map((f) => {
       const id = `${folder}/${f}`;
       paths.set(id, join(dir, f));
       return id;
@@ -117,6 +143,7 @@ export async function folderDataset(
       name: (opts.className ?? ((s: string) => s.replace(/_/g, ' ')))(folder),
       imageIds,
       source: dir,
+      ...(Object.keys(skipped).length && { skipped }),
     });
   }
   const cache = opts.cache ?? new DecodeCache();
@@ -126,6 +153,7 @@ export async function folderDataset(
     root: imagesDir,
     shape: { height: size, width: size, channels: 3 },
     classes,
+    ...(Object.keys(skippedAll).length && { skipped: skippedAll }),
     normalization: opts.normalization ?? MINI_IMAGENET_NORM,
     getImage(imageId) {
       const p = paths.get(imageId);
@@ -157,20 +185,72 @@ export async function loadCub(
   });
 }
 
+/** Splits of an image folder without a split file (see `seededClassSplit`). */
+export const FOLDER_SPLITS = ['train', 'val', 'test', 'all'] as const;
+/** Shares of classes for train / val / test when a folder has no split file (mini-ImageNet's 64/16/20). */
+export const SEEDED_SPLIT_SHARES = [0.64, 0.16, 0.2] as const;
+
+/**
+ * The documented rule for a folder without a split file: class folder names sorted by code point,
+ * shuffled (Fisher-Yates) by `Rng.fromKeys(seed)` (seed 0 unless given), then the first
+ * round(64% of n) are `train`, the next round(16% of n) `val`, the rest `test`; with 3 or more classes
+ * each split gets at least one. The same on every machine; adding a class can move others.
+ */
+export function seededClassSplit(
+  classFolders: readonly string[],
+  seed = 0,
+): { train: string[]; val: string[]; test: string[] } {
+  const names = [...classFolders].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const order = Rng.fromKeys(seed).shuffle(names);
+  const n = order.length;
+  let nTrain = Math.round(SEEDED_SPLIT_SHARES[0] * n);
+  let nVal = Math.round(SEEDED_SPLIT_SHARES[1] * n);
+  if (n >= 3) {
+    nVal = Math.max(1, nVal);
+    nTrain = Math.max(1, Math.min(nTrain, n - nVal - 1));
+  }
+  return {
+    train: order.slice(0, nTrain),
+    val: order.slice(nTrain, nTrain + nVal),
+    test: order.slice(nTrain + nVal),
+  };
+}
+
+async function classFolderNames(root: string): Promise<string[]> {
+  try {
+    return (await readdir(root, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  } catch (e) {
+    throw new DataError(
+      root,
+      `cannot list class folders (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+}
+
 /**
  * A user's folder of class folders. Split file: `opts.splitFile`, else `<root>/splits.json` when present
- * (`{ "train": [...], "val": [...], "test": [...] }`); without one, split `all` holds every class.
+ * (`{ "train": [...], "val": [...], "test": [...] }`); without one, `train`/`val`/`test` follow
+ * `seededClassSplit` (seed `opts.splitSeed`, default 0). Split `all` always holds every class.
  */
 export async function loadImageFolder(
   root: string,
   split = 'all',
-  opts: FolderDatasetOptions & { splitFile?: string } = {},
+  opts: FolderDatasetOptions & { splitFile?: string; splitSeed?: number } = {},
 ): Promise<FewShotDataset> {
   const splitFile =
     opts.splitFile ?? ((await isFile(join(root, 'splits.json'))) ? join(root, 'splits.json') : undefined);
   let folders: string[] | null = null;
-  if (splitFile) folders = await readClassListSplit(splitFile, split);
-  else if (split !== 'all')
-    throw new DataError(root, `no split file (splits.json) so only split 'all' exists, not '${split}'`);
+  if (split === 'all') folders = null;
+  else if (splitFile) folders = await readClassListSplit(splitFile, split);
+  else if (split === 'train' || split === 'val' || split === 'test')
+    folders = seededClassSplit(await classFolderNames(root), opts.splitSeed)[split];
+  else
+    throw new DataError(
+      root,
+      `no split file (splits.json), so the splits are ${FOLDER_SPLITS.join(', ')}, not '${split}'`,
+    );
   return folderDataset(root, folders, split, splitFile ?? root, { ...opts, defaultName: basename(root) });
 }

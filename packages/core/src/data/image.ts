@@ -1,18 +1,32 @@
 /**
  * Image decoding (sharp) into HWC uint8, plus the few pixel operations loaders need on typed arrays.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { DataError } from './errors.js';
+import { decodeNetpbm, isNetpbm } from '../io/netpbm.js';
+
+/** sharp's input for encoded bytes: netpbm is decoded here (prebuilt libvips has no ppm loader). */
+export function sharpInput(input: Uint8Array, maxPixels?: number): Sharp {
+  if (isNetpbm(input)) {
+    const img = decodeNetpbm(input);
+    if (maxPixels !== undefined && img.width * img.height > maxPixels)
+      throw new Error(`Input image exceeds pixel limit (${img.width}x${img.height})`);
+    return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  }
+  return sharp(input, { failOn: 'error', ...(maxPixels !== undefined && { limitInputPixels: maxPixels }) });
+}
 
 export interface DecodeOptions {
   /** Output is `size x size` (aspect ratio is not kept, as in the standard few-shot pipelines). */
   size: number;
   channels: 1 | 3;
+  /** Refuse larger images while decoding (sharp's `limitInputPixels`); default sharp's own limit. */
+  maxPixels?: number;
 }
 
 /**
- * Decodes an encoded image (JPEG, PNG, ...) to `size x size x channels` uint8.
+ * Decodes an encoded image (JPEG, PNG, ..., PGM/PPM) to `size x size x channels` uint8.
  * `source` names the file in errors. Images already at the target size come out unchanged.
  */
 export async function decodeImage(
@@ -23,7 +37,7 @@ export async function decodeImage(
   try {
     // No metadata call first (it costs a quarter of a small decode): libvips leaves an image that is
     // already at the target size untouched, so resizing unconditionally is exact.
-    let img = sharp(input, { failOn: 'error' }).resize(opts.size, opts.size, {
+    let img = sharpInput(input, opts.maxPixels).resize(opts.size, opts.size, {
       fit: 'fill',
       kernel: 'lanczos3',
     });

@@ -12,3 +12,4 @@ export * from './registry.js';
 export * from './fetch.js';
 export * from './preload.js';
 export * from './pickle.js';
+export * from './preprocess.js';

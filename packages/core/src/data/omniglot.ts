@@ -19,16 +19,42 @@ import { REFERENCE_NORM, type ClassInfo, type FewShotDataset, type NormStats } f
 
 export const OMNIGLOT_SETS = ['images_background', 'images_evaluation'] as const;
 export type OmniglotSet = (typeof OMNIGLOT_SETS)[number];
-/** `train`/`val`/`test`: Vinyals et al.; `background`/`evaluation`: Lake's; `all`: every character found. */
-export type OmniglotSplit = 'train' | 'val' | 'test' | 'background' | 'evaluation' | 'all';
+/**
+ * `train`/`val`/`test`: Vinyals et al.; `background`/`evaluation`: Lake's (30 / 20 alphabets);
+ * `lake-train`/`lake-val`: the background set cut for model selection (`lakeSplitOf`); `all`: every
+ * character found.
+ */
+export type OmniglotSplit =
+  'train' | 'val' | 'test' | 'background' | 'evaluation' | 'lake-train' | 'lake-val' | 'all';
 export const OMNIGLOT_SPLITS: readonly OmniglotSplit[] = [
   'train',
   'val',
   'test',
   'background',
   'evaluation',
+  'lake-train',
+  'lake-val',
   'all',
 ];
+
+/** Splits of each scheme for training, validation and test (`--omniglot-split`). */
+export const OMNIGLOT_SCHEMES = {
+  vinyals: { train: 'train', val: 'val', test: 'test' },
+  lake: { train: 'lake-train', val: 'lake-val', test: 'evaluation' },
+} as const satisfies Record<string, Record<'train' | 'val' | 'test', OmniglotSplit>>;
+export type OmniglotScheme = keyof typeof OMNIGLOT_SCHEMES;
+
+/**
+ * Lake's split with model selection: a background character whose number is a multiple of 10
+ * (`character10`, `character20`, ...) is held out for validation (`lake-val`), every other background
+ * character trains (`lake-train`), so all 30 background alphabets train and the 20 evaluation alphabets
+ * stay untouched for the test. Null for an evaluation character.
+ */
+export function lakeSplitOf(set: string, character: string): 'lake-train' | 'lake-val' | null {
+  if (set !== 'images_background') return null;
+  const n = Number(/(\d+)$/.exec(character)?.[1]);
+  return Number.isInteger(n) && n % 10 === 0 ? 'lake-val' : 'lake-train';
+}
 const RAW = 105;
 
 export interface OmniglotOptions {
@@ -377,6 +403,10 @@ export async function loadOmniglotChars(
       merged.set(e.char, m);
     }
     chosen = [...merged.values()];
+  } else if (split === 'lake-train' || split === 'lake-val') {
+    chosen = chars
+      .filter((c) => lakeSplitOf(c.set, c.character) === split)
+      .map((char) => ({ char, rotations }));
   } else {
     const set =
       split === 'background' ? 'images_background' : split === 'evaluation' ? 'images_evaluation' : null;
@@ -404,6 +434,7 @@ export async function loadOmniglotChars(
     root,
     shape: { height: size, width: size, channels: 1 },
     classes,
+    input: { channels: 1, resize: 'omniglot' },
     normalization: opts.normalization ?? REFERENCE_NORM,
     getImage(imageId) {
       const e = lookup.get(imageId);

@@ -2,13 +2,13 @@
  * Dataset discovery: which datasets a data folder holds, in which format, with per-split counts; and
  * opening one split by name. The default data folder comes from `paths/` (`defaultDataDir`).
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { defaultDataDir } from '../paths/index.js';
 import { cifarFormat, cifarSplitsDir, loadCifarFewShot, type CifarVariant } from './cifar.js';
 import type { DecodeCache } from './cache.js';
 import { DataError } from './errors.js';
-import { loadCub, loadImageFolder } from './folder.js';
+import { FOLDER_SPLITS, loadCub, loadImageFolder } from './folder.js';
 import { loadMiniImageNetLayout } from './mini-imagenet.js';
 import {
   detectOmniglot,
@@ -38,6 +38,10 @@ export interface DatasetEntry {
   summary?: SplitSummary[];
   /** Why a split could not be opened (e.g. a bad CSV row); its other splits are still counted. */
   error?: string;
+  /** How the splits were made, where that is not obvious (image folders without a split file). */
+  note?: string;
+  /** Image folders: files not read (unsupported extension), by extension, over every class. */
+  skipped?: Record<string, number>;
 }
 
 const isDir = (p: string) =>
@@ -66,8 +70,8 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
       format: 'omniglot',
       path: dir,
       splits: full
-        ? ['train', 'val', 'test', 'background', 'evaluation']
-        : ['background', 'evaluation', 'all'],
+        ? ['train', 'val', 'test', 'background', 'evaluation', 'lake-train', 'lake-val']
+        : ['background', 'evaluation', 'lake-train', 'lake-val', 'all'],
     });
   }
   if (await isDir(join(dir, 'png'))) {
@@ -98,6 +102,55 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
   }
 }
 
+/**
+ * Whether `dir` looks like a user's image folder: among its first few non-hidden sub-folders, one holds
+ * a non-hidden file (a folder of class folders; files of unsupported formats count, to be reported).
+ */
+export async function looksLikeImageFolder(dir: string): Promise<boolean> {
+  let subs: string[];
+  try {
+    subs = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort()
+      .slice(0, 5);
+  } catch {
+    return false;
+  }
+  for (const s of subs) {
+    const files = await readdir(join(dir, s)).catch(() => [] as string[]);
+    if (files.some((f) => !f.startsWith('.'))) return true;
+  }
+  return false;
+}
+
+/** Splits of an image folder: those of its `splits.json` (plus `all`), else the seeded rule's. */
+async function imageFolderSplits(dir: string): Promise<string[]> {
+  const file = join(dir, 'splits.json');
+  if (!(await isFile(file))) return [...FOLDER_SPLITS];
+  try {
+    const j = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    if (j && typeof j === 'object' && !Array.isArray(j)) return [...Object.keys(j), 'all'];
+  } catch (e) {
+    throw new DataError(file, `invalid JSON (${(e as Error).message})`);
+  }
+  return ['all'];
+}
+
+/** An image-folder entry for `dir` (by path or found in the data folder). */
+export async function imageFolderEntry(dir: string, name: string): Promise<DatasetEntry> {
+  const hasFile = await isFile(join(dir, 'splits.json'));
+  return {
+    name,
+    format: 'image-folder',
+    path: dir,
+    splits: await imageFolderSplits(dir),
+    ...(!hasFile && {
+      note: 'no splits.json: classes split train/val/test 64/16/20 by the seeded rule (seededClassSplit, seed 0)',
+    }),
+  };
+}
+
 /** Datasets found in `dataDir` and one level below (e.g. `cub/CUB_200_2011`), without counting. */
 export async function discoverDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
   const out: DatasetEntry[] = [];
@@ -116,6 +169,10 @@ export async function discoverDatasets(dataDir = defaultDataDir()): Promise<Data
         .sort()) {
         await discoverIn(join(dataDir, child, g), g === 'CUB_200_2011' ? 'cub' : g, out);
       }
+      // Nothing known here or one level down: a folder of class folders (even of unsupported files,
+      // which are then reported rather than skipped silently).
+      if (out.length === before && (await looksLikeImageFolder(join(dataDir, child))))
+        out.push(await imageFolderEntry(join(dataDir, child), child));
     }
   }
   return out;
@@ -133,6 +190,7 @@ export async function findDatasets(dataDir = defaultDataDir()): Promise<DatasetE
     for (const split of e.splits) {
       try {
         const ds = await openEntry(e, split, {});
+        if (ds.skipped && split === 'all') e.skipped = { ...ds.skipped };
         e.summary.push({
           split,
           classes: ds.classes.length,
@@ -211,12 +269,12 @@ export async function openDataset(
       throw new DataError(e.path, `dataset '${name}' has no split '${split}' (has: ${e.splits.join(', ')})`);
     return openEntry(e, split, opts);
   }
-  if (await isDir(name))
-    return openEntry(
-      { name: resolve(name), format: 'image-folder', path: resolve(name), splits: [split] },
-      split,
-      opts,
-    );
+  if (await isDir(name)) {
+    const entry = await imageFolderEntry(resolve(name), resolve(name));
+    if (!entry.splits.includes(split))
+      throw new DataError(name, `image folder has no split '${split}' (has: ${entry.splits.join(', ')})`);
+    return openEntry(entry, split, opts);
+  }
   throw new DataError(
     dataDir,
     `no dataset '${name}' here (found: ${entries.map((x) => x.name).join(', ') || 'none'}); for Omniglot run \`pnpm cli data fetch omniglot\``,

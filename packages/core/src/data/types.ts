@@ -1,4 +1,5 @@
 /** The one shape every loader yields, whatever the format on disk. */
+import type { InputTreatment } from './preprocess.js';
 
 /** Per-channel normalisation, in [0, 1] pixel units: `(x / 255 - mean) / std`. */
 export interface NormStats {
@@ -22,6 +23,8 @@ export interface ClassInfo {
   readonly imageIds: readonly string[];
   /** File or folder that defines the class, named in errors. */
   readonly source: string;
+  /** Image folders: files in the class folder that are not a supported image, by extension. */
+  readonly skipped?: Readonly<Record<string, number>>;
 }
 
 /** An image of an episode: its id and its class. */
@@ -40,6 +43,13 @@ export interface FewShotDataset {
   /** Shape of every image `getImage` returns. */
   readonly shape: ImageShape;
   readonly classes: readonly ClassInfo[];
+  /** Image folders: files not read (unsupported extension) over all classes, by extension. */
+  readonly skipped?: Readonly<Record<string, number>>;
+  /**
+   * How files become `getImage` pixels, recorded in checkpoints so that `predict` treats new images the
+   * same (default: `shape.channels` with lanczos3).
+   */
+  readonly input?: InputTreatment;
   /** Default normalisation for this dataset; batching may override it. */
   readonly normalization: NormStats;
   /**

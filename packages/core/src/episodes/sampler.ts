@@ -5,6 +5,7 @@
  */
 import type { FewShotDataset, ImageRef } from '../data/types.js';
 import { DataError } from '../data/errors.js';
+import { formatSkipped } from '../data/folder.js';
 import { Rng } from '../util/rng.js';
 import { formatEpisodeId, validateEpisodeSpec, type EpisodeSpec } from './spec.js';
 
@@ -48,7 +49,8 @@ export function checkDatasetFor(ds: FewShotDataset, way: number, need: number): 
     if (c.imageIds.length < need) {
       throw new DataError(
         c.source,
-        `class '${c.id}' has ${c.imageIds.length} images, fewer than shot + query = ${need}`,
+        `class '${c.id}' has ${c.imageIds.length} images, fewer than shot + query = ${need}` +
+          (c.skipped ? `; ${formatSkipped(c.skipped)}` : ''),
       );
     }
   }

@@ -65,13 +65,20 @@ function argmaxRows(probs: Float32Array, cols: number): Int32Array {
   return out;
 }
 
-function predictLocal(model: FewShotModel, a: EpisodeArrays): Float32Array {
+async function predictLocal(model: FewShotModel, a: EpisodeArrays): Promise<Float32Array> {
   const b = arraysToBatch(a);
   const out = model.forward(b, { training: false });
-  const probs = out.probs.dataSync() as Float32Array;
+  const probs = (await out.probs.data()) as Float32Array;
   tf.dispose(Object.values(out) as tf.Tensor[]);
   b.dispose();
   return probs;
+}
+
+/** One episode after another (each forward pass alone on the device). */
+async function predictEach(model: FewShotModel, arrays: EpisodeArrays[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const a of arrays) out.push(await predictLocal(model, a));
+  return out;
 }
 
 export async function evaluateModel(
@@ -124,7 +131,7 @@ export async function evaluateModel(
       );
     }
     const arrays = await Promise.all(eps.map((ep) => buildEpisodeArrays(ds, ep, { augmentQueries: false })));
-    const probs = opts.pool ? await opts.pool.predict(arrays) : arrays.map((a) => predictLocal(model, a));
+    const probs = opts.pool ? await opts.pool.predict(arrays) : await predictEach(model, arrays);
     eps.forEach((ep, i) => score(ep, probs[i]));
     const s = meanCi95(perEpisode);
     opts.onProgress?.(perEpisode.length, opts.episodes, s.mean);

@@ -48,7 +48,7 @@ export async function explainEpisode(
   const batch = arraysToBatch(arrays);
   let ram: EpisodeRam;
   try {
-    ram = computeEpisodeRam(model, batch, {
+    ram = await computeEpisodeRam(model, batch, {
       supportFeatures: opts.supportFeatures,
       labels: arrays.queryLabels,
     });

@@ -149,7 +149,7 @@ export async function measureFaithfulness(
     let sf: tf.Tensor4D | null = null;
     let qf: tf.Tensor4D | null = null;
     try {
-      const ram = computeEpisodeRam(model, batch, { labels: arrays.queryLabels });
+      const ram = await computeEpisodeRam(model, batch, { labels: arrays.queryLabels });
       sf = model.encode(batch.support, false, 'support');
       qf = model.encode(batch.query, false, 'query');
       const [sfe, qfe] = [sf, qf];
@@ -162,31 +162,43 @@ export async function measureFaithfulness(
         const setData = side === 'query' ? arrays.queries : arrays.support;
         const setCount = side === 'query' ? nq : way * shot;
         // Probability of class c for query q with the perturbed set.
-        const score = (data: Float32Array): number =>
-          tf.tidy(() => {
+        const score = async (data: Float32Array): Promise<number> => {
+          const p = tf.tidy(() => {
             const imgs = tf.tensor4d(data, [setCount, size, size, 3]);
             const f = model.encode(imgs, false, side);
             const h =
               side === 'query' ? model.head(sfe, f, way, shot, false) : model.head(f, qfe, way, shot, false);
-            return tf.slice(h.probs, [q, c], [1, 1]).dataSync()[0];
+            return tf.slice(h.probs, [q, c], [1, 1]);
           });
-        const full = score(setData);
+          try {
+            return (await p.data())[0];
+          } finally {
+            p.dispose();
+          }
+        };
+        const full = await score(setData);
         const emptied = setData.slice();
         for (const img of images) blank(emptied, img, size);
-        const empty = score(emptied);
+        const empty = await score(emptied);
         for (const m of methods) {
-          const rankings = images.map((img) => {
+          const rankings: number[][] = [];
+          for (const img of images) {
             let s: ArrayLike<number>;
             if (m === 'random') s = new Float32Array(r);
             else if (m === 'gradcam')
-              s = gradCamRegions(model, sfe, qfe, way, shot, { query: q, classIndex: c, side, support: img });
+              s = await gradCamRegions(model, sfe, qfe, way, shot, {
+                query: q,
+                classIndex: c,
+                side,
+                support: img,
+              });
             else
               s =
                 side === 'query'
                   ? classRam(ram, q, c).queryContributions
                   : pairRam(ram, q, img).contributions;
-            return rankRegions(s, rng);
-          });
+            rankings.push(rankRegions(s, rng));
+          }
           const del: number[] = [];
           const ins: number[] = [];
           for (const n of counts) {
@@ -203,8 +215,8 @@ export async function measureFaithfulness(
               blank(i, img, size);
               copyTiles(i, setData, img, rankings[j].slice(0, n), geom);
             });
-            del.push(score(d));
-            ins.push(score(i));
+            del.push(await score(d));
+            ins.push(await score(i));
           }
           const entry = curves.get(m) as { deletion: number[][]; insertion: number[][] };
           entry.deletion.push(del);

@@ -22,14 +22,14 @@ export interface GradCamTarget {
 }
 
 /** Grad-CAM region map [R] for `target`, given the episode's backbone features (not disposed). */
-export function gradCamRegions(
+export async function gradCamRegions(
   model: RCN,
   sf: tf.Tensor4D,
   qf: tf.Tensor4D,
   way: number,
   shot: number,
   target: GradCamTarget,
-): Float32Array {
+): Promise<Float32Array> {
   const { query, classIndex, side } = target;
   const image = side === 'query' ? query : (target.support ?? classIndex * shot);
   const cam = tf.tidy(() => {
@@ -45,7 +45,11 @@ export function gradCamRegions(
     const alpha = tf.mean(tf.slice(g, [image, 0, 0, 0], [1, fh, fw, c]), [1, 2], true);
     return tf.relu(tf.sum(tf.mul(a, alpha), -1));
   });
-  const cells = cam.dataSync() as Float32Array;
-  cam.dispose();
+  let cells: Float32Array;
+  try {
+    cells = (await cam.data()) as Float32Array;
+  } finally {
+    cam.dispose();
+  }
   return cellsToRegions(cells, model.config);
 }

@@ -163,7 +163,10 @@ export async function renderEpisodePanel(
   const range = rangeOf(all);
   const c = new Canvas(width, header + queries.length * rowH + 12);
   const correct = queries.filter((q) => x.ram.labels && x.predictions[q] === x.ram.labels[q]).length;
-  c.text(12, 20, `${x.episode.id}: ${correct}/${queries.length} queries correct`, { size: 14, bold: true });
+  const title = x.ram.labels
+    ? `${x.episode.id}: ${correct}/${queries.length} queries correct`
+    : `${x.episode.id}: ${queries.length} queries, classes unknown`;
+  c.text(12, 20, title, { size: 14, bold: true });
   c.text(
     12,
     38,
@@ -186,10 +189,12 @@ export async function renderEpisodePanel(
     const label = x.ram.labels ? x.ram.labels[q] : -1;
     const pred = x.predictions[q];
     c.image(12, y, resizeNearest(x.queryImages[q], size));
-    c.text(12, y + size + 13, `q${q} true ${label}`, { size: 10 });
+    // Unknown true class (e.g. `predict` on unlabelled files): no verdict, neutral colours.
+    const verdict = label < 0 ? '#1f2933' : pred === label ? '#1a7f37' : '#c62828';
+    c.text(12, y + size + 13, label < 0 ? `q${q}` : `q${q} true ${label}`, { size: 10 });
     c.text(12, y + size + 25, `pred ${pred} p=${fmt(x.ram.probs[q * way + pred])}`, {
       size: 10,
-      color: pred === label ? '#1a7f37' : '#c62828',
+      color: verdict,
     });
     for (let ci = 0; ci < way; ci++) {
       const r = classRam(x.ram, q, ci);
@@ -207,8 +212,7 @@ export async function renderEpisodePanel(
         heatOverlay(x.queryImages[q], r.queryContributions, x.geometry, range, { size }),
       );
       c.text(x0, y + size + 13, `score ${fmt(r.classScore)} p=${fmt(r.probability)}`, { size: 10 });
-      if (ci === pred)
-        c.rect(x0 - 3, y - 3, group + 6, size + 6, pred === label ? '#1a7f37' : '#c62828', 'none', 3);
+      if (ci === pred) c.rect(x0 - 3, y - 3, group + 6, size + 6, verdict, 'none', 3);
     }
   });
   return c.png();

@@ -145,7 +145,7 @@ export async function prototypicalParts(
     const batch = arraysToBatch(arrays);
     let ram: EpisodeRam;
     try {
-      ram = computeEpisodeRam(model, batch, { supportFeatures: true, labels: arrays.queryLabels });
+      ram = await computeEpisodeRam(model, batch, { supportFeatures: true, labels: arrays.queryLabels });
     } finally {
       batch.dispose();
     }

@@ -68,12 +68,15 @@ export interface ClassRam {
   queryContributions: number[];
 }
 
-/** Runs the model on the episode and gathers its RAM numbers; every tensor is released. */
-export function computeEpisodeRam(
+/**
+ * Runs the model on the episode and gathers its RAM numbers; every tensor is released. Reads are
+ * asynchronous (the webgpu backend cannot read synchronously under Node).
+ */
+export async function computeEpisodeRam(
   model: RCN,
   batch: EpisodeBatch,
   opts: { supportFeatures?: boolean; labels?: Int32Array } = {},
-): EpisodeRam {
+): Promise<EpisodeRam> {
   const out = model.forward(batch, { training: false, intermediates: true });
   try {
     const sr = out.supportRegions as tf.Tensor3D;
@@ -89,8 +92,12 @@ export function computeEpisodeRam(
         true,
       ),
     );
-    const cosData = cos.dataSync() as Float32Array;
-    cos.dispose();
+    let cosData: Float32Array;
+    try {
+      cosData = (await cos.data()) as Float32Array;
+    } finally {
+      cos.dispose();
+    }
     const similarity = new Float32Array(q * s * r * r);
     const bestMatch = new Int32Array(q * s * r);
     for (let qi = 0; qi < q; qi++)
@@ -111,14 +118,14 @@ export function computeEpisodeRam(
       queries: q,
       regions: r,
       channels: c,
-      labels: opts.labels ?? (batch.queryLabels ? Int32Array.from(batch.queryLabels.dataSync()) : null),
-      probs: out.probs.dataSync() as Float32Array,
-      classScores: out.classScores.dataSync() as Float32Array,
-      regionScores: (out.regionScores as tf.Tensor3D).dataSync() as Float32Array,
-      regionWeights: (out.regionWeights as tf.Tensor3D).dataSync() as Float32Array,
+      labels: opts.labels ?? (batch.queryLabels ? Int32Array.from(await batch.queryLabels.data()) : null),
+      probs: (await out.probs.data()) as Float32Array,
+      classScores: (await out.classScores.data()) as Float32Array,
+      regionScores: (await (out.regionScores as tf.Tensor3D).data()) as Float32Array,
+      regionWeights: (await (out.regionWeights as tf.Tensor3D).data()) as Float32Array,
       similarity,
       bestMatch,
-      supportRegionFeatures: opts.supportFeatures ? (sr.dataSync() as Float32Array) : undefined,
+      supportRegionFeatures: opts.supportFeatures ? ((await sr.data()) as Float32Array) : undefined,
     };
   } finally {
     disposeOutput(out);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { allVariables, readableSync } from '../backend/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import type { WeightMap } from './params.js';
@@ -57,6 +58,7 @@ export async function saveCheckpoint(
   dir: string,
   info: CheckpointInfo = {},
 ): Promise<CheckpointMetadata> {
+  await readableSync(allVariables()); // getWeights reads synchronously
   const weights = model.getWeights();
   const named: tf.NamedTensorMap = {};
   for (const [name, t] of weights) named[name] = tf.tensor(t.data, t.shape, 'float32');

@@ -29,8 +29,10 @@ export function dropBlockMask(
       [0, 0],
     ]);
     const keep = tf.sub(1, tf.maxPool(padded as tf.Tensor4D, bs, 1, 'valid'));
-    const kept = tf.sum(keep).dataSync()[0];
-    return tf.mul(keep, kept > 0 ? keep.size / kept : 0) as tf.Tensor4D;
+    // keep.size / kept (0 when nothing is kept), on the device: webgpu cannot read synchronously under Node.
+    const kept = tf.sum(keep);
+    const scale = tf.where(tf.greater(kept, 0), tf.div(keep.size, tf.maximum(kept, 1)), tf.zerosLike(kept));
+    return tf.mul(keep, scale) as tf.Tensor4D;
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { allVariables, readableSync } from '../backend/index.js';
 import { readNpy } from '../io/npy.js';
 import type { FewShotModel } from './types.js';
 import type { TensorData, WeightMap } from './params.js';
@@ -71,6 +72,7 @@ export async function loadReferenceWeights(
     throw new Error(`${weightsDir}: no such folder (expected one .npy per parameter)`);
   const withBuffers = opts.buffers ?? existsSync(buffersDir);
   const strict = opts.strict ?? true;
+  await readableSync(allVariables()); // getWeights reads synchronously
   const current = model.getWeights();
   const trainable = new Set(model.trainableVariables().keys());
   const wanted: [string, string][] = [];

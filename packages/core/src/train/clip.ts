@@ -13,7 +13,10 @@ export function moduleOf(name: string): string {
  * Scales each module's gradients in place so that its global L2 norm is at most `maxNorm` (0: no clipping);
  * returns the norms before clipping (NaN or Infinity when a gradient is not finite).
  */
-export function clipGradNormPerModule(grads: Map<string, tf.Tensor>, maxNorm: number): Map<string, number> {
+export async function clipGradNormPerModule(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<Map<string, number>> {
   const groups = new Map<string, string[]>();
   for (const name of grads.keys()) {
     const m = moduleOf(name);
@@ -21,7 +24,13 @@ export function clipGradNormPerModule(grads: Map<string, tf.Tensor>, maxNorm: nu
   }
   const norms = new Map<string, number>();
   for (const [mod, names] of groups) {
-    const sq = tf.tidy(() => tf.addN(names.map((n) => tf.sum(tf.square(grads.get(n)!)))).dataSync()[0]);
+    // An asynchronous read: the webgpu backend cannot read synchronously under Node.
+    // Chained adds, not addN: webgpu binds every addN input as its own storage buffer (8 per shader stage).
+    const sqT = tf.tidy(() =>
+      names.map((n) => tf.sum(tf.square(grads.get(n)!))).reduce((a, b) => tf.add(a, b)),
+    );
+    const sq = (await sqT.data())[0];
+    sqT.dispose();
     const norm = Math.sqrt(sq);
     norms.set(mod, norm);
     const coef = maxNorm / (norm + 1e-6);

@@ -59,7 +59,12 @@ export function newRunId(
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${config.method}-${config.dataset}-${config.way}w${config.shot}s`;
+  // A dataset given as a folder path contributes its last name, in run-id characters.
+  const dataset = (config.dataset.split(/[\\/]/).filter(Boolean).pop() ?? 'data').replace(
+    /[^A-Za-z0-9._-]/g,
+    '_',
+  );
+  return `${stamp}-${config.method}-${dataset}-${config.way}w${config.shot}s`.slice(0, 128);
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -9,7 +9,8 @@
  * episode N therefore continues exactly as an uninterrupted run would.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/select.js';
+import { checkWorkers, initBackend } from '../backend/select.js';
+import { allVariables, readableSync } from '../backend/sync-read.js';
 import { openDataset } from '../data/registry.js';
 import type { FewShotDataset } from '../data/types.js';
 import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
@@ -105,23 +106,29 @@ async function trainEpisode(ds: FewShotDataset, cfg: TrainConfig, index: number)
  * Clips and applies gradients; returns false (applying nothing) when a gradient is not finite. A NaN can
  * hide behind a finite loss (a ReLU maps it to 0 on the way forward), so the norms are always checked.
  */
-function applyStep(
+async function applyStep(
   model: FewShotModel,
   adam: Adam,
   grads: Map<string, tf.Tensor>,
   clipNorm: number,
-): boolean {
-  const norms = clipGradNormPerModule(grads, clipNorm);
+): Promise<boolean> {
+  const norms = await clipGradNormPerModule(grads, clipNorm);
   const finite = [...norms.values()].every(Number.isFinite);
   if (finite) adam.apply(model.trainableVariables(), grads);
   tf.dispose([...grads.values()]);
   return finite;
 }
 
-function localStep(model: FewShotModel, adam: Adam, batch: EpisodeArrays, clipNorm: number): StepResult {
+async function localStep(
+  model: FewShotModel,
+  adam: Adam,
+  batch: EpisodeArrays,
+  clipNorm: number,
+): Promise<StepResult> {
   const b = arraysToBatch(batch);
   const r = model.computeGradients(b, { keepOutput: true });
-  const loss = r.loss.dataSync()[0];
+  const loss = (await r.loss.data())[0];
+  await r.output!.probs.data(); // cached for countCorrect's synchronous read
   const correct = countCorrect(r.output!.probs, batch.queryLabels);
   tf.dispose([r.loss, ...(Object.values(r.output!) as tf.Tensor[])]);
   b.dispose();
@@ -130,7 +137,7 @@ function localStep(model: FewShotModel, adam: Adam, batch: EpisodeArrays, clipNo
     tf.dispose([...r.grads.values()]);
     return { ...result, finite: false };
   }
-  return { ...result, finite: applyStep(model, adam, r.grads, clipNorm) };
+  return { ...result, finite: await applyStep(model, adam, r.grads, clipNorm) };
 }
 
 async function parallelStep(
@@ -144,7 +151,7 @@ async function parallelStep(
   const result = { losses: r.losses, correct: r.correct, queries: batches[0].queryLabels.length };
   if (!r.losses.every(Number.isFinite)) return { ...result, finite: false };
   const grads = new Map([...r.grads].map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));
-  if (!applyStep(model, adam, grads, clipNorm)) return { ...result, finite: false };
+  if (!(await applyStep(model, adam, grads, clipNorm))) return { ...result, finite: false };
   model.setWeights(r.buffers, true);
   return { ...result, finite: true };
 }
@@ -163,6 +170,14 @@ const HEARTBEAT_MS = 10_000;
 
 /** Lets signal handlers and worker messages run: the training loop itself never waits on I/O. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Training episodes per `train` metric line: every 50 on long runs, at least ~100 points on short ones
+ * (a 200-episode run logs every 2), so that any run draws a curve.
+ */
+export function defaultLogEvery(episodes: number): number {
+  return Math.min(50, Math.max(1, Math.ceil(episodes / 100)));
+}
 
 /** Trains a run from scratch (`config`) or resumes one (`opts.resumeDir`); resolves when it stops. */
 export async function train(config: TrainConfig | null, opts: TrainOptions = {}): Promise<RunSummary> {
@@ -195,7 +210,7 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
   }
   validateTrainConfig(cfg);
   throwIfAborted();
-  await initBackend(cfg.backend);
+  checkWorkers(await initBackend(cfg.backend), cfg.workers, 'workers');
   throwIfAborted();
 
   const norm = cfg.normalization;
@@ -310,14 +325,20 @@ async function trainLoop(
       progress.bestValAccuracy === null
         ? {}
         : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
-    extra: { runId: run.id, method: cfg.method },
+    extra: {
+      runId: run.id,
+      method: cfg.method,
+      input: trainDs.input ?? { channels: trainDs.shape.channels, resize: 'lanczos3' },
+    },
   });
-  const saveLatest = () =>
-    saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
+  const saveLatest = async () => {
+    await readableSync(allVariables());
+    return saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
       progress: { ...progress },
       plateau: { ...plateau.state },
       adam: adam.getState(),
     });
+  };
 
   await writeStatus(summary('running'));
   const emit = async (e: MetricEvent) => {
@@ -325,7 +346,7 @@ async function trainLoop(
     opts.onEvent?.(e);
   };
 
-  const logEvery = Math.max(1, opts.logEvery ?? 50);
+  const logEvery = Math.max(1, opts.logEvery ?? defaultLogEvery(cfg.episodes));
   let window = { loss: 0, correct: 0, queries: 0, episodes: 0, t0: performance.now() };
   const runStart = performance.now();
   const startEpisode = progress.episode;
@@ -369,7 +390,10 @@ async function trainLoop(
       best,
       time: new Date().toISOString(),
     });
-    if (best) await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
+    if (best) {
+      await readableSync(allVariables());
+      await saveTrainingCheckpoint(run.bestDir, model, checkpointInfo());
+    }
     await saveLatest();
     await writeStatus(summary('running'));
   };
@@ -392,7 +416,7 @@ async function trainLoop(
       );
       const r = pool
         ? await parallelStep(model, adam, pool, batches, cfg.clipNorm)
-        : localStep(model, adam, batches[0], cfg.clipNorm);
+        : await localStep(model, adam, batches[0], cfg.clipNorm);
       if (!r.finite)
         throw new TrainingDivergedError(
           progress.episode + 1,

@@ -63,6 +63,24 @@ describe.skipIf(!HAVE_DATA)('Omniglot on the real data', () => {
     }
   });
 
+  it("Lake's split: lake-train + lake-val = the 30 background alphabets, evaluation untouched", async () => {
+    const [bg, ev, tr, va] = await Promise.all(
+      (['background', 'evaluation', 'lake-train', 'lake-val'] as const).map((sp) =>
+        loadOmniglot(OMNI, sp, { rotations: false }),
+      ),
+    );
+    const ids = (d: FewShotDataset) => d.classes.map((c) => c.id);
+    const alphabets = (d: FewShotDataset) => new Set(ids(d).map((i) => i.split('/')[0]));
+    expect(new Set([...ids(tr), ...ids(va)])).toEqual(new Set(ids(bg)));
+    expect(ids(tr).filter((i) => ids(va).includes(i))).toEqual([]);
+    expect(alphabets(tr)).toEqual(alphabets(bg));
+    expect(alphabets(bg).size).toBe(30);
+    expect(alphabets(ev).size).toBe(20);
+    expect([...alphabets(tr)].filter((a) => alphabets(ev).has(a))).toEqual([]);
+    expect(ids(va).every((i) => /character\d*0$/.test(i))).toBe(true);
+    expect(ids(tr).some((i) => /character\d*0$/.test(i))).toBe(false);
+  });
+
   it('matches the PNG twins in images_background_small1.zip pixel for pixel (all 2720 images)', async () => {
     const npz = await loadOmniglot(OMNI, 'background', { imageSize: 105, rotations: false });
     const chars = await omniglotCharsFromZip(join(OMNI, 'png', 'images_background_small1.zip'));

@@ -27,6 +27,8 @@ describe.skipIf(!HAVE_DATA)('findDatasets / openDataset on the real data folder'
       { split: 'test', classes: 1692, images: 33840 },
       { split: 'background', classes: 3856, images: 77120 },
       { split: 'evaluation', classes: 2636, images: 52720 },
+      { split: 'lake-train', classes: 3516, images: 70320 },
+      { split: 'lake-val', classes: 340, images: 6800 },
     ]);
     expect(by.get('omniglot-background_small1')!.summary).toEqual([
       { split: 'all', classes: 544, images: 10880 },

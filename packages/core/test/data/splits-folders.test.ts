@@ -85,7 +85,11 @@ describe('CUB layout and a generic image folder (fixtures)', () => {
     const all = await loadImageFolder(own);
     expect(all.classes.map((c) => `${c.id}:${c.imageIds.length}`)).toEqual(['cat:6', 'dog:6', 'newt:2']);
     expect(all.name).toBe('mine');
-    await expect(loadImageFolder(own, 'train')).rejects.toThrow(/no split file/);
+    // Without a split file: the seeded class split (3 classes: one each).
+    const seeded = await Promise.all(['train', 'val', 'test'].map((sp) => loadImageFolder(own, sp)));
+    expect(seeded.map((d) => d.classes.length)).toEqual([1, 1, 1]);
+    expect(seeded.flatMap((d) => d.classes.map((c) => c.id)).sort()).toEqual(['cat', 'dog', 'newt']);
+    await expect(loadImageFolder(own, 'other')).rejects.toThrow(/no split file/);
     writeFileSync(
       join(own, 'splits.json'),
       JSON.stringify({ train: ['cat', 'newt'], test: ['dog', 'fish'] }),

@@ -160,7 +160,7 @@ describe.skipIf(!data.available)('explanations of a trained RCN', () => {
     const qf = ctx.model.encode(batch.query, false);
     const before = tf.memory().numTensors;
     for (const side of ['query', 'support'] as const) {
-      const cam = gradCamRegions(ctx.model, sf, qf, 5, 1, { query: 0, classIndex: 0, side });
+      const cam = await gradCamRegions(ctx.model, sf, qf, 5, 1, { query: 0, classIndex: 0, side });
       expect(cam).toHaveLength(25);
       expect(cam.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
       expect(Math.max(...cam)).toBeGreaterThan(0);

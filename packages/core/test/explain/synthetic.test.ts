@@ -50,9 +50,9 @@ describe('explanations on synthetic inputs', () => {
       const model = new RCN({ ...cfg, widths: [...cfg.widths] as [number, number, number, number], seed: 3 });
       const batch = randomBatch(3, 2, 2, cfg.imageSize, 5);
       // The first pass builds the model's cached region pooler (kept on purpose); count after it.
-      computeEpisodeRam(model, batch);
+      await computeEpisodeRam(model, batch);
       const before = tf.memory().numTensors;
-      const ram = computeEpisodeRam(model, batch);
+      const ram = await computeEpisodeRam(model, batch);
       expect(ram.regions).toBe(regions);
       for (let q = 0; q < ram.queries; q++)
         for (let c = 0; c < 3; c++) {
@@ -62,7 +62,7 @@ describe('explanations on synthetic inputs', () => {
         }
       const sf = model.encode(batch.support, false);
       const qf = model.encode(batch.query, false);
-      const cam = gradCamRegions(model, sf, qf, 3, 2, {
+      const cam = await gradCamRegions(model, sf, qf, 3, 2, {
         query: 1,
         classIndex: 2,
         side: 'support',

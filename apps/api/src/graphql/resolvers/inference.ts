@@ -3,7 +3,8 @@ import type { ForwardResult } from '../../workers/inference-tasks.js';
 import { imageUrl } from '../../services/datasets.js';
 import { gridOf, readCheckpointMetadata } from '../../services/inference.js';
 import { resolveCheckpoint } from '../../services/paths.js';
-import { decodeBase64, imageInto, normalisationOf } from '../../services/upload.js';
+import { decodeBase64, imageInto } from '../../services/upload.js';
+import { inputSpecOf } from '@rcn/core';
 import { checkEpisode, checkShape } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
@@ -233,9 +234,8 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
     });
 
     const meta = await readCheckpointMetadata(ck.dir);
-    const size = meta.model.imageSize;
-    const norm = normalisationOf(meta);
-    const per = size * size * 3;
+    const spec = inputSpecOf(meta);
+    const per = spec.size * spec.size * 3;
     const supportArr = new Float32Array(way * shot * per);
     const queryArr = new Float32Array(queries.length * per);
     const order = classes.flatMap((c) => byClass.get(c)!);
@@ -244,8 +244,7 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
         imageInto(
           decodeBase64(supports[i].data, `supports[${i}].data`, limits),
           `supports[${i}].data`,
-          size,
-          norm,
+          spec,
           supportArr,
           slot * per,
         ),
@@ -254,8 +253,7 @@ export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
         imageInto(
           decodeBase64(q.data, `queries[${i}].data`, limits),
           `queries[${i}].data`,
-          size,
-          norm,
+          spec,
           queryArr,
           i * per,
         ),

@@ -7,6 +7,7 @@ import {
   runMetrics,
   syncRuns,
 } from '../../services/runs.js';
+import { topConfusions } from '@rcn/core';
 import { boundedInt } from '../errors.js';
 import type { Resolvers } from '../types.js';
 
@@ -38,12 +39,21 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
     totalEpisodes: (r) => r.config.episodes,
     metrics: (r, { type }) => runMetrics(r, type),
     checkpoints: (r, _a, { services }) => runCheckpoints(services.config.runsDir, r),
-    evaluations: (r) => runEvaluations(r),
+    evaluations: async (r, { name }) =>
+      (await runEvaluations(r)).filter((e) => name === undefined || name === null || e.name === name),
     error: (r, _a, { services }) => (r.error ? services.publicText(r.error) : null),
   },
   Evaluation: {
     // Reports written by the CLI name their checkpoint by its absolute path.
     checkpoint: (e, _a, { services }) => (e.checkpoint ? services.publicText(e.checkpoint) : null),
+    // Large matrices only on request (see the schema): the run page asks with maxClasses.
+    confusion: (e, { maxClasses }) =>
+      maxClasses !== undefined && maxClasses !== null && (e.confusion?.classes.length ?? 0) > maxClasses
+        ? null
+        : (e.confusion ?? null),
+    classCount: (e) => e.confusion?.classes.length ?? 0,
+    confusionPairs: (e, { limit }) =>
+      topConfusions(e.confusion?.matrix ?? [], boundedInt(limit ?? 20, 'limit', 0, 200)),
     // NaN (a class never queried) is not a GraphQL Float.
     perClass: (e) => (e.perClass ?? []).filter((c) => Number.isFinite(c.accuracy)),
     // Readable names for the confusion matrix's ids: from the report's per-class list, else the split.

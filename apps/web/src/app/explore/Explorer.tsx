@@ -5,8 +5,8 @@ import { CheckpointPicker } from '@/components/CheckpointPicker';
 import { ErrorBox, Skeleton } from '@/components/common';
 import { pct, shortName } from '@/lib/format';
 import { useGql } from '@/lib/gql';
-import { DATASETS, EPISODE, PREDICTION } from '@/lib/queries';
-import type { Dataset, Episode, EpisodeInput, Prediction } from '@/lib/types';
+import { CHECKPOINTS, DATASETS, EPISODE, PREDICTION } from '@/lib/queries';
+import type { Dataset, Episode, EpisodeInput, Prediction, RunWithCheckpoints } from '@/lib/types';
 import { RamPanel } from './RamPanel';
 
 const DEFAULTS = { dataset: 'tiny-imagenet-32', split: 'test', way: 5, shot: 1, query: 3, seed: 0, index: 0 };
@@ -19,8 +19,14 @@ function intParam(p: URLSearchParams, k: string, d: number): number {
 export function Explorer() {
   const params = useSearchParams();
   const router = useRouter();
+  const checkpoint = params.get('checkpoint');
+  // The checkpoint's own dataset is the default (same query as the picker's, so urql serves it once).
+  const runsQ = useGql<{ runs: RunWithCheckpoints[] }>(CHECKPOINTS, {});
+  const checkpointDataset =
+    runsQ.data?.runs.find((r) => r.checkpoints.some((c) => c.ref === checkpoint))?.dataset ?? null;
+  const datasetKnown = params.has('dataset') || !checkpoint || !runsQ.waiting;
   const spec: EpisodeInput = {
-    dataset: params.get('dataset') ?? DEFAULTS.dataset,
+    dataset: params.get('dataset') ?? checkpointDataset ?? DEFAULTS.dataset,
     split: params.get('split') ?? DEFAULTS.split,
     way: intParam(params, 'way', DEFAULTS.way),
     shot: intParam(params, 'shot', DEFAULTS.shot),
@@ -28,7 +34,6 @@ export function Explorer() {
     seed: intParam(params, 'seed', DEFAULTS.seed),
     index: intParam(params, 'index', DEFAULTS.index),
   };
-  const checkpoint = params.get('checkpoint');
   const selectedQuery = params.has('q') ? intParam(params, 'q', 0) : null;
   const update = (patch: Record<string, string | number | null>) => {
     const next = new URLSearchParams(params.toString());
@@ -50,12 +55,13 @@ export function Explorer() {
   const splits = datasets.data?.datasets.find((d) => d.id === draft.dataset)?.splits ?? [];
 
   const episodeVars = useMemo(() => spec, [specKey]);
-  const episodeQ = useGql<{ episode: Episode }>(EPISODE, episodeVars);
+  const episodeQ = useGql<{ episode: Episode }>(EPISODE, episodeVars, { pause: !datasetKnown });
   const predictionQ = useGql<{ prediction: Prediction }>(
     PREDICTION,
     { checkpoint: checkpoint ?? '', episode: episodeVars },
-    { pause: !checkpoint },
+    { pause: !checkpoint || !datasetKnown },
   );
+  const mismatch = checkpoint && checkpointDataset && checkpointDataset !== spec.dataset;
   const episode = episodeQ.data?.episode;
   const prediction = predictionQ.data?.prediction;
   const predFor = (q: number) => prediction?.queries[q];
@@ -126,6 +132,18 @@ export function Explorer() {
         </div>
       </form>
 
+      {mismatch ? (
+        <p className="notice" role="alert" data-testid="dataset-mismatch">
+          This checkpoint was trained on <b>{checkpointDataset}</b>, but the episode is from{' '}
+          <b>{spec.dataset}</b>: its predictions here are outside its training domain.{' '}
+          <button
+            type="button"
+            onClick={() => update({ dataset: checkpointDataset, split: 'test', q: null })}
+          >
+            Use {checkpointDataset}
+          </button>
+        </p>
+      ) : null}
       <ErrorBox error={episodeQ.error} title="Episode" />
       {episodeQ.waiting ? <Skeleton height={160} label="Loading episode" /> : null}
       {episode ? (

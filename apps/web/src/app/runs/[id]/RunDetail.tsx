@@ -3,16 +3,17 @@ import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { ConfigDiff } from '@/components/ConfigDiff';
-import { ConfusionMatrix } from '@/components/ConfusionMatrix';
+import { ConfusionMatrix, LargeConfusion } from '@/components/ConfusionMatrix';
 import { Curves } from '@/components/CurvesLazy';
 import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/common';
 import { JobsTable } from '@/components/Jobs';
-import { ago, num, pct, pctCi, shortName } from '@/lib/format';
+import { PerClassTable } from '@/components/PerClassTable';
+import { ago, num, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
-import { EVALUATE, JOB, RESUME, RUN_DETAIL } from '@/lib/queries';
+import { EVALUATE, JOB, RESUME, RUN_DETAIL, RUN_EVALUATIONS } from '@/lib/queries';
 import type { Evaluation, Job, RunDetail as Run } from '@/lib/types';
 
-function EvaluateForm({ run, onJob }: { run: Run; onJob: (j: Job) => void }) {
+function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j: Job) => void }) {
   const [f, setF] = useState({
     checkpoint: run.checkpoints[0]?.ref ?? '',
     split: 'test',
@@ -78,8 +79,7 @@ function EvaluateForm({ run, onJob }: { run: Run; onJob: (j: Job) => void }) {
   );
 }
 
-function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, string> }) {
-  const perClass = [...e.perClass].sort((a, b) => b.accuracy - a.accuracy);
+function EvaluationReport({ runId, e, names }: { runId: string; e: Evaluation; names: Map<string, string> }) {
   return (
     <article className="panel" data-testid="evaluation">
       <div className="spread">
@@ -100,40 +100,14 @@ function EvaluationReport({ e, names }: { e: Evaluation; names: Map<string, stri
       <div className="grid cols-2" style={{ marginTop: 12 }}>
         <div>
           <h3>Per-class accuracy</h3>
-          <div className="table-wrap" style={{ maxHeight: 420, overflowY: 'auto' }}>
-            <table>
-              <thead>
-                <tr>
-                  <th>Class</th>
-                  <th className="num">Correct</th>
-                  <th style={{ width: '40%' }}>Accuracy</th>
-                </tr>
-              </thead>
-              <tbody>
-                {perClass.map((c) => (
-                  <tr key={c.id}>
-                    <td title={`${c.id}: ${c.name}`}>{shortName(c.name)}</td>
-                    <td className="num">
-                      {c.correct}/{c.total}
-                    </td>
-                    <td>
-                      <div className="row" style={{ flexWrap: 'nowrap' }}>
-                        <div className="bar" style={{ flex: 1 }}>
-                          <span style={{ width: `${100 * c.accuracy}%` }} />
-                        </div>
-                        <span className="mono small">{pct(c.accuracy, 0)}</span>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <PerClassTable rows={e.perClass} />
         </div>
         <div>
           <h3>Confusion matrix</h3>
           {e.confusion ? (
             <ConfusionMatrix classes={e.confusion.classes} matrix={e.confusion.matrix} names={names} />
+          ) : e.classCount > 0 ? (
+            <LargeConfusion runId={runId} evaluation={e} names={names} />
           ) : (
             <p className="empty">No confusion matrix in this report.</p>
           )}
@@ -149,13 +123,27 @@ export function RunDetail({ id }: { id: string }) {
   const job = jobQ.data?.job ?? null;
   const jobOpen = job ? job.status === 'queued' || job.status === 'running' : false;
   const [live, setLive] = useState(false);
-  const q = useGql<{ run: Run | null }>(RUN_DETAIL, { id }, { pollMs: live || jobOpen ? 2500 : null });
+  const q = useGql<{ run: Omit<Run, 'evaluations'> | null }>(
+    RUN_DETAIL,
+    { id },
+    {
+      pollMs: live || jobOpen ? 2500 : null,
+    },
+  );
   const run = q.data?.run;
+  const evQ = useGql<{ run: { id: string; evaluations: Evaluation[] } | null }>(RUN_EVALUATIONS, { id });
+  const evaluations = evQ.data?.run?.evaluations ?? [];
+  // A finished evaluation job adds a report: fetch the reports again then (only then).
+  const [seenJob, setSeenJob] = useState<string | null>(null);
+  if (job && job.status === 'finished' && seenJob !== job.id) {
+    setSeenJob(job.id);
+    evQ.refetch();
+  }
   if (run && (run.status === 'running') !== live) setLive(run.status === 'running');
   const [resumeState, resume] = useMutation<{ resumeTraining: Job }>(RESUME);
   // Readable class names come with each report (`Evaluation.classes`, in the confusion matrix's order).
   const names = new Map<string, string>();
-  for (const e of run?.evaluations ?? []) {
+  for (const e of evaluations) {
     for (const c of e.perClass) names.set(c.id, c.name);
     for (const c of e.classes ?? []) names.set(c.id, c.name);
   }
@@ -241,7 +229,7 @@ export function RunDetail({ id }: { id: string }) {
       <section className="panel" aria-labelledby="eval-h">
         <h2 id="eval-h">Evaluation</h2>
         {run.checkpoints.length ? (
-          <details open={!run.evaluations.length}>
+          <details open={!evQ.waiting && !evaluations.length}>
             <summary>Evaluate a checkpoint on many episodes</summary>
             <div style={{ marginTop: 10 }}>
               <EvaluateForm run={run} onJob={(j) => setJobId(j.id)} />
@@ -253,9 +241,11 @@ export function RunDetail({ id }: { id: string }) {
             <JobsTable jobs={[job]} onChange={jobQ.refetch} />
           </div>
         ) : null}
-        {!run.evaluations.length ? <p className="empty">No evaluation reports yet.</p> : null}
-        {[...run.evaluations].reverse().map((e) => (
-          <EvaluationReport key={e.name} e={e} names={names} />
+        <ErrorBox error={evQ.error} title="Evaluation reports" />
+        {evQ.waiting ? <Skeleton height={120} label="Loading evaluation reports" /> : null}
+        {!evQ.waiting && !evaluations.length ? <p className="empty">No evaluation reports yet.</p> : null}
+        {[...evaluations].reverse().map((e) => (
+          <EvaluationReport key={e.name} runId={run.id} e={e} names={names} />
         ))}
       </section>
 
