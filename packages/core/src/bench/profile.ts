@@ -122,19 +122,19 @@ function wrapKernels(backend: string, r: Recorder): () => void {
 }
 
 /** Profiles training steps of an RCN on the current backend (forward, backward, clipping, Adam). */
-export function profileTrainingStep(opts: ProfileOptions): StepProfile {
+export async function profileTrainingStep(opts: ProfileOptions): Promise<StepProfile> {
   const backend = tf.getBackend();
   const model = new RCN({ backbone: opts.backbone, imageSize: opts.imageSize, seed: 1 });
   const adam = new Adam({ lr: 1e-3 });
   const batch = arraysToBatch(syntheticEpisode(opts.imageSize, 3, opts.way, opts.shot, opts.query));
   const r: Recorder = { block: null, update: false, backboneBackward: false, on: false, cells: new Map() };
-  const step = () => {
+  const step = async () => {
     r.backboneBackward = false;
     const g = model.computeGradients(batch);
-    g.loss.dataSync();
+    await g.loss.data();
     g.loss.dispose();
     r.update = true;
-    clipGradNormPerModule(g.grads, 0.5);
+    await clipGradNormPerModule(g.grads, 0.5);
     adam.apply(model.trainableVariables(), g.grads);
     tf.dispose([...g.grads.values()]);
     r.update = false;
@@ -149,10 +149,10 @@ export function profileTrainingStep(opts: ProfileOptions): StepProfile {
     };
   });
   try {
-    step(); // warm-up: operator creation, heap growth
+    await step(); // warm-up: operator creation, heap growth
     r.on = true;
     const t0 = performance.now();
-    for (let i = 0; i < opts.steps; i++) step();
+    for (let i = 0; i < opts.steps; i++) await step();
     const wallMs = performance.now() - t0;
     r.on = false;
     const entries = [...r.cells.values()].sort((a, b) => b.ms - a.ms);
@@ -245,5 +245,5 @@ export async function run(argv = process.argv.slice(2)): Promise<BenchRow[]> {
     `bench profile: ${label} ${opts.way}-way ${opts.shot}-shot ${opts.query}q training step on ${info.name}, ` +
       `${opts.steps} steps after a warm-up\n`,
   );
-  return profileRows(profileTrainingStep(opts), label);
+  return profileRows(await profileTrainingStep(opts), label);
 }

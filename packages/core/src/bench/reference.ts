@@ -280,7 +280,7 @@ async function oursRound(c: ReferenceConfig): Promise<RoundResult> {
       const step = async () => {
         const r = await pool.gradients(model.getWeights(), batches);
         const grads = new Map([...r.grads].map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));
-        clipGradNormPerModule(grads, 0.5);
+        await clipGradNormPerModule(grads, 0.5);
         adam.apply(model.trainableVariables(), grads);
         tf.dispose([...grads.values()]);
         model.setWeights(r.buffers, true);

@@ -17,7 +17,7 @@ describe('bench profile', () => {
     await initBackend('wasm');
     kernelsBefore = new Map(tf.getKernelsForBackend('wasm').map((k) => [k.kernelName, k.kernelFunc]));
     tensorsBefore = tf.memory().numTensors;
-    p = profileTrainingStep({ backbone: 'conv4', imageSize: 32, way: 2, shot: 1, query: 2, steps: 2 });
+    p = await profileTrainingStep({ backbone: 'conv4', imageSize: 32, way: 2, shot: 1, query: 2, steps: 2 });
   });
 
   const cell = (layer: string, direction: string, kernel: string) =>
