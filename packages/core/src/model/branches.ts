@@ -72,10 +72,12 @@ export function branchKey(pass: string, layer: string): string {
 
 /** Thrown when a listed site is not a near-tie for us (or does not exist): the override would be wrong. */
 export class BranchSiteError extends Error {
-  constructor(call: string, problems: string[]) {
+  /** `others`: further rejected calls, named with their count of rejected sites. */
+  constructor(call: string, problems: string[], others: string[] = []) {
     const shown = problems.slice(0, 8).join('; ');
     const more = problems.length > 8 ? `; and ${problems.length - 8} more` : '';
-    super(`branch override ${call}: ${problems.length} site(s) rejected: ${shown}${more}`);
+    const also = others.length ? `; also rejected: ${others.join(', ')}` : '';
+    super(`branch override ${call}: ${problems.length} site(s) rejected: ${shown}${more}${also}`);
     this.name = 'BranchSiteError';
   }
 }
@@ -120,10 +122,7 @@ export class BranchSiteChecks {
     if (!rejected.length) return;
     const [call, problems] = rejected[0];
     const others = rejected.slice(1).map(([c, ps]) => `${c} (${ps.length})`);
-    throw new BranchSiteError(
-      call,
-      others.length ? [...problems, `also rejected: ${others.join(', ')}`] : problems,
-    );
+    throw new BranchSiteError(call, problems, others);
   }
 
   dispose(): void {

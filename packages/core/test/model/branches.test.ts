@@ -13,6 +13,8 @@ import {
   overrideRegionArgmax,
 } from '../../src/model/branches.js';
 import { initBackend } from '../../src/backend/index.js';
+import { RCN } from '../../src/model/index.js';
+import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { nchwToNhwc } from './golden-data.js';
 
 beforeAll(async () => {
@@ -144,5 +146,42 @@ describe('region-max sites', () => {
     await expect(checks.verify()).rejects.toThrow(/head region max.*no tie/);
     const bad = { query: 2, support: 0, region: 1, winner: 1, second: 0, tolerance: 1 };
     expect(() => run([bad], checks)).toThrow(/outside/);
+  });
+});
+
+describe('a training step with overrides', () => {
+  it('checks every kind of site after the step, naming the rejected calls, and leaks nothing', async () => {
+    const model = new RCN({ backbone: 'conv4', imageSize: 20, widths: [8, 8, 8, 8], seed: 3 });
+    const batch = syntheticBatch(20, 3, 1, 2);
+    // Warm-up: a first step builds lazily cached constants.
+    const warm = model.computeGradients(batch);
+    tf.dispose([warm.loss, ...warm.grads.values()]);
+    const before = tf.memory().numTensors;
+    // A negative tolerance rejects every site whatever our values are.
+    const branches = {
+      checks: new BranchSiteChecks(),
+      activations: new Map([
+        ['support encoder.layer1.1', { index: [0, 5], positive: [true, false], tolerance: [-1, -1] }],
+      ]),
+      maxPools: new Map([
+        // Window 0 of image 0, channel 0: inputs at (0, 0) and (0, 1) of the 18x18x8 map.
+        ['query encoder.layer1.3', { window: [0], winner: [0], second: [8], tolerance: [-1] }],
+      ]),
+      regionMax: [{ query: 1, support: 2, region: 0, winner: 0, second: 1, tolerance: -1 }],
+    };
+    const r = model.computeGradients(batch, { branches });
+    tf.dispose([r.loss, ...r.grads.values()]);
+    expect(branches.checks.size).toBe(3);
+    const err = await branches.checks.verify().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BranchSiteError);
+    const msg = String(err);
+    // In the order the step met them: the head's forward, then the backward passes of query and support.
+    expect(msg).toMatch(
+      /head region max: 1 site\(s\) rejected: entry \(query 1, support 2, region 0\): our gap .* is no tie/,
+    );
+    expect(msg).toMatch(/also rejected: query encoder\.layer1\.3 \(1\), support encoder\.layer1\.1 \(2\)$/);
+    expect(tf.memory().numTensors).toBe(before);
+    disposeBatch(batch);
+    model.dispose();
   });
 });
