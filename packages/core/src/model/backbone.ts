@@ -16,7 +16,8 @@ import {
   type BatchNormInput,
   type BatchNormOptions,
 } from './batchnorm.js';
-import { branchKey, type BranchOverrides, type MaxPoolSites } from './branches.js';
+import { branchKey, type BranchOverrides } from './branches.js';
+import type { MaxPoolOverride } from './grad-kernels.js';
 
 export interface LayerContext {
   /** Training: DropBlock active, running statistics updated. */
@@ -71,8 +72,12 @@ export function bnOptions(
 }
 
 /** The max-pool sites of a pool module in this pass, if any. */
-export function poolSites(ctx: LayerContext, module: string): MaxPoolSites | undefined {
-  return ctx.branches?.maxPools?.get(branchKey(ctx.pass ?? '', module));
+export function poolSites(ctx: LayerContext, module: string): MaxPoolOverride | undefined {
+  const { branches } = ctx;
+  if (!branches) return undefined;
+  const call = branchKey(ctx.pass ?? '', module);
+  const sites = branches.maxPools?.get(call);
+  return sites && { sites, call, checks: branches.checks };
 }
 
 /** act(sum BN(x_i)); with `keep` (batch statistics only) also the cache for the backward pass. */

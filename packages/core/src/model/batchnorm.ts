@@ -8,7 +8,7 @@
  * backward pass: per BatchNorm only xhat, plus the output when an activation needs its derivative.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyActivationSites, branchKey, type ActivationSites, type BranchOverrides } from './branches.js';
+import { branchKey, overrideActivation, type ActivationSites, type BranchOverrides } from './branches.js';
 import type { ParamStore } from './params.js';
 
 export type Activation = 'none' | 'relu' | 'leaky';
@@ -193,22 +193,24 @@ export function batchNormForward(
 function activationMask(out: tf.Tensor, opts: BatchNormOptions, cache: BatchNormCache): tf.Tensor {
   const low = opts.activation === 'leaky' ? opts.slope : 0;
   const mask = tf.step(out, low);
-  if (!cache.sites?.index.length) return mask;
-  const values = Float32Array.from(mask.dataSync());
+  const checks = opts.branches?.checks;
+  if (!cache.sites?.index.length || !checks) return mask;
+  const fixed = overrideActivation(mask, low, cache.sites, cache.call, checks, preActivationAt(cache));
   mask.dispose();
-  applyActivationSites(values, preActivation(cache), low, cache.sites, cache.call);
-  return tf.tensor(values, out.shape, 'float32');
+  return fixed;
 }
 
-/** Our pre-activation at a flat NHWC index, recomputed from the cache (for checking override sites). */
-function preActivation(cache: BatchNormCache): (i: number) => number {
-  const c = cache.shape[cache.shape.length - 1];
-  const parts = cache.xhats.map((x, j) => ({
-    xhat: x.dataSync() as Float32Array,
-    gamma: cache.gammas[j].dataSync() as Float32Array,
-    beta: cache.betas[j].dataSync() as Float32Array,
-  }));
-  return (i) => parts.reduce((sum, p) => sum + p.xhat[i] * p.gamma[i % c] + p.beta[i % c], 0);
+/** Our pre-activation at flat NHWC indices, recomputed on the device from the cache (for checking sites). */
+function preActivationAt(cache: BatchNormCache): (flat: tf.Tensor1D, channel: tf.Tensor1D) => tf.Tensor {
+  return (flat, channel) =>
+    cache.xhats
+      .map((x, j) =>
+        tf.add(
+          tf.mul(tf.gather(tf.reshape(x, [-1]), flat), tf.gather(cache.gammas[j], channel)),
+          tf.gather(cache.betas[j], channel),
+        ),
+      )
+      .reduce((a, b) => tf.add(a, b));
 }
 
 /**

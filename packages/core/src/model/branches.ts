@@ -6,14 +6,20 @@
  * against float64), the step is told the reference's branch at exactly those sites.
  *
  * The overrides are plain data, passed through `GradientOptions.branches`; absent, nothing is looked up or
- * computed. Every listed site carries a tolerance: if our own value there is not that close to a tie, the
- * step fails, naming the site, instead of silently changing a derivative that was not in question.
+ * computed. They are applied on the device (masks and indices built on the CPU from the site lists alone), so
+ * that a step with overrides never reads a tensor synchronously, which the webgpu backend cannot do. Every
+ * listed site carries a tolerance: our own values at the sites are gathered into small tensors, and
+ * `BranchSiteChecks.verify` (awaited after the step) fails, naming the call and site, where our value is not
+ * that close to a tie, instead of silently accepting a derivative that was not in question. A site list
+ * that does not fit the call's shapes (an index outside the tensor, a winner outside its window) fails the
+ * step at once.
  *
  * Calls are named by the pass (`support`, `query`, `head`) and the module path of the reference: the
  * BatchNorm(s) feeding an activation (`encoder.layer1.1`, `encoder.layer2.0.bn3+encoder.layer2.0.downsample.1`,
  * `head.meta_learner.1`), the pool module (`encoder.layer1.3`, `encoder.layer1.0.maxpool`); see `branchKey`.
  * Indices are flat NHWC (channels last), as our tensors are laid out.
  */
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Sites of one activation call. */
 export interface ActivationSites {
@@ -50,6 +56,8 @@ export interface RegionMaxSite {
 }
 
 export interface BranchOverrides {
+  /** Collects the values to check at the sites during a step; await `checks.verify()` after it. */
+  checks: BranchSiteChecks;
   /** By `branchKey(pass, layer)`. */
   activations?: ReadonlyMap<string, ActivationSites>;
   /** By `branchKey(pass, pool module)`. */
@@ -64,11 +72,62 @@ export function branchKey(pass: string, layer: string): string {
 
 /** Thrown when a listed site is not a near-tie for us (or does not exist): the override would be wrong. */
 export class BranchSiteError extends Error {
-  constructor(call: string, problems: string[]) {
+  /** `others`: further rejected calls, named with their count of rejected sites. */
+  constructor(call: string, problems: string[], others: string[] = []) {
     const shown = problems.slice(0, 8).join('; ');
     const more = problems.length > 8 ? `; and ${problems.length - 8} more` : '';
-    super(`branch override ${call}: ${problems.length} site(s) rejected: ${shown}${more}`);
+    const also = others.length ? `; also rejected: ${others.join(', ')}` : '';
+    super(`branch override ${call}: ${problems.length} site(s) rejected: ${shown}${more}${also}`);
     this.name = 'BranchSiteError';
+  }
+}
+
+interface PendingCheck {
+  call: string;
+  /** Our values at the call's sites, kept past the step's scopes until `verify`. */
+  values: tf.Tensor;
+  /** The problems the values show (empty when every site is a near-tie). */
+  problems: (values: Float32Array) => string[];
+}
+
+/**
+ * The near-tie checks of a step's overrides, deferred: each overridden call adds a small tensor of our values
+ * at its sites; `verify` reads them (asynchronously, on every backend) and throws `BranchSiteError` naming the
+ * first rejected call (and the others). The tensors are released by `verify` or `dispose`.
+ */
+export class BranchSiteChecks {
+  private pending: PendingCheck[] = [];
+
+  /** Calls checked so far (not yet verified). */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  add(call: string, values: tf.Tensor, problems: (values: Float32Array) => string[]): void {
+    this.pending.push({ call, values: tf.keep(values), problems });
+  }
+
+  async verify(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    const rejected: [string, string[]][] = [];
+    try {
+      for (const p of pending) {
+        const problems = p.problems((await p.values.data()) as Float32Array);
+        if (problems.length) rejected.push([p.call, problems]);
+      }
+    } finally {
+      tf.dispose(pending.map((p) => p.values));
+    }
+    if (!rejected.length) return;
+    const [call, problems] = rejected[0];
+    const others = rejected.slice(1).map(([c, ps]) => `${c} (${ps.length})`);
+    throw new BranchSiteError(call, problems, others);
+  }
+
+  dispose(): void {
+    tf.dispose(this.pending.map((p) => p.values));
+    this.pending = [];
   }
 }
 
@@ -78,48 +137,74 @@ function checkIndex(i: number, size: number, what: string, problems: string[]): 
   return false;
 }
 
-/**
- * Applies activation sites to a derivative mask (NHWC, in place): `pre(i)` is our pre-activation at i, `low`
- * the negative side's derivative.
- */
-export function applyActivationSites(
-  mask: Float32Array,
-  pre: (i: number) => number,
-  low: number,
-  sites: ActivationSites,
-  call: string,
-): void {
-  const problems: string[] = [];
-  sites.index.forEach((i, n) => {
-    if (!checkIndex(i, mask.length, 'index', problems)) return;
-    const p = pre(i);
-    if (!(Math.abs(p) <= sites.tolerance[n]))
-      problems.push(
-        `index ${i}: our pre-activation ${p.toExponential(3)} is no tie (tolerance ${sites.tolerance[n]})`,
-      );
-    mask[i] = sites.positive[n] ? 1 : low;
-  });
+function throwIf(call: string, problems: string[]): void {
   if (problems.length) throw new BranchSiteError(call, problems);
 }
 
+/** A boolean tensor of `shape`, true at the flat indices. */
+function indexMask(shape: number[], indices: Iterable<number>): tf.Tensor {
+  const m = new Uint8Array(tf.util.sizeFromShape(shape));
+  for (const i of indices) m[i] = 1;
+  return tf.tensor(m, shape, 'bool');
+}
+
 /**
- * Routes each listed window's gradient to its winner (in place on `dx`, the pool's input gradient, NHWC
- * [n, h, w, c]); `x` is the pool's input, `dy` its output gradient ([n, ho, wo, c]).
+ * The activation derivative `mask` (0/1 or slope/1, NHWC) with the listed sides at the sites. `preAt(flat,
+ * channel)` gathers our pre-activation at flat indices (channel = index mod C); it is checked against the
+ * tolerances in `checks.verify()`.
  */
-export function applyMaxPoolSites(
-  dx: Float32Array,
-  x: Float32Array,
-  dy: Float32Array,
-  shape: readonly [number, number, number, number],
-  outShape: readonly [number, number, number, number],
+export function overrideActivation(
+  mask: tf.Tensor,
+  low: number,
+  sites: ActivationSites,
+  call: string,
+  checks: BranchSiteChecks,
+  preAt: (flat: tf.Tensor1D, channel: tf.Tensor1D) => tf.Tensor,
+): tf.Tensor {
+  const problems: string[] = [];
+  sites.index.forEach((i) => checkIndex(i, mask.size, 'index', problems));
+  throwIf(call, problems);
+  const c = mask.shape[mask.shape.length - 1];
+  return tf.tidy(() => {
+    const fixed = new Float32Array(mask.size);
+    sites.index.forEach((i, n) => (fixed[i] = sites.positive[n] ? 1 : low));
+    const flat = tf.tensor1d(sites.index as number[], 'int32');
+    const channel = tf.tensor1d(
+      sites.index.map((i) => i % c),
+      'int32',
+    );
+    checks.add(call, preAt(flat, channel), (pre) =>
+      sites.index.flatMap((i, n) =>
+        Math.abs(pre[n]) <= sites.tolerance[n]
+          ? []
+          : [
+              `index ${i}: our pre-activation ${pre[n].toExponential(3)} is no tie (tolerance ${sites.tolerance[n]})`,
+            ],
+      ),
+    );
+    return tf.where(indexMask(mask.shape, sites.index), tf.tensor(fixed, mask.shape), mask);
+  });
+}
+
+/**
+ * The 2x2 max-pool's input gradient `dx` (NHWC [n, h, w, c]) with each listed window's gradient routed to its
+ * winner: `x` is the pool's input, `dy` its output gradient ([n, ho, wo, c]).
+ */
+export function overrideMaxPoolGrad(
+  dx: tf.Tensor4D,
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
   sites: MaxPoolSites,
   call: string,
-): void {
-  const [, h, w, c] = shape;
-  const [, ho, wo] = outShape;
+  checks: BranchSiteChecks,
+): tf.Tensor4D {
+  const [, h, w, c] = x.shape;
+  const [, ho, wo] = dy.shape;
   const problems: string[] = [];
+  // Per window: its four inputs, then the winner and the runner-up (flat NHWC input indices).
+  const gathered: number[] = [];
   sites.window.forEach((o, n) => {
-    if (!checkIndex(o, dy.length, 'window', problems)) return;
+    if (!checkIndex(o, dy.size, 'window', problems)) return;
     const ch = o % c;
     const ow = Math.floor(o / c) % wo;
     const oh = Math.floor(o / (c * wo)) % ho;
@@ -128,52 +213,72 @@ export function applyMaxPoolSites(
     for (let di = 0; di < 2; di++)
       for (let dj = 0; dj < 2; dj++) inputs.push(((b * h + 2 * oh + di) * w + 2 * ow + dj) * c + ch);
     const { winner, second } = { winner: sites.winner[n], second: sites.second[n] };
-    if (!inputs.includes(winner) || !inputs.includes(second)) {
+    if (!inputs.includes(winner) || !inputs.includes(second))
       problems.push(`window ${o}: inputs ${winner} / ${second} are not in it`);
-      return;
-    }
-    const top = Math.max(...inputs.map((i) => x[i]));
-    const gap = Math.max(Math.abs(x[winner] - x[second]), top - x[winner]);
-    if (!(gap <= sites.tolerance[n]))
-      problems.push(
-        `window ${o}: our gap ${gap.toExponential(3)} is no tie (tolerance ${sites.tolerance[n]})`,
-      );
-    for (const i of inputs) dx[i] = 0;
-    dx[winner] = dy[o];
+    gathered.push(...inputs, winner, second);
   });
-  if (problems.length) throw new BranchSiteError(call, problems);
+  throwIf(call, problems);
+  return tf.tidy(() => {
+    const xs = tf.gather(tf.reshape(x, [-1]), tf.tensor1d(gathered, 'int32'));
+    checks.add(call, xs, (v) =>
+      sites.window.flatMap((o, n) => {
+        const [a, b2, c2, d, win, sec] = v.subarray(6 * n, 6 * n + 6);
+        const gap = Math.max(Math.abs(win - sec), Math.max(a, b2, c2, d) - win);
+        return gap <= sites.tolerance[n]
+          ? []
+          : [`window ${o}: our gap ${gap.toExponential(3)} is no tie (tolerance ${sites.tolerance[n]})`];
+      }),
+    );
+    const inputsOfWindows = gathered.filter((_, k) => k % 6 < 4);
+    const cleared = tf.where(indexMask(x.shape, inputsOfWindows), tf.zerosLike(dx), dx);
+    const routed = tf.scatterND(
+      tf.tensor2d(sites.winner as number[], [sites.winner.length, 1], 'int32'),
+      tf.gather(tf.reshape(dy, [-1]), tf.tensor1d(sites.window as number[], 'int32')),
+      [x.size],
+    );
+    return tf.add(cleared, tf.reshape(routed, x.shape)) as tf.Tensor4D;
+  });
 }
 
 /**
- * Sets the listed entries' winners in `argmax` (in place) after checking that they are ties. `cos` is the
- * comparison's cosine tensor [S, R, Q, Rq] (support s, region k, query q, query region j), `argmax` its
- * argmax over j ([S, R, Q]).
+ * `argmax` ([S, R, Q] int32, over the last axis of the cosines `cos` [S, R, Q, Rq]: support s, region k,
+ * query q, query region j) with the listed entries' winners.
  */
-export function applyRegionMaxSites(
-  argmax: Int32Array,
-  cos: Float32Array,
-  dims: { supports: number; regions: number; queries: number; queryRegions: number },
+export function overrideRegionArgmax(
+  argmax: tf.Tensor,
+  cos: tf.Tensor,
   sites: readonly RegionMaxSite[],
-): void {
-  const { supports, regions, queries, queryRegions: n } = dims;
+  checks: BranchSiteChecks,
+): tf.Tensor {
+  const [supports, regions, queries, n] = cos.shape;
+  const call = 'head region max';
   const problems: string[] = [];
+  const inRange = (v: number, size: number) => Number.isInteger(v) && v >= 0 && v < size;
+  const name = (s: RegionMaxSite) => `(query ${s.query}, support ${s.support}, region ${s.region})`;
   for (const s of sites) {
-    const name = `(query ${s.query}, support ${s.support}, region ${s.region})`;
-    const inRange = (v: number, size: number) => Number.isInteger(v) && v >= 0 && v < size;
-    if (!inRange(s.query, queries) || !inRange(s.support, supports) || !inRange(s.region, regions)) {
-      problems.push(`entry ${name} outside ${queries} queries x ${supports} supports x ${regions} regions`);
-      continue;
-    }
-    if (!inRange(s.winner, n) || !inRange(s.second, n)) {
-      problems.push(`entry ${name}: query regions ${s.winner} / ${s.second} outside [0, ${n})`);
-      continue;
-    }
-    const r = (s.support * regions + s.region) * queries + s.query;
-    const v = (j: number) => cos[r * n + j];
-    const gap = Math.max(Math.abs(v(s.winner) - v(s.second)), v(argmax[r]) - v(s.winner));
-    if (!(gap <= s.tolerance))
-      problems.push(`entry ${name}: our gap ${gap.toExponential(3)} is no tie (tolerance ${s.tolerance})`);
-    argmax[r] = s.winner;
+    if (!inRange(s.query, queries) || !inRange(s.support, supports) || !inRange(s.region, regions))
+      problems.push(
+        `entry ${name(s)} outside ${queries} queries x ${supports} supports x ${regions} regions`,
+      );
+    else if (!inRange(s.winner, n) || !inRange(s.second, n))
+      problems.push(`entry ${name(s)}: query regions ${s.winner} / ${s.second} outside [0, ${n})`);
   }
-  if (problems.length) throw new BranchSiteError('head region max', problems);
+  throwIf(call, problems);
+  const rows = sites.map((s) => (s.support * regions + s.region) * queries + s.query);
+  return tf.tidy(() => {
+    const values = tf.gather(tf.reshape(cos, [-1, n]), tf.tensor1d(rows, 'int32'));
+    checks.add(call, values, (v) =>
+      sites.flatMap((s, k) => {
+        const row = v.subarray(k * n, (k + 1) * n);
+        const top = row.reduce((a, b) => Math.max(a, b), -Infinity);
+        const gap = Math.max(Math.abs(row[s.winner] - row[s.second]), top - row[s.winner]);
+        return gap <= s.tolerance
+          ? []
+          : [`entry ${name(s)}: our gap ${gap.toExponential(3)} is no tie (tolerance ${s.tolerance})`];
+      }),
+    );
+    const winners = new Int32Array(argmax.size);
+    sites.forEach((s, k) => (winners[rows[k]] = s.winner));
+    return tf.where(indexMask(argmax.shape, rows), tf.tensor(winners, argmax.shape, 'int32'), argmax);
+  });
 }

@@ -3,7 +3,7 @@
  * All pairs at once: normalise, ONE product of every support region against every query region, one max.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyRegionMaxSites, type RegionMaxSite } from './branches.js';
+import { overrideRegionArgmax, type BranchSiteChecks, type RegionMaxSite } from './branches.js';
 
 /** x / ||x|| along the last axis (eps as F.normalize's, 1e-12). */
 export function l2Normalize(x: tf.Tensor, eps = 1e-12): tf.Tensor {
@@ -66,17 +66,12 @@ export const maxLastAxis = maxLastAxisOp();
 export function regionScores(
   support: tf.Tensor3D,
   query: tf.Tensor3D,
-  sites?: readonly RegionMaxSite[],
+  sites?: { sites: readonly RegionMaxSite[]; checks: BranchSiteChecks },
 ): tf.Tensor3D {
   const [s, r, c] = support.shape;
   const [q, rq] = query.shape;
-  const max = sites?.length
-    ? maxLastAxisOp((x, argmax) => {
-        const am = Int32Array.from(argmax.dataSync());
-        const dims = { supports: s, regions: r, queries: q, queryRegions: rq };
-        applyRegionMaxSites(am, x.dataSync() as Float32Array, dims, sites);
-        return tf.tensor(am, argmax.shape, 'int32');
-      })
+  const max = sites?.sites.length
+    ? maxLastAxisOp((x, argmax) => overrideRegionArgmax(argmax, x, sites.sites, sites.checks))
     : maxLastAxis;
   return tf.tidy(() => {
     const sn = tf.reshape(l2Normalize(support), [s * r, c]) as tf.Tensor2D;

@@ -77,7 +77,7 @@ export class Conv4 implements Backbone {
         const act = b.pool ? (batchNormOutput(cache, opts) as tf.Tensor4D) : out;
         // The pool is module 3 of the reference block (conv, BN, ReLU, pool).
         const pool = `${b.prefix}.3`;
-        const dy = b.pool ? maxPool2Grad(dOut, act, out, poolSites(ctx, pool), `${ctx.pass} ${pool}`) : dOut;
+        const dy = b.pool ? maxPool2Grad(dOut, act, out, poolSites(ctx, pool)) : dOut;
         const g = batchNormBackward(dy, cache, opts, act);
         if (act !== out) act.dispose();
         if (dy !== dOut) dy.dispose();

@@ -3,7 +3,7 @@
  * hand-scheduled backward pass (see backbone.ts). TF.js registers them on every backend (on wasm, ours).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyMaxPoolSites, type MaxPoolSites } from './branches.js';
+import { overrideMaxPoolGrad, type BranchSiteChecks, type MaxPoolSites } from './branches.js';
 
 export type Pad = 'valid' | 'same';
 
@@ -33,26 +33,29 @@ export function conv2dGradInput(
     .runKernel(tf.Conv2DBackpropInput, { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
+/** A pool call's max-pool sites (see branches.ts), its name in errors, and where its checks go. */
+export interface MaxPoolOverride {
+  sites: MaxPoolSites;
+  call: string;
+  checks: BranchSiteChecks;
+}
+
 /**
- * d loss / d input for output = maxPool(input, 2, 2, 'valid'); with `sites` (see branches.ts), the listed
- * windows' gradients go to the given winners. `call` names the pool in errors.
+ * d loss / d input for output = maxPool(input, 2, 2, 'valid'); with `override` (test-only), the listed
+ * windows' gradients go to the given winners.
  */
 export function maxPool2Grad(
   dy: tf.Tensor4D,
   input: tf.Tensor4D,
   output: tf.Tensor4D,
-  sites?: MaxPoolSites,
-  call = 'max-pool',
+  override?: MaxPoolOverride,
 ): tf.Tensor4D {
   const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
   const dx = tf
     .engine()
     .runKernel(tf.MaxPoolGrad, { dy, input, output }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-  if (!sites?.window.length) return dx;
-  const routed = Float32Array.from(dx.dataSync());
+  if (!override?.sites.window.length) return dx;
+  const routed = overrideMaxPoolGrad(dx, input, dy, override.sites, override.call, override.checks);
   dx.dispose();
-  const x = input.dataSync() as Float32Array;
-  const g = dy.dataSync() as Float32Array;
-  applyMaxPoolSites(routed, x, g, input.shape, output.shape, sites, call);
-  return tf.tensor4d(routed, input.shape);
+  return routed;
 }

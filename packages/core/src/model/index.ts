@@ -26,6 +26,7 @@ export {
 export type { Backbone, BackboneTrace, BlockStep, LayerContext } from './backbone.js';
 export {
   branchKey,
+  BranchSiteChecks,
   BranchSiteError,
   type ActivationSites,
   type BranchOverrides,

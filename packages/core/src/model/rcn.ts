@@ -133,7 +133,11 @@ export class RCN implements FewShotModel {
       const sr = pooler.apply(sf);
       const qr = pooler.apply(qf);
       const q = qf.shape[0];
-      const scores = regionScores(sr, qr, branches?.regionMax);
+      const scores = regionScores(
+        sr,
+        qr,
+        branches?.regionMax && { sites: branches.regionMax, checks: branches.checks },
+      );
       let weights: tf.Tensor3D;
       if (this.weightNet) {
         weights = this.weightNet.apply(sr, qr, {

@@ -133,7 +133,7 @@ export class ResNet12 implements Backbone {
         const dPooled = mask ? (tf.mul(dOut, mask) as tf.Tensor4D) : dOut;
         const z = recompute(cache3);
         const pool = `${b.prefix}.maxpool`;
-        const dz = maxPool2Grad(dPooled, z, pooled, poolSites(ctx, pool), `${ctx.pass} ${pool}`);
+        const dz = maxPool2Grad(dPooled, z, pooled, poolSites(ctx, pool));
         if (dPooled !== dOut) dPooled.dispose();
         const g3 = batchNormBackward(dz, cache3, opts, z);
         tf.dispose([dz, z]);

@@ -61,7 +61,8 @@ export interface GradientOptions {
   intermediates?: boolean;
   /**
    * Test-only: take the given branch at listed near-ties of activations, max-pools and region maxima (see
-   * branches.ts), to compare against a reference that took it. Absent in normal use.
+   * branches.ts), to compare against a reference that took it. Absent in normal use. Await
+   * `branches.checks.verify()` after the step: it checks that each site was a near-tie for us too.
    */
   branches?: BranchOverrides;
 }

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpy } from '../../src/io/index.js';
 import {
+  BranchSiteChecks,
   branchKey,
   type ActivationSites,
   type BranchOverrides,
@@ -233,7 +234,7 @@ export function loadSites(dir: string): GoldenSites {
     tolerance: TIE_FACTOR * r.threshold,
   }));
   return {
-    branches: { activations, maxPools, regionMax },
+    branches: { checks: new BranchSiteChecks(), activations, maxPools, regionMax },
     activationCalls: [...activations.keys()],
     poolCalls: [...maxPools.keys()],
     counts,

@@ -22,7 +22,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { initBackend, type BackendName } from '../../src/backend/index.js';
+import { allVariables, initBackend, readableSync, type BackendName } from '../../src/backend/index.js';
 import {
   RCN,
   disposeOutput,
@@ -46,15 +46,16 @@ import {
   relErr,
   type GoldenManifest,
 } from './golden-data.js';
+import { webGpuMissing } from '../helpers/webgpu.js';
 
 /**
- * The backends the parity test runs on: every backend we ship that runs here (CI runs them all).
+ * The backends the parity test runs on: every backend we ship that runs here (CI runs them all; webgpu where
+ * an adapter exists, which under CI=true must be so: lavapipe is installed by .ci/run).
  * `RCN_TEST_BACKEND` runs one backend instead.
  */
-const GOLDEN_BACKENDS: BackendName[] = ['wasm', 'cpu'];
-const BACKENDS = process.env.RCN_TEST_BACKEND
+const BACKENDS: BackendName[] = process.env.RCN_TEST_BACKEND
   ? [process.env.RCN_TEST_BACKEND as BackendName]
-  : GOLDEN_BACKENDS;
+  : ['wasm', 'cpu', ...((await webGpuMissing()) === null ? (['webgpu'] as const) : [])];
 
 /** An 84 px case takes minutes on the cpu backend, and other cases may have more images. */
 const CASE_TIMEOUT_MS = 1_200_000;
@@ -73,18 +74,28 @@ describe('golden data', () => {
   });
 });
 
+/** The values of `t` permuted (asynchronously: webgpu cannot read synchronously under Node). */
+async function permuted(t: tf.Tensor, perm: number[]): Promise<Float32Array> {
+  const p = tf.transpose(t, perm);
+  try {
+    return (await p.data()) as Float32Array;
+  } finally {
+    p.dispose();
+  }
+}
+
 /** NHWC [B, h, w, C] -> NCHW data. */
-function toNchw(t: tf.Tensor4D): Float32Array {
-  return tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array);
+function toNchw(t: tf.Tensor4D): Promise<Float32Array> {
+  return permuted(t, [0, 3, 1, 2]);
 }
 
 /** Regions [B, R, C] -> [B, C, R] data (the reference's NCHW pooled map). */
-function regionsToNchw(t: tf.Tensor3D): Float32Array {
-  return tf.tidy(() => tf.transpose(t, [0, 2, 1]).dataSync() as Float32Array);
+function regionsToNchw(t: tf.Tensor3D): Promise<Float32Array> {
+  return permuted(t, [0, 2, 1]);
 }
 
 /** Our value of a reference output file, in the reference's layout. */
-function ourOutput(name: string, out: ForwardOutput, loss: tf.Scalar): Float32Array {
+async function ourOutput(name: string, out: ForwardOutput, loss: tf.Scalar): Promise<Float32Array> {
   const need = <T>(t: T | undefined): T => {
     if (!t) throw new Error(`output ${name}: not kept by the model`);
     return t;
@@ -99,13 +110,13 @@ function ourOutput(name: string, out: ForwardOutput, loss: tf.Scalar): Float32Ar
     case 'query_regions':
       return regionsToNchw(need(out.queryRegions));
     case 'region_scores':
-      return need(out.regionScores).dataSync() as Float32Array;
+      return (await need(out.regionScores).data()) as Float32Array;
     case 'region_weights':
-      return need(out.regionWeights).dataSync() as Float32Array;
+      return (await need(out.regionWeights).data()) as Float32Array;
     case 'probs':
-      return out.probs.dataSync() as Float32Array;
+      return (await out.probs.data()) as Float32Array;
     case 'loss':
-      return loss.dataSync() as Float32Array;
+      return (await loss.data()) as Float32Array;
     default:
       throw new Error(`reference output ${name}: the test does not know it`);
   }
@@ -121,6 +132,7 @@ function listed(m: GoldenManifest, kind: string): string[] {
 
 /** The generator's probe (see the file comment): first support image, BatchNorm weights at 1 / 0. */
 async function replayProbe(model: RCN, dir: string, support: tf.Tensor4D): Promise<void> {
+  await readableSync(allVariables());
   const w = model.getWeights();
   for (const [name, t] of w) {
     if (!name.startsWith('encoder.') || !/(bn\d|downsample\.1|layer\d\.1)\.(weight|bias)$/.test(name))
@@ -182,6 +194,8 @@ for (const backend of BACKENDS) {
             await replayProbe(model, dir, support);
 
             res = model.computeGradients(batch, { intermediates: true, branches: sites.branches });
+            // Our values at the sites were gathered during the step; each must be a near-tie for us too.
+            await sites.branches.checks.verify();
             // Every call with sites was looked up under its name: none can be skipped by a naming mismatch.
             for (const key of [...sites.activationCalls, ...sites.poolCalls])
               expect(sites.seen.has(key), `sites for ${key} were never consulted`).toBe(true);
@@ -195,7 +209,7 @@ for (const backend of BACKENDS) {
               expect.arrayContaining(['loss', 'probs', 'region_scores', 'region_weights']),
             );
             for (const o of outputs) {
-              const e = relErr(ourOutput(o, out, res.loss), await ref(`outputs/${o}.npy`));
+              const e = relErr(await ourOutput(o, out, res.loss), await ref(`outputs/${o}.npy`));
               row[o] = e;
               worstFwd = Math.max(worstFwd, e);
               expect.soft(e, `${name} ${o}`).toBeLessThanOrEqual(TOL_FORWARD);
@@ -207,7 +221,7 @@ for (const backend of BACKENDS) {
             let worstGrad: [string, number] = ['', 0];
             for (const p of grads) {
               const g = res.grads.get(p) as tf.Tensor;
-              const ours = tfToTorch({ shape: g.shape, data: g.dataSync() as Float32Array });
+              const ours = tfToTorch({ shape: g.shape, data: (await g.data()) as Float32Array });
               expect(ours.shape, `grad ${p} shape`).toEqual(m.shapes[`grads/${p}.npy`]);
               const refG = await ref(`grads/${p}.npy`);
               const cancels = m.backbone === 'conv4' && /^encoder\.layer\d+\.0\.bias$/.test(p);
@@ -222,6 +236,7 @@ for (const backend of BACKENDS) {
             row['grad worst param'] = worstGrad[0];
 
             const buffers = listed(m, 'buffers');
+            await readableSync(allVariables());
             const weights = model.getWeights();
             let worstBuf = 0;
             for (const b of buffers) {
@@ -235,6 +250,7 @@ for (const backend of BACKENDS) {
             row['running stats (worst)'] = worstBuf;
             disposeOutput(out);
           } finally {
+            sites.branches.checks.dispose();
             if (res) {
               res.loss.dispose();
               tf.dispose([...res.grads.values()]);
