@@ -3,11 +3,12 @@
  * production build of the dashboard, and headless Chromium (Debian's, driven by playwright-core).
  * Screenshots go to test-artifacts/.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, DATASET, missing } from './_env';
+import { ARTIFACTS, CHROMIUM, DATASET, REPO_ROOT, dataDir, missing } from './_env';
 import { TEST_TOKEN, startApi, startWeb, type ApiProc, type Proc } from './_servers';
 
 const reason = missing();
@@ -487,6 +488,83 @@ describeE2E('dashboard against the real API', () => {
       'page',
     );
   });
+
+  it('sweeps page shows a sweep the CLI ran: progress, the table across seeds, exports', async () => {
+    // A real sweep in the API's runs folder, run by the CLI's embedded engine: 2 methods x 2 seeds, tiny.
+    const dir = join(api.runsDir, '..');
+    writeFileSync(
+      join(dir, 'e2e-sweep.yaml'),
+      [
+        'name: e2e-sweep',
+        'base:',
+        `  dataset: ${DATASET}`,
+        '  backend: wasm',
+        '  way: 3',
+        '  query: 2',
+        '  valQuery: 2',
+        '  episodes: 4',
+        '  valEvery: 4',
+        '  valEpisodes: 2',
+        '  model: { backbone: conv4, imageSize: 16 }',
+        'grid:',
+        '  method: [rcn, protonet]',
+        'seeds: 2',
+        'eval:',
+        '  query: 3',
+        '  episodes: 4',
+        '',
+      ].join('\n'),
+    );
+    const build = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, 'scripts', 'quiet-build.mjs'), '@rcn/cli...'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(build.status, build.stderr).toBe(0);
+    const sweep = spawnSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'apps', 'cli', 'dist', 'main.js'),
+        'sweep',
+        join(dir, 'e2e-sweep.yaml'),
+        '--runs-dir',
+        api.runsDir,
+        '--data-dir',
+        dataDir(),
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, RCN_QUEUE: '' }, timeout: 240_000 },
+    );
+    expect(sweep.status, `${sweep.stdout}\n${sweep.stderr}`).toBe(0);
+
+    await page.goto(`${web.url}/sweeps`);
+    const section = page.getByRole('region', { name: 'e2e-sweep' });
+    await section.getByText('4/4 cells done').waitFor({ timeout: 30_000 });
+    const rows = section.locator('table').first().locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    for (const method of ['rcn', 'protonet']) {
+      const row = rows.filter({ hasText: method });
+      const cells = await row.locator('td').allTextContents();
+      expect(cells[0]).toBe(method);
+      expect(cells[1]).toBe('2/2');
+      // Mean over the two seeds with its 95% CI across seeds.
+      expect(cells[2]).toMatch(/\d+(\.\d+)?\s*%?\s*±\s*\d/);
+    }
+    await expect(section.getByRole('link', { name: 'CSV' }).getAttribute('download')).resolves.toBe(
+      'e2e-sweep.csv',
+    );
+    const csv = decodeURIComponent(
+      ((await section.getByRole('link', { name: 'CSV' }).getAttribute('href')) ?? '').replace(
+        /^data:[^,]*,/,
+        '',
+      ),
+    );
+    expect(csv).toMatch(/rcn/);
+    expect(csv).toMatch(/protonet/);
+    await shot('sweeps');
+  }, 300_000);
 
   it('no uncaught errors in the pages', () => {
     expect(pageErrors).toEqual([]);
