@@ -207,10 +207,20 @@ async function unreadableRun(run: RunDir, error: string): Promise<RunSummary> {
   } catch {
     // Gone meanwhile: the epoch sorts it last.
   }
+  return { ...summaryAtStart(run, 'failed', config, t), error: `unreadable run folder: ${error}` };
+}
+
+/** A summary with no training recorded: episode 0, no validation yet. */
+function summaryAtStart(
+  run: RunDir,
+  status: RunSummary['status'],
+  config: TrainConfig,
+  t: string,
+): RunSummary {
   return {
     id: run.id,
     dir: run.dir,
-    status: 'failed',
+    status,
     config,
     episode: 0,
     bestValAccuracy: null,
@@ -218,7 +228,6 @@ async function unreadableRun(run: RunDir, error: string): Promise<RunSummary> {
     bestEpisode: null,
     startedAt: t,
     updatedAt: t,
-    error: `unreadable run folder: ${error}`,
   };
 }
 
@@ -230,18 +239,7 @@ export async function readRunSummary(run: RunDir): Promise<RunSummary> {
     const config = await run.config();
     const t = (await stat(run.configPath)).mtime.toISOString();
     // No status yet: the trainer has not started (or died before its first write).
-    return {
-      id: run.id,
-      dir: run.dir,
-      status: 'interrupted',
-      config,
-      episode: 0,
-      bestValAccuracy: null,
-      bestValCi95: null,
-      bestEpisode: null,
-      startedAt: t,
-      updatedAt: t,
-    };
+    return summaryAtStart(run, 'interrupted', config, t);
   } catch (e) {
     return unreadableRun(run, e instanceof Error ? e.message : String(e));
   }
