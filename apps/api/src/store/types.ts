@@ -1,19 +1,11 @@
 /** What the server persists: job state and an index of run directories. Run directories stay the source of truth. */
-import type { RunSummary } from '@rcn/core';
+import type { JobProgress, RunSummary } from '@rcn/core';
+
+// The engine's progress is what the store keeps: one shape, from core.
+export type { JobProgress };
 
 export type JobKind = 'train' | 'evaluate';
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
-
-export interface JobProgress {
-  phase: string;
-  /** Units done (training or evaluation episodes). */
-  done: number;
-  total: number;
-  loss: number | null;
-  accuracy: number | null;
-  episodesPerSecond: number | null;
-  etaSeconds: number | null;
-}
 
 export interface JobRecord {
   id: string;
