@@ -9,9 +9,8 @@
  */
 import autocannon from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { TEST_TOKEN, removeDirs, startServer, tempDirs } from './server-process.js';
+import { postFrom, removeDirs, startServer, tempDirs } from './server-process.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,31 +26,14 @@ const workers = Math.min(arg('workers', 2), 16);
 const flood = process.argv.includes('--flood');
 
 /** One request from another loopback source address (another client for the server); its latency. */
-function timedFrom(url: string, localAddress: string, body: string): Promise<{ ms: number; ok: boolean }> {
+async function timedFrom(
+  url: string,
+  localAddress: string,
+  body: string,
+): Promise<{ ms: number; ok: boolean }> {
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/graphql`,
-      {
-        method: 'POST',
-        localAddress,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          authorization: `Bearer ${TEST_TOKEN}`,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () =>
-          resolve({ ms: performance.now() - t0, ok: res.statusCode === 200 && !text.includes('"errors"') }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const { status, text } = await postFrom(url, localAddress, body);
+  return { ms: performance.now() - t0, ok: status === 200 && !text.includes('"errors"') };
 }
 
 const pct = (xs: number[], p: number) => {

@@ -2,6 +2,7 @@
  * Starts the built server (dist/main.js) as a child process on a free loopback port, for the tests and the
  * load test: the real process, with its worker threads, exactly as `pnpm start` runs it.
  */
+import { request } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,4 +118,37 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
       await exited;
     },
   };
+}
+
+/**
+ * A GraphQL POST from a given loopback source address (a distinct client for the server's per-client
+ * limits): its HTTP status and body text.
+ */
+export function postFrom(
+  url: string,
+  localAddress: string,
+  body: string,
+  token: string | null = TEST_TOKEN,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        localAddress,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

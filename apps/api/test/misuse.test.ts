@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import {
   TEST_TOKEN,
   dataDir,
   removeDirs,
+  postFrom,
   startServer,
   tempDirs,
   type GraphQLResult,
@@ -21,36 +21,14 @@ import { DATASET, describeWithData } from './_data.js';
 import { JOB_FIELDS, codeOf, finished, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
 /** A GraphQL request from a given loopback source address: a distinct client for the server. */
-function gqlFrom<T>(
+async function gqlFrom<T>(
   url: string,
   localAddress: string,
   query: string,
   token: string | null = TEST_TOKEN,
 ): Promise<GraphQLResult<T>> {
-  const body = JSON.stringify({ query });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/graphql`,
-      {
-        method: 'POST',
-        localAddress,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, ...(JSON.parse(text) as Omit<GraphQLResult<T>, 'status'>) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const { status, text } = await postFrom(url, localAddress, JSON.stringify({ query }), token);
+  return { status, ...(JSON.parse(text) as Omit<GraphQLResult<T>, 'status'>) };
 }
 
 function trainerState(runs: string, id: string): number {
