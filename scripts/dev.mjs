@@ -56,6 +56,11 @@ const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'quiet-build.mj
   stdio: 'inherit',
 });
 if (built.status !== 0) process.exit(built.status ?? 1);
+// The dashboard's typed GraphQL documents (src/gql, generated from the API's schema; rerun `pnpm codegen`
+// after editing an operation while this runs).
+const quietBuild = join(ROOT, 'scripts', 'quiet-build.mjs');
+const generated = spawnSync(process.execPath, [quietBuild, '@rcn/web', 'codegen'], { stdio: 'inherit' });
+if (generated.status !== 0) process.exit(generated.status ?? 1);
 const { devTokenPath, launchDir, resolvePaths } = await import('../packages/core/dist/paths/index.js');
 
 const apiPort = port('RCN_API_PORT', 4000);

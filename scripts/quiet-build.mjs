@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Builds the given turbo filter before `pnpm cli` / `pnpm bench`, printing turbo's output only on failure,
-// so that the command's own output (and `--json` on stdout) stays clean.
+// Builds the given turbo filter before `pnpm cli` / `pnpm bench` (or runs another task given second, e.g.
+// codegen), printing turbo's output only on failure, so that the command's own output (and `--json` on
+// stdout) stays clean.
 import { spawnSync } from 'node:child_process';
 
-const filter = process.argv[2];
+const [filter, task = 'build'] = process.argv.slice(2);
 const r = spawnSync(
   'pnpm',
-  ['exec', 'turbo', 'run', 'build', `--filter=${filter}`, '--output-logs=errors-only'],
+  ['exec', 'turbo', 'run', task, `--filter=${filter}`, '--output-logs=errors-only'],
   {
     encoding: 'utf8',
   },

@@ -6,7 +6,7 @@ import type { ApiConfig } from './config.js';
 import { createApollo, createSchema } from './graphql/apollo.js';
 import { publicPaths } from './services/paths.js';
 import { attachSubscriptions } from './graphql/subscriptions.js';
-import type { Services } from './graphql/types.js';
+import type { Services } from './graphql/context.js';
 import { createHttpServer } from './http/server.js';
 import { JobManager } from './jobs/manager.js';
 import { DatasetService } from './services/datasets.js';

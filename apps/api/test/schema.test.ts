@@ -1,54 +1,11 @@
-/** The SDL and the hand-written resolver map agree; limits and config behave. */
-import {
-  buildSchema,
-  GraphQLObjectType,
-  GraphQLScalarType,
-  Kind,
-  parse,
-  type OperationDefinitionNode,
-} from 'graphql';
+/**
+ * Query limits and config behave. (The resolver map's agreement with the SDL is the compiler's job: its
+ * types are generated from schema.graphql, see codegen.ts.)
+ */
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { episodeWork, measureOperation } from '../src/graphql/limits.js';
-import { resolvers } from '../src/graphql/resolvers/index.js';
-import { loadTypeDefs } from '../src/graphql/schema.js';
-
-const schema = buildSchema(loadTypeDefs());
-
-describe('schema and resolvers', () => {
-  it('every resolver names a type and field of the schema', () => {
-    for (const [typeName, fields] of Object.entries(resolvers)) {
-      const type = schema.getType(typeName);
-      expect(type, `type ${typeName}`).toBeDefined();
-      if (fields instanceof GraphQLScalarType) {
-        expect(type).toBeInstanceOf(GraphQLScalarType);
-        continue;
-      }
-      expect(type).toBeInstanceOf(GraphQLObjectType);
-      const schemaFields = (type as GraphQLObjectType).getFields();
-      for (const f of Object.keys(fields as object))
-        expect(schemaFields[f], `${typeName}.${f}`).toBeDefined();
-    }
-  });
-
-  it('every root field has a resolver', () => {
-    for (const root of ['Query', 'Mutation', 'Subscription'] as const) {
-      const fields = Object.keys(
-        schema.getType(root) instanceof GraphQLObjectType
-          ? (schema.getType(root) as GraphQLObjectType).getFields()
-          : {},
-      );
-      expect(Object.keys(resolvers[root]).sort()).toEqual(fields.sort());
-    }
-  });
-
-  it('fields without a resolver exist on their parent model', () => {
-    // Spot checks of default (property) resolution for models the resolvers return.
-    const run = (schema.getType('Run') as GraphQLObjectType).getFields();
-    for (const f of ['id', 'status', 'config', 'episode', 'bestValAccuracy', 'startedAt', 'updatedAt'])
-      expect(run[f]).toBeDefined();
-  });
-});
 
 function op(query: string) {
   const doc = parse(query);

@@ -1,11 +1,12 @@
 /**
  * Builds what the end-to-end test runs: the API (tsc) and the dashboard (`next build`) when its build is
- * missing or older than its sources. Set RCN_WEB_SKIP_BUILD=1 to use the existing builds as they are.
+ * missing or older than its sources, each after its GraphQL types are generated (when stale). Set RCN_WEB_SKIP_BUILD=1 to use the existing builds as they are.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { apiCodegen, codegenIfStale } from '../../api/scripts/codegen-fresh';
 import { API_ROOT, WEB_ROOT, missing } from './_env';
 
 function newest(dir: string): number {
@@ -22,8 +23,10 @@ export default function setup(): void {
   const require = createRequire(join(API_ROOT, 'package.json'));
   const tsc = require.resolve('typescript/bin/tsc');
   const t0 = Date.now();
+  apiCodegen(API_ROOT);
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: API_ROOT, stdio: 'inherit' });
   console.log(`[web e2e] API built in ${Date.now() - t0} ms`);
+  codegenIfStale(WEB_ROOT, ['../api/schema.graphql', 'codegen.ts', 'src'], 'src/gql/graphql.ts', 'src/gql');
   const buildId = join(WEB_ROOT, '.next', 'BUILD_ID');
   const stale =
     !existsSync(buildId) ||

@@ -10,7 +10,7 @@ import { ErrorCode, apiError } from './errors.js';
 import { measureOperation } from './limits.js';
 import { resolvers } from './resolvers/index.js';
 import { loadTypeDefs } from './schema.js';
-import type { Context } from './types.js';
+import type { Context } from './context.js';
 
 function guardPlugin(config: ApiConfig): ApolloServerPlugin<Context> {
   const limits = config.limits;

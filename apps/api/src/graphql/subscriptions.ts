@@ -19,7 +19,7 @@ import { WebSocketServer } from 'ws';
 import type { Limits } from '../config.js';
 import { ErrorCode } from './errors.js';
 import { measureOperation } from './limits.js';
-import type { Context, Services } from './types.js';
+import type { Context, Services } from './context.js';
 
 const MAX_CONNECTIONS = 100;
 const MAX_MESSAGE_BYTES = 64 * 1024;

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from 'node:fs/promises';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { FewShotDataset } from '@rcn/core';
-import type { Context, Services } from '../graphql/types.js';
+import type { Context, Services } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { encodePng } from '../services/png.js';
 import { errorMessage } from '../util/errors.js';

@@ -4,7 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { listRuns, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
 import type { Store } from '../store/types.js';
-import type { CheckpointModel, EvaluationModel, MetricPoint } from '../graphql/types.js';
+import type { Checkpoint, MetricPoint } from '../graphql/generated.js';
+import type { EvaluationModel } from '../graphql/models.js';
 import { CHECKPOINT_NAMES, checkRunId, resolveCheckpoint } from './paths.js';
 import { readCheckpointMetadata } from './inference.js';
 
@@ -55,8 +56,8 @@ export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null)
     );
 }
 
-export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<CheckpointModel[]> {
-  const out: CheckpointModel[] = [];
+export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<Checkpoint[]> {
+  const out: Checkpoint[] = [];
   for (const name of CHECKPOINT_NAMES) {
     let dir: string;
     try {

@@ -2,8 +2,23 @@
 import type { EpisodeSpec } from '@rcn/core';
 import type { Limits } from '../config.js';
 import { badInput, boundedInt } from '../graphql/errors.js';
-import type { EpisodeInput } from '../graphql/types.js';
+import type { EpisodeInput } from '../graphql/generated.js';
 import type { DatasetService } from './datasets.js';
+
+/**
+ * An input object with its defaulted fields present. graphql-js fills a field's schema default only when
+ * the field is absent, so a nullable field with a default (`way: Int = 5`) still reaches the resolver as
+ * null when a client sends null explicitly: refused here, naming the field.
+ */
+export function withDefaults<T extends object, K extends keyof T>(
+  input: T,
+  keys: readonly K[],
+): T & { [P in K]-?: NonNullable<T[P]> } {
+  for (const k of keys)
+    if (input[k] === null || input[k] === undefined)
+      throw badInput(`${String(k)} must not be null (leave it out for its default)`, String(k));
+  return input as T & { [P in K]-?: NonNullable<T[P]> };
+}
 
 export function checkShape(l: Limits, s: { way: number; shot: number; query: number }, minQuery = 0): void {
   boundedInt(s.way, 'way', 1, l.maxWay);

@@ -5,14 +5,9 @@ import { JobsTable } from '@/components/Jobs';
 import { ago, configSummary, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { OVERVIEW } from '@/lib/queries';
-import type { Backend, Dataset, Job, RunSummary } from '@/lib/types';
 
 export function Overview() {
-  const q = useGql<{ backend: Backend; datasets: Dataset[]; runs: RunSummary[]; jobs: Job[] }>(
-    OVERVIEW,
-    {},
-    { pollMs: 10_000 },
-  );
+  const q = useGql(OVERVIEW, {}, { pollMs: 10_000 });
   if (q.error && !q.data) return <ErrorBox error={q.error} title="API" />;
   const d = q.data;
   return (

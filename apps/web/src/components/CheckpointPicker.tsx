@@ -2,9 +2,12 @@
 import { useEffect } from 'react';
 import { useGql } from '@/lib/gql';
 import { CHECKPOINTS } from '@/lib/queries';
-import type { Checkpoint, RunWithCheckpoints } from '@/lib/types';
+import type { CheckpointFieldsFragment as Checkpoint, CheckpointsQuery } from '@/gql/graphql';
+
+type RunWithCheckpoints = CheckpointsQuery['runs'][number];
 import { pct } from '@/lib/format';
 import { ErrorBox } from './common';
+import { jsonObject } from '@/lib/json';
 
 export interface PickedCheckpoint {
   ref: string;
@@ -22,11 +25,7 @@ export function CheckpointPicker({
   onChange: (c: PickedCheckpoint | null) => void;
   id?: string;
 }) {
-  const { data, error, loading } = useGql<{ runs: RunWithCheckpoints[] }>(
-    CHECKPOINTS,
-    {},
-    { pollMs: 15_000 },
-  );
+  const { data, error, loading } = useGql(CHECKPOINTS, {}, { pollMs: 15_000 });
   const options: PickedCheckpoint[] = (data?.runs ?? []).flatMap((run) =>
     run.checkpoints.map((checkpoint) => ({ ref: checkpoint.ref, run, checkpoint })),
   );
@@ -50,8 +49,8 @@ export function CheckpointPicker({
         ) : null}
         {options.map((o) => (
           <option key={o.ref} value={o.ref}>
-            {o.ref} ({o.run.dataset}, {o.run.config.way}w{o.run.config.shot}s, val{' '}
-            {pct(o.run.bestValAccuracy)})
+            {o.ref} ({o.run.dataset}, {String(jsonObject(o.run.config).way)}w
+            {String(jsonObject(o.run.config).shot)}s, val {pct(o.run.bestValAccuracy)})
           </option>
         ))}
       </select>

@@ -2,12 +2,13 @@
 import { useState } from 'react';
 import { flattenConfig } from '@/lib/runs';
 import { SERIES } from '@/lib/colormap';
-import type { RunSummary } from '@/lib/types';
+import type { RunFieldsFragment as RunSummary } from '@/gql/graphql';
+import { jsonObject } from '@/lib/json';
 
 /** Configurations of runs side by side; rows whose values differ are highlighted. */
 export function ConfigDiff({ runs }: { runs: RunSummary[] }) {
   const [onlyDiff, setOnlyDiff] = useState(true);
-  const flat = runs.map((r) => flattenConfig(r.config));
+  const flat = runs.map((r) => flattenConfig(jsonObject(r.config)));
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort();
   const differs = (k: string) => new Set(flat.map((f) => f[k] ?? '–')).size > 1;
   const shown = keys.filter((k) => !onlyDiff || runs.length < 2 || differs(k));

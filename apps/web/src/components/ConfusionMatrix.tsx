@@ -4,7 +4,8 @@ import { inkOn, viridisCss } from '@/lib/colormap';
 import { confusionCsv } from '@/lib/confusion';
 import { useGql } from '@/lib/gql';
 import { RUN_EVALUATION_MATRIX } from '@/lib/queries';
-import type { Evaluation } from '@/lib/types';
+import { confusionOf } from '@/lib/json';
+import type { EvaluationFieldsFragment as Evaluation } from '@/gql/graphql';
 import { pct, shortName } from '@/lib/format';
 import { ErrorBox, ViridisLegend } from './common';
 
@@ -100,12 +101,8 @@ export function LargeConfusion({
   const classes = e.classes.map((c) => c.id);
   const label = (id: string) => shortName(names.get(id) ?? id);
   const [want, setWant] = useState(false);
-  const q = useGql<{ run: { evaluations: Pick<Evaluation, 'name' | 'confusion'>[] } | null }>(
-    RUN_EVALUATION_MATRIX,
-    { id: runId, name: e.name },
-    { pause: !want },
-  );
-  const confusion = q.data?.run?.evaluations[0]?.confusion ?? null;
+  const q = useGql(RUN_EVALUATION_MATRIX, { id: runId, name: e.name }, { pause: !want });
+  const confusion = confusionOf(q.data?.run?.evaluations[0]?.confusion);
   return (
     <div data-testid="confusion-large">
       <div className="row" style={{ marginBottom: 6 }}>

@@ -16,7 +16,7 @@ import {
   YAxis,
 } from 'recharts';
 import { SERIES } from '@/lib/colormap';
-import type { MetricPoint } from '@/lib/types';
+import type { MetricFieldsFragment as MetricPoint } from '@/gql/graphql';
 
 export interface CurveRun {
   id: string;

@@ -7,7 +7,7 @@
  */
 import { useState, type KeyboardEvent } from 'react';
 import { viridisCss } from '@/lib/colormap';
-import type { Box, RegionGrid } from '@/lib/types';
+import type { BoxFieldsFragment as Box, GridFieldsFragment as RegionGrid } from '@/gql/graphql';
 
 export interface HeatmapProps {
   src: string;

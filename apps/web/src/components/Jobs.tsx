@@ -2,7 +2,7 @@
 import { useMutation } from 'urql';
 import Link from 'next/link';
 import { CANCEL_JOB } from '@/lib/queries';
-import type { Job } from '@/lib/types';
+import type { JobFieldsFragment as Job } from '@/gql/graphql';
 import { duration, num, pct } from '@/lib/format';
 import { ErrorBox, ProgressBar, StatusBadge } from './common';
 

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { useGql } from '@/lib/gql';
 import { DATASETS, START_TRAINING } from '@/lib/queries';
-import type { Dataset, Job } from '@/lib/types';
+import type { JobFieldsFragment as Job } from '@/gql/graphql';
 import { ErrorBox } from './common';
 
 interface FormState {
@@ -62,8 +62,8 @@ const NUMBERS: { key: keyof FormState; label: string; min: number; step?: number
 /** Starts a training run (`startTraining`). */
 export function TrainForm({ onStarted }: { onStarted?: (job: Job) => void }) {
   const [f, setF] = useState<FormState>(INITIAL);
-  const [state, start] = useMutation<{ startTraining: Job }>(START_TRAINING);
-  const { data } = useGql<{ datasets: Dataset[] }>(DATASETS, {});
+  const [state, start] = useMutation(START_TRAINING);
+  const { data } = useGql(DATASETS, {});
   const datasets = data?.datasets ?? [];
   const splits = datasets.find((d) => d.id === f.dataset)?.splits.map((s) => s.name) ?? [
     'train',

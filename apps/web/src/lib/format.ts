@@ -1,3 +1,5 @@
+import { jsonObject } from './json';
+
 export const pct = (x: number | null | undefined, digits = 1) =>
   x == null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(digits)}%`;
 
@@ -39,7 +41,9 @@ export const shortName = (name: string) => {
   return name.split(',')[0].trim();
 };
 
-export function configSummary(c: Record<string, unknown>): string {
-  const model = (c.model ?? {}) as Record<string, unknown>;
+/** A run's `config` (JSON) in a few words. */
+export function configSummary(config: unknown): string {
+  const c = jsonObject(config);
+  const model = jsonObject(c.model);
   return `${String(model.backbone ?? 'conv4')} · ${c.way}-way ${c.shot}-shot`;
 }

@@ -1,73 +1,260 @@
-/** Every GraphQL operation the dashboard sends (selections kept under the API's cost limit). */
-import { gql } from '@urql/core';
+/**
+ * Every GraphQL operation the dashboard sends (selections kept under the API's cost limit). `graphql()` is
+ * GraphQL Code Generator's: each document is typed from apps/api/schema.graphql (see codegen.ts), and the
+ * fragment types below are the shapes components take.
+ */
+import { graphql } from '@/gql';
 
-export const RUN_FIELDS = `id status method dataset config episode totalEpisodes bestValAccuracy bestValCi95 bestEpisode startedAt updatedAt error`;
-export const JOB_FIELDS = `id kind status runId checkpoint error createdAt startedAt finishedAt progress { phase done total loss accuracy episodesPerSecond etaSeconds }`;
-const CHECKPOINT_FIELDS = `checkpoints { ref name episodes createdAt model }`;
-const METRIC_FIELDS = `metrics { type episode loss accuracy lr ci95 best }`;
-const EVAL_FIELDS = `evaluations { name checkpoint dataset split way shot query episodes seed accuracy ci95 loss createdAt confusion(maxClasses: 60) classCount confusionPairs(limit: 20) { trueIndex predictedIndex count share } classes { index id name } perClass { id name correct total accuracy } }`;
-/** The region grid as the API places it (receptive-field geometry). */
-const GRID_FIELDS = `grid { rows cols imageSize rowCentres colCentres receptiveField regions { x y width height } }`;
-
-export const OVERVIEW = gql`
-  query Overview {
-    backend { name requested tfBackend version coreVersion devices }
-    datasets { id name format splits { name classCount imageCount imageWidth imageHeight channels } }
-    runs(limit: 8) { ${RUN_FIELDS} }
-    jobs(status: [queued, running], limit: 10) { ${JOB_FIELDS} }
+export const RUN_FIELDS = graphql(`
+  fragment RunFields on Run {
+    id
+    status
+    method
+    dataset
+    config
+    episode
+    totalEpisodes
+    bestValAccuracy
+    bestValCi95
+    bestEpisode
+    startedAt
+    updatedAt
+    error
   }
-`;
+`);
 
-export const DATASETS = gql`
-  query Datasets {
-    datasets {
+export const JOB_FIELDS = graphql(`
+  fragment JobFields on Job {
+    id
+    kind
+    status
+    runId
+    checkpoint
+    error
+    createdAt
+    startedAt
+    finishedAt
+    progress {
+      phase
+      done
+      total
+      loss
+      accuracy
+      episodesPerSecond
+      etaSeconds
+    }
+  }
+`);
+
+export const CHECKPOINT_FIELDS = graphql(`
+  fragment CheckpointFields on Checkpoint {
+    ref
+    name
+    episodes
+    createdAt
+    model
+  }
+`);
+
+export const METRIC_FIELDS = graphql(`
+  fragment MetricFields on MetricPoint {
+    type
+    episode
+    loss
+    accuracy
+    lr
+    ci95
+    best
+  }
+`);
+
+/** A run with its learning curves (the runs page asks for several at once, see lib/runs.ts). */
+export const RUN_METRICS_FIELDS = graphql(`
+  fragment RunMetricsFields on Run {
+    ...RunFields
+    metrics {
+      ...MetricFields
+    }
+  }
+`);
+
+export const EVALUATION_FIELDS = graphql(`
+  fragment EvaluationFields on Evaluation {
+    name
+    checkpoint
+    dataset
+    split
+    way
+    shot
+    query
+    episodes
+    seed
+    accuracy
+    ci95
+    loss
+    createdAt
+    confusion(maxClasses: 60)
+    classCount
+    confusionPairs(limit: 20) {
+      trueIndex
+      predictedIndex
+      count
+      share
+    }
+    classes {
+      index
       id
       name
-      format
-      splits {
-        name
-        classCount
-        imageCount
-        imageWidth
-        imageHeight
-        channels
+    }
+    perClass {
+      id
+      name
+      correct
+      total
+      accuracy
+    }
+  }
+`);
+
+export const BOX_FIELDS = graphql(`
+  fragment BoxFields on Box {
+    x
+    y
+    width
+    height
+  }
+`);
+
+/** The region grid as the API places it (receptive-field geometry). */
+export const GRID_FIELDS = graphql(`
+  fragment GridFields on RegionGrid {
+    rows
+    cols
+    imageSize
+    rowCentres
+    colCentres
+    receptiveField
+    regions {
+      ...BoxFields
+    }
+  }
+`);
+
+export const SUPPORT_COMPARISON_FIELDS = graphql(`
+  fragment SupportComparisonFields on SupportComparison {
+    index
+    label
+    imageId
+    score
+    regionScores
+    regionWeights
+  }
+`);
+
+export const DATASET_FIELDS = graphql(`
+  fragment DatasetFields on Dataset {
+    id
+    name
+    format
+    splits {
+      name
+      classCount
+      imageCount
+      imageWidth
+      imageHeight
+      channels
+    }
+  }
+`);
+
+export const EPISODE_IMAGE_FIELDS = graphql(`
+  fragment EpisodeImageFields on EpisodeImage {
+    index
+    imageId
+    classId
+    label
+    url
+  }
+`);
+
+export const OVERVIEW = graphql(`
+  query Overview {
+    backend {
+      name
+      requested
+      tfBackend
+      version
+      coreVersion
+      devices
+    }
+    datasets {
+      ...DatasetFields
+    }
+    runs(limit: 8) {
+      ...RunFields
+    }
+    jobs(status: [queued, running], limit: 10) {
+      ...JobFields
+    }
+  }
+`);
+
+export const DATASETS = graphql(`
+  query Datasets {
+    datasets {
+      ...DatasetFields
+    }
+  }
+`);
+
+export const RUNS = graphql(`
+  query Runs($limit: Int!) {
+    runs(limit: $limit) {
+      ...RunFields
+    }
+    jobs(limit: 20) {
+      ...JobFields
+    }
+  }
+`);
+
+/** Runs with their checkpoints, for checkpoint pickers. */
+export const CHECKPOINTS = graphql(`
+  query Checkpoints {
+    runs(limit: 30) {
+      ...RunFields
+      checkpoints {
+        ...CheckpointFields
       }
     }
   }
-`;
+`);
 
-export const RUNS = gql`
-  query Runs($limit: Int!) {
-    runs(limit: $limit) { ${RUN_FIELDS} }
-    jobs(limit: 20) { ${JOB_FIELDS} }
-  }
-`;
-
-/** Runs with their checkpoints, for checkpoint pickers. */
-export const CHECKPOINTS = gql`
-  query Checkpoints {
-    runs(limit: 30) { ${RUN_FIELDS} ${CHECKPOINT_FIELDS} }
-  }
-`;
-
-export const RUN_METRICS = gql`
+export const RUN_METRICS = graphql(`
   query RunMetrics($id: ID!) {
-    run(id: $id) { ${RUN_FIELDS} ${METRIC_FIELDS} }
+    run(id: $id) {
+      ...RunMetricsFields
+    }
   }
-`;
+`);
 
-export const RUN_DETAIL = gql`
+export const RUN_DETAIL = graphql(`
   query RunDetail($id: ID!) {
-    run(id: $id) { ${RUN_FIELDS} ${CHECKPOINT_FIELDS} ${METRIC_FIELDS} }
+    run(id: $id) {
+      ...RunMetricsFields
+      checkpoints {
+        ...CheckpointFields
+      }
+    }
   }
-`;
+`);
 
 /**
  * A run's evaluation reports, apart from RUN_DETAIL: a report over thousands of classes is megabytes (its
  * confusion matrix), so the page shows the run at once and does not re-download reports while it polls.
  */
 /** One report's full confusion matrix (on demand: megabytes at thousands of classes). */
-export const RUN_EVALUATION_MATRIX = gql`
+export const RUN_EVALUATION_MATRIX = graphql(`
   query RunEvaluationMatrix($id: ID!, $name: String!) {
     run(id: $id) {
       id
@@ -77,21 +264,28 @@ export const RUN_EVALUATION_MATRIX = gql`
       }
     }
   }
-`;
+`);
 
-export const RUN_EVALUATIONS = gql`
+export const RUN_EVALUATIONS = graphql(`
   query RunEvaluations($id: ID!) {
-    run(id: $id) { id ${EVAL_FIELDS} }
+    run(id: $id) {
+      id
+      evaluations {
+        ...EvaluationFields
+      }
+    }
   }
-`;
+`);
 
-export const JOB = gql`
+export const JOB = graphql(`
   query Job($id: ID!) {
-    job(id: $id) { ${JOB_FIELDS} }
+    job(id: $id) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const SPLIT_CLASSES = gql`
+export const SPLIT_CLASSES = graphql(`
   query SplitClasses($dataset: ID!, $split: String!, $limit: Int!) {
     dataset(id: $dataset) {
       id
@@ -106,9 +300,9 @@ export const SPLIT_CLASSES = gql`
       }
     }
   }
-`;
+`);
 
-export const CLASS_IMAGES = gql`
+export const CLASS_IMAGES = graphql(`
   query ClassImages($dataset: ID!, $split: String!, $offset: Int!, $limit: Int!) {
     dataset(id: $dataset) {
       id
@@ -126,9 +320,9 @@ export const CLASS_IMAGES = gql`
       }
     }
   }
-`;
+`);
 
-export const EPISODE = gql`
+export const EPISODE = graphql(`
   query Episode(
     $dataset: String!
     $split: String!
@@ -161,24 +355,16 @@ export const EPISODE = gql`
         name
       }
       support {
-        index
-        imageId
-        classId
-        label
-        url
+        ...EpisodeImageFields
       }
       queries {
-        index
-        imageId
-        classId
-        label
-        url
+        ...EpisodeImageFields
       }
     }
   }
-`;
+`);
 
-export const PREDICTION = gql`
+export const PREDICTION = graphql(`
   query Prediction($checkpoint: ID!, $episode: EpisodeInput!) {
     prediction(checkpoint: $checkpoint, episode: $episode) {
       checkpoint
@@ -186,7 +372,9 @@ export const PREDICTION = gql`
       regions
       gridRows
       gridCols
-      ${GRID_FIELDS}
+      grid {
+        ...GridFields
+      }
       queries {
         index
         imageId
@@ -196,19 +384,14 @@ export const PREDICTION = gql`
         correct
         probabilities
         supports {
-          index
-          label
-          imageId
-          score
-          regionScores
-          regionWeights
+          ...SupportComparisonFields
         }
       }
     }
   }
-`;
+`);
 
-export const RAM = gql`
+export const RAM = graphql(`
   query Ram($checkpoint: ID!, $episode: EpisodeInput!, $query: Int!, $support: Int!, $top: Int!) {
     ram(checkpoint: $checkpoint, episode: $episode, query: $query, support: $support, top: $top) {
       query
@@ -225,7 +408,9 @@ export const RAM = gql`
       queryContributions
       classScore
       share
-      ${GRID_FIELDS}
+      grid {
+        ...GridFields
+      }
       urls {
         panel
         contributions
@@ -238,23 +423,17 @@ export const RAM = gql`
         weight
         contribution
         supportBox {
-          x
-          y
-          width
-          height
+          ...BoxFields
         }
         queryBox {
-          x
-          y
-          width
-          height
+          ...BoxFields
         }
       }
     }
   }
-`;
+`);
 
-export const PARTS = gql`
+export const PARTS = graphql(`
   query Parts($checkpoint: ID!, $class: String!, $split: String!, $episodes: Int!) {
     prototypicalParts(checkpoint: $checkpoint, class: $class, split: $split, episodes: $episodes) {
       checkpoint
@@ -271,7 +450,9 @@ export const PARTS = gql`
       galleryUrl
       seconds
       cached
-      ${GRID_FIELDS}
+      grid {
+        ...GridFields
+      }
       parts {
         index
         decisions
@@ -287,42 +468,47 @@ export const PARTS = gql`
           contribution
           share
           box {
-            x
-            y
-            width
-            height
+            ...BoxFields
           }
         }
       }
     }
   }
-`;
+`);
 
-export const START_TRAINING = gql`
+export const START_TRAINING = graphql(`
   mutation StartTraining($config: TrainConfigInput!) {
-    startTraining(config: $config) { ${JOB_FIELDS} }
+    startTraining(config: $config) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const CANCEL_JOB = gql`
+export const CANCEL_JOB = graphql(`
   mutation CancelJob($id: ID!) {
-    cancelJob(id: $id) { ${JOB_FIELDS} }
+    cancelJob(id: $id) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const RESUME = gql`
+export const RESUME = graphql(`
   mutation Resume($runId: ID!, $episodes: Int) {
-    resumeTraining(runId: $runId, episodes: $episodes) { ${JOB_FIELDS} }
+    resumeTraining(runId: $runId, episodes: $episodes) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const EVALUATE = gql`
+export const EVALUATE = graphql(`
   mutation Evaluate($checkpoint: ID!, $config: EvaluateInput!) {
-    evaluate(checkpoint: $checkpoint, config: $config) { ${JOB_FIELDS} }
+    evaluate(checkpoint: $checkpoint, config: $config) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const PREDICT = gql`
+export const PREDICT = graphql(`
   mutation Predict($checkpoint: ID!, $supports: [LabelledImageInput!]!, $queries: [ImageInput!]!) {
     predict(checkpoint: $checkpoint, supports: $supports, queries: $queries) {
       checkpoint
@@ -332,7 +518,9 @@ export const PREDICT = gql`
       regions
       gridRows
       gridCols
-      ${GRID_FIELDS}
+      grid {
+        ...GridFields
+      }
       queries {
         index
         probabilities
@@ -341,19 +529,14 @@ export const PREDICT = gql`
         trueClass
         correct
         supports {
-          index
-          label
-          imageId
-          score
-          regionScores
-          regionWeights
+          ...SupportComparisonFields
         }
       }
     }
   }
-`;
+`);
 
-export const SWEEPS = gql`
+export const SWEEPS = graphql(`
   query Sweeps {
     sweeps(limit: 20) {
       name
@@ -384,4 +567,4 @@ export const SWEEPS = gql`
       csv
     }
   }
-`;
+`);

@@ -1,15 +1,21 @@
-import { gql } from '@urql/core';
-import { RUN_FIELDS } from './queries';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse, print } from 'graphql';
+import type { RunMetricsFieldsFragment } from '@/gql/graphql';
+import { RUN_METRICS_FIELDS } from './queries';
 
-/** One query for the metrics of several runs, aliased r0, r1, ... */
-export function multiRunMetricsQuery(n: number) {
+export type RunsMetrics = Record<string, RunMetricsFieldsFragment | null>;
+
+/**
+ * One query for the metrics of several runs, aliased r0, r1, ... Built at run time (the number of runs
+ * varies), so codegen cannot see it: its selection is the generated RunMetricsFields fragment, which types
+ * each alias.
+ */
+export function multiRunMetricsQuery(n: number): TypedDocumentNode<RunsMetrics, Record<string, string>> {
   const vars = Array.from({ length: n }, (_v, i) => `$id${i}: ID!`).join(', ');
-  const fields = Array.from(
-    { length: n },
-    (_v, i) =>
-      `r${i}: run(id: $id${i}) { ${RUN_FIELDS} metrics { type episode loss accuracy lr ci95 best } }`,
-  ).join('\n');
-  return gql(`query RunsMetrics${n}(${vars}) { ${fields} }`);
+  const fields = Array.from({ length: n }, (_v, i) => `r${i}: run(id: $id${i}) { ...RunMetricsFields }`).join(
+    '\n',
+  );
+  return parse(`query RunsMetrics${n}(${vars}) { ${fields} }\n${print(RUN_METRICS_FIELDS)}`);
 }
 
 /** A run config flattened to dotted keys (model.backbone, ...), for tables and diffs. */

@@ -3,7 +3,7 @@ import { sampleEpisode, type Episode } from '@rcn/core';
 import { imageUrl } from '../../services/datasets.js';
 import { checkEpisode } from '../../services/validate.js';
 import { badInput, boundedInt } from '../errors.js';
-import type { Resolvers } from '../types.js';
+import type { QueryResolvers, Resolvers } from '../generated.js';
 import { errorMessage } from '../../util/errors.js';
 
 const images = (ep: Episode, set: 'support' | 'query') =>
@@ -15,7 +15,7 @@ const images = (ep: Episode, set: 'support' | 'query') =>
     url: imageUrl(ep.spec.dataset, ep.spec.split, im.imageId),
   }));
 
-export const datasetQueries: Pick<Resolvers['Query'], 'datasets' | 'dataset' | 'episode'> = {
+export const datasetQueries: Pick<QueryResolvers, 'datasets' | 'dataset' | 'episode'> = {
   datasets: (_p, _a, { services }) => services.datasets.list(),
   dataset: async (_p, { id }, { services }) =>
     (await services.datasets.list()).find((d) => d.name === id) ?? null,

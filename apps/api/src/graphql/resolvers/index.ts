@@ -2,7 +2,8 @@
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { jobUpdates } from '../../jobs/updates.js';
 import { notFound } from '../errors.js';
-import type { Resolvers } from '../types.js';
+import type { JobRecord } from '../../store/types.js';
+import type { Resolvers } from '../generated.js';
 import { datasetQueries, datasetTypes } from './datasets.js';
 import { inferenceQueries, predictMutation } from './inference.js';
 import { mutations } from './mutations.js';
@@ -53,7 +54,7 @@ export const resolvers: Resolvers = {
         if (!job) throw notFound(`no job '${id}'`);
         return jobUpdates(services.jobs, job);
       },
-      resolve: (job) => job,
+      resolve: (job: JobRecord) => job,
     },
   },
   Backend: { name: (b) => b.name },

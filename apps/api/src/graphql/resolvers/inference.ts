@@ -8,7 +8,7 @@ import { inputSpecOf } from '@rcn/core';
 import { checkEpisode, checkShape } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
-import type { Resolvers, SupportComparison } from '../types.js';
+import type { MutationResolvers, QueryResolvers, SupportComparison } from '../generated.js';
 import type { GraphQLError } from 'graphql';
 
 /**
@@ -61,7 +61,7 @@ function argmax(xs: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
-export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | 'prototypicalParts'> = {
+export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prototypicalParts'> = {
   prediction: async (_p, { checkpoint, episode }, ctx) => {
     const { services } = ctx;
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
@@ -193,7 +193,7 @@ export const inferenceQueries: Pick<Resolvers['Query'], 'prediction' | 'ram' | '
   },
 };
 
-export const predictMutation: Pick<Resolvers['Mutation'], 'predict'> = {
+export const predictMutation: Pick<MutationResolvers, 'predict'> = {
   predict: async (_p, { checkpoint, supports, queries }, { services }) => {
     const limits = services.config.limits;
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { defaultTrainConfig, METHODS, newRunId, type Method, type TrainConfig } from '@rcn/core';
 import { resolveCheckpoint, runDirOf, checkRunId } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
-import { checkShape } from '../../services/validate.js';
+import { checkShape, withDefaults } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded, notFound } from '../errors.js';
-import type { Context, Resolvers, TrainConfigInput } from '../types.js';
+import type { Context } from '../context.js';
+import type { MutationResolvers, TrainConfigInput } from '../generated.js';
 
 const MAX_TRAIN_WORKERS = 8;
 const MAX_IMAGE_SIZE = 224;
@@ -22,7 +23,28 @@ async function checkDatasetSplits(ctx: Context, dataset: string, splits: string[
   for (const s of splits) await ctx.services.datasets.split(dataset, s);
 }
 
-function trainConfig(ctx: Context, c: TrainConfigInput): TrainConfig {
+// The input fields with a schema default (see withDefaults).
+const TRAIN_DEFAULTED = [
+  'method',
+  'trainSplit',
+  'valSplit',
+  'backbone',
+  'way',
+  'shot',
+  'query',
+  'valQuery',
+  'episodes',
+  'valEvery',
+  'valEpisodes',
+  'lr',
+  'augment',
+  'seed',
+  'workers',
+] as const;
+const EVALUATE_DEFAULTED = ['split', 'way', 'shot', 'query', 'episodes', 'seed'] as const;
+
+function trainConfig(ctx: Context, input: TrainConfigInput): TrainConfig {
+  const c = withDefaults(input, TRAIN_DEFAULTED);
   const l = ctx.services.config.limits;
   checkShape(l, c, 1);
   boundedInt(c.valQuery, 'valQuery', 1, l.maxQuery);
@@ -92,7 +114,7 @@ function freshRunId(ctx: Context, cfg: TrainConfig, requested: string | null | u
   return id;
 }
 
-export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
+export const mutations: Omit<MutationResolvers, 'predict'> = {
   startTraining: async (_p, { config }, ctx) => {
     const cfg = trainConfig(ctx, config);
     await checkDatasetSplits(ctx, cfg.dataset, [cfg.trainSplit, cfg.valSplit]);
@@ -139,7 +161,8 @@ export const mutations: Omit<Resolvers['Mutation'], 'predict'> = {
     return job;
   },
 
-  evaluate: async (_p, { checkpoint, config }, ctx) => {
+  evaluate: async (_p, { checkpoint, config: input }, ctx) => {
+    const config = withDefaults(input, EVALUATE_DEFAULTED);
     const { runsDir, limits, dataDir, backend } = ctx.services.config;
     const ck = resolveCheckpoint(runsDir, checkpoint);
     checkShape(limits, config, 1);

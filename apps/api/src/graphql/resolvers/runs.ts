@@ -9,7 +9,7 @@ import {
 } from '../../services/runs.js';
 import { topConfusions } from '@rcn/core';
 import { boundedInt } from '../errors.js';
-import type { Resolvers } from '../types.js';
+import type { QueryResolvers, Resolvers } from '../generated.js';
 
 /** A config without server paths (the data folder is the server's business). */
 function publicConfig(config: unknown): unknown {
@@ -18,7 +18,7 @@ function publicConfig(config: unknown): unknown {
   return rest;
 }
 
-export const runQueries: Pick<Resolvers['Query'], 'runs' | 'run' | 'job' | 'jobs'> = {
+export const runQueries: Pick<QueryResolvers, 'runs' | 'run' | 'job' | 'jobs'> = {
   runs: async (_p, { limit }, { services }) => {
     boundedInt(limit, 'limit', 0, 1000);
     return (await syncRuns(services.config.runsDir, services.store)).slice(0, limit);

@@ -13,7 +13,8 @@ import {
   type SweepRow,
 } from '@rcn/core';
 import { badInput, boundedInt } from '../errors.js';
-import type { Resolvers, SweepModel } from '../types.js';
+import type { QueryResolvers, Resolvers } from '../generated.js';
+import type { SweepModel } from '../models.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -32,7 +33,7 @@ async function model(runsDir: string, name: string): Promise<SweepModel | null> 
 const count = (cells: CellStatus[], ...states: string[]) =>
   cells.filter((c) => states.includes(c.state)).length;
 
-export const sweepQueries: Pick<Resolvers['Query'], 'sweeps' | 'sweep'> = {
+export const sweepQueries: Pick<QueryResolvers, 'sweeps' | 'sweep'> = {
   sweeps: async (_p, { limit }, { services }) => {
     boundedInt(limit, 'limit', 0, 200);
     const dir = sweepsDir(services.config.runsDir);

@@ -6,7 +6,7 @@ import { ErrorBox, Skeleton } from '@/components/common';
 import { pct, shortName } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { CHECKPOINTS, DATASETS, EPISODE, PREDICTION } from '@/lib/queries';
-import type { Dataset, Episode, EpisodeInput, Prediction, RunWithCheckpoints } from '@/lib/types';
+import type { EpisodeQueryVariables as EpisodeInput } from '@/gql/graphql';
 import { RamPanel } from './RamPanel';
 
 const DEFAULTS = { dataset: 'tiny-imagenet-32', split: 'test', way: 5, shot: 1, query: 3, seed: 0, index: 0 };
@@ -21,7 +21,7 @@ export function Explorer() {
   const router = useRouter();
   const checkpoint = params.get('checkpoint');
   // The checkpoint's own dataset is the default (same query as the picker's, so urql serves it once).
-  const runsQ = useGql<{ runs: RunWithCheckpoints[] }>(CHECKPOINTS, {});
+  const runsQ = useGql(CHECKPOINTS, {});
   const checkpointDataset =
     runsQ.data?.runs.find((r) => r.checkpoints.some((c) => c.ref === checkpoint))?.dataset ?? null;
   const datasetKnown = params.has('dataset') || !checkpoint || !runsQ.waiting;
@@ -51,12 +51,12 @@ export function Explorer() {
     setDraftKey(specKey);
     setDraft(spec);
   }
-  const datasets = useGql<{ datasets: Dataset[] }>(DATASETS, {});
+  const datasets = useGql(DATASETS, {});
   const splits = datasets.data?.datasets.find((d) => d.id === draft.dataset)?.splits ?? [];
 
   const episodeVars = useMemo(() => spec, [specKey]);
-  const episodeQ = useGql<{ episode: Episode }>(EPISODE, episodeVars, { pause: !datasetKnown });
-  const predictionQ = useGql<{ prediction: Prediction }>(
+  const episodeQ = useGql(EPISODE, episodeVars, { pause: !datasetKnown });
+  const predictionQ = useGql(
     PREDICTION,
     { checkpoint: checkpoint ?? '', episode: episodeVars },
     { pause: !checkpoint || !datasetKnown },

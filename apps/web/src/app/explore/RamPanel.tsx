@@ -12,7 +12,15 @@ import { SERIES } from '@/lib/colormap';
 import { num, pct, shortName } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { RAM } from '@/lib/queries';
-import type { Episode, EpisodeInput, Prediction, Ram, SupportComparison } from '@/lib/types';
+import type {
+  EpisodeInput,
+  EpisodeQuery,
+  PredictionQuery,
+  SupportComparisonFieldsFragment as SupportComparison,
+} from '@/gql/graphql';
+
+type Episode = EpisodeQuery['episode'];
+type Prediction = PredictionQuery['prediction'];
 
 type Mode = 'contribution' | 'similarity' | 'weight';
 const MODES: { id: Mode; label: string; legend: string }[] = [
@@ -59,7 +67,7 @@ export function RamPanel({
     setFocus({ support: predictedSupport, region: null });
   }
 
-  const ramQ = useGql<{ ram: Ram }>(RAM, {
+  const ramQ = useGql(RAM, {
     checkpoint,
     episode: spec,
     query,

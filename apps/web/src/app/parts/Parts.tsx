@@ -6,7 +6,6 @@ import { Heatmap } from '@/components/Heatmap';
 import { num, pct, shortName } from '@/lib/format';
 import { errorCode, useGql } from '@/lib/gql';
 import { PARTS, SPLIT_CLASSES } from '@/lib/queries';
-import type { DatasetClass, PrototypicalParts } from '@/lib/types';
 
 const EPISODE_CHOICES = [10, 20, 40, 100, 200];
 
@@ -16,14 +15,10 @@ export function Parts() {
   const [cls, setCls] = useState('');
   const [episodes, setEpisodes] = useState(20);
   const dataset = ck?.run.dataset ?? '';
-  const classesQ = useGql<{ dataset: { split: { classes: DatasetClass[] } | null } | null }>(
-    SPLIT_CLASSES,
-    { dataset, split, limit: 1000 },
-    { pause: !dataset },
-  );
+  const classesQ = useGql(SPLIT_CLASSES, { dataset, split, limit: 1000 }, { pause: !dataset });
   const classes = classesQ.data?.dataset?.split?.classes ?? [];
   const chosen = cls && classes.some((c) => c.id === cls) ? cls : (classes[0]?.id ?? '');
-  const partsQ = useGql<{ prototypicalParts: PrototypicalParts }>(
+  const partsQ = useGql(
     PARTS,
     { checkpoint: ck?.ref ?? '', class: chosen, split, episodes },
     { pause: !ck || !chosen },

@@ -12,7 +12,8 @@ import { ago, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { RUNS } from '@/lib/queries';
 import { multiRunMetricsQuery } from '@/lib/runs';
-import type { Job, MetricPoint, RunSummary } from '@/lib/types';
+import type { RunFieldsFragment as RunSummary } from '@/gql/graphql';
+import { jsonObject } from '@/lib/json';
 
 const MAX_COMPARE = 6;
 const RUNS_VARS = { limit: 100 };
@@ -22,7 +23,7 @@ export function RunsView() {
   const router = useRouter();
   const [live, setLive] = useState(false);
   // Poll fast while something trains, slowly otherwise (runs started from the CLI appear too).
-  const runsQ = useGql<{ runs: RunSummary[]; jobs: Job[] }>(RUNS, RUNS_VARS, { pollMs: live ? 2000 : 15000 });
+  const runsQ = useGql(RUNS, RUNS_VARS, { pollMs: live ? 2000 : 15000 });
   const runs = useMemo(() => runsQ.data?.runs ?? [], [runsQ.data]);
   const jobs = runsQ.data?.jobs ?? [];
   const nowLive =
@@ -46,14 +47,10 @@ export function RunsView() {
   const metricsDoc = useMemo(() => multiRunMetricsQuery(Math.max(1, selected.length)), [selected.length]);
   const metricsVars = useMemo(() => Object.fromEntries(selected.map((id, i) => [`id${i}`, id])), [selected]);
   const selectedLive = selected.some((id) => runs.find((r) => r.id === id)?.status === 'running') || live;
-  const metricsQ = useGql<Record<string, (RunSummary & { metrics: MetricPoint[] }) | null>>(
-    metricsDoc,
-    metricsVars,
-    {
-      pause: !selected.length,
-      pollMs: selectedLive ? 2000 : null,
-    },
-  );
+  const metricsQ = useGql(metricsDoc, metricsVars, {
+    pause: !selected.length,
+    pollMs: selectedLive ? 2000 : null,
+  });
   const curveRuns: CurveRun[] = selected.flatMap((id, i) => {
     const r = metricsQ.data?.[`r${i}`];
     return r && r.id === id ? [{ id, label: id, metrics: r.metrics }] : [];
@@ -117,7 +114,8 @@ export function RunsView() {
               <tbody>
                 {runs.map((r) => {
                   const i = selected.indexOf(r.id);
-                  const model = (r.config.model ?? {}) as Record<string, unknown>;
+                  const config = jsonObject(r.config);
+                  const model = jsonObject(config.model);
                   return (
                     <tr key={r.id} className={i >= 0 ? 'selected' : undefined}>
                       <td>
@@ -138,9 +136,9 @@ export function RunsView() {
                       <td>{r.method}</td>
                       <td>{r.dataset}</td>
                       <td>{String(model.backbone ?? '–')}</td>
-                      <td className="num">{r.config.way}</td>
-                      <td className="num">{r.config.shot}</td>
-                      <td className="num">{String(r.config.lr ?? '–')}</td>
+                      <td className="num">{String(config.way ?? '–')}</td>
+                      <td className="num">{String(config.shot ?? '–')}</td>
+                      <td className="num">{String(config.lr ?? '–')}</td>
                       <td style={{ minWidth: 120 }}>
                         <ProgressBar done={r.episode} total={r.totalEpisodes} label={`${r.id} episodes`} />
                         <span className="small muted">

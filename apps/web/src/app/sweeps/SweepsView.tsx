@@ -3,36 +3,14 @@ import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/commo
 import { pct, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { SWEEPS } from '@/lib/queries';
-
-interface SweepView {
-  name: string;
-  keys: string[];
-  progress: { cells: number; done: number; running: number; pending: number; failed: number };
-  cells: {
-    id: string;
-    seed: number;
-    state: string;
-    episode: number;
-    episodes: number;
-    accuracy: number | null;
-  }[];
-  table: {
-    setting: Record<string, unknown>;
-    done: number;
-    planned: number;
-    mean: number | null;
-    ci95: number | null;
-  }[];
-  markdown: string;
-  csv: string;
-}
+import { jsonObject } from '@/lib/json';
 
 function download(name: string, text: string, type: string): string {
   return `data:${type};charset=utf-8,${encodeURIComponent(text)}#${name}`;
 }
 
 export function SweepsView() {
-  const q = useGql<{ sweeps: SweepView[] }>(SWEEPS, {}, { pollMs: 5000 });
+  const q = useGql(SWEEPS, {}, { pollMs: 5000 });
   if (q.error) return <ErrorBox error={q.error} title="Sweeps" />;
   if (q.waiting) return <Skeleton height={120} label="Loading sweeps" />;
   const sweeps = q.data?.sweeps ?? [];
@@ -61,7 +39,7 @@ export function SweepsView() {
               {s.table.map((r) => (
                 <tr key={JSON.stringify(r.setting)}>
                   {s.keys.map((k) => (
-                    <td key={k}>{String(r.setting[k])}</td>
+                    <td key={k}>{String(jsonObject(r.setting)[k])}</td>
                   ))}
                   <td>
                     {r.done}/{r.planned}

@@ -6,7 +6,6 @@ import { ErrorBox, ViridisLegend } from '@/components/common';
 import { Heatmap } from '@/components/Heatmap';
 import { pct, shortName } from '@/lib/format';
 import { CLASS_IMAGES, PREDICT } from '@/lib/queries';
-import type { UploadPrediction } from '@/lib/types';
 
 interface Img {
   name: string;
@@ -84,7 +83,7 @@ export function TryImages() {
   const [sampleError, setSampleError] = useState<string | null>(null);
   const [sampling, setSampling] = useState(false);
   const [selected, setSelected] = useState(0);
-  const [state, predict] = useMutation<{ predict: UploadPrediction }>(PREDICT);
+  const [state, predict] = useMutation(PREDICT);
   const result = state.data?.predict;
 
   const shots = classes.map((c) => c.images.length);

@@ -11,19 +11,26 @@ import { PerClassTable } from '@/components/PerClassTable';
 import { ago, num, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { EVALUATE, JOB, RESUME, RUN_DETAIL, RUN_EVALUATIONS } from '@/lib/queries';
-import type { Evaluation, Job, RunDetail as Run } from '@/lib/types';
+import type {
+  EvaluationFieldsFragment as Evaluation,
+  JobFieldsFragment as Job,
+  RunDetailQuery,
+} from '@/gql/graphql';
+import { confusionOf, jsonObject } from '@/lib/json';
+
+type Run = NonNullable<RunDetailQuery['run']>;
 
 function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j: Job) => void }) {
   const [f, setF] = useState({
     checkpoint: run.checkpoints[0]?.ref ?? '',
     split: 'test',
-    way: Number(run.config.way ?? 5),
-    shot: Number(run.config.shot ?? 1),
+    way: Number(jsonObject(run.config).way ?? 5),
+    shot: Number(jsonObject(run.config).shot ?? 1),
     query: 15,
     episodes: 600,
     seed: 0,
   });
-  const [state, evaluate] = useMutation<{ evaluate: Job }>(EVALUATE);
+  const [state, evaluate] = useMutation(EVALUATE);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const { checkpoint, ...config } = f;
@@ -80,6 +87,7 @@ function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j
 }
 
 function EvaluationReport({ runId, e, names }: { runId: string; e: Evaluation; names: Map<string, string> }) {
+  const confusion = confusionOf(e.confusion);
   return (
     <article className="panel" data-testid="evaluation">
       <div className="spread">
@@ -104,8 +112,8 @@ function EvaluationReport({ runId, e, names }: { runId: string; e: Evaluation; n
         </div>
         <div>
           <h3>Confusion matrix</h3>
-          {e.confusion ? (
-            <ConfusionMatrix classes={e.confusion.classes} matrix={e.confusion.matrix} names={names} />
+          {confusion ? (
+            <ConfusionMatrix classes={confusion.classes} matrix={confusion.matrix} names={names} />
           ) : e.classCount > 0 ? (
             <LargeConfusion runId={runId} evaluation={e} names={names} />
           ) : (
@@ -119,11 +127,11 @@ function EvaluationReport({ runId, e, names }: { runId: string; e: Evaluation; n
 
 export function RunDetail({ id }: { id: string }) {
   const [jobId, setJobId] = useState<string | null>(null);
-  const jobQ = useGql<{ job: Job | null }>(JOB, { id: jobId ?? '' }, { pause: !jobId, pollMs: 1500 });
+  const jobQ = useGql(JOB, { id: jobId ?? '' }, { pause: !jobId, pollMs: 1500 });
   const job = jobQ.data?.job ?? null;
   const jobOpen = job ? job.status === 'queued' || job.status === 'running' : false;
   const [live, setLive] = useState(false);
-  const q = useGql<{ run: Omit<Run, 'evaluations'> | null }>(
+  const q = useGql(
     RUN_DETAIL,
     { id },
     {
@@ -131,7 +139,7 @@ export function RunDetail({ id }: { id: string }) {
     },
   );
   const run = q.data?.run;
-  const evQ = useGql<{ run: { id: string; evaluations: Evaluation[] } | null }>(RUN_EVALUATIONS, { id });
+  const evQ = useGql(RUN_EVALUATIONS, { id });
   const evaluations = evQ.data?.run?.evaluations ?? [];
   // A finished evaluation job adds a report: fetch the reports again then (only then).
   const [seenJob, setSeenJob] = useState<string | null>(null);
@@ -140,7 +148,7 @@ export function RunDetail({ id }: { id: string }) {
     evQ.refetch();
   }
   if (run && (run.status === 'running') !== live) setLive(run.status === 'running');
-  const [resumeState, resume] = useMutation<{ resumeTraining: Job }>(RESUME);
+  const [resumeState, resume] = useMutation(RESUME);
   // Readable class names come with each report (`Evaluation.classes`, in the confusion matrix's order).
   const names = new Map<string, string>();
   for (const e of evaluations) {
@@ -156,7 +164,8 @@ export function RunDetail({ id }: { id: string }) {
         No run <span className="mono">{id}</span>. <Link href="/runs">All runs</Link>
       </p>
     );
-  const model = (run.config.model ?? {}) as Record<string, unknown>;
+  const config = jsonObject(run.config);
+  const model = jsonObject(config.model);
   return (
     <>
       <p className="small">
@@ -169,8 +178,9 @@ export function RunDetail({ id }: { id: string }) {
         <StatusBadge status={run.status} />
       </div>
       <p className="lede">
-        {run.method.toUpperCase()} · {String(model.backbone ?? 'conv4')} · {run.dataset} · {run.config.way}
-        -way {run.config.shot}-shot · started {ago(run.startedAt)}, updated {ago(run.updatedAt)}
+        {run.method.toUpperCase()} · {String(model.backbone ?? 'conv4')} · {run.dataset} ·{' '}
+        {String(config.way)}
+        -way {String(config.shot)}-shot · started {ago(run.startedAt)}, updated {ago(run.updatedAt)}
       </p>
       {run.error ? <ErrorBox error={run.error} title="Run failed" /> : null}
       <div className="grid cols-3">
@@ -208,7 +218,7 @@ export function RunDetail({ id }: { id: string }) {
                 <li key={c.ref}>
                   <span className="mono">{c.name}</span> · episode {c.episodes ?? '?'} ·{' '}
                   <Link
-                    href={`/explore?checkpoint=${encodeURIComponent(c.ref)}&dataset=${encodeURIComponent(run.dataset)}&way=${run.config.way}&shot=${run.config.shot}`}
+                    href={`/explore?checkpoint=${encodeURIComponent(c.ref)}&dataset=${encodeURIComponent(run.dataset)}&way=${String(config.way)}&shot=${String(config.shot)}`}
                   >
                     explore episodes
                   </Link>
