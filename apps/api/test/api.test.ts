@@ -638,6 +638,10 @@ describeWithData('GraphQL API', () => {
     expect(codeOf(await train('episodes: 10000000'))).toBe('LIMIT_EXCEEDED');
     expect(codeOf(await train('method: "magic"'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await train('workers: 99'))).toBe('LIMIT_EXCEEDED');
+    // graphql-js fills a default only for an absent field: an explicit null reaches the resolver, refused by name.
+    const nulled = await train('augment: null');
+    expect(codeOf(nulled)).toBe('BAD_USER_INPUT');
+    expect(nulled.errors?.[0].message).toMatch(/^augment must not be null/);
     expect(codeOf(await train(`runId: "${RUN}"`))).toBe('CONFLICT');
     expect(
       codeOf(
