@@ -3,28 +3,15 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { useGql } from '@/lib/gql';
 import { DATASETS, START_TRAINING } from '@/lib/queries';
-import type { JobFieldsFragment as Job } from '@/gql/graphql';
+import type { JobFieldsFragment as Job, TrainConfigInput } from '@/gql/graphql';
 import { ErrorBox } from './common';
 
-interface FormState {
-  dataset: string;
-  method: string;
-  backbone: string;
-  trainSplit: string;
-  valSplit: string;
-  way: number;
-  shot: number;
-  query: number;
-  valQuery: number;
-  episodes: number;
-  valEvery: number;
-  valEpisodes: number;
-  lr: number;
-  augment: boolean;
-  seed: number;
-  workers: number;
-  runId: string;
-}
+/** Every field of the schema's TrainConfigInput but the model overrides, each set (runId '' for none). */
+type FormState = {
+  [K in Exclude<keyof TrainConfigInput, 'imageSize' | 'regionGrid' | 'clipNorm'>]-?: NonNullable<
+    TrainConfigInput[K]
+  >;
+};
 
 const INITIAL: FormState = {
   dataset: 'tiny-imagenet-32',

@@ -230,14 +230,6 @@ export const CHECKPOINTS = graphql(`
   }
 `);
 
-export const RUN_METRICS = graphql(`
-  query RunMetrics($id: ID!) {
-    run(id: $id) {
-      ...RunMetricsFields
-    }
-  }
-`);
-
 export const RUN_DETAIL = graphql(`
   query RunDetail($id: ID!) {
     run(id: $id) {
@@ -249,10 +241,6 @@ export const RUN_DETAIL = graphql(`
   }
 `);
 
-/**
- * A run's evaluation reports, apart from RUN_DETAIL: a report over thousands of classes is megabytes (its
- * confusion matrix), so the page shows the run at once and does not re-download reports while it polls.
- */
 /** One report's full confusion matrix (on demand: megabytes at thousands of classes). */
 export const RUN_EVALUATION_MATRIX = graphql(`
   query RunEvaluationMatrix($id: ID!, $name: String!) {
@@ -266,6 +254,10 @@ export const RUN_EVALUATION_MATRIX = graphql(`
   }
 `);
 
+/**
+ * A run's evaluation reports, apart from RUN_DETAIL: a report over thousands of classes is megabytes (its
+ * confusion matrix), so the page shows the run at once and does not re-download reports while it polls.
+ */
 export const RUN_EVALUATIONS = graphql(`
   query RunEvaluations($id: ID!) {
     run(id: $id) {
