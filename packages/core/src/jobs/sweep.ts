@@ -113,7 +113,8 @@ function product(grid: Record<string, Scalar[]>): Record<string, Scalar>[] {
 /** The cells of a sweep: grid x seeds, each a validated training configuration and its evaluation. */
 export function planSweep(
   spec: SweepSpec & { name: string },
-  opts: { runsDir: string; dataDir?: string },
+  /** `backend`: the caller's environment layer (RCN_BACKEND), below the spec's own `backend`. */
+  opts: { runsDir: string; dataDir?: string; backend?: string },
 ): SweepPlan {
   if ('seed' in spec.base || 'seed' in spec.grid)
     throw new Error(`sweep ${spec.name}: give seeds in 'seeds', not in 'base' or 'grid'`);
@@ -126,6 +127,7 @@ export function planSweep(
       for (const [k, v] of Object.entries(setting)) setPath(input, k, v);
       input.seed = seed;
       if (opts.dataDir && input.dataDir === undefined) input.dataDir = opts.dataDir;
+      if (opts.backend && input.backend === undefined) input.backend = opts.backend;
       const where = Object.entries(setting)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ');

@@ -24,6 +24,12 @@ export {
   maxTrainWorkers,
   METHODS,
   TRAIN_LIMITS,
+  TRAIN_FIELDS,
+  TRAIN_DEFAULTS,
+  loadTrainConfig,
+  trainConfigSchema,
+  boundedIntSchema,
+  type IntField,
   type TrainConfigInput,
 } from './defaults.js';
 export { createModel, loadModelCheckpoint } from './models.js';
