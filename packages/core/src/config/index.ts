@@ -8,3 +8,12 @@ export {
   type ConfigLayerKind,
   type LoadedConfig,
 } from './layers.js';
+export {
+  EPISODE_LIMITS,
+  boundedIntSchema,
+  intFieldSchema,
+  intFieldHelp,
+  numberSchema,
+  oneOfSchema,
+  type IntField,
+} from './fields.js';

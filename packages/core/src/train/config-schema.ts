@@ -8,6 +8,15 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backend/select.js';
 import { parseConfig } from '../config/errors.js';
+import {
+  EPISODE_LIMITS,
+  boundedIntSchema,
+  intFieldSchema as intField,
+  numberSchema as num,
+  oneOfSchema as oneOf,
+  show,
+  type IntField,
+} from '../config/fields.js';
 import { loadLayeredConfig, type ConfigLayer, type LoadedConfig } from '../config/layers.js';
 import type { Method, TrainConfig } from './types.js';
 
@@ -19,13 +28,13 @@ export const METHODS: readonly Method[] = ['rcn', 'protonet', 'relationnet'];
  * for ever or dying deep inside an allocation.
  */
 export const TRAIN_LIMITS = {
-  maxWay: 200,
-  maxShot: 100,
-  maxQuery: 500,
+  maxWay: EPISODE_LIMITS.maxWay,
+  maxShot: EPISODE_LIMITS.maxShot,
+  maxQuery: EPISODE_LIMITS.maxQuery,
   /** Images in one episode, way x (shot + query). */
-  maxEpisodeImages: 10_000,
+  maxEpisodeImages: EPISODE_LIMITS.maxEpisodeImages,
   maxEpisodes: 10_000_000,
-  maxValEpisodes: 100_000,
+  maxValEpisodes: EPISODE_LIMITS.maxEvalEpisodes,
   minImageSize: 8,
   maxImageSize: 512,
   maxLrPatience: 1_000,
@@ -34,15 +43,6 @@ export const TRAIN_LIMITS = {
 /** Worker threads a run may use here: one per core the OS gives this process (more only slows it down). */
 export function maxTrainWorkers(): number {
   return availableParallelism();
-}
-
-/** An integer option: its default and bounds, for the schema and for help texts. */
-export interface IntField {
-  doc: string;
-  /** None: decided elsewhere (the image side is the dataset's). */
-  default?: number;
-  min: number;
-  max: number;
 }
 
 const L = TRAIN_LIMITS;
@@ -80,24 +80,6 @@ export const TRAIN_DEFAULTS = {
   augment: true,
   backend: 'auto',
 } as const;
-
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
-
-const num = () => z.number({ error: (i) => `expected a number, got ${show(i.input)}` });
-
-/** An integer in [min, max], with the messages the CLI and API have always given. */
-export function boundedIntSchema(min: number, max: number) {
-  return num().superRefine((v, ctx) => {
-    if (!Number.isInteger(v) || v < min)
-      ctx.addIssue({ code: 'custom', message: `expected an integer >= ${min}, got ${v}` });
-    else if (v > max) ctx.addIssue({ code: 'custom', message: `${v} is over the limit of ${max}` });
-  });
-}
-
-const intField = (f: IntField & { default: number }) => boundedIntSchema(f.min, f.max).default(f.default);
-
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, what: string) =>
-  z.enum(values, { error: (i) => `unknown ${what} ${show(i.input)}; expected one of ${values.join(', ')}` });
 
 /**
  * Builds the schema; `strict` refuses unknown keys (user input), the lenient one ignores them (configs

@@ -9,7 +9,5 @@ export {
   validateTrainConfig,
   loadTrainConfig,
   trainConfigSchema,
-  boundedIntSchema,
-  type IntField,
   type TrainConfigInput,
 } from './config-schema.js';

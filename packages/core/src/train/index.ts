@@ -28,8 +28,6 @@ export {
   TRAIN_DEFAULTS,
   loadTrainConfig,
   trainConfigSchema,
-  boundedIntSchema,
-  type IntField,
   type TrainConfigInput,
 } from './defaults.js';
 export { createModel, loadModelCheckpoint } from './models.js';
