@@ -154,7 +154,11 @@ export async function loadTrainFlags(
   const file = f.config ? await readConfigFile(f.config) : {};
   const layers: ConfigLayer[] = [
     { kind: 'file', values: file, name: (field) => `${f.config}: ${field}` },
-    { kind: 'env', values: { backend: env.RCN_BACKEND || undefined }, name: () => 'RCN_BACKEND' },
+    {
+      kind: 'env',
+      values: { backend: env.RCN_BACKEND || undefined },
+      name: (field) => `${field} (RCN_BACKEND)`,
+    },
     { kind: 'flag', values: flagValues(f), name: (field) => FLAG_OF[field] ?? field },
   ];
   let loaded: LoadedConfig<TrainConfig>;
