@@ -10,6 +10,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { configErrorFrom } from '../config/errors.js';
+import { boundedIntSchema, intFieldSchema } from '../config/fields.js';
+import { EVAL_FIELDS } from '../eval/config-schema.js';
 import { meanCi95 } from '../eval/stats.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { defaultTrainConfig, type TrainConfigInput } from '../train/defaults.js';
@@ -34,11 +37,11 @@ export const sweepSpecSchema = z.strictObject({
   eval: z
     .strictObject({
       split: z.string().default('test'),
-      way: z.number().int().min(2).optional(),
-      shot: z.number().int().min(1).optional(),
-      query: z.number().int().min(1).default(15),
-      episodes: z.number().int().min(1).default(600),
-      seed: z.number().int().min(0).default(0),
+      way: boundedIntSchema(EVAL_FIELDS.way.min, EVAL_FIELDS.way.max).optional(),
+      shot: boundedIntSchema(EVAL_FIELDS.shot.min, EVAL_FIELDS.shot.max).optional(),
+      query: intFieldSchema(EVAL_FIELDS.query),
+      episodes: intFieldSchema(EVAL_FIELDS.episodes),
+      seed: intFieldSchema(EVAL_FIELDS.seed),
       checkpoint: z.enum(['best', 'latest']).default('best'),
     })
     .prefault({}),
@@ -80,10 +83,7 @@ export async function readSweepSpec(path: string): Promise<SweepSpec & { name: s
     throw new Error(`${path}: ${(e as Error).message}`);
   }
   const r = sweepSpecSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`${path}: '${i.path.join('.') || '(root)'}': ${i.message}`);
-  }
+  if (!r.success) throw configErrorFrom(r.error, sweepSpecSchema, (f) => `${path}: '${f || '(root)'}'`);
   const name = r.data.name ?? basename(path, extname(path));
   if (!NAME.test(name)) throw new Error(`${path}: 'name': '${name}' is not a valid sweep name`);
   return { ...r.data, name };
