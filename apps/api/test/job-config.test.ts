@@ -7,7 +7,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSchema, parse, validate, type GraphQLError } from 'graphql';
+import {
+  buildSchema,
+  getVariableValues,
+  parse,
+  validate,
+  type GraphQLError,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, defaultTrainConfig, EVAL_FIELDS } from '@rcn/core';
 import { DEFAULT_LIMITS, loadConfig } from '../src/config.js';
@@ -64,6 +71,15 @@ describe('API inputs through the schema', () => {
       parse('mutation { evaluate(checkpoint: "r", config: { dataset: "d", shots: 5 }) { id } }'),
     );
     expect(evalErrors[0].message).toMatch(/Field "shots" is not defined .* Did you mean "shot"\?/);
+    // The same input as JSON variables (how the dashboard and scripts send it).
+    const op = parse('mutation ($c: TrainConfigInput!) { startTraining(config: $c) { id } }');
+    const def = op.definitions[0] as OperationDefinitionNode;
+    const vars = getVariableValues(schema, def.variableDefinitions ?? [], {
+      c: { dataset: 'd', episodez: 100 },
+    });
+    expect(vars.errors?.map((e) => e.message).join('\n')).toMatch(
+      /Field "episodez" is not defined by type "TrainConfigInput"\. Did you mean "episodes"/,
+    );
   });
 
   it("refuses an out-of-range value with core's message, naming the field, as the CLI does", () => {
