@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVAL_FIELDS, TRAIN_FIELDS, defaultTrainConfig, type ConfigError } from '@rcn/core';
+import { backendOption } from '../src/args.js';
 import { evalSettings } from '../src/commands/eval.js';
 import { loadTrainFlags, resolveTrainConfig } from '../src/commands/train.js';
 import { UsageError } from '../src/exit-codes.js';
@@ -81,6 +82,16 @@ describe('train --config and the precedence', () => {
     await expect(loadTrainFlags({}, { RCN_BACKEND: 'gpu' })).rejects.toThrow(
       /^backend \(RCN_BACKEND\): unknown backend 'gpu'/,
     );
+  });
+
+  it('every command picks the backend the same way: --backend > RCN_BACKEND > auto', () => {
+    expect(backendOption('cpu', { RCN_BACKEND: 'wasm' })).toBe('cpu');
+    expect(backendOption(undefined, { RCN_BACKEND: 'wasm' })).toBe('wasm');
+    expect(backendOption(undefined, {})).toBe('auto');
+    expect(() => backendOption(undefined, { RCN_BACKEND: 'gpu' })).toThrow(
+      /^backend \(RCN_BACKEND\): unknown backend 'gpu'/,
+    );
+    expect(() => backendOption('gpu', {})).toThrow(UsageError);
   });
 
   it('an out-of-range value is refused naming the flag, with the schema message the API gives too', async () => {

@@ -10,7 +10,6 @@ import {
   initBackend,
   checkWorkers,
   openDataset,
-  parseBackendName,
   evaluateTasks,
   formatTaskReport,
   importLakeRuns,
@@ -28,7 +27,7 @@ import {
   intFieldHelp,
   loadEvalConfig,
 } from '@rcn/core';
-import { optionalInt as int } from '../args.js';
+import { backendOption, optionalInt as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 
@@ -152,7 +151,7 @@ export function registerEvalCommand(program: Command): void {
       const { workers, ...opts } = evalSettings(f);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
-      const backendName = f.backend ? parseBackendName(f.backend, '--backend') : undefined;
+      const backendName = backendOption(f.backend);
       const backend = await initBackend(backendName);
       checkWorkers(backend, workers);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);

@@ -16,7 +16,6 @@ import {
   openDataset,
   type OmniglotScheme,
   initBackend,
-  parseBackendName,
   train,
   TrainingAbortedError,
   TrainingDivergedError,
@@ -31,7 +30,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '@rcn/core';
-import { optionalInt as int, optionalNumber as num } from '../args.js';
+import { backendOption, optionalInt as int, optionalNumber as num } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { progressBar, type Bar } from '../progress.js';
 
@@ -283,9 +282,7 @@ async function trainAction(
     return;
   }
   const cfg = f.resume ? null : await resolveTrainConfig(f);
-  const backend = await startUp(
-    initBackend(cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined)),
-  );
+  const backend = await startUp(initBackend(cfg?.backend ?? backendOption(f.backend)));
   if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
   if (cfg) {
     const dataDir = cfg.dataDir ?? defaultDataDir();
