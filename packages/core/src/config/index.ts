@@ -15,5 +15,6 @@ export {
   intFieldHelp,
   numberSchema,
   oneOfSchema,
+  show,
   type IntField,
 } from './fields.js';

@@ -3,8 +3,14 @@
  * queries per class), bounds and messages for `rcn eval` and the API's `evaluate` alike.
  */
 import { z } from 'zod';
-import { loadLayeredConfig, type ConfigLayer, type LoadedConfig } from '../config/layers.js';
-import { EPISODE_LIMITS as L, intFieldSchema, type IntField } from '../config/fields.js';
+import {
+  loadLayeredConfig,
+  type ConfigLayer,
+  type LoadedConfig,
+  EPISODE_LIMITS as L,
+  intFieldSchema,
+  type IntField,
+} from '../config/index.js';
 
 export const EVAL_FIELDS = {
   way: { doc: 'classes per episode', default: 5, min: 2, max: L.maxWay },

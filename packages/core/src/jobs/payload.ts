@@ -4,7 +4,7 @@
  * that is wrong instead of somewhere inside the trainer.
  */
 import { z } from 'zod';
-import { boundedIntSchema, type IntField } from '../config/fields.js';
+import { boundedIntSchema, type IntField } from '../config/index.js';
 import { EVAL_FIELDS } from '../eval/config-schema.js';
 import type { TrainConfig } from '../train/types.js';
 

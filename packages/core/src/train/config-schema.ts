@@ -7,8 +7,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backend/select.js';
-import { parseConfig } from '../config/errors.js';
 import {
+  parseConfig,
   EPISODE_LIMITS,
   boundedIntSchema,
   intFieldSchema as intField,
@@ -16,8 +16,10 @@ import {
   oneOfSchema as oneOf,
   show,
   type IntField,
-} from '../config/fields.js';
-import { loadLayeredConfig, type ConfigLayer, type LoadedConfig } from '../config/layers.js';
+  loadLayeredConfig,
+  type ConfigLayer,
+  type LoadedConfig,
+} from '../config/index.js';
 import type { Method, TrainConfig } from './types.js';
 
 export const METHODS: readonly Method[] = ['rcn', 'protonet', 'relationnet'];
