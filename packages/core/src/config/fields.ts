@@ -25,10 +25,12 @@ export const EPISODE_LIMITS = {
 } as const;
 
 /** A value as an error message quotes it. */
-export const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
+export const formatConfigValue = (v: unknown): string =>
+  typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
 
 /** A number (a string such as "5" from a YAML file is refused, naming what was given). */
-export const numberSchema = () => z.number({ error: (i) => `expected a number, got ${show(i.input)}` });
+export const numberSchema = () =>
+  z.number({ error: (i) => `expected a number, got ${formatConfigValue(i.input)}` });
 
 /** An integer in [min, max]: `expected an integer >= min, got v` / `v is over the limit of max`. */
 export function boundedIntSchema(min: number, max: number) {
@@ -46,7 +48,8 @@ export const intFieldSchema = (f: IntField & { default: number }) =>
 /** One of a fixed set of names: `unknown <what> 'x'; expected one of a, b, c`. */
 export const oneOfSchema = <const T extends readonly [string, ...string[]]>(values: T, what: string) =>
   z.enum(values, {
-    error: (i) => `unknown ${what ? `${what} ` : ''}${show(i.input)}; expected one of ${values.join(', ')}`,
+    error: (i) =>
+      `unknown ${what ? `${what} ` : ''}${formatConfigValue(i.input)}; expected one of ${values.join(', ')}`,
   });
 
 /** Help text of an integer option: what it is, its default and its bounds. */

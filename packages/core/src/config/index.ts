@@ -15,6 +15,6 @@ export {
   intFieldHelp,
   numberSchema,
   oneOfSchema,
-  show,
+  formatConfigValue,
   type IntField,
 } from './fields.js';

@@ -14,7 +14,7 @@ import {
   intFieldSchema as intField,
   numberSchema as num,
   oneOfSchema as oneOf,
-  show,
+  formatConfigValue,
   type IntField,
   loadLayeredConfig,
   type ConfigLayer,
@@ -96,7 +96,7 @@ function buildTrainConfigSchema(strict: boolean) {
     imageSize: boundedIntSchema(F.imageSize.min, F.imageSize.max).optional(),
     regionGrid: z
       .union([boundedIntSchema(1, 64), z.literal('none'), z.literal('global')], {
-        error: (i) => `expected a positive integer, 'none' or 'global', got ${show(i.input)}`,
+        error: (i) => `expected a positive integer, 'none' or 'global', got ${formatConfigValue(i.input)}`,
       })
       .optional(),
     regionWeighting: oneOf(['network', 'linear'], 'region weighting').optional(),
@@ -113,12 +113,14 @@ function buildTrainConfigSchema(strict: boolean) {
   return object({
     method: z
       .enum(METHODS as [Method, ...Method[]], {
-        error: (i) => `unknown ${show(i.input)}; expected one of ${METHODS.join(', ')}`,
+        error: (i) => `unknown ${formatConfigValue(i.input)}; expected one of ${METHODS.join(', ')}`,
       })
       .default(TRAIN_DEFAULTS.method),
     dataset: z
       .string()
-      .refine((d) => d.length > 0 && !d.includes(':'), { error: (i) => `invalid name ${show(i.input)}` })
+      .refine((d) => d.length > 0 && !d.includes(':'), {
+        error: (i) => `invalid name ${formatConfigValue(i.input)}`,
+      })
       .default(TRAIN_DEFAULTS.dataset),
     dataDir: z.string().optional(),
     trainSplit: z.string().min(1).default(TRAIN_DEFAULTS.trainSplit),
@@ -148,7 +150,9 @@ function buildTrainConfigSchema(strict: boolean) {
       },
       { error: () => 'expected { mean: [3 finite numbers], std: [3 positive numbers] }' },
     ).optional(),
-    augment: z.boolean({ error: (i) => `expected true or false, got ${show(i.input)}` }).default(true),
+    augment: z
+      .boolean({ error: (i) => `expected true or false, got ${formatConfigValue(i.input)}` })
+      .default(true),
     seed: intField(F.seed),
     workers: intField(F.workers).superRefine((w, ctx) => {
       const cores = maxTrainWorkers();
