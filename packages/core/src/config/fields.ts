@@ -32,6 +32,12 @@ export const formatConfigValue = (v: unknown): string =>
 export const numberSchema = () =>
   z.number({ error: (i) => `expected a number, got ${formatConfigValue(i.input)}` });
 
+/** A non-empty string (a name, a split, a folder). */
+export const nameSchema = () =>
+  z
+    .string({ error: (i) => `expected a string, got ${formatConfigValue(i.input)}` })
+    .min(1, { error: 'expected a non-empty string' });
+
 /** An integer in [min, max]: `expected an integer >= min, got v` / `v is over the limit of max`. */
 export function boundedIntSchema(min: number, max: number) {
   return numberSchema().superRefine((v, ctx) => {

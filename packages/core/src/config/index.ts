@@ -14,6 +14,7 @@ export {
   intFieldSchema,
   intFieldHelp,
   numberSchema,
+  nameSchema,
   oneOfSchema,
   formatConfigValue,
   type IntField,

@@ -9,6 +9,7 @@ import {
   type LoadedConfig,
   EPISODE_LIMITS as L,
   intFieldSchema,
+  nameSchema,
   type IntField,
 } from '../config/index.js';
 
@@ -24,8 +25,8 @@ export const EVAL_FIELDS = {
 /** Sampled-episode evaluation settings; the dataset and split are decided by the caller when absent. */
 export const evalConfigSchema = z
   .strictObject({
-    dataset: z.string().min(1).optional(),
-    split: z.string().min(1).optional(),
+    dataset: nameSchema().optional(),
+    split: nameSchema().optional(),
     way: intFieldSchema(EVAL_FIELDS.way),
     shot: intFieldSchema(EVAL_FIELDS.shot),
     query: intFieldSchema(EVAL_FIELDS.query),

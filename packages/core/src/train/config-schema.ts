@@ -13,6 +13,7 @@ import {
   boundedIntSchema,
   intFieldSchema as intField,
   numberSchema as num,
+  nameSchema,
   oneOfSchema as oneOf,
   formatConfigValue,
   type IntField,
@@ -90,25 +91,31 @@ export const TRAIN_DEFAULTS = {
 function buildTrainConfigSchema(strict: boolean) {
   const object = (strict ? z.strictObject : z.object) as typeof z.strictObject;
   const F = TRAIN_FIELDS;
-  const model = object({
-    backbone: oneOf(['conv4', 'resnet12'], 'backbone').default(TRAIN_DEFAULTS.backbone),
-    widths: z.tuple([num(), num(), num(), num()]).optional(),
-    imageSize: boundedIntSchema(F.imageSize.min, F.imageSize.max).optional(),
-    regionGrid: z
-      .union([boundedIntSchema(1, 64), z.literal('none'), z.literal('global')], {
-        error: (i) => `expected a positive integer, 'none' or 'global', got ${formatConfigValue(i.input)}`,
-      })
-      .optional(),
-    regionWeighting: oneOf(['network', 'linear'], 'region weighting').optional(),
-    bnInference: oneOf(['batch', 'running'], 'BatchNorm inference mode').optional(),
-    bnMomentum: num().optional(),
-    bnEps: num().optional(),
-    leakySlope: num().optional(),
-    dropBlock: object({ rate: num(), blockSize: boundedIntSchema(1, 1_000) })
-      .nullable()
-      .optional(),
-    seed: boundedIntSchema(0, Number.MAX_SAFE_INTEGER).optional(),
-  });
+  const model = object(
+    {
+      backbone: oneOf(['conv4', 'resnet12'], 'backbone').default(TRAIN_DEFAULTS.backbone),
+      widths: z.tuple([num(), num(), num(), num()], { error: () => 'expected 4 numbers' }).optional(),
+      imageSize: boundedIntSchema(F.imageSize.min, F.imageSize.max).optional(),
+      regionGrid: z
+        .union([boundedIntSchema(1, 64), z.literal('none'), z.literal('global')], {
+          error: (i) => `expected a positive integer, 'none' or 'global', got ${formatConfigValue(i.input)}`,
+        })
+        .optional(),
+      regionWeighting: oneOf(['network', 'linear'], 'region weighting').optional(),
+      bnInference: oneOf(['batch', 'running'], 'BatchNorm inference mode').optional(),
+      bnMomentum: num().optional(),
+      bnEps: num().optional(),
+      leakySlope: num().optional(),
+      dropBlock: object(
+        { rate: num(), blockSize: boundedIntSchema(1, 1_000) },
+        { error: () => 'expected { rate, blockSize } or null' },
+      )
+        .nullable()
+        .optional(),
+      seed: boundedIntSchema(0, Number.MAX_SAFE_INTEGER).optional(),
+    },
+    { error: () => 'expected a mapping of model options, e.g. { backbone: conv4 }' },
+  );
   const triple = z.tuple([num(), num(), num()], { error: () => 'expected 3 numbers' });
   return object({
     method: z
@@ -116,15 +123,14 @@ function buildTrainConfigSchema(strict: boolean) {
         error: (i) => `unknown ${formatConfigValue(i.input)}; expected one of ${METHODS.join(', ')}`,
       })
       .default(TRAIN_DEFAULTS.method),
-    dataset: z
-      .string()
+    dataset: nameSchema()
       .refine((d) => d.length > 0 && !d.includes(':'), {
         error: (i) => `invalid name ${formatConfigValue(i.input)}`,
       })
       .default(TRAIN_DEFAULTS.dataset),
-    dataDir: z.string().optional(),
-    trainSplit: z.string().min(1).default(TRAIN_DEFAULTS.trainSplit),
-    valSplit: z.string().min(1).default(TRAIN_DEFAULTS.valSplit),
+    dataDir: nameSchema().optional(),
+    trainSplit: nameSchema().default(TRAIN_DEFAULTS.trainSplit),
+    valSplit: nameSchema().default(TRAIN_DEFAULTS.valSplit),
     model: model.prefault({}),
     way: intField(F.way),
     shot: intField(F.shot),

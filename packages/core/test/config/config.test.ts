@@ -94,6 +94,12 @@ describe('training configuration schema', () => {
     expect(errorOf(() => defaultTrainConfig({ way: 'five' as never })).message).toBe(
       "way: expected a number, got 'five'",
     );
+    expect(errorOf(() => defaultTrainConfig({ model: 'resnet12' as never })).message).toBe(
+      'model: expected a mapping of model options, e.g. { backbone: conv4 }',
+    );
+    expect(errorOf(() => defaultTrainConfig({ dataset: 5 as never })).message).toBe(
+      'dataset: expected a string, got 5',
+    );
     expect(errorOf(() => defaultTrainConfig({ method: 'svm' as never })).message).toBe(
       "method: unknown 'svm'; expected one of rcn, protonet, relationnet",
     );
