@@ -83,6 +83,8 @@ export interface ApiConfig {
   /** `redis://host:port`: training and evaluation jobs go through BullMQ to `rcn worker`s; null: embedded. */
   queue: string | null;
   limits: Limits;
+  /** Settings not at their default, and which layer set each (`env`, `file`); printed at start. */
+  sources?: Record<string, 'env' | 'file'>;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -192,13 +194,28 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+/** The settings the file or the environment set (folders: as core's resolvePaths chose them). */
+function settingSources(
+  layers: Record<string, string>,
+  paths: Record<'dataDir' | 'runsDir' | 'dbPath', { source: string }>,
+): Record<string, 'env' | 'file'> {
+  const out: Record<string, 'env' | 'file'> = {};
+  for (const [k, v] of Object.entries(layers))
+    if (!PATH_SETTINGS.has(k) && (v === 'env' || v === 'file')) out[k] = v;
+  for (const k of ['dataDir', 'runsDir', 'dbPath'] as const) {
+    const src = paths[k].source;
+    if (src === 'env' || src === 'config') out[k] = src === 'env' ? 'env' : 'file';
+  }
+  return out;
+}
+
 /** Resolves the configuration; `env` and `file` are injectable for tests. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_API_CONFIG): ApiConfig {
   // Relative paths are the user's: pnpm runs `start`/`dev` in apps/api but records where it was typed.
   const base = launchDir(['start', 'dev'], env);
   const path = file ? resolve(base, file) : undefined;
   // The documented precedence: environment > config file > defaults (there are no flags but --config).
-  const { value: f } = loadLayeredConfig(apiSettingsSchema, [
+  const { value: f, sources } = loadLayeredConfig(apiSettingsSchema, [
     ...(path
       ? [
           {
@@ -232,5 +249,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     inferenceWorkers: f.inferenceWorkers ?? 2,
     queue: f.queue ? parseQueueUrl(f.queue) : null,
     limits: { ...DEFAULT_LIMITS, ...f.limits },
+    sources: settingSources(sources, paths),
   };
 }

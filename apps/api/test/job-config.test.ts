@@ -173,6 +173,19 @@ describe('API config file', () => {
     const c = loadConfig({ RCN_API_PORT: '4200', RCN_BACKEND: 'wasm' }, path);
     expect(c).toMatchObject({ port: 4200, inferenceWorkers: 3, backend: 'wasm' });
     expect(c.limits).toEqual({ ...DEFAULT_LIMITS, maxWay: 10 });
+    // Which layer set each value (printed at start); the defaults are not listed.
+    expect(c.sources).toEqual({
+      port: 'env',
+      backend: 'env',
+      inferenceWorkers: 'file',
+      'limits.maxWay': 'file',
+    });
+    expect(
+      loadConfig({ RCN_RUNS_DIR: '/env/runs' }, file('dirs.json', { runsDir: '/f/runs' })).sources,
+    ).toEqual({
+      runsDir: 'env',
+      dbPath: 'env', // beside the runs folder it follows
+    });
     expect(loadConfig({}, undefined)).toMatchObject({ port: 4000, inferenceWorkers: 2, backend: 'auto' });
     expect(() => loadConfig({ RCN_API_INFERENCE_WORKERS: 'many' }, path)).toThrow(
       "inferenceWorkers (RCN_API_INFERENCE_WORKERS): expected a number, got 'many'",
