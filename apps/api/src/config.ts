@@ -1,11 +1,22 @@
 /**
  * Server configuration: defaults, then an optional JSON file (`RCN_API_CONFIG` or `--config`), then
- * environment variables. Everything a deployment changes is here; nothing else reads the environment.
+ * environment variables, each over the one before (core's layered loader). Everything a deployment changes
+ * is here; nothing else reads the environment.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { launchDir, parseBackendName, parseQueueUrl, resolvePaths, type BackendName } from '@rcn/core';
+import { z } from 'zod';
+import {
+  BACKEND_NAMES,
+  boundedIntSchema,
+  launchDir,
+  loadLayeredConfig,
+  oneOfSchema,
+  parseQueueUrl,
+  resolvePaths,
+  type BackendName,
+} from '@rcn/core';
 
 export interface Limits {
   /** Deepest selection nesting a query may have. */
@@ -72,6 +83,8 @@ export interface ApiConfig {
   /** `redis://host:port`: training and evaluation jobs go through BullMQ to `rcn worker`s; null: embedded. */
   queue: string | null;
   limits: Limits;
+  /** Settings not at their default, and which layer set each (`env`, `file`); printed at start. */
+  sources?: Record<string, 'env' | 'file'>;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -100,17 +113,71 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function boolFrom(value: string | boolean | undefined, field: string): boolean | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value === 'boolean') return value;
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new Error(`${field}: expected true or false, got '${value}'`);
+const int = boundedIntSchema;
+
+/**
+ * The settings a deployment changes, one schema for the config file and the environment: types, bounds and
+ * messages; unknown keys (also inside `limits`) are refused with a did-you-mean.
+ */
+export const apiSettingsSchema = z
+  .strictObject({
+    host: z.string().min(1),
+    port: int(0, 65535),
+    dataDir: z.string().min(1),
+    runsDir: z.string().min(1),
+    dbPath: z.string().min(1),
+    cacheDir: z.string().min(1),
+    token: z.string(),
+    backend: oneOfSchema(BACKEND_NAMES, 'backend'),
+    inferenceWorkers: int(1, 64),
+    protectInference: z.boolean({ error: (i) => `expected true or false, got ${JSON.stringify(i.input)}` }),
+    queue: z.string(),
+    limits: z
+      .strictObject(
+        Object.fromEntries(
+          Object.keys(DEFAULT_LIMITS).map((k) => [k, int(0, Number.MAX_SAFE_INTEGER)]),
+        ) as Record<keyof Limits, ReturnType<typeof int>>,
+      )
+      .partial(),
+  })
+  .partial();
+
+/** The environment variable of each setting (the folders' are core's paths', see resolvePaths). */
+export const API_ENV: Record<string, string> = {
+  host: 'RCN_API_HOST',
+  port: 'RCN_API_PORT',
+  dataDir: 'RCN_DATA_DIR',
+  runsDir: 'RCN_RUNS_DIR',
+  dbPath: 'RCN_API_DB',
+  cacheDir: 'RCN_API_CACHE_DIR',
+  token: 'RCN_API_TOKEN',
+  backend: 'RCN_BACKEND',
+  inferenceWorkers: 'RCN_API_INFERENCE_WORKERS',
+  protectInference: 'RCN_API_PROTECT_INFERENCE',
+  queue: 'RCN_QUEUE',
+};
+
+const INT_SETTINGS = new Set(['port', 'inferenceWorkers']);
+
+/** Folders: core's resolvePaths reads their variables itself, in the same order. */
+const PATH_SETTINGS = new Set(['dataDir', 'runsDir', 'dbPath']);
+
+/** The environment as a layer: numbers and booleans read from their strings; empty means unset. */
+function envLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(API_ENV)) {
+    const v = env[name];
+    if (PATH_SETTINGS.has(key)) continue;
+    if (v === undefined || v === '') continue;
+    if (INT_SETTINGS.has(key)) out[key] = /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+    else if (key === 'protectInference')
+      out[key] = /^(1|true|yes|on)$/i.test(v) ? true : /^(0|false|no|off)$/i.test(v) ? false : v;
+    else out[key] = v;
+  }
+  return out;
 }
 
-type FileConfig = Partial<Omit<ApiConfig, 'limits' | 'tokenGenerated'>> & { limits?: Partial<Limits> };
-
-function readConfigFile(path: string): FileConfig {
+function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -121,59 +188,67 @@ function readConfigFile(path: string): FileConfig {
     const value = JSON.parse(text) as unknown;
     if (!value || typeof value !== 'object' || Array.isArray(value))
       throw new Error('expected a JSON object');
-    return value as FileConfig;
+    return value as Record<string, unknown>;
   } catch (e) {
     throw new Error(`config file ${path}: ${(e as Error).message}`);
   }
 }
 
-function intFrom(
-  value: string | number | undefined,
-  field: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`${field}: expected an integer in [${min}, ${max}], got '${value}'`);
-  return n;
+/** The settings the file or the environment set (folders: as core's resolvePaths chose them). */
+function settingSources(
+  layers: Record<string, string>,
+  paths: Record<'dataDir' | 'runsDir' | 'dbPath', { source: string }>,
+): Record<string, 'env' | 'file'> {
+  const out: Record<string, 'env' | 'file'> = {};
+  for (const [k, v] of Object.entries(layers))
+    if (!PATH_SETTINGS.has(k) && (v === 'env' || v === 'file')) out[k] = v;
+  for (const k of ['dataDir', 'runsDir', 'dbPath'] as const) {
+    const src = paths[k].source;
+    if (src === 'env' || src === 'config') out[k] = src === 'env' ? 'env' : 'file';
+  }
+  return out;
 }
 
 /** Resolves the configuration; `env` and `file` are injectable for tests. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_API_CONFIG): ApiConfig {
   // Relative paths are the user's: pnpm runs `start`/`dev` in apps/api but records where it was typed.
   const base = launchDir(['start', 'dev'], env);
-  const f: FileConfig = file ? readConfigFile(resolve(base, file)) : {};
+  const path = file ? resolve(base, file) : undefined;
+  // The documented precedence: environment > config file > defaults (there are no flags but --config).
+  const { value: f, sources } = loadLayeredConfig(apiSettingsSchema, [
+    ...(path
+      ? [
+          {
+            kind: 'file' as const,
+            values: readConfigFile(path),
+            name: (k: string) => `config file ${path}: ${k}`,
+          },
+        ]
+      : []),
+    { kind: 'env', values: envLayer(env), name: (k) => `${k} (${API_ENV[k] ?? k})` },
+  ]);
   // Folders follow core's one documented order (environment, config file, workspace, per-user fallback).
   const paths = resolvePaths({ env, config: f, base });
   const dataDir = paths.dataDir.path;
   const runsDir = paths.runsDir.path;
   const dbPath = paths.dbPath.path;
-  const token = env.RCN_API_TOKEN ?? f.token;
+  const token = f.token;
   if (token !== undefined && token.length < 16) throw new Error('API token: use at least 16 characters');
-  const limits: Limits = { ...DEFAULT_LIMITS };
-  for (const [k, v] of Object.entries(f.limits ?? {})) {
-    if (!(k in DEFAULT_LIMITS))
-      throw new Error(`config file: unknown limit '${k}' (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
-    limits[k as keyof Limits] = intFrom(v, `limits.${k}`, 0, Number.MAX_SAFE_INTEGER)!;
-  }
-  const host = env.RCN_API_HOST ?? f.host ?? '127.0.0.1';
+  const host = f.host ?? '127.0.0.1';
   return {
     host,
-    protectInference:
-      boolFrom(env.RCN_API_PROTECT_INFERENCE ?? f.protectInference, 'protectInference') ?? !isLoopback(host),
-    port: intFrom(env.RCN_API_PORT ?? f.port, 'port', 0, 65535) ?? 4000,
+    protectInference: f.protectInference ?? !isLoopback(host),
+    port: f.port ?? 4000,
     dataDir,
     runsDir,
     dbPath,
-    cacheDir: resolve(env.RCN_API_CACHE_DIR ?? f.cacheDir ?? resolve(runsDir, '.rcn-api-cache')),
+    cacheDir: resolve(f.cacheDir ?? resolve(runsDir, '.rcn-api-cache')),
     token: token ?? randomBytes(24).toString('base64url'),
     tokenGenerated: token === undefined,
-    backend: parseBackendName(env.RCN_BACKEND ?? f.backend ?? 'auto', 'backend'),
-    inferenceWorkers:
-      intFrom(env.RCN_API_INFERENCE_WORKERS ?? f.inferenceWorkers, 'inferenceWorkers', 1, 64) ?? 2,
-    queue: env.RCN_QUEUE || f.queue ? parseQueueUrl((env.RCN_QUEUE || f.queue)!) : null,
-    limits,
+    backend: f.backend ?? 'auto',
+    inferenceWorkers: f.inferenceWorkers ?? 2,
+    queue: f.queue ? parseQueueUrl(f.queue) : null,
+    limits: { ...DEFAULT_LIMITS, ...f.limits },
+    sources: settingSources(sources, paths),
   };
 }

@@ -10,6 +10,8 @@ async function main(): Promise<void> {
   console.error(
     `RCN API listening on ${app.url}/graphql (data ${config.dataDir}, runs ${config.runsDir}, db ${config.dbPath})`,
   );
+  const set = Object.entries(config.sources ?? {});
+  if (set.length) console.error(`settings: ${set.map(([k, v]) => `${k} from ${v}`).join(', ')}`);
   if (config.tokenGenerated)
     console.error(`API token for mutations (generated; set RCN_API_TOKEN to fix one): ${config.token}`);
   // One machine-readable line for scripts and tests that start the server.

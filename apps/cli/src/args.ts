@@ -1,4 +1,5 @@
 /** Parsing of numeric flags, shared by every command: a bad value names its flag (exit code 2). */
+import { parseBackendName, type BackendName } from '@rcn/core';
 import { UsageError } from './exit-codes.js';
 
 /** An integer flag, at least `min`. */
@@ -23,4 +24,18 @@ export function optionalNumber(v: string | undefined, flag: string): number | un
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, got '${v}'`);
   return n;
+}
+
+/**
+ * The backend: `--backend`, else env `RCN_BACKEND`, else `auto` (the documented precedence; core reads no
+ * environment). A bad name is a usage error naming the flag or the variable.
+ */
+export function backendOption(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): BackendName {
+  const [value, where] = flag ? [flag, '--backend'] : [env.RCN_BACKEND, 'backend (RCN_BACKEND)'];
+  if (!value) return 'auto';
+  try {
+    return parseBackendName(value, where);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

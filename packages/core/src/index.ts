@@ -7,6 +7,7 @@ export * from './io/index.js';
 export * from './paths/index.js';
 export * from './model/index.js';
 export * from './util/index.js';
+export * from './config/index.js';
 export * from './data/index.js';
 export * from './episodes/index.js';
 export * from './train/index.js';

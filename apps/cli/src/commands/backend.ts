@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { initBackend, formatBackend, parseBackendName } from '@rcn/core';
+import { initBackend, formatBackend } from '@rcn/core';
+import { backendOption } from '../args.js';
 
 export function registerBackendCommand(program: Command): void {
   program
@@ -8,7 +9,7 @@ export function registerBackendCommand(program: Command): void {
     .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { backend?: string; json?: boolean }) => {
-      const info = await initBackend(opts.backend ? parseBackendName(opts.backend, '--backend') : undefined);
+      const info = await initBackend(backendOption(opts.backend));
       if (opts.json) {
         console.log(JSON.stringify(info, null, 2));
         return;

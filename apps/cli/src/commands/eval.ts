@@ -10,7 +10,6 @@ import {
   initBackend,
   checkWorkers,
   openDataset,
-  parseBackendName,
   evaluateTasks,
   formatTaskReport,
   importLakeRuns,
@@ -24,8 +23,11 @@ import {
   ReplicaPool,
   resolveCheckpointDir,
   writeJsonAtomic,
+  EVAL_FIELDS,
+  intFieldHelp,
+  loadEvalConfig,
 } from '@rcn/core';
-import { intFlag as int } from '../args.js';
+import { backendOption, optionalInt as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 
@@ -34,16 +36,36 @@ interface EvalFlags {
   dataset?: string;
   dataDir?: string;
   split?: string;
-  way: string;
-  shot: string;
-  query: string;
-  episodes: string;
-  seed: string;
-  workers: string;
+  way?: string;
+  shot?: string;
+  query?: string;
+  episodes?: string;
+  seed?: string;
+  workers?: string;
   bn?: string;
   backend?: string;
   tasks?: string;
   json?: boolean;
+}
+
+/** Episode settings: the flags given over the schema's defaults; a bad value names its flag. */
+export function evalSettings(f: Omit<EvalFlags, 'checkpoint'>) {
+  const values = {
+    way: int(f.way, '--way'),
+    shot: int(f.shot, '--shot'),
+    query: int(f.query, '--query'),
+    episodes: int(f.episodes, '--episodes'),
+    seed: int(f.seed, '--seed'),
+    workers: int(f.workers, '--workers'),
+  };
+  try {
+    const { way, shot, query, episodes, seed, workers } = loadEvalConfig([
+      { kind: 'flag', values, name: (field) => `--${field}` },
+    ]).value;
+    return { way, shot, query, episodes, seed, workers };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** `--tasks`: every fixed episode of a file (or of Lake's runs), written beside the checkpoint. */
@@ -105,12 +127,12 @@ export function registerEvalCommand(program: Command): void {
       '--split <s>',
       'split to evaluate on (default test; `evaluation` for a run trained with --omniglot-split lake)',
     )
-    .option('--way <n>', 'classes per episode', '5')
-    .option('--shot <k>', 'support images per class', '1')
-    .option('--query <q>', 'queries per class', '15')
-    .option('--episodes <n>', 'episodes', '600')
-    .option('--seed <s>', 'seed of the episode stream', '0')
-    .option('--workers <n>', 'worker threads', '1')
+    .option('--way <n>', intFieldHelp(EVAL_FIELDS.way))
+    .option('--shot <k>', intFieldHelp(EVAL_FIELDS.shot))
+    .option('--query <q>', intFieldHelp(EVAL_FIELDS.query))
+    .option('--episodes <n>', intFieldHelp(EVAL_FIELDS.episodes))
+    .option('--seed <s>', intFieldHelp(EVAL_FIELDS.seed))
+    .option('--workers <n>', intFieldHelp(EVAL_FIELDS.workers))
     .option(
       '--bn <mode>',
       "BatchNorm at evaluation: batch (the reference's) | running (default: the checkpoint's)",
@@ -126,17 +148,10 @@ export function registerEvalCommand(program: Command): void {
       if (existsSync(join(ckDir, 'config.json')) && existsSync(join(ckDir, 'checkpoints')))
         ckDir = join(ckDir, 'checkpoints', 'best');
       ckDir = resolveCheckpointDir(ckDir);
-      const opts = {
-        way: int(f.way, '--way', 2),
-        shot: int(f.shot, '--shot'),
-        query: int(f.query, '--query'),
-        episodes: int(f.episodes, '--episodes'),
-        seed: int(f.seed, '--seed', 0),
-      };
-      const workers = int(f.workers, '--workers');
+      const { workers, ...opts } = evalSettings(f);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
-      const backendName = f.backend ? parseBackendName(f.backend, '--backend') : undefined;
+      const backendName = backendOption(f.backend);
       const backend = await initBackend(backendName);
       checkWorkers(backend, workers);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);

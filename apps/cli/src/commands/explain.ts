@@ -14,7 +14,6 @@ import {
   initBackend,
   loadExplainContext,
   measureFaithfulness,
-  parseBackendName,
   parseEpisodeId,
   prototypicalParts,
   renderEpisodePanel,
@@ -24,7 +23,7 @@ import {
   type AttributionMethod,
   type ExplainContext,
 } from '@rcn/core';
-import { intFlag as int } from '../args.js';
+import { backendOption, intFlag as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 
@@ -35,7 +34,7 @@ interface CommonFlags {
 }
 
 async function open(f: CommonFlags, dataset?: string): Promise<ExplainContext> {
-  const backend = await initBackend(f.backend ? parseBackendName(f.backend, '--backend') : undefined);
+  const backend = await initBackend(backendOption(f.backend));
   console.error(`backend: ${formatBackend(backend)}`);
   return loadExplainContext(f.checkpoint, { dataDir: f.dataDir, dataset });
 }

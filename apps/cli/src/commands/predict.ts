@@ -15,7 +15,6 @@ import {
   initBackend,
   inputSpecOf,
   loadModelCheckpoint,
-  parseBackendName,
   predictFiles,
   readQueryInputs,
   readSupportFolder,
@@ -24,6 +23,7 @@ import {
   resolveCheckpointDir,
   writeJsonAtomic,
 } from '@rcn/core';
+import { backendOption } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 
 interface PredictFlags {
@@ -76,7 +76,7 @@ export function registerPredictCommand(program: Command): void {
         ['query', skipped],
       ] as const)
         if (Object.keys(s).length) console.error(`warning: ${what}: ${formatSkipped(s)}`);
-      const backend = await initBackend(f.backend ? parseBackendName(f.backend, '--backend') : undefined);
+      const backend = await initBackend(backendOption(f.backend));
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
       const ckDir = checkpointDirOf(f.checkpoint);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')

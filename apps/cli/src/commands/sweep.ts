@@ -53,6 +53,8 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
     plan = planSweep(await readSweepSpec(file), {
       runsDir,
       dataDir: resolve(f.dataDir ?? defaultDataDir()),
+      // The environment layer of the documented precedence (core reads no environment).
+      backend: process.env.RCN_BACKEND || undefined,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

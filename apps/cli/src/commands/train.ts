@@ -7,7 +7,7 @@ import {
   defaultDataDir,
   defaultRunsDir,
   resolvePaths,
-  defaultTrainConfig,
+  BACKEND_NAMES,
   discoverDatasets,
   fetchOmniglot,
   formatBackend,
@@ -16,14 +16,21 @@ import {
   openDataset,
   type OmniglotScheme,
   initBackend,
-  parseBackendName,
   train,
   TrainingAbortedError,
   TrainingDivergedError,
+  loadTrainConfig,
+  METHODS,
+  TRAIN_DEFAULTS,
+  TRAIN_FIELDS,
+  maxTrainWorkers,
+  type ConfigLayer,
+  type IntField,
+  type LoadedConfig,
   type TrainConfig,
   type TrainConfigInput,
 } from '@rcn/core';
-import { optionalInt as int, optionalNumber as num } from '../args.js';
+import { backendOption, optionalInt as int, optionalNumber as num } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { progressBar, type Bar } from '../progress.js';
 
@@ -51,9 +58,10 @@ interface TrainFlags {
   augment?: boolean;
   omniglotSplit?: string;
   json?: boolean;
+  showConfig?: boolean;
 }
 
-async function readConfigFile(path: string): Promise<TrainConfigInput> {
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -64,7 +72,7 @@ async function readConfigFile(path: string): Promise<TrainConfigInput> {
     const v = parseYaml(text) as unknown;
     if (v === null || typeof v !== 'object' || Array.isArray(v))
       throw new Error('expected a mapping of options');
-    return v as TrainConfigInput;
+    return v as Record<string, unknown>;
   } catch (e) {
     throw new UsageError(`--config ${path}: ${(e as Error).message}`);
   }
@@ -86,88 +94,136 @@ function omniglotScheme(v: string | undefined): Pick<TrainConfigInput, 'trainSpl
   return { trainSplit: s.train, valSplit: s.val };
 }
 
-/** Config file, then flags on top; core validates and names any bad field. */
-export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
-  const base: TrainConfigInput = f.config ? await readConfigFile(f.config) : {};
-  const model = { ...(base.model ?? { backbone: 'conv4' as const }) };
-  if (f.backbone) {
-    if (f.backbone !== 'conv4' && f.backbone !== 'resnet12')
-      throw new UsageError(`--backbone: expected conv4 or resnet12, got '${f.backbone}'`);
-    model.backbone = f.backbone;
-  }
-  const imageSize = int(f.imageSize, '--image-size');
-  if (imageSize !== undefined) model.imageSize = imageSize;
-  const input: TrainConfigInput = {
-    ...base,
-    model,
-    ...(f.method && { method: f.method as TrainConfig['method'] }),
+/** The flag that sets each configuration field (the rest come from `--config` only). */
+const FLAG_OF: Record<string, string> = {
+  method: '--method',
+  dataset: '--dataset',
+  dataDir: '--data-dir',
+  'model.backbone': '--backbone',
+  'model.imageSize': '--image-size',
+  way: '--way',
+  shot: '--shot',
+  query: '--query',
+  valQuery: '--val-query',
+  episodes: '--episodes',
+  valEvery: '--val-every',
+  valEpisodes: '--val-episodes',
+  lr: '--lr',
+  seed: '--seed',
+  workers: '--workers',
+  backend: '--backend',
+  augment: '--no-augment',
+  trainSplit: '--omniglot-split',
+  valSplit: '--omniglot-split',
+};
+
+/** The flags' layer: only what was given, as the schema's fields (numbers checked to be numbers). */
+function flagValues(f: TrainFlags): Record<string, unknown> {
+  return {
+    method: f.method,
     // A folder path is kept absolute, so that eval and explain reopen the same folder from anywhere.
-    ...(f.dataset && { dataset: isDataPath(f.dataset) ? resolve(f.dataset) : f.dataset }),
-    ...(f.dataDir && { dataDir: f.dataDir }),
-    ...(f.backend && { backend: parseBackendName(f.backend, '--backend') }),
-    ...(f.augment === false && { augment: false }),
+    dataset: f.dataset && (isDataPath(f.dataset) ? resolve(f.dataset) : f.dataset),
+    dataDir: f.dataDir,
+    model: { backbone: f.backbone, imageSize: int(f.imageSize, '--image-size') },
+    way: int(f.way, '--way'),
+    shot: int(f.shot, '--shot'),
+    query: int(f.query, '--query'),
+    valQuery: int(f.valQuery, '--val-query'),
+    episodes: int(f.episodes, '--episodes'),
+    valEvery: int(f.valEvery, '--val-every'),
+    valEpisodes: int(f.valEpisodes, '--val-episodes'),
+    lr: num(f.lr, '--lr'),
+    seed: int(f.seed, '--seed'),
+    workers: int(f.workers, '--workers'),
+    backend: f.backend,
+    augment: f.augment === false ? false : undefined,
     ...omniglotScheme(f.omniglotSplit),
   };
-  const numeric: [keyof TrainConfigInput, number | undefined][] = [
-    ['way', int(f.way, '--way')],
-    ['shot', int(f.shot, '--shot')],
-    ['query', int(f.query, '--query')],
-    ['valQuery', int(f.valQuery, '--val-query')],
-    ['episodes', int(f.episodes, '--episodes')],
-    ['valEvery', int(f.valEvery, '--val-every')],
-    ['valEpisodes', int(f.valEpisodes, '--val-episodes')],
-    ['seed', int(f.seed, '--seed')],
-    ['workers', int(f.workers, '--workers')],
-    ['lr', num(f.lr, '--lr')],
-  ];
-  for (const [k, v] of numeric) if (v !== undefined) (input as Record<string, unknown>)[k] = v;
-  try {
-    const cfg = defaultTrainConfig(input);
-    // The documented order (core's paths): --data-dir, RCN_DATA_DIR, the config file, the defaults.
-    const dataDir = resolvePaths({
-      flags: { dataDir: f.dataDir },
-      config: { dataDir: base.dataDir },
-    }).dataDir;
-    return { ...cfg, dataDir: dataDir.path };
-  } catch (e) {
-    throw new UsageError(nameTheFlag((e as Error).message, f));
-  }
 }
 
-/** Core names config fields (`valQuery: ...`); where the user gave that field as a flag, name the flag. */
-function nameTheFlag(message: string, f: TrainFlags): string {
-  const m = /^([A-Za-z]+): (.*)$/s.exec(message);
-  if (!m) return message;
-  const [, field, rest] = m;
-  if ((f as Record<string, unknown>)[field] !== undefined)
-    return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${rest}`;
-  return f.config ? `${f.config}: ${message}` : message;
+/**
+ * The documented precedence: flags > environment (RCN_BACKEND) > `--config` file > the schema's defaults.
+ * Errors name the flag, the file and key, or the variable that set the bad value; `sources` says which
+ * layer set each value.
+ */
+export async function loadTrainFlags(
+  f: TrainFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ value: TrainConfig; sources: Record<string, string> }> {
+  const file = f.config ? await readConfigFile(f.config) : {};
+  const layers: ConfigLayer[] = [
+    { kind: 'file', values: file, name: (field) => `${f.config}: ${field}` },
+    {
+      kind: 'env',
+      values: { backend: env.RCN_BACKEND || undefined },
+      name: (field) => `${field} (RCN_BACKEND)`,
+    },
+    { kind: 'flag', values: flagValues(f), name: (field) => FLAG_OF[field] ?? field },
+  ];
+  let loaded: LoadedConfig<TrainConfig>;
+  try {
+    loaded = loadTrainConfig(layers);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  // Folders follow core's one order: --data-dir, RCN_DATA_DIR, the config file, the defaults.
+  const dataDir = resolvePaths({
+    flags: { dataDir: f.dataDir },
+    config: { dataDir: typeof file.dataDir === 'string' ? file.dataDir : undefined },
+    env,
+  }).dataDir;
+  return {
+    value: { ...loaded.value, dataDir: dataDir.path },
+    sources: { ...loaded.sources, dataDir: dataDir.source },
+  };
+}
+
+/** Config file, then the environment, then flags on top; the schema validates and names any bad field. */
+export async function resolveTrainConfig(f: TrainFlags): Promise<TrainConfig> {
+  return (await loadTrainFlags(f)).value;
+}
+
+/** Help text of an integer option, from the schema: what it is, its default and its bounds. */
+function intHelp(field: keyof typeof TRAIN_FIELDS, def?: string): string {
+  const { doc, min, max } = TRAIN_FIELDS[field];
+  def ??= String((TRAIN_FIELDS[field] as IntField).default);
+  const bound = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
+  return `${doc} (default ${def}; ${bound})`;
 }
 
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a few-shot model episodically (default: RCN Conv4, 5-way 1-shot, Omniglot)')
-    .option('--config <file>', 'YAML or JSON file of training options (flags override it)')
-    .option('--method <m>', 'rcn | protonet | relationnet')
+    .option(
+      '--config <file>',
+      'YAML or JSON file of training options (precedence: flags > env RCN_BACKEND > this file > defaults; unknown keys are refused)',
+    )
+    .option('--method <m>', `${METHODS.join(' | ')} (default ${TRAIN_DEFAULTS.method})`)
     .option(
       '--dataset <name>',
-      'dataset name as listed by `datasets`, or a folder path (one sub-folder per class) (default omniglot)',
+      `dataset name as listed by \`datasets\`, or a folder path (one sub-folder per class) (default ${TRAIN_DEFAULTS.dataset})`,
     )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
-    .option('--backbone <b>', 'conv4 | resnet12')
-    .option('--way <n>', 'classes per episode (5)')
-    .option('--shot <k>', 'support images per class (1)')
-    .option('--query <q>', 'training queries per class (10)')
-    .option('--val-query <q>', 'validation queries per class (15)')
-    .option('--episodes <n>', 'training episodes (60000)')
-    .option('--val-every <n>', 'validate every n episodes (500)')
-    .option('--val-episodes <n>', 'fixed validation episodes (300)')
-    .option('--image-size <px>', "image side (default: the dataset's)")
-    .option('--lr <lr>', 'Adam learning rate (0.001)')
-    .option('--seed <s>', 'seed of every random stream (0)')
-    .option('--workers <n>', 'worker threads; one episode per worker per step (1)')
-    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)')
+    .option('--backbone <b>', `conv4 | resnet12 (default ${TRAIN_DEFAULTS.backbone})`)
+    .option('--way <n>', intHelp('way'))
+    .option('--shot <k>', intHelp('shot'))
+    .option('--query <q>', intHelp('query'))
+    .option('--val-query <q>', intHelp('valQuery'))
+    .option('--episodes <n>', intHelp('episodes'))
+    .option('--val-every <n>', intHelp('valEvery'))
+    .option('--val-episodes <n>', intHelp('valEpisodes'))
+    .option('--image-size <px>', intHelp('imageSize', "the dataset's"))
+    .option('--lr <lr>', `Adam learning rate (default ${TRAIN_DEFAULTS.lr}; > 0)`)
+    .option('--seed <s>', intHelp('seed'))
+    .option(
+      '--workers <n>',
+      `${TRAIN_FIELDS.workers.doc} (default ${TRAIN_FIELDS.workers.default}; 1..${maxTrainWorkers()} here, one per core)`,
+    )
+    .option(
+      '--backend <name>',
+      `${BACKEND_NAMES.join(' | ')} (env RCN_BACKEND; default ${TRAIN_DEFAULTS.backend})`,
+    )
     .option('--runs-dir <dir>', 'where run directories go (env RCN_RUNS_DIR; default <repo>/runs)')
     .option('--run-id <id>', 'name of the run directory')
     .option(
@@ -180,6 +236,7 @@ export function registerTrainCommand(program: Command): void {
       'vinyals (default: train/val/test) | lake (train on the 30 background alphabets less every 10th character, held out for validation; test on the 20 evaluation alphabets)',
     )
     .option('--json', 'JSON lines on stdout: every metric event, then the run summary')
+    .option('--show-config', 'print the resolved configuration and which layer set each value, then exit')
     .action(async (f: TrainFlags) => {
       // Signals are honoured from the first moment: during start-up (backend, datasets, workers) they
       // stop at once with nothing written; once training runs, at the end of the current step.
@@ -219,10 +276,13 @@ async function trainAction(
   startUp: <T>(p: Promise<T>) => Promise<T>,
   ui: { bar: Bar | null },
 ): Promise<void> {
+  if (f.showConfig) {
+    const { value, sources } = await loadTrainFlags(f);
+    console.log(JSON.stringify({ config: value, sources }, null, 2));
+    return;
+  }
   const cfg = f.resume ? null : await resolveTrainConfig(f);
-  const backend = await startUp(
-    initBackend(cfg?.backend ?? (f.backend ? parseBackendName(f.backend, '--backend') : undefined)),
-  );
+  const backend = await startUp(initBackend(cfg?.backend ?? backendOption(f.backend)));
   if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
   if (cfg) {
     const dataDir = cfg.dataDir ?? defaultDataDir();

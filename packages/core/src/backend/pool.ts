@@ -14,7 +14,7 @@ import type { BackendName } from './select.js';
 export interface WorkerPoolOptions {
   /** Number of workers; default: the machine's available parallelism. */
   size?: number;
-  /** Backend each worker initialises (default: env RCN_BACKEND, else auto). */
+  /** Backend each worker initialises (default: auto; callers pass the one they resolved). */
   backend?: BackendName;
   /** URL of the module whose exported `tasks` the workers serve. */
   taskModule: URL;

@@ -208,12 +208,13 @@ export function currentBackend(): BackendInfo | undefined {
 }
 
 /**
- * Selects and initialises a backend. `requested` defaults to env `RCN_BACKEND`, else `auto`, which tries
+ * Selects and initialises a backend. `requested` defaults to `auto` (core reads no environment: the CLI and
+ * the API resolve `--backend` / `RCN_BACKEND` in their documented order and pass the name), which tries
  * tensorflow-gpu (only when libtensorflow registered a GPU), then webgpu (only on a real GPU adapter; a CPU
  * one such as lavapipe is used only when named), then tensorflow, then wasm.
  */
 export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
-  const want = requested ?? parseBackendName(process.env.RCN_BACKEND ?? 'auto', 'RCN_BACKEND');
+  const want = requested ?? 'auto';
   // Leaving webgpu, tfjs moves each tensor to the next backend with a synchronous read, which webgpu cannot
   // do under Node for values still on the GPU: bring the variables (weights, optimiser state) back first.
   if (tf.getBackend() === 'webgpu') await readableSync(allVariables());

@@ -3,3 +3,10 @@ export * from './evaluate.js';
 export * from './tasks.js';
 export * from './lake.js';
 export * from './confusion.js';
+export {
+  EVAL_FIELDS,
+  evalConfigSchema,
+  loadEvalConfig,
+  type EvalConfig,
+  type EvalConfigInput,
+} from './config-schema.js';

@@ -4,17 +4,21 @@
  * that is wrong instead of somewhere inside the trainer.
  */
 import { z } from 'zod';
+import { boundedIntSchema, type IntField } from '../config/index.js';
+import { EVAL_FIELDS } from '../eval/config-schema.js';
 import type { TrainConfig } from '../train/types.js';
 
-/** An evaluation's episode settings (the dataset is the run's unless given). */
+const bounded = (f: IntField) => boundedIntSchema(f.min, f.max);
+
+/** An evaluation's episode settings (the dataset is the run's unless given); bounds: the eval schema's. */
 export const evalSettingsSchema = z.object({
   dataset: z.string().min(1),
   split: z.string().min(1),
-  way: z.number().int().min(2),
-  shot: z.number().int().min(1),
-  query: z.number().int().min(1),
-  episodes: z.number().int().min(1),
-  seed: z.number().int().min(0),
+  way: bounded(EVAL_FIELDS.way),
+  shot: bounded(EVAL_FIELDS.shot),
+  query: bounded(EVAL_FIELDS.query),
+  episodes: bounded(EVAL_FIELDS.episodes),
+  seed: bounded(EVAL_FIELDS.seed),
 });
 export type EvalSettings = z.infer<typeof evalSettingsSchema>;
 

@@ -10,6 +10,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { configErrorFrom, boundedIntSchema, intFieldSchema } from '../config/index.js';
+import { EVAL_FIELDS } from '../eval/config-schema.js';
 import { meanCi95 } from '../eval/stats.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { defaultTrainConfig, type TrainConfigInput } from '../train/defaults.js';
@@ -34,11 +36,11 @@ export const sweepSpecSchema = z.strictObject({
   eval: z
     .strictObject({
       split: z.string().default('test'),
-      way: z.number().int().min(2).optional(),
-      shot: z.number().int().min(1).optional(),
-      query: z.number().int().min(1).default(15),
-      episodes: z.number().int().min(1).default(600),
-      seed: z.number().int().min(0).default(0),
+      way: boundedIntSchema(EVAL_FIELDS.way.min, EVAL_FIELDS.way.max).optional(),
+      shot: boundedIntSchema(EVAL_FIELDS.shot.min, EVAL_FIELDS.shot.max).optional(),
+      query: intFieldSchema(EVAL_FIELDS.query),
+      episodes: intFieldSchema(EVAL_FIELDS.episodes),
+      seed: intFieldSchema(EVAL_FIELDS.seed),
       checkpoint: z.enum(['best', 'latest']).default('best'),
     })
     .prefault({}),
@@ -80,10 +82,7 @@ export async function readSweepSpec(path: string): Promise<SweepSpec & { name: s
     throw new Error(`${path}: ${(e as Error).message}`);
   }
   const r = sweepSpecSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new Error(`${path}: '${i.path.join('.') || '(root)'}': ${i.message}`);
-  }
+  if (!r.success) throw configErrorFrom(r.error, sweepSpecSchema, (f) => `${path}: '${f || '(root)'}'`);
   const name = r.data.name ?? basename(path, extname(path));
   if (!NAME.test(name)) throw new Error(`${path}: 'name': '${name}' is not a valid sweep name`);
   return { ...r.data, name };
@@ -113,7 +112,8 @@ function product(grid: Record<string, Scalar[]>): Record<string, Scalar>[] {
 /** The cells of a sweep: grid x seeds, each a validated training configuration and its evaluation. */
 export function planSweep(
   spec: SweepSpec & { name: string },
-  opts: { runsDir: string; dataDir?: string },
+  /** `backend`: the caller's environment layer (RCN_BACKEND), below the spec's own `backend`. */
+  opts: { runsDir: string; dataDir?: string; backend?: string },
 ): SweepPlan {
   if ('seed' in spec.base || 'seed' in spec.grid)
     throw new Error(`sweep ${spec.name}: give seeds in 'seeds', not in 'base' or 'grid'`);
@@ -126,6 +126,7 @@ export function planSweep(
       for (const [k, v] of Object.entries(setting)) setPath(input, k, v);
       input.seed = seed;
       if (opts.dataDir && input.dataDir === undefined) input.dataDir = opts.dataDir;
+      if (opts.backend && input.backend === undefined) input.backend = opts.backend;
       const where = Object.entries(setting)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ');

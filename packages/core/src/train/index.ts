@@ -24,6 +24,10 @@ export {
   maxTrainWorkers,
   METHODS,
   TRAIN_LIMITS,
+  TRAIN_FIELDS,
+  TRAIN_DEFAULTS,
+  loadTrainConfig,
+  trainConfigSchema,
   type TrainConfigInput,
 } from './defaults.js';
 export { createModel, loadModelCheckpoint } from './models.js';

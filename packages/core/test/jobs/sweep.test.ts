@@ -74,7 +74,16 @@ describe('sweeps', () => {
 
   it('names the file and the field of a bad sweep', async () => {
     await expect(spec('bad1', 'grid: { method: rcn }')).rejects.toThrow(/bad1\.yaml: 'grid\.method'/);
-    await expect(spec('bad2', 'seeds: 2\nepisodes: 5')).rejects.toThrow(/bad2\.yaml: '\(root\)'.*episodes/);
+    await expect(spec('bad2', 'seeds: 2\nepisodes: 5')).rejects.toThrow(
+      /bad2\.yaml: 'episodes': unknown key 'episodes'; known keys: name, base, grid, seeds, eval, priority/,
+    );
+    await expect(spec('bad5', 'eval: { episdoes: 600 }')).rejects.toThrow(
+      "bad5.yaml: 'eval.episdoes': unknown key 'episdoes'; did you mean 'episodes'?",
+    );
+    const typo = await spec('bad6', 'base: { episodez: 100 }');
+    expect(() => planSweep(typo, { runsDir: tmp })).toThrow(
+      "cell (base) seed 0: episodez: unknown key 'episodez'; did you mean 'episodes'?",
+    );
     const s = await spec('bad3', 'grid: { method: [rcn, svm] }');
     expect(() => planSweep(s, { runsDir: tmp })).toThrow(/cell method=svm seed 0: method: unknown 'svm'/);
     const seeded = await spec('bad4', 'base: { seed: 1 }');

@@ -1,17 +1,14 @@
 /** Jobs: training, resuming, evaluation, cancellation. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTrainConfig, METHODS, newRunId, type Method, type TrainConfig } from '@rcn/core';
+import { newRunId, type TrainConfig } from '@rcn/core';
 import { resolveCheckpoint, runDirOf, checkRunId } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
-import { checkShape, withDefaults } from '../../services/validate.js';
-import { errorMessage } from '../../util/errors.js';
+import { withDefaults } from '../../services/validate.js';
+import { evalSettingsFromInput, trainConfigFromInput } from '../../services/job-config.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded, notFound } from '../errors.js';
 import type { Context } from '../context.js';
 import type { MutationResolvers, TrainConfigInput } from '../generated.js';
-
-const MAX_TRAIN_WORKERS = 8;
-const MAX_IMAGE_SIZE = 224;
 
 function checkQueue(ctx: Context): void {
   const max = ctx.services.config.limits.maxQueuedJobs;
@@ -43,50 +40,9 @@ const TRAIN_DEFAULTED = [
 ] as const;
 const EVALUATE_DEFAULTED = ['split', 'way', 'shot', 'query', 'episodes', 'seed'] as const;
 
+/** Core's schema (types, defaults, bounds, messages) plus this server's limits: services/job-config.ts. */
 function trainConfig(ctx: Context, input: TrainConfigInput): TrainConfig {
-  const c = withDefaults(input, TRAIN_DEFAULTED);
-  const l = ctx.services.config.limits;
-  checkShape(l, c, 1);
-  boundedInt(c.valQuery, 'valQuery', 1, l.maxQuery);
-  boundedInt(c.episodes, 'episodes', 1, l.maxTrainEpisodes);
-  boundedInt(c.valEpisodes, 'valEpisodes', 1, l.maxEvalEpisodes);
-  boundedInt(c.valEvery, 'valEvery', 1, l.maxTrainEpisodes);
-  boundedInt(c.workers, 'workers', 1, MAX_TRAIN_WORKERS);
-  if (c.imageSize != null) boundedInt(c.imageSize, 'imageSize', 8, MAX_IMAGE_SIZE);
-  if (c.regionGrid != null) boundedInt(c.regionGrid, 'regionGrid', 1, 16);
-  if (!METHODS.includes(c.method as Method))
-    throw badInput(`method: expected one of ${METHODS.join(', ')}, got '${c.method}'`, 'method');
-  if (c.backbone !== 'conv4' && c.backbone !== 'resnet12')
-    throw badInput(`backbone: expected conv4 or resnet12, got '${c.backbone}'`, 'backbone');
-  try {
-    return defaultTrainConfig({
-      method: c.method as Method,
-      dataset: c.dataset,
-      dataDir: ctx.services.config.dataDir,
-      trainSplit: c.trainSplit,
-      valSplit: c.valSplit,
-      model: {
-        backbone: c.backbone,
-        ...(c.imageSize != null ? { imageSize: c.imageSize } : {}),
-        ...(c.regionGrid != null ? { regionGrid: c.regionGrid } : {}),
-      },
-      way: c.way,
-      shot: c.shot,
-      query: c.query,
-      valQuery: c.valQuery,
-      episodes: c.episodes,
-      valEvery: c.valEvery,
-      valEpisodes: c.valEpisodes,
-      lr: c.lr,
-      ...(c.clipNorm != null ? { clipNorm: c.clipNorm } : {}),
-      augment: c.augment,
-      seed: c.seed,
-      workers: c.workers,
-      backend: ctx.services.config.backend,
-    });
-  } catch (e) {
-    throw badInput(errorMessage(e));
-  }
+  return trainConfigFromInput(withDefaults(input, TRAIN_DEFAULTED), ctx.services.config);
 }
 
 /** Run ids that a queued or running job will write (their folders may not exist yet). */
@@ -165,9 +121,7 @@ export const mutations: Omit<MutationResolvers, 'predict'> = {
     const config = withDefaults(input, EVALUATE_DEFAULTED);
     const { runsDir, limits, dataDir, backend } = ctx.services.config;
     const ck = resolveCheckpoint(runsDir, checkpoint);
-    checkShape(limits, config, 1);
-    boundedInt(config.episodes, 'episodes', 1, limits.maxEvalEpisodes);
-    if (!Number.isSafeInteger(config.seed)) throw badInput('seed must be an integer', 'seed');
+    const checked = evalSettingsFromInput(config, limits);
     const ds = await ctx.services.datasets.split(config.dataset, config.split);
     if (ds.classes.length < config.way)
       throw badInput(
@@ -175,15 +129,7 @@ export const mutations: Omit<MutationResolvers, 'predict'> = {
         'way',
       );
     checkQueue(ctx);
-    const settings = {
-      dataset: config.dataset,
-      split: config.split,
-      way: config.way,
-      shot: config.shot,
-      query: config.query,
-      episodes: config.episodes,
-      seed: config.seed,
-    };
+    const settings = checked;
     const name = `${ck.name}-${settings.dataset}-${settings.split}-${settings.way}w${settings.shot}s${settings.query}q-${settings.episodes}e-seed${settings.seed}`;
     const reportPath = join(runDirOf(runsDir, ck.runId), 'evaluations', `${name}.json`);
     return ctx.services.jobs.submit(
