@@ -34,7 +34,7 @@ interface Slot {
 
 type Reply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { message: string; stack?: string; name?: string } };
+  | { id: number; ok: false; error: { message: string; stack?: string; name?: string; code?: string } };
 
 /**
  * The worker's entry: the compiled `worker-entry.js` next to this file, or, when running from TypeScript
@@ -117,6 +117,7 @@ export class WorkerPool {
       const e = new Error(r.error.message);
       e.name = r.error.name ?? 'Error';
       e.stack = r.error.stack;
+      if (r.error.code !== undefined) (e as Error & { code?: string }).code = r.error.code;
       p.reject(e);
     }
     this.pump();
