@@ -30,7 +30,7 @@ describe('receptive-field geometry', () => {
       [15, 19],
       [19, 28],
     ]);
-    expect(regionTile(g, 7)).toEqual({ y0: 7, y1: 11, x0: 11, x1: 15 });
+    expect(regionTile(g, 7)).toEqual({ x: 11, y: 7, width: 4, height: 4 });
   });
 
   it('Conv4 on 84 px: 19 cells pooled by PyTorch adaptive bins to 5 regions at their mean centres', () => {
