@@ -4,6 +4,7 @@
  */
 import {
   WorkerPool,
+  WORKER_LOST,
   describeCheckpoint,
   type BackendInfo,
   type BackendName,
@@ -83,7 +84,7 @@ export class InferenceService {
       });
       return await Promise.race([pool.run<T>(task, payload, transfer), timeout]);
     } catch (e) {
-      if (e instanceof WorkerLost || /exited unexpectedly|worker .* failed/.test(errorMessage(e))) {
+      if (e instanceof WorkerLost || (e as { code?: unknown }).code === WORKER_LOST) {
         if (this.pool === pool) {
           this.pool = this.createPool();
           void pool.close();

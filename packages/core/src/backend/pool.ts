@@ -32,6 +32,9 @@ interface Slot {
   ready: Promise<void>;
 }
 
+/** `code` of the error a task gets when its worker died or failed (a crash, not the task's own throw). */
+export const WORKER_LOST = 'WORKER_LOST';
+
 type Reply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { message: string; stack?: string; name?: string; code?: string } };
@@ -103,7 +106,9 @@ export class WorkerPool {
   }
 
   private failSlot(slot: Slot, e: Error): void {
-    for (const p of slot.pending.values()) p.reject(e);
+    // Coded, so callers tell a lost worker from a task's own error without reading the message.
+    const lost = Object.assign(new Error(e.message), { name: 'WorkerLostError', code: WORKER_LOST });
+    for (const p of slot.pending.values()) p.reject(lost);
     slot.pending.clear();
   }
 
