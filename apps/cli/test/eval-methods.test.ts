@@ -10,7 +10,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluationName } from '@rcn/core';
+import { evaluationName, runJob } from '@rcn/core';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
 const dataDir =
@@ -35,83 +35,117 @@ describe.skipIf(!haveData)('rcn eval, every method', () => {
     await rm(runs, { recursive: true, force: true });
   });
 
-  it.each(['rcn', 'protonet', 'relationnet'])('%s: trains, then evaluates by run reference', (method) => {
-    const t = cli(
-      [
-        'train',
-        '--method',
-        method,
-        '--dataset',
-        'tiny-imagenet-32',
-        '--data-dir',
+  it.each(['rcn', 'protonet', 'relationnet'])(
+    '%s: trains, then evaluates by run reference',
+    async (method) => {
+      const t = cli(
+        [
+          'train',
+          '--method',
+          method,
+          '--dataset',
+          'tiny-imagenet-32',
+          '--data-dir',
+          dataDir,
+          '--query',
+          '2',
+          '--val-query',
+          '2',
+          '--val-episodes',
+          '2',
+          '--episodes',
+          '2',
+          '--val-every',
+          '2',
+          '--run-id',
+          method,
+          '--json',
+        ],
+        runs,
+      );
+      expect(t.status, t.stderr).toBe(0);
+      // `<runId>/latest`, looked up in the runs folder (RCN_RUNS_DIR).
+      const r = cli(
+        [
+          'eval',
+          '--checkpoint',
+          `${method}/latest`,
+          '--data-dir',
+          dataDir,
+          '--split',
+          'val',
+          '--episodes',
+          '4',
+          '--query',
+          '3',
+          '--seed',
+          '3',
+          '--json',
+        ],
+        runs,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as {
+        method: string;
+        checkpoint: string;
+        accuracy: number;
+        ci95: number;
+        episodes: number;
+        perClass: { accuracy: number }[];
+        bnInference: 'batch' | 'running';
+      };
+      expect(report.method).toBe(method);
+      expect(report.checkpoint).toBe(`${method}/latest`);
+      expect(report.episodes).toBe(4);
+      expect(report.accuracy).toBeGreaterThanOrEqual(0);
+      expect(report.accuracy).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(report.ci95)).toBe(true);
+      expect(report.perClass.length).toBeGreaterThan(0);
+      const name = evaluationName({
+        checkpoint: 'latest',
+        dataset: 'tiny-imagenet-32',
+        split: 'val',
+        way: 5,
+        shot: 1,
+        query: 3,
+        episodes: 4,
+        seed: 3,
+        bnInference: report.bnInference,
+      });
+      const reportPath = join(runs, method, 'evaluations', `${name}.json`);
+      const cliReport = JSON.parse(await readFile(reportPath, 'utf8')) as { createdAt: string };
+      // The API's evaluation job (core's job runner) on the same checkpoint and settings: the same numbers
+      // (same loader, same normalisation), written to the same report.
+      const settings = {
+        dataset: 'tiny-imagenet-32',
+        split: 'val',
+        way: 5,
+        shot: 1,
+        query: 3,
+        episodes: 4,
+        seed: 3,
+      };
+      const outcome = await runJob({
+        kind: 'evaluate',
         dataDir,
-        '--query',
-        '2',
-        '--val-query',
-        '2',
-        '--val-episodes',
-        '2',
-        '--episodes',
-        '2',
-        '--val-every',
-        '2',
-        '--run-id',
+        backend: 'wasm',
+        checkpointRef: `${method}/latest`,
+        checkpointDir: join(runs, method, 'checkpoints', 'latest'),
+        reportPath,
+        settings,
+      });
+      expect(outcome.status).toBe('finished');
+      const api = JSON.parse(await readFile(reportPath, 'utf8')) as typeof report & { perEpisode: number[] };
+      expect(api).toMatchObject({
         method,
-        '--json',
-      ],
-      runs,
-    );
-    expect(t.status, t.stderr).toBe(0);
-    // `<runId>/latest`, looked up in the runs folder (RCN_RUNS_DIR).
-    const r = cli(
-      [
-        'eval',
-        '--checkpoint',
-        `${method}/latest`,
-        '--data-dir',
-        dataDir,
-        '--split',
-        'val',
-        '--episodes',
-        '4',
-        '--query',
-        '3',
-        '--seed',
-        '3',
-        '--json',
-      ],
-      runs,
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as {
-      method: string;
-      checkpoint: string;
-      accuracy: number;
-      ci95: number;
-      episodes: number;
-      perClass: { accuracy: number }[];
-      bnInference: 'batch' | 'running';
-    };
-    expect(report.method).toBe(method);
-    expect(report.checkpoint).toBe(`${method}/latest`);
-    expect(report.episodes).toBe(4);
-    expect(report.accuracy).toBeGreaterThanOrEqual(0);
-    expect(report.accuracy).toBeLessThanOrEqual(1);
-    expect(Number.isFinite(report.ci95)).toBe(true);
-    expect(report.perClass.length).toBeGreaterThan(0);
-    const name = evaluationName({
-      checkpoint: 'latest',
-      dataset: 'tiny-imagenet-32',
-      split: 'val',
-      way: 5,
-      shot: 1,
-      query: 3,
-      episodes: 4,
-      seed: 3,
-      bnInference: report.bnInference,
-    });
-    expect(existsSync(join(runs, method, 'evaluations', `${name}.json`))).toBe(true);
-  });
+        checkpoint: `${method}/latest`,
+        accuracy: report.accuracy,
+        ci95: report.ci95,
+      });
+      expect(api.perClass).toEqual(report.perClass);
+      expect((api as unknown as { createdAt: string }).createdAt).not.toBe(cliReport.createdAt); // rewritten
+    },
+  );
 
   it('one report per evaluation, in the run only (not beside the checkpoint)', async () => {
     expect(await readdir(join(runs, 'rcn', 'evaluations'))).toHaveLength(1);
