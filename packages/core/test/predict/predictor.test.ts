@@ -101,6 +101,33 @@ describe('openCheckpoint', () => {
     }
   });
 
+  it('opens ResNet-12 checkpoints of each method with their own config and geometry', async () => {
+    const cfg: ModelConfigInput = { backbone: 'resnet12', imageSize: 16, widths: [4, 6, 8, 10], seed: 4 };
+    for (const m of ['rcn', 'protonet', 'relationnet'] as const) {
+      const dir = join(root, 'resnet', m);
+      const model = createModel(m, cfg);
+      await saveCheckpoint(model, dir, { normalisation: NORM });
+      const before = model.getWeights();
+      model.dispose();
+      const ck = await openCheckpoint(dir);
+      try {
+        expect(ck.method).toBe(m);
+        expect(ck.model.config).toMatchObject({ backbone: 'resnet12', imageSize: 16, widths: [4, 6, 8, 10] });
+        expect(ck.runDir).toBeNull();
+        expect(ck.dataset).toBeNull();
+        // ResNet-12 on 16 px: four pools leave a 1x1 map; the RCN's regions are its cells.
+        expect(ck.geometry ? [ck.geometry.gridH, ck.geometry.gridW] : null).toEqual(
+          m === 'rcn' ? [1, 1] : null,
+        );
+        const after = ck.model.getWeights();
+        expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+        for (const [k, t] of before) expect(after.get(k)!.data).toEqual(t.data);
+      } finally {
+        ck.dispose();
+      }
+    }
+  });
+
   it("loads version-1 metadata (architecture 'rcn', the method in extra.method) and the .old twin", async () => {
     const run = await saveRun('protonet', 'legacy');
     const best = join(run, 'checkpoints', 'best');
