@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { describeCheckpoint, listRuns, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
+import { listRuns, readCheckpointMetadata, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
 import type { Store } from '../store/types.js';
 import type { CheckpointModel, EvaluationModel, MetricPoint } from '../graphql/types.js';
 import { CHECKPOINT_NAMES, checkRunId, resolveCheckpoint } from './paths.js';
@@ -64,7 +64,8 @@ export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<
       continue;
     }
     try {
-      const { metadata: meta } = await describeCheckpoint(dir);
+      // Core's metadata reader (any version): listed even where it cannot be used, which using it explains.
+      const meta = await readCheckpointMetadata(dir);
       out.push({
         ref: `${run.id}/${name}`,
         name,
