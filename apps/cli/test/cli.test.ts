@@ -124,7 +124,7 @@ describe.skipIf(!haveData)('rcn CLI', () => {
     });
   });
 
-  it('lists runs and evaluates a run, writing the report beside the checkpoint and in the run', async () => {
+  it('lists runs and evaluates a run, writing the report into the run', async () => {
     const list = cli(['runs', '--runs-dir', runs, '--json']);
     expect(list.status).toBe(0);
     const ids = (JSON.parse(list.stdout) as { id: string; status: string }[]).map((r) => r.id).sort();

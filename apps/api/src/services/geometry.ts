@@ -1,16 +1,11 @@
 /**
  * The region grid as the API reports it: core's receptive-field geometry (`regionGeometry`) flattened to
  * plain numbers, so clients draw regions where the model sees them instead of stretching the grid over
- * the image.
+ * the image. Boxes are core's `Box` (x, y, width, height in image pixels), as the schema's `Box`.
  */
-import { regionTile, type RegionGeometry } from '@rcn/core';
+import { regionTile, type Box, type RegionGeometry } from '@rcn/core';
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { Box };
 
 export interface GridGeometry {
   rows: number;
@@ -26,11 +21,6 @@ export interface GridGeometry {
 }
 
 export function geometryOf(g: RegionGeometry): GridGeometry {
-  const regions: Box[] = [];
-  for (let k = 0; k < g.gridH * g.gridW; k++) {
-    const t = regionTile(g, k);
-    regions.push({ x: t.x0, y: t.y0, width: t.x1 - t.x0, height: t.y1 - t.y0 });
-  }
   return {
     rows: g.gridH,
     cols: g.gridW,
@@ -38,11 +28,6 @@ export function geometryOf(g: RegionGeometry): GridGeometry {
     rowCentres: g.rows.centres,
     colCentres: g.cols.centres,
     receptiveField: g.cells.rf,
-    regions,
+    regions: Array.from({ length: g.gridH * g.gridW }, (_v, k) => regionTile(g, k)),
   };
-}
-
-/** A core pixel box [y0, y1) x [x0, x1) as an API box. */
-export function boxOf(b: { y0: number; y1: number; x0: number; x1: number }): Box {
-  return { x: b.x0, y: b.y0, width: b.x1 - b.x0, height: b.y1 - b.y0 };
 }

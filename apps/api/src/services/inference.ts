@@ -2,24 +2,25 @@
  * Predictions and RAMs: validation and shaping on the main thread, model work on a pool of worker threads
  * (so that a forward pass never blocks the server's event loop).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   WorkerPool,
+  WORKER_LOST,
+  describeCheckpoint,
   type BackendInfo,
   type BackendName,
-  type CheckpointMetadata,
+  type CheckpointDescription,
   type EpisodeSpec,
 } from '@rcn/core';
-import { ErrorCode, apiError } from '../graphql/errors.js';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, apiError, badInput, notFound } from '../graphql/errors.js';
 import { errorMessage } from '../util/errors.js';
 import type {
   EpisodeResult,
-  ForwardResult,
   PartsPayload,
   PartsTaskResult,
   RamResult,
   UploadPayload,
+  UploadResult,
 } from '../workers/inference-tasks.js';
 
 class WorkerLost extends Error {}
@@ -83,7 +84,7 @@ export class InferenceService {
       });
       return await Promise.race([pool.run<T>(task, payload, transfer), timeout]);
     } catch (e) {
-      if (e instanceof WorkerLost || /exited unexpectedly|worker .* failed/.test(errorMessage(e))) {
+      if (e instanceof WorkerLost || (e as { code?: unknown }).code === WORKER_LOST) {
         if (this.pool === pool) {
           this.pool = this.createPool();
           void pool.close();
@@ -118,8 +119,11 @@ export class InferenceService {
     return this.run('parts.compute', { ...p, dataDir: this.dataDir }, [], PARTS_TIMEOUT_MS);
   }
 
-  predictUpload(p: UploadPayload): Promise<ForwardResult> {
-    return this.run('upload.predict', p, [p.support.buffer as ArrayBuffer, p.queries.buffer as ArrayBuffer]);
+  predictUpload(p: Omit<UploadPayload, 'dataDir'>): Promise<UploadResult> {
+    return this.run('upload.predict', { ...p, dataDir: this.dataDir }, [
+      p.support.buffer as ArrayBuffer,
+      p.queries.buffer as ArrayBuffer,
+    ]);
   }
 
   close(): Promise<void> {
@@ -127,21 +131,36 @@ export class InferenceService {
   }
 }
 
-export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
-  return JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as CheckpointMetadata;
+/**
+ * Core's typed errors (`code`: CheckpointError, PredictorError, ExplainError) as API errors. The code
+ * decides, never the message: a checkpoint core cannot explain by region (a baseline) is NOT_AVAILABLE,
+ * a missing one NOT_FOUND; the rest of what core reports is about the request's input (its data, its
+ * episode, its checkpoint).
+ */
+export function coreError(e: unknown): GraphQLError {
+  if (e instanceof GraphQLError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = errorMessage(e);
+  switch (code) {
+    case 'NOT_AN_RCN':
+      return apiError(ErrorCode.NOT_AVAILABLE, message);
+    case 'CHECKPOINT_NOT_FOUND':
+      return notFound(message);
+    default:
+      return badInput(message);
+  }
 }
 
-export interface Grid {
-  rows: number;
-  cols: number;
+/** Runs `fn`, turning core's errors into API errors by their code. */
+export async function mapCoreErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw coreError(e);
+  }
 }
 
-/** The region layout: a G x G grid, every feature-map cell ('none'), or one global region. */
-export function gridOf(regions: number, featureSize: [number, number]): Grid {
-  const [fh, fw] = featureSize;
-  if (regions === 1) return { rows: 1, cols: 1 };
-  if (regions === fh * fw && Math.sqrt(regions) !== Math.round(Math.sqrt(regions)))
-    return { rows: fh, cols: fw };
-  const g = Math.round(Math.sqrt(regions));
-  return { rows: g, cols: g };
+/** A checkpoint's method, input treatment, geometry and metadata, without loading it (core's rules). */
+export function checkpointDescription(dir: string): Promise<CheckpointDescription> {
+  return mapCoreErrors(() => describeCheckpoint(dir));
 }

@@ -13,9 +13,9 @@ import { badInput, boundedInt, notFound } from '../graphql/errors.js';
 import type { CheckpointRef } from './paths.js';
 import type { DatasetService } from './datasets.js';
 import { imageUrl } from './datasets.js';
-import { boxOf, type Box, type GridGeometry } from './geometry.js';
+import { type Box, type GridGeometry } from './geometry.js';
 import type { InferenceService } from './inference.js';
-import { readCheckpointMetadata } from './inference.js';
+import { checkpointDescription } from './inference.js';
 import type { PngStore } from './png.js';
 
 /** Bump when the cached JSON's shape changes. */
@@ -101,8 +101,7 @@ export class PartsService {
     if (typeof cls !== 'string' || !cls || cls.length > 200)
       throw badInput('class: expected a class id', 'class');
 
-    const meta = await readCheckpointMetadata(ck.dir);
-    const dataset = args.dataset ?? meta.dataset;
+    const dataset = args.dataset ?? (await checkpointDescription(ck.dir)).dataset;
     if (!dataset) throw badInput('the checkpoint names no dataset: pass `dataset`', 'dataset');
     const ds = await this.datasets.split(dataset, args.split);
     // A class id, or else a unique readable name.
@@ -207,7 +206,7 @@ export class PartsService {
           imageUrl: imageUrl(dataset, args.split, patch.imageId),
           patchUrl: await put(r.patches[i][j]),
           region: patch.region,
-          box: boxOf(patch.box),
+          box: patch.box,
           contribution: round(patch.contribution),
           share: round(patch.share),
         });

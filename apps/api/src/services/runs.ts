@@ -1,13 +1,12 @@
 /** Reading run directories (the trainer's files) for the API, and indexing them in the store. */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { listRuns, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
+import { listRuns, readCheckpointMetadata, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
 import type { Store } from '../store/types.js';
 import type { Checkpoint, MetricPoint } from '../graphql/generated.js';
 import type { EvaluationModel } from '../graphql/models.js';
 import { CHECKPOINT_NAMES, checkRunId, resolveCheckpoint } from './paths.js';
-import { readCheckpointMetadata } from './inference.js';
 
 /** Every run, newest first, and the store's index brought up to date with them. */
 export async function syncRuns(runsDir: string, store: Store): Promise<RunSummary[]> {
@@ -66,6 +65,7 @@ export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<
       continue;
     }
     try {
+      // Core's metadata reader (any version): listed even where it cannot be used, which using it explains.
       const meta = await readCheckpointMetadata(dir);
       out.push({
         ref: `${run.id}/${name}`,
@@ -91,14 +91,8 @@ export async function readEvaluation(path: string): Promise<EvaluationModel | nu
   }
 }
 
+/** A run's evaluation reports, oldest name first: RunDir decides where they live and what they are called. */
 export async function runEvaluations(run: RunSummary): Promise<EvaluationModel[]> {
-  const dir = new RunDir(run.dir).evaluationsDir;
-  if (!existsSync(dir)) return [];
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  const out: EvaluationModel[] = [];
-  for (const f of files) {
-    const r = await readEvaluation(join(dir, f));
-    if (r) out.push(r);
-  }
-  return out;
+  const reports = await new RunDir(run.dir).evaluations();
+  return reports.map(({ name, report }) => ({ ...(report as unknown as EvaluationModel), name }));
 }

@@ -1,16 +1,9 @@
 /**
  * Uploaded images (base64 PNG / JPEG / WebP / PGM) to normalised model inputs: size checked before decoding,
- * pixel count bounded while decoding, then treated as the checkpoint's training images were.
+ * pixel count bounded while decoding, then treated as the checkpoint's training images were (its `input`
+ * from core's `describeCheckpoint`: no fallback statistics).
  */
-import {
-  MINI_IMAGENET_NORM,
-  normalizeImageInto,
-  preprocessImage,
-  type CheckpointMetadata,
-  type InputSpec,
-  type NormStats,
-  type PreprocessedImage,
-} from '@rcn/core';
+import { normalizeImageInto, preprocessImage, type InputSpec, type PreprocessedImage } from '@rcn/core';
 import type { Limits } from '../config.js';
 import { ErrorCode, apiError, badInput, limitExceeded } from '../graphql/errors.js';
 
@@ -32,13 +25,6 @@ export function decodeBase64(data: string, field: string, limits: Limits): Buffe
   if (!body || body.length % 4 !== 0 || !BASE64.test(body))
     throw badInput(`${field}: not base64 image data`, field);
   return Buffer.from(body, 'base64');
-}
-
-export function normalisationOf(meta: CheckpointMetadata): NormStats {
-  const n = meta.normalisation;
-  if (n && n.mean.length === 3 && n.std.length === 3)
-    return { mean: [n.mean[0], n.mean[1], n.mean[2]], std: [n.std[0], n.std[1], n.std[2]] };
-  return MINI_IMAGENET_NORM;
 }
 
 /**

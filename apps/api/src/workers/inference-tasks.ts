@@ -1,139 +1,84 @@
 /**
  * Worker-side inference (run by core's `WorkerPool`, one TensorFlow.js backend per thread): episode
- * predictions, RAMs (core's explanation module: `Explainer`, maps rendered with `heatOverlay` on the
- * receptive-field geometry), prototypical parts, and predictions on uploaded images. Models, explainers
- * and datasets are kept per worker; a checkpoint is reloaded when its files change.
+ * predictions and predictions on uploads (core's `Predictor`), RAMs and prototypical parts (core's
+ * `Explainer`, maps rendered with `heatOverlay` on the receptive-field geometry). Predictors and
+ * explainers are kept per worker in LRU caches; a checkpoint is reloaded when its files change. No model
+ * math here: core answers, this module only renders PNGs and shapes the transfer.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import { LRUCache } from 'lru-cache';
 import {
-  arraysToTensors,
-  buildEpisodeArrays,
-  disposeOutput,
-  loadCheckpoint,
-  openDataset,
-  sampleEpisode,
-  type Episode,
-  type EpisodeArrays,
-  type EpisodeSpec,
-  type FewShotDataset,
-  type NormStats,
-  type RCN,
-  type CheckpointMetadata,
-  type BackendInfo,
-  type TaskContext,
   Explainer,
+  Predictor,
   classRam,
   crop,
   encodePng,
   heatOverlay,
   pairRam,
   rangeOf,
-  regionGeometry,
   renderPairPng,
   resizeNearest,
+  sampleEpisode,
   toRgb,
-  type ModelConfig,
+  type BackendInfo,
+  type Episode,
+  type EpisodePrediction,
+  type EpisodeSpec,
   type PartsResult,
+  type PredictedEpisode,
+  type TaskContext,
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
 
-interface Loaded {
-  stamp: string;
-  model: RCN;
-  metadata: CheckpointMetadata;
-}
-
-const MAX_MODELS = 4;
-const models = new Map<string, Loaded>();
-const datasets = new Map<string, Promise<FewShotDataset>>();
-
+/** A checkpoint's identity on disk: a retrained or replaced checkpoint gets a new one. */
 function stampOf(dir: string): string {
   const s = statSync(join(dir, 'weights.bin'));
   return `${s.mtimeMs}:${s.size}`;
 }
 
-async function model(dir: string): Promise<Loaded> {
-  const stamp = stampOf(dir);
-  const hit = models.get(dir);
-  if (hit && hit.stamp === stamp) {
-    // Refresh LRU order.
-    models.delete(dir);
-    models.set(dir, hit);
-    return hit;
-  }
-  hit?.model.dispose();
-  models.delete(dir);
-  const { model: m, metadata } = await loadCheckpoint(dir);
-  const loaded = { stamp, model: m, metadata };
-  models.set(dir, loaded);
-  while (models.size > MAX_MODELS) {
-    const [oldest, v] = models.entries().next().value as [string, Loaded];
-    v.model.dispose();
-    models.delete(oldest);
-  }
-  return loaded;
-}
-
-function dataset(dataDir: string, name: string, split: string, imageSize: number): Promise<FewShotDataset> {
-  const key = [dataDir, name, split, imageSize].join('\u0000');
-  let ds = datasets.get(key);
-  if (!ds) {
-    ds = openDataset(name, split, { dataDir, imageSize });
-    ds.catch(() => datasets.delete(key));
-    datasets.set(key, ds);
-  }
-  return ds;
-}
-
-interface LoadedExplainer {
+interface Stamped<T> {
   stamp: string;
-  explainer: Explainer;
+  value: Promise<T>;
 }
-const MAX_EXPLAINERS = 4;
-const explainers = new Map<string, LoadedExplainer>();
 
-/**
- * Core's explainer for a checkpoint on a dataset (it keeps the last 4 explained episodes, so moving
- * between the supports of one query does not run the model again; `maxRamPairs` bounds their size).
- */
-async function explainer(dir: string, dataDir: string, datasetName: string): Promise<Explainer> {
-  const key = [dir, dataDir, datasetName].join('\u0000');
+/** An LRU of loaded things (each holds model tensors): evicted or replaced ones are disposed. */
+function stampedCache<T extends { dispose(): void }>(max: number): LRUCache<string, Stamped<T>> {
+  return new LRUCache<string, Stamped<T>>({
+    max,
+    dispose: (v) => void v.value.then((x) => x.dispose()).catch(() => undefined),
+  });
+}
+
+async function cached<T extends { dispose(): void }>(
+  cache: LRUCache<string, Stamped<T>>,
+  key: string,
+  dir: string,
+  load: () => Promise<T>,
+): Promise<T> {
   const stamp = stampOf(dir);
-  const hit = explainers.get(key);
-  if (hit && hit.stamp === stamp) {
-    explainers.delete(key);
-    explainers.set(key, hit);
-    return hit.explainer;
-  }
-  hit?.explainer.dispose();
-  explainers.delete(key);
-  const ex = await Explainer.open(dir, { dataDir, dataset: datasetName, cacheSize: 4 });
-  explainers.set(key, { stamp, explainer: ex });
-  while (explainers.size > MAX_EXPLAINERS) {
-    const [oldest, v] = explainers.entries().next().value as [string, LoadedExplainer];
-    v.explainer.dispose();
-    explainers.delete(oldest);
-  }
-  return ex;
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) return hit.value;
+  const value = load();
+  cache.set(key, { stamp, value });
+  value.catch(() => {
+    if (cache.peek(key)?.value === value) cache.delete(key);
+  });
+  return value;
 }
 
-/** Grid geometry of a model, or null for models without a region grid (baselines). */
-function safeGeometry(cfg: ModelConfig): GridGeometry | null {
-  try {
-    return geometryOf(regionGeometry(cfg));
-  } catch {
-    return null;
-  }
+const predictors = stampedCache<Predictor>(4);
+/** Core's explainers keep the last 4 explained episodes each (`maxRamPairs` bounds their size). */
+const explainers = stampedCache<Explainer>(4);
+
+function predictor(dir: string, dataDir: string): Promise<Predictor> {
+  return cached(predictors, `${dir}\u0000${dataDir}`, dir, () => Predictor.open(dir, { dataDir }));
 }
 
-function normOf(meta: CheckpointMetadata, fallback: NormStats): NormStats {
-  const n = meta.normalisation;
-  if (n && n.mean.length === 3 && n.std.length === 3) {
-    return { mean: [n.mean[0], n.mean[1], n.mean[2]], std: [n.std[0], n.std[1], n.std[2]] };
-  }
-  return fallback;
+function explainer(dir: string, dataDir: string, dataset: string): Promise<Explainer> {
+  return cached(explainers, [dir, dataDir, dataset].join('\u0000'), dir, () =>
+    Explainer.open(dir, { dataDir, dataset, cacheSize: 4 }),
+  );
 }
 
 export interface EpisodePayload {
@@ -142,23 +87,13 @@ export interface EpisodePayload {
   spec: EpisodeSpec;
 }
 
-export interface ForwardResult {
-  /** [Q, N] */
-  probs: Float32Array;
-  /** [Q, S, R] */
-  regionScores: Float32Array;
-  /** [Q, S, R] */
-  regionWeights: Float32Array;
-  regions: number;
-  /** Backbone feature-map side and input image side. */
-  featureSize: [number, number];
-  imageSize: number;
-  /** Where the regions lie in the image (receptive-field geometry), null without a region grid. */
-  geometry: GridGeometry | null;
+/** An episode's prediction as core's Predictor gives it, with the geometry flattened for clients. */
+export interface EpisodeResult extends PredictedEpisode {
+  grid: GridGeometry | null;
 }
 
-export interface EpisodeResult extends ForwardResult {
-  episode: Episode;
+export interface UploadResult extends EpisodePrediction {
+  grid: GridGeometry | null;
 }
 
 /** One (query, support) pair explained by core, with its images rendered as PNG bytes. */
@@ -178,6 +113,8 @@ export interface RamResult {
   bestMatch: number[];
   /** [R * R] row-major: cosine of support region k (row) and query region j (column). */
   similarity: Float32Array;
+  /** This support's score sum_k w_k r_k. */
+  score: number;
   /** The support's class score (mean over its shots) and this support's share of it, per region. */
   classScore: number;
   share: number[];
@@ -217,47 +154,12 @@ export interface PartsTaskResult {
   seconds: number;
 }
 
-async function episodeArrays(
-  p: EpisodePayload,
-): Promise<{ loaded: Loaded; episode: Episode; arrays: EpisodeArrays }> {
-  const loaded = await model(p.checkpointDir);
-  const ds = await dataset(p.dataDir, p.spec.dataset, p.spec.split, loaded.model.config.imageSize);
-  const episode = sampleEpisode(ds, p.spec);
-  const arrays = await buildEpisodeArrays(ds, episode, {
-    augmentQueries: false,
-    normalization: normOf(loaded.metadata, ds.normalization),
-  });
-  return { loaded, episode, arrays };
-}
-
-/** Reads asynchronously: the webgpu backend cannot read synchronously under Node. */
-async function forward(m: RCN, a: EpisodeArrays): Promise<ForwardResult> {
-  const t = arraysToTensors(a);
-  const out = m.forward(
-    { support: t.support, query: t.query, way: a.way, shot: a.shot },
-    { training: false, intermediates: false },
-  );
-  try {
-    return {
-      probs: (await out.probs.data()) as Float32Array,
-      regionScores: (await out.regionScores!.data()) as Float32Array,
-      regionWeights: (await out.regionWeights!.data()) as Float32Array,
-      regions: out.regionScores!.shape[2],
-      featureSize: m.featureMapSize(),
-      imageSize: m.config.imageSize,
-      geometry: safeGeometry(m.config),
-    };
-  } finally {
-    disposeOutput(out);
-    tf.dispose([t.support, t.query, t.supportLabels, t.queryLabels]);
-  }
-}
-
 export interface UploadPayload {
   checkpointDir: string;
+  dataDir: string;
   way: number;
   shot: number;
-  /** Normalised HWC float32, class-major supports. */
+  /** HWC float32 treated as the checkpoint's `input` says (normalisation included), class-major supports. */
   support: Float32Array;
   queries: Float32Array;
   queryCount: number;
@@ -266,8 +168,8 @@ export interface UploadPayload {
 export const tasks = {
   'backend.info': (_p: unknown, ctx: TaskContext): BackendInfo => ctx.backend,
   'episode.predict': async (p: EpisodePayload): Promise<EpisodeResult> => {
-    const { loaded, episode, arrays } = await episodeArrays(p);
-    return { episode, ...(await forward(loaded.model, arrays)) };
+    const r = await (await predictor(p.checkpointDir, p.dataDir)).episode(p.spec);
+    return { ...r, grid: r.geometry && geometryOf(r.geometry) };
   },
   'episode.ram': async (p: EpisodePayload & { query: number; support: number }): Promise<RamResult> => {
     const ex = await explainer(p.checkpointDir, p.dataDir, p.spec.dataset);
@@ -305,6 +207,7 @@ export const tasks = {
       queryContributions: pr.queryContributions,
       bestMatch: pr.bestMatch,
       similarity: ram.similarity.slice(at, at + R * R),
+      score: pr.supportScore,
       classScore: cr.classScore,
       share: cr.share[p.support % ram.shot],
       png: { support, query, scores, weights, contributions, queryContributions, panel },
@@ -340,10 +243,10 @@ export const tasks = {
     );
     return { result, geometry: geometryOf(g), gallery: png, patches, seconds: (Date.now() - t0) / 1000 };
   },
-  'upload.predict': async (p: UploadPayload): Promise<ForwardResult> => {
-    const { model: m } = await model(p.checkpointDir);
-    const s = m.config.imageSize;
-    const a: EpisodeArrays = {
+  'upload.predict': async (p: UploadPayload): Promise<UploadResult> => {
+    const pr = await predictor(p.checkpointDir, p.dataDir);
+    const s = pr.input.size;
+    const r = await pr.predictArrays({
       way: p.way,
       shot: p.shot,
       query: p.queryCount / p.way,
@@ -353,7 +256,7 @@ export const tasks = {
       queries: p.queries,
       supportLabels: Int32Array.from({ length: p.way * p.shot }, (_, i) => Math.floor(i / p.shot)),
       queryLabels: new Int32Array(p.queryCount),
-    };
-    return forward(m, a);
+    });
+    return { ...r, grid: r.geometry && geometryOf(r.geometry) };
   },
 };

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   defaultDataDir,
   evaluateModel,
@@ -13,15 +11,15 @@ import {
   evaluateTasks,
   formatTaskReport,
   importLakeRuns,
-  inputSpecOf,
+  evaluationName,
   isLakeRuns,
-  loadModelCheckpoint,
   OMNIGLOT_SCHEMES,
+  openCheckpoint,
   readTaskFile,
-  type CheckpointMetadata,
-  type FewShotModel,
+  type OpenedCheckpoint,
   ReplicaPool,
-  resolveCheckpointDir,
+  RunDir,
+  tasksReportName,
   writeJsonAtomic,
   EVAL_FIELDS,
   intFieldHelp,
@@ -68,45 +66,33 @@ export function evalSettings(f: Omit<EvalFlags, 'checkpoint'>) {
   }
 }
 
-/** `--tasks`: every fixed episode of a file (or of Lake's runs), written beside the checkpoint. */
-async function evalTasks(
-  path: string,
-  ckDir: string,
-  model: FewShotModel,
-  metadata: CheckpointMetadata,
-  method: string,
-  json: boolean,
-): Promise<void> {
+/** `--tasks`: every fixed episode of a file (or of Lake's runs), a report where `RunDir` places it. */
+async function evalTasks(path: string, ck: OpenedCheckpoint, json: boolean): Promise<void> {
+  const { model, method, dir: ckDir } = ck;
   const lake = await isLakeRuns(path);
   const file = lake ? await importLakeRuns(path) : await readTaskFile(path);
   const bar = progressBar('tasks', file.episodes.length);
-  const report = await evaluateTasks(model, inputSpecOf(metadata), file, path, {
+  const report = await evaluateTasks(model, ck.input, file, path, {
     ...(lake && { baseDir: resolve(path) }),
     onProgress: (done, _t, acc) => bar.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
   });
   bar.stop();
-  const name = `tasks-${basename(path)
-    .replace(/\.json$/i, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
   const out = { checkpoint: ckDir, method, ...report };
-  await writeJsonAtomic(join(ckDir, name), out);
-  const runDir = dirname(dirname(ckDir));
   // In the run's tasks/, not evaluations/: the report has per-episode results, not per-class ones.
-  if (basename(dirname(ckDir)) === 'checkpoints' && existsSync(join(runDir, 'config.json')))
-    await writeJsonAtomic(join(runDir, 'tasks', `${basename(ckDir)}-${name}`), out);
+  const reportPath = join(RunDir.reportDir(ck, 'tasks'), `${tasksReportName(ck.name, path)}.json`);
+  await writeJsonAtomic(reportPath, out);
   if (json) console.log(JSON.stringify(out, null, 2));
   else {
     console.log(formatTaskReport(report));
-    console.log(`report: ${join(ckDir, name)}`);
+    console.log(`report: ${reportPath}`);
   }
 }
 
 /** The test split of the run around a checkpoint: `evaluation` after Lake's split, else `test`. */
-async function defaultTestSplit(ckDir: string): Promise<string> {
-  const runConfig = join(dirname(dirname(ckDir)), 'config.json');
-  if (basename(dirname(ckDir)) !== 'checkpoints' || !existsSync(runConfig)) return 'test';
+async function defaultTestSplit(runDir: string | null): Promise<string> {
+  if (!runDir) return 'test';
   try {
-    const cfg = JSON.parse(await readFile(runConfig, 'utf8')) as { trainSplit?: string };
+    const cfg = await new RunDir(runDir).config();
     return cfg.trainSplit === OMNIGLOT_SCHEMES.lake.train ? OMNIGLOT_SCHEMES.lake.test : 'test';
   } catch {
     return 'test';
@@ -144,10 +130,6 @@ export function registerEvalCommand(program: Command): void {
     )
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {
-      let ckDir = resolve(f.checkpoint);
-      if (existsSync(join(ckDir, 'config.json')) && existsSync(join(ckDir, 'checkpoints')))
-        ckDir = join(ckDir, 'checkpoints', 'best');
-      ckDir = resolveCheckpointDir(ckDir);
       const { workers, ...opts } = evalSettings(f);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
@@ -155,31 +137,29 @@ export function registerEvalCommand(program: Command): void {
       const backend = await initBackend(backendName);
       checkWorkers(backend, workers);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
-      const { model, method, metadata } = await loadModelCheckpoint(
-        ckDir,
-        f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
-      );
+      const ck = await openCheckpoint(f.checkpoint, {
+        override: f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
+      });
+      const { model, method, dir: ckDir } = ck;
       if (f.tasks) {
         try {
-          await evalTasks(f.tasks, ckDir, model, metadata, method, f.json === true);
+          await evalTasks(f.tasks, ck, f.json === true);
         } finally {
-          model.dispose();
+          ck.dispose();
         }
         return;
       }
       const modelConfig = model.config;
-      const dataset = f.dataset ?? metadata.dataset;
-      const split = f.split ?? (await defaultTestSplit(ckDir));
-      if (!dataset) throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
+      const dataset = f.dataset ?? ck.dataset;
+      const split = f.split ?? (await defaultTestSplit(ck.runDir));
+      if (!dataset) {
+        ck.dispose();
+        throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
+      }
       const ds = await openDataset(dataset, split, {
         dataDir: f.dataDir ?? defaultDataDir(),
         imageSize: modelConfig.imageSize,
-        normalization: metadata.normalisation
-          ? {
-              mean: metadata.normalisation.mean as [number, number, number],
-              std: metadata.normalisation.std as [number, number, number],
-            }
-          : undefined,
+        normalization: ck.normalisation,
       });
       const pool =
         workers > 1
@@ -193,25 +173,30 @@ export function registerEvalCommand(program: Command): void {
           onProgress: (done, _total, acc) => bar?.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
         });
         bar?.stop();
-        const name = `eval-${split}-${opts.way}w${opts.shot}s${opts.query}q-${opts.episodes}e-seed${opts.seed}-bn${report.bnInference}.json`;
-        const out = { checkpoint: ckDir, method, ...report };
-        await writeJsonAtomic(join(ckDir, name), out);
-        // Inside a run directory, the run lists its evaluations too.
-        const runDir = dirname(dirname(ckDir));
-        if (basename(dirname(ckDir)) === 'checkpoints' && existsSync(join(runDir, 'config.json'))) {
-          await writeJsonAtomic(join(runDir, 'evaluations', `${basename(ckDir)}-${name}`), out);
-        }
+        const out = {
+          ...report,
+          method,
+          checkpoint: ck.runDir ? `${basename(ck.runDir)}/${ck.name}` : ckDir,
+          checkpointEpisodes: ck.metadata.episodes ?? null,
+          createdAt: new Date().toISOString(),
+        };
+        // The same name and place as the API's evaluation jobs: the run's evaluations/ (RunDir).
+        const reportPath = join(
+          RunDir.reportDir(ck, 'evaluations'),
+          `${evaluationName({ checkpoint: ck.name, dataset, split, ...opts, bnInference: report.bnInference })}.json`,
+        );
+        await writeJsonAtomic(reportPath, out);
         if (f.json) console.log(JSON.stringify(out, null, 2));
         else {
           console.log(
             `${dataset}/${split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`,
           );
-          console.log(`report: ${join(ckDir, name)}`);
+          console.log(`report: ${reportPath}`);
         }
       } finally {
         bar?.stop();
         await pool?.close();
-        model.dispose();
+        ck.dispose();
       }
     });
 }

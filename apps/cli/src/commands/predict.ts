@@ -4,7 +4,6 @@
  * Region Activation Maps. Thin: the logic is in @rcn/core (predict/, data/preprocess.ts).
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -13,14 +12,11 @@ import {
   formatPredictions,
   formatSkipped,
   initBackend,
-  inputSpecOf,
-  loadModelCheckpoint,
-  predictFiles,
+  Predictor,
   readQueryInputs,
   readSupportFolder,
   renderEpisodePanel,
   renderPairPng,
-  resolveCheckpointDir,
   writeJsonAtomic,
 } from '@rcn/core';
 import { backendOption } from '../args.js';
@@ -38,13 +34,6 @@ interface PredictFlags {
 }
 
 /** A run directory means its best checkpoint. */
-export function checkpointDirOf(path: string): string {
-  let dir = resolve(path);
-  if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoints')))
-    dir = join(dir, 'checkpoints', 'best');
-  return resolveCheckpointDir(dir);
-}
-
 export function registerPredictCommand(program: Command): void {
   program
     .command('predict')
@@ -78,22 +67,21 @@ export function registerPredictCommand(program: Command): void {
         if (Object.keys(s).length) console.error(`warning: ${what}: ${formatSkipped(s)}`);
       const backend = await initBackend(backendOption(f.backend));
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
-      const ckDir = checkpointDirOf(f.checkpoint);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
-      const { model, metadata, method } = await loadModelCheckpoint(
-        ckDir,
-        f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
-      );
+      const predictor = await Predictor.open(f.checkpoint, {
+        override: f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
+      });
+      const { metadata, method, dir: ckDir } = predictor.checkpoint;
       try {
         if (f.explain && method !== 'rcn')
           throw new UsageError(`--explain: a '${method}' checkpoint; region maps need an RCN`);
-        const spec = inputSpecOf(metadata);
+        const spec = predictor.input;
         if (!f.json)
           console.error(
             `input: ${spec.channels === 1 ? 'grey' : 'RGB'} ${spec.size}x${spec.size} (${spec.resize}), normalised as ${metadata.dataset ?? 'the checkpoint'}`,
           );
-        const r = await predictFiles(model, spec, support, files, { explain: Boolean(f.explain) });
+        const r = await predictor.files(support, files, { explain: Boolean(f.explain) });
         const odd = [
           ...r.supportWarnings,
           ...r.queries.filter((q) => q.warning).map((q) => ({ file: q.file, warning: q.warning! })),
@@ -130,7 +118,7 @@ export function registerPredictCommand(program: Command): void {
           console.error(`wrote ${explanations.length} panel(s), ${pairs} pair PNGs and RAM JSON in ${out}`);
         }
       } finally {
-        model.dispose();
+        predictor.dispose();
       }
     });
 }

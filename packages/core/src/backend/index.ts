@@ -1,7 +1,7 @@
 export * from './select.js';
 export { WasmMemoryError, wasmHeapBytes } from './wasm-guard.js';
 export { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, convFilterBanding } from './kernels/index.js';
-export { WorkerPool, type WorkerPoolOptions } from './pool.js';
+export { WorkerPool, WORKER_LOST, type WorkerPoolOptions } from './pool.js';
 export { transferable, type Task, type TaskContext, type TaskModule } from './tasks.js';
 export { WebGpuLimitError, WebGpuDeviceError } from './webgpu-guard.js';
 export { describeAdapter, formatAdapter, webGpuBytesAllocated, type WebGpuAdapterInfo } from './webgpu.js';

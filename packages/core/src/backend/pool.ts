@@ -32,9 +32,12 @@ interface Slot {
   ready: Promise<void>;
 }
 
+/** `code` of the error a task gets when its worker died or failed (a crash, not the task's own throw). */
+export const WORKER_LOST = 'WORKER_LOST';
+
 type Reply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { message: string; stack?: string; name?: string } };
+  | { id: number; ok: false; error: { message: string; stack?: string; name?: string; code?: string } };
 
 /**
  * The worker's entry: the compiled `worker-entry.js` next to this file, or, when running from TypeScript
@@ -103,7 +106,9 @@ export class WorkerPool {
   }
 
   private failSlot(slot: Slot, e: Error): void {
-    for (const p of slot.pending.values()) p.reject(e);
+    // Coded, so callers tell a lost worker from a task's own error without reading the message.
+    const lost = Object.assign(new Error(e.message), { name: 'WorkerLostError', code: WORKER_LOST });
+    for (const p of slot.pending.values()) p.reject(lost);
     slot.pending.clear();
   }
 
@@ -117,6 +122,7 @@ export class WorkerPool {
       const e = new Error(r.error.message);
       e.name = r.error.name ?? 'Error';
       e.stack = r.error.stack;
+      if (r.error.code !== undefined) (e as Error & { code?: string }).code = r.error.code;
       p.reject(e);
     }
     this.pump();

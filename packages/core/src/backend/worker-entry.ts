@@ -42,7 +42,8 @@ async function main(): Promise<void> {
         port.postMessage({
           id: m.id,
           ok: false,
-          error: { message: err.message, stack: err.stack, name: err.name },
+          // A typed error's `code` crosses the thread, so callers sort errors by code, never by message text.
+          error: { message: err.message, stack: err.stack, name: err.name, code: codeOf(err) },
         });
       }
     });
@@ -50,6 +51,11 @@ async function main(): Promise<void> {
   } catch (e) {
     port.postMessage({ error: { message: e instanceof Error ? e.message : String(e) } });
   }
+}
+
+function codeOf(e: Error): string | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 void main();

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { normalizeInto } from '../episodes/augment.js';
 import { DataError } from './errors.js';
 import { decodeImage, resizeAreaGrey, sharpInput } from './image.js';
-import { MINI_IMAGENET_NORM, type NormStats } from './types.js';
+import type { NormStats } from './types.js';
 
 /**
  * How a dataset's images reach the model's size: `lanczos3` (sharp, stretched to a square; image folders,
@@ -39,9 +39,25 @@ export interface InputSpecSource {
 }
 
 /**
+ * THE conversion of a checkpoint's recorded normalisation to the statistics inputs are normalised with
+ * (episodes, evaluations, predictions and uploads alike). A checkpoint without one is refused rather than
+ * given some dataset's statistics: the wrong statistics shift every input and quietly cost accuracy.
+ */
+export function checkpointNormalisation(meta: Pick<InputSpecSource, 'normalisation'>): NormStats {
+  const n = meta.normalisation;
+  const ok = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!n || !ok(n.mean) || !ok(n.std) || n.std.some((x) => x <= 0))
+    throw new Error(
+      'normalisation: the checkpoint records no valid per-channel mean and std (three numbers each, std > 0)',
+    );
+  return { mean: [n.mean[0], n.mean[1], n.mean[2]], std: [n.std[0], n.std[1], n.std[2]] };
+}
+
+/**
  * A checkpoint's input treatment: `extra.input` where the trainer recorded it; for older checkpoints,
- * Omniglot's for a dataset named `omniglot*`, else RGB with lanczos3. Normalisation: the checkpoint's,
- * else mini-ImageNet's.
+ * Omniglot's for a dataset named `omniglot*`, else RGB with lanczos3. Normalisation: the checkpoint's
+ * (`checkpointNormalisation`).
  */
 export function inputSpecOf(meta: InputSpecSource): InputSpec {
   const rec = meta.extra?.input as Partial<InputTreatment> | undefined;
@@ -54,14 +70,9 @@ export function inputSpecOf(meta: InputSpecSource): InputSpec {
       : omniglot
         ? { channels: 1, resize: 'omniglot' }
         : { channels: 3, resize: 'lanczos3' };
-  const n = meta.normalisation;
-  const normalization: NormStats =
-    n && n.mean.length === 3 && n.std.length === 3
-      ? { mean: [n.mean[0], n.mean[1], n.mean[2]], std: [n.std[0], n.std[1], n.std[2]] }
-      : MINI_IMAGENET_NORM;
   const size = meta.model.imageSize;
   if (!size) throw new Error('checkpoint metadata has no model.imageSize');
-  return { ...treatment, size, normalization };
+  return { ...treatment, size, normalization: checkpointNormalisation(meta) };
 }
 
 /** Colour and brightness of one image, before channel conversion (for the domain check). */

@@ -1,13 +1,22 @@
 /** A trained RCN, its region geometry and its datasets: what every explanation starts from. */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { openDataset } from '../data/registry.js';
 import { defaultDataDir } from '../paths/index.js';
-import type { FewShotDataset, NormStats } from '../data/types.js';
-import { readCheckpoint, type CheckpointMetadata } from '../model/checkpoint.js';
+import type { FewShotDataset } from '../data/types.js';
+import type { CheckpointMetadata } from '../model/checkpoint.js';
+import { openCheckpoint, type OpenCheckpointOptions } from '../model/open.js';
 import { RCN } from '../model/rcn.js';
-import { resolveCheckpointDir } from '../train/checkpoint-state.js';
 import { regionGeometry, type RegionGeometry } from './geometry.js';
+
+/** Why an explanation cannot be made; `code` is stable for callers. */
+export class ExplainError extends Error {
+  override name = 'ExplainError';
+  constructor(
+    readonly code: 'NOT_AN_RCN' | 'NO_DATASET',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface ExplainContext {
   model: RCN;
@@ -22,7 +31,7 @@ export interface ExplainContext {
   dispose(): void;
 }
 
-export interface ExplainContextOptions {
+export interface ExplainContextOptions extends Pick<OpenCheckpointOptions, 'runsDir' | 'name'> {
   dataDir?: string;
   /** Overrides the checkpoint's dataset name. */
   dataset?: string;
@@ -34,52 +43,48 @@ export function modelGeometry(model: RCN): RegionGeometry {
 }
 
 /**
- * Loads a checkpoint for explanation: `checkpoint` is a checkpoint directory or a run directory (then its
- * best checkpoint). Only RCN checkpoints can be explained by region.
+ * Opens a checkpoint for explanation (any reference `openCheckpoint` takes). Only RCN checkpoints can be
+ * explained by region.
  */
 export async function loadExplainContext(
   checkpoint: string,
   opts: ExplainContextOptions = {},
 ): Promise<ExplainContext> {
-  let dir = resolve(checkpoint);
-  if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoints')))
-    dir = join(dir, 'checkpoints', 'best');
-  dir = resolveCheckpointDir(dir);
-  const { metadata, weights } = await readCheckpoint(dir);
-  const method = (metadata.extra?.method as string | undefined) ?? 'rcn';
-  if (method !== 'rcn' || metadata.architecture !== 'rcn')
-    throw new Error(`${dir}: a '${method}' checkpoint; region explanations need an RCN`);
-  const dataset = opts.dataset ?? metadata.dataset;
-  if (!dataset) throw new Error(`${dir}: the checkpoint names no dataset; pass one`);
-  const model = new RCN(metadata.model);
-  try {
-    model.setWeights(weights);
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${dir}: ${(e as Error).message}`);
+  const ck = await openCheckpoint(checkpoint, opts);
+  const { model, geometry } = ck;
+  if (!(model instanceof RCN) || !geometry) {
+    ck.dispose();
+    throw new ExplainError(
+      'NOT_AN_RCN',
+      `${ck.dir}: a '${ck.method}' checkpoint; region explanations need an RCN`,
+    );
   }
-  const normalization: NormStats | undefined = metadata.normalisation
-    ? {
-        mean: metadata.normalisation.mean as unknown as NormStats['mean'],
-        std: metadata.normalisation.std as unknown as NormStats['std'],
-      }
-    : undefined;
+  const dataset = opts.dataset ?? ck.dataset;
+  if (!dataset) {
+    ck.dispose();
+    throw new ExplainError('NO_DATASET', `${ck.dir}: the checkpoint names no dataset; pass one`);
+  }
   const dataDir = opts.dataDir ?? defaultDataDir();
   const splits = new Map<string, Promise<FewShotDataset>>();
   return {
     model,
-    metadata,
-    checkpointDir: dir,
-    geometry: modelGeometry(model),
+    metadata: ck.metadata,
+    checkpointDir: ck.dir,
+    geometry,
     dataset,
     openSplit(split) {
       let p = splits.get(split);
       if (!p) {
-        p = openDataset(dataset, split, { dataDir, imageSize: model.config.imageSize, normalization });
+        p = openDataset(dataset, split, {
+          dataDir,
+          imageSize: model.config.imageSize,
+          normalization: ck.normalisation,
+        });
+        p.catch(() => splits.delete(split));
         splits.set(split, p);
       }
       return p;
     },
-    dispose: () => model.dispose(),
+    dispose: () => ck.dispose(),
   };
 }

@@ -102,9 +102,9 @@ function copyTiles(
   const base = index * size * size * 3;
   for (const k of regions) {
     const t = regionTile(geom, k);
-    for (let y = t.y0; y < t.y1; y++) {
-      const from = base + (y * size + t.x0) * 3;
-      const to = base + (y * size + t.x1) * 3;
+    for (let y = t.y; y < t.y + t.height; y++) {
+      const from = base + (y * size + t.x) * 3;
+      const to = from + t.width * 3;
       if (src) dst.set(src.subarray(from, to), from);
       else dst.fill(0, from, to);
     }

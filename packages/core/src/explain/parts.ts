@@ -12,10 +12,10 @@ import type { Episode, EpisodeImage } from '../episodes/sampler.js';
 import type { RCN } from '../model/rcn.js';
 import { arraysToBatch } from '../train/weights.js';
 import { Rng } from '../util/rng.js';
-import { regionGeometry, regionPatchBox, type RegionGeometry } from './geometry.js';
+import { regionGeometry, regionPatchBox, type Box, type RegionGeometry } from './geometry.js';
 import { kmeans } from './kmeans.js';
 import { computeEpisodeRam, pairRam, predictions, type EpisodeRam } from './ram.js';
-import { Canvas, crop, drawBox, resizeNearest, toRgb } from './render.js';
+import { Canvas, crop, drawBox, resizeNearest, scaleBox, toRgb } from './render.js';
 
 export interface PartsOptions {
   /** Class id (`ClassInfo.id`) of the dataset split. */
@@ -39,8 +39,8 @@ export interface PartPatch {
   episode: string;
   imageId: string;
   region: number;
-  /** Patch box in image pixels [y0, y1) x [x0, x1). */
-  box: { y0: number; y1: number; x0: number; x1: number };
+  /** Patch box in image pixels. */
+  box: Box;
   contribution: number;
   /** Share of the class score the region carried in that decision. */
   share: number;
@@ -268,17 +268,7 @@ export async function renderPartsGallery(
       c.image(x, y, resizeNearest(crop(img, p.box), tile));
       const whole = resizeNearest(img, tile);
       const s = tile / geom.imageSize;
-      drawBox(
-        whole,
-        {
-          y0: Math.round(p.box.y0 * s),
-          y1: Math.round(p.box.y1 * s),
-          x0: Math.round(p.box.x0 * s),
-          x1: Math.round(p.box.x1 * s),
-        },
-        [230, 40, 40],
-        2,
-      );
+      drawBox(whole, scaleBox(p.box, s), [230, 40, 40], 2);
       c.image(x, y + tile + 4, whole);
       c.text(x, y + 2 * tile + 18, `share ${(100 * p.share).toFixed(1)}%`, { size: 10 });
     }

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { colorize, viridis, type ColorRange } from './colormap.js';
-import { upsampleRegionMap, type RegionGeometry } from './geometry.js';
+import { upsampleRegionMap, type Box, type RegionGeometry } from './geometry.js';
 
 /** 8-bit RGB, row-major. */
 export interface RgbImage {
@@ -37,36 +37,40 @@ export function resizeNearest(img: RgbImage, width: number, height = width): Rgb
   return { width, height, data };
 }
 
-/** Crop [y0, y1) x [x0, x1). */
-export function crop(img: RgbImage, box: { y0: number; y1: number; x0: number; x1: number }): RgbImage {
-  const w = box.x1 - box.x0;
-  const h = box.y1 - box.y0;
+/** Crops a pixel box. */
+export function crop(img: RgbImage, box: Box): RgbImage {
+  const w = box.width;
+  const h = box.height;
   const data = new Uint8Array(w * h * 3);
   for (let y = 0; y < h; y++) {
-    const s = 3 * ((box.y0 + y) * img.width + box.x0);
+    const s = 3 * ((box.y + y) * img.width + box.x);
     data.set(img.data.subarray(s, s + 3 * w), 3 * y * w);
   }
   return { width: w, height: h, data };
 }
 
+/** A box magnified by `s` (corners rounded to pixels, so neighbouring tiles still meet). */
+export function scaleBox(b: Box, s: number): Box {
+  const x = Math.round(b.x * s);
+  const y = Math.round(b.y * s);
+  return { x, y, width: Math.round((b.x + b.width) * s) - x, height: Math.round((b.y + b.height) * s) - y };
+}
+
 /** Draws a rectangle outline (in image pixels) in place. */
-export function drawBox(
-  img: RgbImage,
-  box: { y0: number; y1: number; x0: number; x1: number },
-  color: [number, number, number],
-  thickness = 1,
-): void {
+export function drawBox(img: RgbImage, box: Box, color: [number, number, number], thickness = 1): void {
   const put = (x: number, y: number) => {
     if (x >= 0 && y >= 0 && x < img.width && y < img.height) img.data.set(color, 3 * (y * img.width + x));
   };
+  const x1 = box.x + box.width;
+  const y1 = box.y + box.height;
   for (let t = 0; t < thickness; t++) {
-    for (let x = box.x0; x < box.x1; x++) {
-      put(x, box.y0 + t);
-      put(x, box.y1 - 1 - t);
+    for (let x = box.x; x < x1; x++) {
+      put(x, box.y + t);
+      put(x, y1 - 1 - t);
     }
-    for (let y = box.y0; y < box.y1; y++) {
-      put(box.x0 + t, y);
-      put(box.x1 - 1 - t, y);
+    for (let y = box.y; y < y1; y++) {
+      put(box.x + t, y);
+      put(x1 - 1 - t, y);
     }
   }
 }
@@ -77,7 +81,7 @@ export interface OverlayOptions {
   /** Opacity of the heat map over the (greyscale) image. */
   alpha?: number;
   /** Region tiles to outline (image-pixel boxes), e.g. a best match. */
-  boxes?: { y0: number; y1: number; x0: number; x1: number }[];
+  boxes?: Box[];
 }
 
 /**
@@ -104,15 +108,8 @@ export function heatOverlay(
   }
   const result = { width: size, height: size, data: out };
   const s = size / geom.imageSize;
-  for (const b of opts.boxes ?? []) {
-    const scaled = {
-      y0: Math.round(b.y0 * s),
-      y1: Math.round(b.y1 * s),
-      x0: Math.round(b.x0 * s),
-      x1: Math.round(b.x1 * s),
-    };
-    drawBox(result, scaled, [255, 64, 64], Math.max(1, Math.round(size / 64)));
-  }
+  for (const b of opts.boxes ?? [])
+    drawBox(result, scaleBox(b, s), [255, 64, 64], Math.max(1, Math.round(size / 64)));
   return result;
 }
 

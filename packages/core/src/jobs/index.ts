@@ -1,13 +1,6 @@
 export * from './payload.js';
 export * from './engine.js';
-export {
-  runJob,
-  readAttempts,
-  checkpointEpisode,
-  evaluationName,
-  ATTEMPTS_FILE,
-  type AttemptEvent,
-} from './runner.js';
+export { runJob, readAttempts, checkpointEpisode, ATTEMPTS_FILE, type AttemptEvent } from './runner.js';
 export { runInThread, type ThreadJob } from './thread.js';
 export { EmbeddedEngine } from './embedded.js';
 export {

@@ -15,8 +15,10 @@ import { initBackend, parseBackendName } from '../backend/select.js';
 import { openDataset } from '../data/registry.js';
 import { evaluateModel } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { resolveCheckpointDir } from '../train/checkpoint-state.js';
-import { loadModelCheckpoint } from '../train/models.js';
+import { resolveModelConfig } from '../model/config.js';
+import { resolveCheckpointDir } from '../model/checkpoint.js';
+import { openCheckpoint } from '../model/open.js';
+import { RunDir } from '../train/run-dir.js';
 import { train, type TrainProgress } from '../train/trainer.js';
 import type {
   EvalSettings,
@@ -80,11 +82,6 @@ async function logAttempt(runDir: string, e: AttemptEvent): Promise<void> {
   await appendFile(join(runDir, ATTEMPTS_FILE), JSON.stringify(e) + '\n');
 }
 
-/** The report name of an evaluation: every setting that changes the number is in it. */
-export function evaluationName(checkpoint: string, s: EvalSettings): string {
-  return `${checkpoint}-${s.dataset}-${s.split}-${s.way}w${s.shot}s${s.query}q-${s.episodes}e-seed${s.seed}`;
-}
-
 async function evaluate(
   checkpointDir: string,
   settings: EvalSettings,
@@ -93,17 +90,13 @@ async function evaluate(
   checkpointRef: string,
   opts: RunJobOptions,
 ): Promise<EvaluationResult> {
-  const { model, method, metadata } = await loadModelCheckpoint(resolveCheckpointDir(checkpointDir));
+  const ck = await openCheckpoint(checkpointDir);
+  const { model, method, metadata } = ck;
   try {
     const ds = await openDataset(settings.dataset, settings.split, {
       dataDir,
       imageSize: model.config.imageSize,
-      normalization: metadata.normalisation
-        ? {
-            mean: metadata.normalisation.mean as [number, number, number],
-            std: metadata.normalisation.std as [number, number, number],
-          }
-        : undefined,
+      normalization: ck.normalisation,
     });
     const t0 = Date.now();
     const report = await evaluateModel(model, ds, {
@@ -176,7 +169,11 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
     let evaluation: EvaluationResult | null = null;
     if (summary.status === 'finished' && d.evaluate && !opts.signal?.aborted) {
       const { checkpoint, ...settings } = d.evaluate;
-      const reportPath = join(dir, 'evaluations', `${evaluationName(checkpoint, settings)}.json`);
+      const reportPath = new RunDir(dir).evaluationPath({
+        checkpoint,
+        ...settings,
+        bnInference: resolveModelConfig(d.config.model).bnInference,
+      });
       evaluation =
         (await existingReport(reportPath)) ??
         (await evaluate(

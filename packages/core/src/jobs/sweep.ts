@@ -18,7 +18,7 @@ import { defaultTrainConfig, type TrainConfigInput } from '../train/defaults.js'
 import { assertRunId, RunDir } from '../train/run-dir.js';
 import type { RunSummary } from '../train/types.js';
 import type { EvalAfterTraining, TrainJobData } from './payload.js';
-import { evaluationName } from './runner.js';
+import { resolveModelConfig } from '../model/config.js';
 
 type Scalar = string | number | boolean;
 
@@ -225,7 +225,11 @@ export interface CellStatus {
 
 export function cellReportPath(cell: SweepCell): string {
   const { checkpoint, ...settings } = cell.job.evaluate!;
-  return join(cell.job.runsDir, cell.id, 'evaluations', `${evaluationName(checkpoint, settings)}.json`);
+  return new RunDir(join(cell.job.runsDir, cell.id)).evaluationPath({
+    checkpoint,
+    ...settings,
+    bnInference: resolveModelConfig(cell.job.config.model).bnInference,
+  });
 }
 
 /** Each cell's state, read from its run directory (`runsDir` overrides the plan's, for another mount). */

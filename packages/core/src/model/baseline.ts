@@ -20,6 +20,7 @@ import { ResNet12 } from './resnet12.js';
 import {
   type EpisodeBatch,
   type FewShotModel,
+  type Method,
   type ForwardOptions,
   type ForwardOutput,
   type GradientOptions,
@@ -51,6 +52,7 @@ export function oneHotLabels(labels: tf.Tensor1D, way: number): tf.Tensor2D {
 }
 
 export abstract class BaselineModel implements FewShotModel {
+  abstract readonly method: Method;
   readonly config: ModelConfig;
   readonly store: ParamStore;
   readonly backbone: Backbone;

@@ -1,18 +1,22 @@
 /**
  * Checkpoints in the TensorFlow.js weights format: `model.json` (a weights manifest: names, shapes, dtypes,
  * pointing at `weights.bin`), `weights.bin` (float32 little-endian, concatenated in manifest order) and
- * `metadata.json` (architecture config, normalisation, dataset, episode count, metrics). Every file is
+ * `metadata.json` (method, model config, normalisation, dataset, episode count, metrics). Every file is
  * written atomically; `weights.bin` first, so a `model.json` never points at a missing or partial blob.
+ *
+ * Metadata version 2 records the method (`method`); version 1 wrote `architecture: 'rcn'` for every
+ * method and kept the real one in `extra.method`. `readCheckpoint` reads both and always answers with a
+ * `method`. Open a checkpoint as a model with `openCheckpoint` (open.ts), the one loader.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allVariables, readableSync } from '../backend/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { resolveModelConfig, type ModelConfig } from './config.js';
+import type { ModelConfig } from './config.js';
 import type { WeightMap } from './params.js';
-import { RCN } from './rcn.js';
-import type { FewShotModel } from './types.js';
+import { METHOD_NAMES, type FewShotModel, type Method } from './types.js';
 
 export const CHECKPOINT_FILES = {
   manifest: 'model.json',
@@ -39,10 +43,25 @@ export interface CheckpointInfo {
 
 export interface CheckpointMetadata extends CheckpointInfo {
   format: 'rcn-checkpoint';
-  version: 1;
-  architecture: 'rcn';
+  /** 2 records `method`; 1 (read only) kept it in `extra.method`. */
+  version: 1 | 2;
+  /** The few-shot method whose model these weights fit. */
+  method: Method;
   model: ModelConfig;
   createdAt: string;
+}
+
+/** Why a checkpoint cannot be used; `code` is stable for callers (the API maps it, never the text). */
+export type CheckpointErrorCode = 'CHECKPOINT_NOT_FOUND' | 'CHECKPOINT_INVALID';
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+  constructor(
+    readonly code: CheckpointErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 interface WeightsManifestJson {
@@ -84,8 +103,8 @@ export async function saveCheckpoint(
   };
   const metadata: CheckpointMetadata = {
     format: 'rcn-checkpoint',
-    version: 1,
-    architecture: 'rcn',
+    version: 2,
+    method: model.method,
     model: model.config,
     createdAt: new Date().toISOString(),
     ...info,
@@ -101,13 +120,43 @@ async function readJson(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot read checkpoint file (${(e as Error).message})`);
+    throw new CheckpointError(
+      'CHECKPOINT_NOT_FOUND',
+      `${path}: cannot read checkpoint file (${(e as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
+    throw new CheckpointError('CHECKPOINT_INVALID', `${path}: invalid JSON (${(e as Error).message})`);
   }
+}
+
+/** A checkpoint's metadata file, any version, as version-2 metadata (the method always set). */
+export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+  const metaPath = join(dir, CHECKPOINT_FILES.metadata);
+  const raw = (await readJson(metaPath)) as Partial<CheckpointMetadata> & { architecture?: unknown };
+  if (!raw || typeof raw !== 'object' || raw.format !== 'rcn-checkpoint' || !raw.model)
+    throw new CheckpointError(
+      'CHECKPOINT_INVALID',
+      `${metaPath}: not an RCN Studio checkpoint metadata file`,
+    );
+  // Version 1: `architecture: 'rcn'` for every method, the method in `extra.method` (absent: an RCN).
+  const method = raw.method ?? (raw.extra?.method as Method | undefined) ?? 'rcn';
+  if (!METHOD_NAMES.includes(method))
+    throw new CheckpointError(
+      'CHECKPOINT_INVALID',
+      `${metaPath}: unknown method '${String(method)}'; expected ${METHOD_NAMES.join(', ')}`,
+    );
+  const { architecture: _legacy, ...rest } = raw;
+  return { ...(rest as CheckpointMetadata), method };
+}
+
+/** The checkpoint directory to read: `dir`, or its `.old` twin when a crash hit between the two renames. */
+export function resolveCheckpointDir(dir: string): string {
+  if (existsSync(join(dir, CHECKPOINT_FILES.manifest))) return dir;
+  if (existsSync(join(`${dir}.old`, CHECKPOINT_FILES.manifest))) return `${dir}.old`;
+  throw new CheckpointError('CHECKPOINT_NOT_FOUND', `${dir}: no checkpoint here (model.json missing)`);
 }
 
 /** Reads a checkpoint's weights (float32 only) and metadata without building a model. */
@@ -115,12 +164,10 @@ export async function readCheckpoint(
   dir: string,
 ): Promise<{ metadata: CheckpointMetadata; weights: WeightMap }> {
   const manifestPath = join(dir, CHECKPOINT_FILES.manifest);
-  const metaPath = join(dir, CHECKPOINT_FILES.metadata);
   const manifest = (await readJson(manifestPath)) as Partial<WeightsManifestJson>;
-  const metadata = (await readJson(metaPath)) as Partial<CheckpointMetadata>;
-  if (metadata.format !== 'rcn-checkpoint' || !metadata.model)
-    throw new Error(`${metaPath}: not an RCN checkpoint metadata file`);
-  if (!Array.isArray(manifest.weightsManifest)) throw new Error(`${manifestPath}: no weightsManifest`);
+  const metadata = await readCheckpointMetadata(dir);
+  if (!Array.isArray(manifest.weightsManifest))
+    throw new CheckpointError('CHECKPOINT_INVALID', `${manifestPath}: no weightsManifest`);
   const weights: WeightMap = new Map();
   for (const group of manifest.weightsManifest) {
     const chunks: Uint8Array[] = [];
@@ -135,10 +182,14 @@ export async function readCheckpoint(
     let offset = 0;
     for (const spec of group.weights) {
       if (spec.dtype !== 'float32')
-        throw new Error(`${manifestPath}: '${spec.name}' has dtype ${spec.dtype}; only float32 is supported`);
+        throw new CheckpointError(
+          'CHECKPOINT_INVALID',
+          `${manifestPath}: '${spec.name}' has dtype ${spec.dtype}; only float32 is supported`,
+        );
       const n = spec.shape.reduce((a, b) => a * b, 1);
       if (offset + 4 * n > total)
-        throw new Error(
+        throw new CheckpointError(
+          'CHECKPOINT_INVALID',
           `${join(dir, group.paths.join(','))}: truncated (need ${offset + 4 * n} bytes for '${spec.name}', have ${total})`,
         );
       weights.set(spec.name, {
@@ -148,24 +199,10 @@ export async function readCheckpoint(
       offset += 4 * n;
     }
     if (offset !== total)
-      throw new Error(
+      throw new CheckpointError(
+        'CHECKPOINT_INVALID',
         `${join(dir, group.paths.join(','))}: ${total - offset} bytes beyond the manifest's tensors`,
       );
   }
-  return { metadata: metadata as CheckpointMetadata, weights };
-}
-
-/** Builds the model a checkpoint describes and loads its state; predictions are bit-identical to the saved model's. */
-export async function loadCheckpoint(dir: string): Promise<{ model: RCN; metadata: CheckpointMetadata }> {
-  const { metadata, weights } = await readCheckpoint(dir);
-  if (metadata.architecture !== 'rcn')
-    throw new Error(`${dir}: unknown architecture '${String(metadata.architecture)}'`);
-  const model = new RCN(resolveModelConfig(metadata.model));
-  try {
-    model.setWeights(weights);
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${dir}: ${(e as Error).message}`);
-  }
-  return { model, metadata };
+  return { metadata, weights };
 }

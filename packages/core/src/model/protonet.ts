@@ -32,6 +32,7 @@ export function crossEntropyLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, way: 
 }
 
 export class ProtoNet extends BaselineModel {
+  readonly method = 'protonet' as const;
   head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number): BaselineHeadOutput {
     const [, h, w, c] = sf.shape;
     if (qf.shape[1] !== h || qf.shape[2] !== w || qf.shape[3] !== c)

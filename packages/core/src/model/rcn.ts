@@ -46,6 +46,7 @@ export interface HeadOutput {
 }
 
 export class RCN implements FewShotModel {
+  readonly method = 'rcn' as const;
   readonly config: ModelConfig;
   readonly store: ParamStore;
   readonly backbone: Backbone;

@@ -139,6 +139,7 @@ function maybePool(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 export class RelationNet extends BaselineModel {
+  readonly method = 'relationnet' as const;
   readonly relation: RelationModule;
 
   constructor(config: ModelConfigInput) {

@@ -74,7 +74,14 @@ export interface GradientResult {
   output?: ForwardOutput;
 }
 
+/** Few-shot methods trainable in the same harness (and recorded in every checkpoint's metadata). */
+export type Method = 'rcn' | 'protonet' | 'relationnet';
+
+export const METHOD_NAMES: readonly Method[] = ['rcn', 'protonet', 'relationnet'];
+
 export interface FewShotModel {
+  /** Which method this model implements: what a checkpoint records to rebuild it. */
+  readonly method: Method;
   readonly config: ModelConfig;
   forward(batch: EpisodeBatch, opts: ForwardOptions): ForwardOutput;
   /** Mean squared error between `probs` and the one-hot query labels. */

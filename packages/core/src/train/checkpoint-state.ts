@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { encodeNpy, readNpz } from '../io/npy.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { readCheckpoint, saveCheckpoint, type CheckpointInfo } from '../model/checkpoint.js';
+import {
+  readCheckpoint,
+  resolveCheckpointDir,
+  saveCheckpoint,
+  type CheckpointInfo,
+} from '../model/checkpoint.js';
 import type { FewShotModel } from '../model/types.js';
 import type { WeightMap } from '../model/params.js';
 import type { AdamState } from './adam.js';
@@ -69,12 +74,7 @@ export async function saveTrainingCheckpoint(
   await rm(old, { recursive: true, force: true });
 }
 
-/** The checkpoint directory to read: `dir`, or its `.old` twin when a crash hit between the two renames. */
-export function resolveCheckpointDir(dir: string): string {
-  if (existsSync(join(dir, 'model.json'))) return dir;
-  if (existsSync(join(`${dir}.old`, 'model.json'))) return `${dir}.old`;
-  throw new Error(`${dir}: no checkpoint here (model.json missing)`);
-}
+export { resolveCheckpointDir };
 
 export async function loadTrainingCheckpoint(dir: string): Promise<{
   weights: WeightMap;

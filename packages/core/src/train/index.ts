@@ -3,6 +3,9 @@ export { averageWeightMaps, arraysToBatch, tensorsToWeightMap, weightMapBuffers 
 export * from './types.js';
 export {
   RunDir,
+  evaluationName,
+  tasksReportName,
+  type EvaluationKey,
   listRuns,
   readRunSummary,
   newRunId,
@@ -30,8 +33,8 @@ export {
   trainConfigSchema,
   type TrainConfigInput,
 } from './defaults.js';
-export { createModel, loadModelCheckpoint } from './models.js';
 export { Adam, type AdamState } from './adam.js';
 export { ReduceLROnPlateau, type PlateauState } from './schedule.js';
 export { clipGradNormPerModule, moduleOf } from './clip.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint, resolveCheckpointDir } from './checkpoint-state.js';
+export { createModel } from './models.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint-state.js';

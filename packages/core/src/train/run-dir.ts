@@ -6,7 +6,11 @@
  *   <runsDir>/<id>/status.json      RunSummary (status, progress, best validation accuracy)
  *   <runsDir>/<id>/metrics.jsonl    one MetricEvent per line, appended
  *   <runsDir>/<id>/checkpoints/latest/ and best/   model checkpoints (+ trainer state in latest/)
- *   <runsDir>/<id>/evaluations/<name>.json         evaluation reports
+ *   <runsDir>/<id>/evaluations/<name>.json         evaluation reports (`evaluationName`)
+ *   <runsDir>/<id>/tasks/<name>.json               fixed-task reports (`tasksReportName`)
+ *
+ * A checkpoint outside any run keeps its reports in its own folder, under the same names
+ * (`RunDir.reportDir`). The CLI and the API place and name every report through this module.
  *
  * JSON files are replaced atomically; metrics are appended whole lines, and a reader ignores a torn last line.
  */
@@ -74,6 +78,36 @@ export function assertRunId(id: string): void {
     throw new Error(`invalid run id '${id}': use letters, digits, '.', '_' and '-' (max 128)`);
 }
 
+/** Every setting that changes an evaluation's number: what its report's name is made of. */
+export interface EvaluationKey {
+  /** The checkpoint's name in its run (`best`, `latest`) or its folder name. */
+  checkpoint: string;
+  dataset: string;
+  split: string;
+  way: number;
+  shot: number;
+  query: number;
+  episodes: number;
+  seed: number;
+  /** BatchNorm statistics at evaluation (the model's effective setting). */
+  bnInference: 'batch' | 'running';
+}
+
+/** A name part in file-name characters (a dataset given as a folder contributes its last name). */
+const namePart = (s: string) =>
+  (s.split(/[\\/]/).filter(Boolean).pop() ?? '_').replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** The report name of an evaluation, the same for the CLI and the API. */
+export function evaluationName(k: EvaluationKey): string {
+  return `${namePart(k.checkpoint)}-${namePart(k.dataset)}-${namePart(k.split)}-${k.way}w${k.shot}s${k.query}q-${k.episodes}e-seed${k.seed}-bn${k.bnInference}`;
+}
+
+/** The report name of a fixed-task evaluation (`tasks/<name>.json`). */
+export function tasksReportName(checkpoint: string, tasksFile: string): string {
+  const file = namePart(tasksFile).replace(/\.json$/i, '');
+  return `${namePart(checkpoint)}-tasks-${file}`;
+}
+
 export class RunDir {
   constructor(readonly dir: string) {}
 
@@ -97,6 +131,41 @@ export class RunDir {
   }
   get evaluationsDir(): string {
     return join(this.dir, 'evaluations');
+  }
+  get tasksDir(): string {
+    return join(this.dir, 'tasks');
+  }
+
+  /** Where an evaluation report of one of this run's checkpoints lives. */
+  evaluationPath(key: EvaluationKey): string {
+    return join(this.evaluationsDir, `${evaluationName(key)}.json`);
+  }
+
+  /**
+   * The folder reports about checkpoint `checkpointDir` go to, by kind: its run's `evaluations/` or
+   * `tasks/` when it lies in a run (`runDir`), else the checkpoint's own folder.
+   */
+  static reportDir(
+    checkpoint: { dir: string; runDir: string | null },
+    kind: 'evaluations' | 'tasks',
+  ): string {
+    return checkpoint.runDir ? join(checkpoint.runDir, kind) : checkpoint.dir;
+  }
+
+  /** Every readable evaluation report, by name (file name without `.json`), names sorted. */
+  async evaluations(): Promise<{ name: string; path: string; report: Record<string, unknown> }[]> {
+    if (!existsSync(this.evaluationsDir)) return [];
+    const files = (await readdir(this.evaluationsDir)).filter((f) => f.endsWith('.json')).sort();
+    const out: { name: string; path: string; report: Record<string, unknown> }[] = [];
+    for (const f of files) {
+      const path = join(this.evaluationsDir, f);
+      try {
+        out.push({ name: f.slice(0, -5), path, report: await readJson(path, `${this.id}/evaluations/${f}`) });
+      } catch {
+        // Being written or torn: listed once readable.
+      }
+    }
+    return out;
   }
 
   /** Throws when `id` is not a valid run id or a run of that name exists already. */

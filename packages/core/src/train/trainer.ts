@@ -327,7 +327,6 @@ async function trainLoop(
         : { bestValAccuracy: progress.bestValAccuracy, bestValCi95: progress.bestValCi95 ?? 0 },
     extra: {
       runId: run.id,
-      method: cfg.method,
       input: trainDs.input ?? { channels: trainDs.shape.channels, resize: 'lanczos3' },
     },
   });

@@ -2,8 +2,9 @@
 import type { BackendName } from '../backend/select.js';
 import type { ModelConfigInput } from '../model/config.js';
 
-/** Few-shot methods trainable in the same harness. */
-export type Method = 'rcn' | 'protonet' | 'relationnet';
+import type { Method } from '../model/types.js';
+
+export type { Method };
 
 export interface TrainConfig {
   method: Method;

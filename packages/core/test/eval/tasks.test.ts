@@ -82,7 +82,11 @@ describe('fixed tasks and Lake one-shot runs', () => {
       seed: 2,
       bnInference: 'running',
     });
-    const spec = inputSpecOf({ model: { imageSize: 28 }, dataset: 'omniglot' });
+    const spec = inputSpecOf({
+      model: { imageSize: 28 },
+      dataset: 'omniglot',
+      normalisation: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    });
     try {
       const r = await evaluateTasks(model, spec, file, join(lake, 'virtual.json'), { baseDir: lake });
       expect(r.episodes).toBe(2);

@@ -30,7 +30,7 @@ describe('receptive-field geometry', () => {
       [15, 19],
       [19, 28],
     ]);
-    expect(regionTile(g, 7)).toEqual({ y0: 7, y1: 11, x0: 11, x1: 15 });
+    expect(regionTile(g, 7)).toEqual({ x: 11, y: 7, width: 4, height: 4 });
   });
 
   it('Conv4 on 84 px: 19 cells pooled by PyTorch adaptive bins to 5 regions at their mean centres', () => {
@@ -67,10 +67,18 @@ describe('receptive-field geometry', () => {
     const g = regionGeometry({ backbone: 'conv4', imageSize: 28, regionGrid: 5 });
     for (let k = 0; k < 25; k++) {
       const b = regionPatchBox(g, k);
-      expect(b.y0).toBeGreaterThanOrEqual(0);
-      expect(b.x1).toBeLessThanOrEqual(28);
-      expect(b.y1 - b.y0).toBe(b.x1 - b.x0);
+      expect(b.y).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.width).toBeLessThanOrEqual(28);
+      expect(b.height).toBe(b.width);
     }
+    // The tiles (x, y, width, height) partition the image: every pixel is covered exactly once.
+    const covered = new Uint8Array(28 * 28);
+    for (let k = 0; k < 25; k++) {
+      const t = regionTile(g, k);
+      for (let y = t.y; y < t.y + t.height; y++)
+        for (let x = t.x; x < t.x + t.width; x++) covered[y * 28 + x]++;
+    }
+    expect(covered.every((c) => c === 1)).toBe(true);
   });
 });
 

@@ -14,6 +14,7 @@ import { openDataset } from '../../src/data/index.js';
 import { buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
 import {
   disposeOutput,
+  openCheckpoint,
   readCheckpoint,
   type EpisodeBatch,
   type FewShotModel,
@@ -347,9 +348,22 @@ describe.skipIf(!data.available)('baselines on tiny-imagenet-32', () => {
     expect(s.status).toBe('finished');
     expect(s.episode).toBe(3);
     const ck = await readCheckpoint(join(tmp, `run-${method}`, 'checkpoints', 'latest'));
-    expect(ck.metadata.extra?.method).toBe(method);
+    expect(ck.metadata.method).toBe(method);
     const model = createModel(method, ck.metadata.model);
     model.setWeights(ck.weights);
     model.dispose();
+    // The one loader: a run reference gives the model of the method, its geometry and normalisation.
+    const opened = await openCheckpoint(`run-${method}/latest`, { runsDir: tmp });
+    try {
+      expect(opened.method).toBe(method);
+      expect(opened.model.method).toBe(method);
+      expect(opened.name).toBe('latest');
+      expect(opened.runDir).toBe(join(tmp, `run-${method}`));
+      expect(opened.geometry === null).toBe(method !== 'rcn');
+      expect(opened.normalisation).toEqual(opened.input.normalization);
+      expect(opened.normalisation.mean).toEqual(ck.metadata.normalisation?.mean);
+    } finally {
+      opened.dispose();
+    }
   });
 });

@@ -15,7 +15,7 @@ import {
   adaptiveBins,
   adaptivePoolMatrixT,
   disposeOutput,
-  loadCheckpoint,
+  openCheckpoint,
   loadReferenceWeights,
   saveCheckpoint,
   tfToTorch,
@@ -248,7 +248,8 @@ describe('checkpoints', () => {
           existsSync(join(dir, 'weights.bin')) &&
           existsSync(join(dir, 'metadata.json')),
       ).toBe(true);
-      const { model: loaded, metadata } = await loadCheckpoint(dir);
+      const { model: loaded, metadata, method } = await openCheckpoint(dir);
+      expect(method).toBe('rcn');
       expect(metadata.model).toEqual(model.config);
       expect(metadata.episodes).toBe(1);
       const a = model.forward(batch, { training: false });
@@ -265,11 +266,11 @@ describe('checkpoints', () => {
   it('rejects a truncated weights file with a clear error', async () => {
     const model = new RCN(CONV4_TINY);
     const dir = join(tmp, 'ckpt-trunc');
-    await saveCheckpoint(model, dir);
+    await saveCheckpoint(model, dir, { normalisation: { mean: [0, 0, 0], std: [1, 1, 1] } });
     const { readFile } = await import('node:fs/promises');
     const bin = await readFile(join(dir, 'weights.bin'));
     await writeFile(join(dir, 'weights.bin'), bin.subarray(0, bin.length - 8));
-    await expect(loadCheckpoint(dir)).rejects.toThrow(/truncated/);
+    await expect(openCheckpoint(dir)).rejects.toThrow(/truncated/);
     model.dispose();
   });
 });

@@ -41,7 +41,11 @@ describe('input treatment of a checkpoint', () => {
     expect(
       inputSpecOf({ ...omniMeta, dataset: 'x', extra: { input: { channels: 1, resize: 'lanczos3' } } }),
     ).toMatchObject({ channels: 1, resize: 'lanczos3' });
-    expect(inputSpecOf({ model: { imageSize: 32 } }).normalization).toEqual(MINI_IMAGENET_NORM);
+    // No recorded normalisation: refused, never silently given mini-ImageNet's (or any dataset's) statistics.
+    expect(() => inputSpecOf({ model: { imageSize: 32 } })).toThrow(/normalisation/);
+    expect(() =>
+      inputSpecOf({ model: { imageSize: 32 }, normalisation: { mean: [0.5, 0.5], std: [1, 1] } }),
+    ).toThrow(/normalisation/);
   });
 });
 
@@ -127,7 +131,11 @@ describe('predictFiles on folders of files', () => {
       seed: 1,
       bnInference: 'running',
     });
-    const spec = inputSpecOf({ model: { imageSize: 28 }, dataset: 'mine' });
+    const spec = inputSpecOf({
+      model: { imageSize: 28 },
+      dataset: 'mine',
+      normalisation: { mean: [...MINI_IMAGENET_NORM.mean], std: [...MINI_IMAGENET_NORM.std] },
+    });
     try {
       await predictFiles(model, spec, s, q.files.slice(0, 1), { explain: true }); // builds cached poolers
       const before = tf.memory().numTensors;

@@ -1,64 +1,33 @@
-/** Predictions, RAMs and uploads: everything that runs a model. */
-import type { ForwardResult } from '../../workers/inference-tasks.js';
+/**
+ * Predictions, RAMs and uploads: everything that runs a model. Core computes (its Predictor and
+ * Explainer); these resolvers check the request, map core's fields to the schema's and round numbers.
+ */
+import type { SupportComparison as CoreSupport } from '@rcn/core';
 import { imageUrl } from '../../services/datasets.js';
-import { gridOf, readCheckpointMetadata } from '../../services/inference.js';
+import { checkpointDescription, mapCoreErrors } from '../../services/inference.js';
 import { resolveCheckpoint } from '../../services/paths.js';
 import { decodeBase64, imageInto } from '../../services/upload.js';
-import { inputSpecOf } from '@rcn/core';
 import { checkEpisode, checkShape } from '../../services/validate.js';
-import { errorMessage } from '../../util/errors.js';
-import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
+import type { GridGeometry } from '../../services/geometry.js';
+import { badInput, boundedInt, limitExceeded } from '../errors.js';
 import type { MutationResolvers, QueryResolvers, SupportComparison } from '../generated.js';
-import type { GraphQLError } from 'graphql';
-
-/**
- * Worker errors are about the input (the data or the checkpoint), never about the server's state; a
- * checkpoint that core cannot explain by region (a baseline) is NOT_AVAILABLE.
- */
-async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if ((e as GraphQLError).extensions?.code) throw e;
-    const message = errorMessage(e);
-    if (/region explanations need an RCN/.test(message)) throw apiError(ErrorCode.NOT_AVAILABLE, message);
-    throw badInput(message);
-  }
-}
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-function comparisons(
-  r: ForwardResult,
-  q: number,
-  supports: number,
-  labelOf: (s: number) => number,
-  idOf: (s: number) => string | null,
-): SupportComparison[] {
-  const R = r.regions;
-  const out: SupportComparison[] = [];
-  for (let s = 0; s < supports; s++) {
-    const at = (q * supports + s) * R;
-    const scores = Array.from(r.regionScores.subarray(at, at + R), round);
-    const weights = Array.from(r.regionWeights.subarray(at, at + R), round);
-    let score = 0;
-    for (let k = 0; k < R; k++) score += r.regionScores[at + k] * r.regionWeights[at + k];
-    out.push({
-      index: s,
-      label: labelOf(s),
-      imageId: idOf(s),
-      score: round(score),
-      regionScores: scores,
-      regionWeights: weights,
-    });
-  }
-  return out;
+function supportOf(s: CoreSupport, imageId: string | null): SupportComparison {
+  return {
+    index: s.index,
+    label: s.label,
+    imageId,
+    score: round(s.score),
+    regionScores: s.regionScores.map(round),
+    regionWeights: s.regionWeights.map(round),
+  };
 }
 
-function argmax(xs: ArrayLike<number>, from: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (xs[from + i] > xs[from + best]) best = i;
-  return best;
+/** The grid fields every prediction carries (0 x 0 for a model without regions). */
+function gridFields(regions: number, grid: GridGeometry | null) {
+  return { regions, gridRows: grid?.rows ?? 0, gridCols: grid?.cols ?? 0, grid };
 }
 
 export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prototypicalParts'> = {
@@ -66,40 +35,26 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
     const { services } = ctx;
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
     const spec = await checkEpisode(services.config.limits, services.datasets, episode);
-    const r = await inWorker(() => services.inference.predictEpisode(ck.dir, spec));
+    const r = await mapCoreErrors(() => services.inference.predictEpisode(ck.dir, spec));
     const ep = r.episode;
-    const way = spec.way;
-    let correct = 0;
-    const queries = ep.query.map((im, q) => {
-      const predicted = argmax(r.probs, q * way, way);
-      if (predicted === im.label) correct++;
-      return {
-        index: q,
-        imageId: im.imageId,
-        url: imageUrl(spec.dataset, spec.split, im.imageId),
-        trueLabel: im.label,
-        predictedLabel: predicted,
-        correct: predicted === im.label,
-        probabilities: Array.from(r.probs.subarray(q * way, (q + 1) * way), round),
-        supports: comparisons(
-          r,
-          q,
-          ep.support.length,
-          (s) => ep.support[s].label,
-          (s) => ep.support[s].imageId,
-        ),
-      };
-    });
-    const grid = r.geometry ?? gridOf(r.regions, r.featureSize);
     return {
       checkpoint: ck.ref,
       episode: ep,
-      accuracy: queries.length ? correct / queries.length : 0,
-      regions: r.regions,
-      gridRows: grid.rows,
-      gridCols: grid.cols,
-      grid: r.geometry,
-      queries,
+      accuracy: r.accuracy,
+      ...gridFields(r.regions, r.grid),
+      queries: r.queries.map((q) => {
+        const im = ep.query[q.index];
+        return {
+          index: q.index,
+          imageId: im.imageId,
+          url: imageUrl(spec.dataset, spec.split, im.imageId),
+          trueLabel: im.label,
+          predictedLabel: q.predicted,
+          correct: q.predicted === im.label,
+          probabilities: q.probabilities.map(round),
+          supports: q.supports.map((s) => supportOf(s, ep.support[s.index].imageId)),
+        };
+      }),
     };
   },
 
@@ -119,7 +74,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
         'episode',
         maxPairs,
       );
-    const r = await inWorker(() => services.inference.ram(ck.dir, spec, query, support));
+    const r = await mapCoreErrors(() => services.inference.ram(ck.dir, spec, query, support));
     const ep = r.episode;
     const R = r.regions;
     const g = r.geometry;
@@ -166,7 +121,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
       regionScores: r.scores.map(round),
       regionWeights: r.weights.map(round),
       contributions: r.contributions.map(round),
-      score: round(r.contributions.reduce((a, b) => a + b, 0)),
+      score: round(r.score),
       probability: round(r.probabilities[supportLabel]),
       urls: {
         support: sUrl,
@@ -189,7 +144,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
 
   prototypicalParts: async (_p, args, { services }) => {
     const ck = resolveCheckpoint(services.config.runsDir, args.checkpoint);
-    return inWorker(() => services.parts.get(ck, args.class, args));
+    return mapCoreErrors(() => services.parts.get(ck, args.class, args));
   },
 };
 
@@ -233,8 +188,8 @@ export const predictMutation: Pick<MutationResolvers, 'predict'> = {
         throw badInput(`queries[${i}].label '${l}' is not one of the support labels`, `queries[${i}].label`);
     });
 
-    const meta = await readCheckpointMetadata(ck.dir);
-    const spec = inputSpecOf(meta);
+    // The checkpoint's own input treatment and normalisation (core's rule), never a dataset's default.
+    const spec = (await checkpointDescription(ck.dir)).input;
     const per = spec.size * spec.size * 3;
     const supportArr = new Float32Array(way * shot * per);
     const queryArr = new Float32Array(queries.length * per);
@@ -259,7 +214,7 @@ export const predictMutation: Pick<MutationResolvers, 'predict'> = {
         ),
       ),
     ]);
-    const r = await inWorker(() =>
+    const r = await mapCoreErrors(() =>
       services.inference.predictUpload({
         checkpointDir: ck.dir,
         way,
@@ -269,33 +224,22 @@ export const predictMutation: Pick<MutationResolvers, 'predict'> = {
         queryCount: queries.length,
       }),
     );
-    const grid = r.geometry ?? gridOf(r.regions, r.featureSize);
     return {
       checkpoint: ck.ref,
       classes,
       way,
       shot,
-      regions: r.regions,
-      gridRows: grid.rows,
-      gridCols: grid.cols,
-      grid: r.geometry,
-      queries: queries.map((_q, qi) => {
-        const predicted = argmax(r.probs, qi * way, way);
-        const t = trueLabels[qi]?.trim() ?? null;
+      ...gridFields(r.regions, r.grid),
+      queries: r.queries.map((q) => {
+        const t = trueLabels[q.index]?.trim() ?? null;
         return {
-          index: qi,
-          probabilities: Array.from(r.probs.subarray(qi * way, (qi + 1) * way), round),
-          predictedLabel: predicted,
-          predictedClass: classes[predicted],
+          index: q.index,
+          probabilities: q.probabilities.map(round),
+          predictedLabel: q.predicted,
+          predictedClass: classes[q.predicted],
           trueClass: t,
-          correct: t === null ? null : classes[predicted] === t,
-          supports: comparisons(
-            r,
-            qi,
-            way * shot,
-            (s) => Math.floor(s / shot),
-            (s) => `upload:supports[${order[s]}]`,
-          ),
+          correct: t === null ? null : classes[q.predicted] === t,
+          supports: q.supports.map((s) => supportOf(s, `upload:supports[${order[s.index]}]`)),
         };
       }),
     };

@@ -1,7 +1,8 @@
 /** Jobs: training, resuming, evaluation, cancellation. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { newRunId, type TrainConfig } from '@rcn/core';
+import { newRunId, RunDir, type TrainConfig } from '@rcn/core';
+import { checkpointDescription } from '../../services/inference.js';
 import { resolveCheckpoint, runDirOf, checkRunId } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
 import { withDefaults } from '../../services/validate.js';
@@ -130,8 +131,13 @@ export const mutations: Omit<MutationResolvers, 'predict'> = {
       );
     checkQueue(ctx);
     const settings = checked;
-    const name = `${ck.name}-${settings.dataset}-${settings.split}-${settings.way}w${settings.shot}s${settings.query}q-${settings.episodes}e-seed${settings.seed}`;
-    const reportPath = join(runDirOf(runsDir, ck.runId), 'evaluations', `${name}.json`);
+    // Named and placed by core's RunDir, as the CLI's reports are; BatchNorm as the checkpoint evaluates.
+    const { metadata } = await checkpointDescription(ck.dir);
+    const reportPath = new RunDir(runDirOf(runsDir, ck.runId)).evaluationPath({
+      checkpoint: ck.name,
+      ...settings,
+      bnInference: metadata.model.bnInference,
+    });
     return ctx.services.jobs.submit(
       'evaluate',
       {

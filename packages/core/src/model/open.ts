@@ -1,0 +1,161 @@
+/**
+ * `openCheckpoint`: THE way to turn a checkpoint reference into a usable model. The CLI, the API (its
+ * workers and its job runner) and the explanations all open checkpoints here, so the method, the input
+ * normalisation, the region geometry and the dataset are read by one set of rules.
+ *
+ * A reference is a checkpoint folder (`.../checkpoints/best`, or its `.old` twin mid-save), a run folder
+ * (then `checkpoints/<name>`, `best` unless asked), or, where no such folder exists, `<runId>` or
+ * `<runId>/<best|latest>` inside `runsDir`.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkpointNormalisation, inputSpecOf, type InputSpec } from '../data/preprocess.js';
+import type { NormStats } from '../data/types.js';
+import { defaultRunsDir } from '../paths/index.js';
+import {
+  CHECKPOINT_FILES,
+  CheckpointError,
+  readCheckpoint,
+  readCheckpointMetadata,
+  resolveCheckpointDir,
+  type CheckpointMetadata,
+} from './checkpoint.js';
+import type { ModelConfig } from './config.js';
+import { createModel } from './create.js';
+import { regionGeometry, type RegionGeometry } from './geometry.js';
+import type { FewShotModel, Method } from './types.js';
+
+export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
+export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
+
+export interface CheckpointLocation {
+  /** The folder actually read (holds model.json). */
+  dir: string;
+  /** The run folder around it, or null for a checkpoint outside any run. */
+  runDir: string | null;
+  /** `best` / `latest` inside a run; the folder's name otherwise. */
+  name: string;
+}
+
+/** Everything about a checkpoint except its weights: cheap, no tensors (the API's main thread uses it). */
+export interface CheckpointDescription extends CheckpointLocation {
+  method: Method;
+  metadata: CheckpointMetadata;
+  /** Per-channel statistics every input of this model is normalised with. */
+  normalisation: NormStats;
+  /** The whole input treatment (channels, resize, size, normalisation) for image files and uploads. */
+  input: InputSpec;
+  /** Where the regions lie in the image; null for methods without a region grid (ProtoNet, Relation Net). */
+  geometry: RegionGeometry | null;
+  /** The dataset the checkpoint was trained on, or null when it names none. */
+  dataset: string | null;
+}
+
+export interface OpenedCheckpoint extends CheckpointDescription {
+  model: FewShotModel;
+  dispose(): void;
+}
+
+export interface OpenCheckpointOptions {
+  /** Where `<runId>[/<name>]` references are looked up (default `defaultRunsDir()`). */
+  runsDir?: string;
+  /** Which checkpoint of a run folder (default `best`). */
+  name?: CheckpointName;
+  /** Model settings to change after loading (e.g. `bnInference` for an evaluation). */
+  override?: Partial<ModelConfig>;
+}
+
+const isRunDir = (dir: string) =>
+  existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoints'));
+const hasCheckpoint = (dir: string) =>
+  existsSync(join(dir, CHECKPOINT_FILES.manifest)) ||
+  existsSync(join(`${dir}.old`, CHECKPOINT_FILES.manifest));
+
+function inRun(runDir: string, name: string): CheckpointLocation {
+  if (!(CHECKPOINT_NAMES as readonly string[]).includes(name))
+    throw new CheckpointError(
+      'CHECKPOINT_NOT_FOUND',
+      `${runDir}: checkpoint name '${name}' is not one of ${CHECKPOINT_NAMES.join(', ')}`,
+    );
+  return { dir: resolveCheckpointDir(join(runDir, 'checkpoints', name)), runDir, name };
+}
+
+/** Where a reference points (see the module comment); throws CHECKPOINT_NOT_FOUND naming what was tried. */
+export function locateCheckpoint(ref: string, opts: OpenCheckpointOptions = {}): CheckpointLocation {
+  const path = resolve(ref);
+  if (hasCheckpoint(path)) {
+    const dir = resolveCheckpointDir(path);
+    const plain = dir.endsWith('.old') ? dir.slice(0, -4) : dir;
+    const parent = dirname(plain);
+    const runDir = basename(parent) === 'checkpoints' && isRunDir(dirname(parent)) ? dirname(parent) : null;
+    return { dir, runDir, name: basename(plain) };
+  }
+  if (isRunDir(path)) return inRun(path, opts.name ?? 'best');
+  const parts = ref.split('/');
+  const runsDir = resolve(opts.runsDir ?? defaultRunsDir());
+  if (parts.length <= 2 && parts.every((p) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p))) {
+    const runDir = join(runsDir, parts[0]);
+    if (isRunDir(runDir)) return inRun(runDir, parts[1] ?? opts.name ?? 'best');
+  }
+  throw new CheckpointError(
+    'CHECKPOINT_NOT_FOUND',
+    `${ref}: not a checkpoint folder, a run folder, or a run in ${runsDir} (<runId>[/best|latest])`,
+  );
+}
+
+function describe(loc: CheckpointLocation, metadata: CheckpointMetadata): CheckpointDescription {
+  const metaPath = join(loc.dir, CHECKPOINT_FILES.metadata);
+  let input: InputSpec;
+  try {
+    input = inputSpecOf(metadata);
+  } catch (e) {
+    throw new CheckpointError('CHECKPOINT_INVALID', `${metaPath}: ${(e as Error).message}`);
+  }
+  let geometry: RegionGeometry | null = null;
+  if (metadata.method === 'rcn') {
+    try {
+      geometry = regionGeometry(metadata.model);
+    } catch (e) {
+      throw new CheckpointError('CHECKPOINT_INVALID', `${metaPath}: model: ${(e as Error).message}`);
+    }
+  }
+  return {
+    ...loc,
+    method: metadata.method,
+    metadata,
+    normalisation: checkpointNormalisation(metadata),
+    input,
+    geometry,
+    dataset: metadata.dataset ?? null,
+  };
+}
+
+/** A checkpoint's description without loading its weights. */
+export async function describeCheckpoint(
+  ref: string,
+  opts: OpenCheckpointOptions = {},
+): Promise<CheckpointDescription> {
+  const loc = locateCheckpoint(ref, opts);
+  return describe(loc, await readCheckpointMetadata(loc.dir));
+}
+
+/** The model of the right method with the checkpoint's weights, and everything needed to feed it. */
+export async function openCheckpoint(
+  ref: string,
+  opts: OpenCheckpointOptions = {},
+): Promise<OpenedCheckpoint> {
+  const loc = locateCheckpoint(ref, opts);
+  const { metadata, weights } = await readCheckpoint(loc.dir);
+  const description = describe(loc, metadata);
+  const model = createModel(metadata.method, { ...metadata.model, ...opts.override });
+  try {
+    model.setWeights(weights);
+  } catch (e) {
+    model.dispose();
+    throw new CheckpointError(
+      'CHECKPOINT_INVALID',
+      `${loc.dir}: weights do not fit a ${metadata.method} model (${(e as Error).message})`,
+    );
+  }
+  return { ...description, model, dispose: () => model.dispose() };
+}
