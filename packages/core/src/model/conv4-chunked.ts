@@ -10,7 +10,7 @@ import type { ChunkStep } from './chunking.js';
 import type { Conv4Block } from './conv4.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
 
-/** The largest tensor of a Conv4 pass per image of `height` x `width`, in bytes (float32). */
+/** The largest tensor (activation or padded conv input) of a Conv4 pass per image of `height` x `width`, in bytes (float32). */
 export function conv4BytesPerImage(blocks: readonly Conv4Block[], height: number, width: number): number {
   let h = height;
   let w = width;
@@ -20,7 +20,9 @@ export function conv4BytesPerImage(blocks: readonly Conv4Block[], height: number
       h -= 2;
       w -= 2;
     }
-    most = Math.max(most, h * w * b.bn.gamma.size * 4);
+    // A same-padded conv's weight gradient on webgpu pads its input by one pixel (grad-kernels.ts).
+    const pad = b.pad === 'same' ? 2 : 0;
+    most = Math.max(most, h * w * b.bn.gamma.size * 4, (h + pad) * (w + pad) * b.weight.shape[2]! * 4);
     if (b.pool) {
       h = Math.floor(h / 2);
       w = Math.floor(w / 2);

@@ -14,13 +14,14 @@ import { dropBlockMask } from './dropblock.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
 import type { ResBlock } from './resnet12.js';
 
-/** The largest tensor of a ResNet-12 pass per image of `height` x `width`, in bytes (float32). */
+/** The largest tensor (activation or padded conv input) of a ResNet-12 pass per image of `height` x `width`, in bytes (float32). */
 export function resnet12BytesPerImage(blocks: readonly ResBlock[], height: number, width: number): number {
   let h = height;
   let w = width;
   let most = h * w * 3 * 4;
   for (const b of blocks) {
-    most = Math.max(most, h * w * b.bns[0].gamma.size * 4);
+    // The convs' weight gradients on webgpu pad their [h, w, C] inputs by one pixel (grad-kernels.ts).
+    most = Math.max(most, (h + 2) * (w + 2) * b.bns[0].gamma.size * 4);
     h = Math.floor(h / 2);
     w = Math.floor(w / 2);
   }
