@@ -16,8 +16,8 @@ import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { webGpuMissing } from '../helpers/webgpu.js';
 
 const missing = await webGpuMissing();
-// Each heavy test used about 70 s of CPU on lavapipe here (the file 140 CPU s, 424 s of wall time on a
-// machine loaded ~7x); the default 300 s would be too tight under a loaded CI.
+// This file used 140 s of CPU on lavapipe here (424 s of wall time on a machine loaded about 7x): the
+// default 300 s per test would be too tight on a loaded CI machine.
 const HEAVY_TIMEOUT = 900_000;
 
 /** max |a - b| / max |b| (absolute where b is all zeros). */
