@@ -4,6 +4,12 @@ export { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, convFilterBanding }
 export { WorkerPool, WORKER_LOST, type WorkerPoolOptions } from './pool.js';
 export { transferable, type Task, type TaskContext, type TaskModule } from './tasks.js';
 export { WebGpuLimitError, WebGpuDeviceError } from './webgpu-guard.js';
-export { describeAdapter, formatAdapter, webGpuBytesAllocated, type WebGpuAdapterInfo } from './webgpu.js';
+export {
+  describeAdapter,
+  formatAdapter,
+  webGpuBufferLimit,
+  webGpuBytesAllocated,
+  type WebGpuAdapterInfo,
+} from './webgpu.js';
 export { parseTensorflowLog, explainNoGpu, probeTensorflowGpu, type TfGpuReport } from './tf-gpu-probe.js';
 export { readableSync, allVariables } from './sync-read.js';

@@ -135,3 +135,15 @@ export function webGpuBytesAllocated(): number | null {
   if (tf.getBackend() !== 'webgpu') return null;
   return (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? null;
 }
+
+/**
+ * The largest buffer a kernel may bind on the current webgpu device (the smaller of
+ * maxStorageBufferBindingSize and maxBufferSize), in bytes; null on other backends. Chunked backbone passes
+ * (model/chunking.ts) size their chunks from it.
+ */
+export function webGpuBufferLimit(): number | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const device = (tf.backend() as unknown as { device?: { limits: WebGpuAdapterInfo['limits'] } }).device;
+  if (!device) return null;
+  return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+}

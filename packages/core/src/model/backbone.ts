@@ -30,6 +30,8 @@ export interface LayerContext {
   pass?: string;
   /** Test-only branch overrides at near-ties (see branches.ts); absent in normal use. */
   branches?: BranchOverrides;
+  /** Largest tensor a pass may hold, in bytes, before it is chunked (see chunking.ts); default: the device's. */
+  chunkBytes?: number;
 }
 
 /** A backbone forward pass in training mode, holding what its backward pass needs. */

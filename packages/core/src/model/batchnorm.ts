@@ -99,28 +99,38 @@ function normalise(
   inp: BatchNormInput,
   opts: BatchNormOptions,
 ): { xhat: tf.Tensor2D; rstd: tf.Tensor } & tf.TensorContainerObject {
-  const [m, c] = x2.shape;
-  const { bn } = inp;
+  const m = x2.shape[0];
   const mean = tf.div(colSum(x2), m);
   const xc = tf.sub(x2, mean);
   const variance = tf.div(colSum(tf.square(xc) as tf.Tensor2D), m);
   const rstd = tf.rsqrt(tf.add(variance, opts.eps));
-  if (opts.updateStats) {
-    const mo = opts.momentum;
-    const batchMean = inp.preBias ? tf.add(tf.reshape(mean, [c]), inp.preBias) : tf.reshape(mean, [c]);
-    // PyTorch stores the unbiased variance but normalises with the biased one.
-    const unbiased = tf.mul(tf.reshape(variance, [c]), m > 1 ? m / (m - 1) : 1);
-    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
-    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
-  }
+  if (opts.updateStats) updateRunningStats(inp, mean, variance, m, opts);
   return { xhat: tf.mul(xc, rstd) as tf.Tensor2D, rstd };
+}
+
+/** Running-statistics update from a pass's [1, C] mean and biased variance over m values (call in a tidy). */
+export function updateRunningStats(
+  inp: Pick<BatchNormInput, 'bn' | 'preBias'>,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  m: number,
+  opts: BatchNormOptions,
+): void {
+  const { bn } = inp;
+  const c = mean.size;
+  const mo = opts.momentum;
+  const batchMean = inp.preBias ? tf.add(tf.reshape(mean, [c]), inp.preBias) : tf.reshape(mean, [c]);
+  // PyTorch stores the unbiased variance but normalises with the biased one.
+  const unbiased = tf.mul(tf.reshape(variance, [c]), m > 1 ? m / (m - 1) : 1);
+  bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
+  bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
 }
 
 /**
  * act(sum_i xhat_i * gamma_i + beta_i) reshaped to `shape`, freeing temporaries eagerly. The forward pass
  * and `batchNormOutput` both compute it here, so a recomputed output equals the original bit for bit.
  */
-function affineAct(
+export function affineAct(
   xhats: tf.Tensor2D[],
   gammas: tf.Tensor[],
   betas: tf.Tensor[],

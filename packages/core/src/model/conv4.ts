@@ -23,10 +23,12 @@ import {
   disposeCache,
   type BatchNormLayer,
 } from './batchnorm.js';
+import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
+import { conv4BytesPerImage, conv4ChunkStep } from './conv4-chunked.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad, type Pad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 
-interface Conv4Block {
+export interface Conv4Block {
   /** `encoder.layer{i}`. */
   prefix: string;
   weight: tf.Variable;
@@ -93,7 +95,20 @@ export class Conv4 implements Backbone {
     };
   }
 
+  /** Images per chunk when this pass must be split (see chunking.ts), else null. */
+  private chunking(images: tf.Tensor4D, ctx: LayerContext): number | null {
+    const [n, h, w] = images.shape;
+    return imagesPerChunk(n, conv4BytesPerImage(this.blocks, h, w), ctx);
+  }
+
   apply(images: tf.Tensor4D, ctx: LayerContext): tf.Tensor4D {
+    const per = this.chunking(images, ctx);
+    if (per)
+      return chunkChainApply(
+        images,
+        per,
+        this.blocks.map((b) => (xs: tf.Tensor4D[]) => conv4ChunkStep(b, xs, ctx, false)),
+      );
     return chainApply(
       images,
       this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, false)),
@@ -101,6 +116,13 @@ export class Conv4 implements Backbone {
   }
 
   trace(images: tf.Tensor4D, ctx: LayerContext): BackboneTrace {
+    const per = this.chunking(images, ctx);
+    if (per)
+      return chunkChainTrace(
+        images,
+        per,
+        this.blocks.map((b) => (xs: tf.Tensor4D[]) => conv4ChunkStep(b, xs, ctx, true)),
+      );
     return chainTrace(
       images,
       this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, true)),

@@ -36,8 +36,11 @@ export function episodeGradients(spec: EpisodeGradientSpec): GradientResult {
   const keep = !!(opts.keepOutput || opts.intermediates);
   const clock = opts.timings ? () => performance.now() : () => 0;
   const t0 = clock();
-  const context = (pass: string): LayerContext =>
-    opts.branches ? { ...spec.context(pass), branches: opts.branches } : spec.context(pass);
+  const context = (pass: string): LayerContext => ({
+    ...spec.context(pass),
+    ...(opts.branches && { branches: opts.branches }),
+    ...(opts.chunkBytes && { chunkBytes: opts.chunkBytes }),
+  });
   const st = backbone.trace(batch.support, context('support'));
   let qt: BackboneTrace | null = null;
   const named = new Map<string, tf.Tensor>();

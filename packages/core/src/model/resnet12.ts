@@ -27,12 +27,14 @@ import {
 } from './batchnorm.js';
 import type { DropBlockConfig } from './config.js';
 import { dropBlockMask } from './dropblock.js';
+import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
+import { resnet12BytesPerImage, resnet12ChunkStep, type ResChunkContext } from './resnet12-chunked.js';
 
 type Shape4 = [number, number, number, number];
 
-interface ResBlock {
+export interface ResBlock {
   prefix: string;
   convs: [tf.Variable, tf.Variable, tf.Variable];
   bns: [BatchNormLayer, BatchNormLayer, BatchNormLayer];
@@ -180,7 +182,24 @@ export class ResNet12 implements Backbone {
     };
   }
 
+  /** Images per chunk when this pass must be split (see chunking.ts), else null. */
+  private chunking(images: tf.Tensor4D, ctx: LayerContext): number | null {
+    const [n, h, w] = images.shape;
+    return imagesPerChunk(n, resnet12BytesPerImage(this.blocks, h, w), ctx);
+  }
+
+  private chunkSteps(ctx: LayerContext, keep: boolean) {
+    const rc: ResChunkContext = {
+      slope: this.slope,
+      drop: this.drop,
+      nextDropSeed: () => this.seed + 7919 * ++this.dropCalls,
+    };
+    return this.blocks.map((b) => (xs: tf.Tensor4D[]) => resnet12ChunkStep(b, xs, ctx, keep, rc));
+  }
+
   apply(images: tf.Tensor4D, ctx: LayerContext): tf.Tensor4D {
+    const per = this.chunking(images, ctx);
+    if (per) return chunkChainApply(images, per, this.chunkSteps(ctx, false));
     return chainApply(
       images,
       this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, false)),
@@ -188,6 +207,8 @@ export class ResNet12 implements Backbone {
   }
 
   trace(images: tf.Tensor4D, ctx: LayerContext): BackboneTrace {
+    const per = this.chunking(images, ctx);
+    if (per) return chunkChainTrace(images, per, this.chunkSteps(ctx, true));
     return chainTrace(
       images,
       this.blocks.map((b) => (x: tf.Tensor4D) => this.step(b, x, ctx, true)),

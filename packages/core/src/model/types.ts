@@ -65,6 +65,12 @@ export interface GradientOptions {
    * `branches.checks.verify()` after the step: it checks that each site was a near-tie for us too.
    */
   branches?: BranchOverrides;
+  /**
+   * Largest tensor a backbone pass may hold, in bytes, before its images are encoded in chunks (exact:
+   * BatchNorm still uses the whole pass's statistics). Default: env `RCN_CHUNK_BYTES`, else on webgpu the
+   * device's buffer limit, else unchunked. See model/chunking.ts.
+   */
+  chunkBytes?: number;
 }
 
 export interface GradientResult {
