@@ -10,8 +10,8 @@ import { initBackend, type ConcreteBackend } from '../../src/backend/index.js';
 import { openDataset } from '../../src/data/index.js';
 import { measureFaithfulness, type FaithfulnessReport } from '../../src/explain/index.js';
 import { runJob, type JobOutcome } from '../../src/jobs/index.js';
-import { loadCheckpoint } from '../../src/model/index.js';
-import { defaultTrainConfig, resolveCheckpointDir, RunDir } from '../../src/train/index.js';
+import { openCheckpoint, RCN, resolveCheckpointDir } from '../../src/model/index.js';
+import { defaultTrainConfig, RunDir } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 import { webGpuMissing } from '../helpers/webgpu.js';
 
@@ -97,7 +97,8 @@ describe.skipIf(missing !== null || !data.available)('webgpu: jobs and faithfuln
     const ck = resolveCheckpointDir(join(runs, 'wasm', 'checkpoints', 'latest'));
     const measure = async (backend: ConcreteBackend): Promise<FaithfulnessReport> => {
       await initBackend(backend);
-      const { model } = await loadCheckpoint(ck);
+      const { model } = await openCheckpoint(ck);
+      if (!(model instanceof RCN)) throw new Error(`${ck}: not an RCN checkpoint`);
       const ds = await openDataset('tiny-imagenet-32', 'test', { dataDir: data.dir, imageSize: 32 });
       try {
         return await measureFaithfulness(model, ds, {
