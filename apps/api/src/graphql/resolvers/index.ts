@@ -8,6 +8,7 @@ import { inferenceQueries, predictMutation } from './inference.js';
 import { mutations } from './mutations.js';
 import { runQueries, runTypes } from './runs.js';
 import { sweepQueries, sweepTypes } from './sweeps.js';
+import { tasksMutation, tasksQueries, tasksTypes } from './tasks.js';
 
 function literal(v: ValueNode): unknown {
   switch (v.kind) {
@@ -44,8 +45,9 @@ export const resolvers: Resolvers = {
     ...runQueries,
     ...inferenceQueries,
     ...sweepQueries,
+    ...tasksQueries,
   },
-  Mutation: { ...mutations, ...predictMutation },
+  Mutation: { ...mutations, ...predictMutation, ...tasksMutation },
   Subscription: {
     job: {
       subscribe: (_p, { id }, { services }) => {
@@ -59,5 +61,8 @@ export const resolvers: Resolvers = {
   Backend: { name: (b) => b.name },
   ...datasetTypes,
   ...runTypes,
+  Run: { ...runTypes.Run, ...tasksTypes.RunTasks },
+  Job: { ...runTypes.Job, ...tasksTypes.JobTasks },
   ...sweepTypes,
+  ...{ TasksFile: tasksTypes.TasksFile, TaskEvaluation: tasksTypes.TaskEvaluation },
 };

@@ -76,7 +76,9 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
     run: async (j, _a, { services }) => (j.runId ? readRun(services.config.runsDir, j.runId) : null),
     evaluation: async (j) => {
       const path = (j.result as { reportPath?: unknown } | null)?.reportPath;
-      return j.kind === 'evaluate' && typeof path === 'string' ? readEvaluation(path) : null;
+      // A tasks job (also `evaluate`) has its own report: `taskEvaluation`.
+      const tasks = (j.result as { kind?: unknown } | null)?.kind === 'tasks';
+      return j.kind === 'evaluate' && !tasks && typeof path === 'string' ? readEvaluation(path) : null;
     },
     error: (j, _a, { services }) => (j.error ? services.publicText(j.error) : null),
   },
