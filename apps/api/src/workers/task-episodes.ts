@@ -190,8 +190,7 @@ async function pair(x: EpisodeExplanation, query: number, support: number): Prom
 }
 
 export const taskEpisodeTasks = {
-  'tasks.predict': async (p: TaskEpisodePayload): Promise<TaskPredictResult> =>
-    (await explained(p)).result,
+  'tasks.predict': async (p: TaskEpisodePayload): Promise<TaskPredictResult> => (await explained(p)).result,
   'tasks.ram': async (p: TaskRamPayload): Promise<RamResult> => {
     const { x } = await explained(p);
     if (!x) throw new Error('region explanations need an RCN checkpoint');

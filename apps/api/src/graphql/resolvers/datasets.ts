@@ -13,7 +13,10 @@ const images = (ep: Episode, set: 'support' | 'query') =>
     classId: im.classId,
     label: im.label,
     // Episodes of tasks files carry their own (rendered) image URLs.
-    url: 'url' in im && typeof im.url === 'string' ? im.url : imageUrl(ep.spec.dataset, ep.spec.split, im.imageId),
+    url:
+      'url' in im && typeof im.url === 'string'
+        ? im.url
+        : imageUrl(ep.spec.dataset, ep.spec.split, im.imageId),
   }));
 
 export const datasetQueries: Pick<Resolvers['Query'], 'datasets' | 'dataset' | 'episode'> = {

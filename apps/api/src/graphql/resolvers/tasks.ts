@@ -221,7 +221,9 @@ export const tasksQueries: {
     boundedInt(query, 'query', 0, task.query.length - 1);
     boundedInt(support, 'support', 0, task.support.files.length - 1);
     boundedInt(top, 'top', 0, 1000);
-    const r = await inWorker(() => services.inference.ramTask({ ...payload(ck.dir), pair: { query, support } }));
+    const r = await inWorker(() =>
+      services.inference.ramTask({ ...payload(ck.dir), pair: { query, support } }),
+    );
     const R = r.regions;
     const g = r.geometry;
     const matches = r.contributions
