@@ -56,3 +56,19 @@ describe('JsonFileCache', () => {
     expect(cache.stats().misses).toBe(before + 1);
   });
 });
+
+describe('JsonFileCache, concurrent reads', () => {
+  it('parses a version once when requests for it arrive together', async () => {
+    const cache = new JsonFileCache(1 << 20);
+    const file = join(dir, 'together.json');
+    writeFileSync(file, JSON.stringify({ classes: Array.from({ length: 1000 }, (_v, i) => i) }));
+    let parses = 0;
+    const parse = (j: unknown) => {
+      parses++;
+      return j;
+    };
+    const all = await Promise.all([1, 2, 3, 4].map(() => cache.read(file, parse)));
+    expect(parses).toBe(1);
+    expect(new Set(all).size).toBe(1);
+  });
+});

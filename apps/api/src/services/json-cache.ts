@@ -23,6 +23,7 @@ export interface JsonCacheStats {
 
 export class JsonFileCache {
   private readonly lru: LRUCache<string, Entry>;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private hits = 0;
   private misses = 0;
 
@@ -47,7 +48,16 @@ export class JsonFileCache {
       return hit.value as T;
     }
     this.misses++;
-    const value = parse(JSON.parse(await readFile(path, 'utf8')) as unknown);
+    // Concurrent requests for one version (the run page's queries arrive together) share one parse.
+    const flightKey = `${path}\u0000${stamp}`;
+    let flight = this.inFlight.get(flightKey);
+    if (!flight) {
+      flight = readFile(path, 'utf8')
+        .then((text) => parse(JSON.parse(text) as unknown))
+        .finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
+    }
+    const value = (await flight) as T;
     // Keyed by path, so a new version replaces the old one. A file that changed while it was read is
     // cached under its old stamp, so the next read sees the change and parses again.
     this.lru.set(path, { stamp, value, bytes: s.size });
