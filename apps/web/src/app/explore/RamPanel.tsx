@@ -12,6 +12,7 @@ import { SERIES } from '@/lib/colormap';
 import { num, pct, shortName } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { RAM } from '@/lib/queries';
+import { TASK_RAM, type TasksFileRef } from '@/lib/tasks';
 import type { Episode, EpisodeInput, Prediction, Ram, SupportComparison } from '@/lib/types';
 
 type Mode = 'contribution' | 'similarity' | 'weight';
@@ -33,12 +34,15 @@ export function RamPanel({
   spec,
   prediction,
   query,
+  task,
 }: {
   checkpoint: string;
   episode: Episode;
   spec: EpisodeInput;
   prediction: Prediction;
   query: number;
+  /** An episode of a tasks file: its RAMs come from `taskRam`. */
+  task?: { file: TasksFileRef; episode: string } | null;
 }) {
   const q = prediction.queries[query];
   const qImage = episode.queries[query];
@@ -59,17 +63,16 @@ export function RamPanel({
     setFocus({ support: predictedSupport, region: null });
   }
 
-  const ramQ = useGql<{ ram: Ram }>(RAM, {
-    checkpoint,
-    episode: spec,
-    query,
-    support: focus.support,
-    top: rows * cols,
-  });
-  const ram =
-    ramQ.data?.ram && ramQ.data.ram.support === focus.support && ramQ.data.ram.query === query
-      ? ramQ.data.ram
-      : null;
+  const pairVars = { checkpoint, query, support: focus.support, top: rows * cols };
+  const sampledQ = useGql<{ ram: Ram }>(RAM, { ...pairVars, episode: spec }, { pause: Boolean(task) });
+  const taskQ = useGql<{ taskRam: Ram }>(
+    TASK_RAM,
+    { ...pairVars, file: task?.file ?? { path: '' }, episode: task?.episode ?? '' },
+    { pause: !task },
+  );
+  const ramQ = task ? taskQ : sampledQ;
+  const fetched = task ? taskQ.data?.taskRam : sampledQ.data?.ram;
+  const ram = fetched && fetched.support === focus.support && fetched.query === query ? fetched : null;
   const match =
     ram && focus.region != null
       ? (ram.bestMatches.find((m) => m.supportRegion === focus.region) ?? null)
