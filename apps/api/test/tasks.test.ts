@@ -5,6 +5,7 @@
  */
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   readdirSync,
   mkdtempSync,
@@ -137,6 +138,16 @@ describeWithData('fixed tasks files', () => {
     ]);
     // Responses never name server folders.
     expect(JSON.stringify(lake)).not.toContain(data);
+    // A tasks file in the run's folder: its images beside it.
+    const own = join(s.dirs.runs, RUN, 'own');
+    cpSync(join(data, 'my-tasks'), own, { recursive: true });
+    const inRun = ok(
+      await s.gql<{ tasksFile: Record<string, unknown> }>(q, { f: { path: 'own/tasks.json', run: RUN } }),
+    ).tasksFile;
+    expect(inRun).toMatchObject({ path: 'own/tasks.json', run: RUN, format: 'json', episodeCount: 2 });
+    const escape = await s.gql(q, { f: { path: '../../x.json', run: RUN } });
+    expect(codeOf(escape)).toBe('FORBIDDEN_PATH');
+    expect(codeOf(await s.gql(q, { f: { path: 'own/tasks.json', run: 'no-such-run' } }))).toBe('NOT_FOUND');
   });
 
   it('refuses paths that leave the data folder, and names what is missing', async () => {
@@ -169,7 +180,7 @@ describeWithData('fixed tasks files', () => {
     const done = await waitJob(s, evaluateTasks.id, finished);
     expect(done, s.log()).toMatchObject({ status: 'finished', runId: RUN, error: null });
     expect(done.progress).toMatchObject({ phase: 'tasks', done: 1, total: 1 });
-    const fields = `name checkpoint tasks title metric episodes accuracy ci95 errorRate perEpisode { index id way shot queries correct accuracy errorRate outOfDomain }`;
+    const fields = `name checkpoint tasks file { path run } title metric episodes accuracy ci95 errorRate perEpisode { index id way shot queries correct accuracy errorRate outOfDomain }`;
     interface Report {
       name: string;
       tasks: string;
@@ -188,6 +199,7 @@ describeWithData('fixed tasks files', () => {
     expect(job.evaluation).toBeNull();
     const rep = job.taskEvaluation;
     expect(rep).toMatchObject({ tasks: 'lake', metric: 'error', episodes: 1 });
+    expect(rep).toMatchObject({ file: { path: 'lake', run: null }, checkpoint: `${RUN}/best` });
     expect(rep.perEpisode).toHaveLength(1);
     const run01 = rep.perEpisode[0];
     expect(run01).toMatchObject({ id: 'run01', queries: 3 });

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Episode, RunSummary, TaskEvalReport } from '@rcn/core';
 import { reportCache } from '../../services/json-cache.js';
 import { gridOf } from '../../services/inference.js';
@@ -318,6 +318,19 @@ export const tasksMutation: {
   },
 };
 
+/** How a client names the tasks file of a report (its server path): under the data folder or a run's folder. */
+function tasksFileRef(config: { dataDir: string; runsDir: string }, abs: string): TasksFileInput | null {
+  const under = (root: string) => {
+    const r = relative(resolve(root), abs);
+    return r && !r.startsWith('..') && !isAbsolute(r) ? r.split(sep).join('/') : null;
+  };
+  const inData = under(config.dataDir);
+  if (inData) return { path: inData, run: null };
+  const inRuns = under(config.runsDir);
+  const m = inRuns ? /^([^/]+)\/(.+)$/.exec(inRuns) : null;
+  return m ? { path: m[2], run: m[1] } : null;
+}
+
 /** The report a finished tasks job wrote, or null (other jobs, or not finished). */
 function jobReportPath(j: JobRecord): string | null {
   const r = j.result as { kind?: unknown; reportPath?: unknown } | null;
@@ -339,6 +352,7 @@ export const tasksTypes: {
   TaskEvaluation: {
     checkpoint: Resolver<TaskEvaluationModel, NoArgs, string | null>;
     tasks: Resolver<TaskEvaluationModel, NoArgs, string>;
+    file: Resolver<TaskEvaluationModel, NoArgs, TasksFileInput | null>;
   };
   RunTasks: {
     taskEvaluations: Resolver<RunSummary, { name?: string | null }, TaskEvaluationModel[]>;
@@ -369,6 +383,7 @@ export const tasksTypes: {
     // Reports name their checkpoint and tasks file by server paths when the CLI wrote them.
     checkpoint: (e, _a, { services }) => (e.checkpoint ? services.publicText(e.checkpoint) : null),
     tasks: (e, _a, { services }) => services.publicText(e.tasks),
+    file: (e, _a, { services }) => tasksFileRef(services.config, e.tasks),
   },
   RunTasks: {
     taskEvaluations: async (r, { name }) =>
