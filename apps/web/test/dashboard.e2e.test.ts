@@ -435,6 +435,22 @@ describeE2E('dashboard against the real API', () => {
       await page.reload();
       await page.getByTestId('query-0').locator('.mark').waitFor({ timeout: 60_000 });
       expect(await page.getByLabel('Episode', { exact: true }).inputValue()).toBe('second');
+      // Its evaluation (an API job) is listed on the run page, each episode opening in the explorer.
+      const { evaluateTasks } = await api.gql<{ evaluateTasks: JobView }>(
+        `mutation { evaluateTasks(checkpoint: "${RUN_ID}/best", file: { path: "my-tasks/tasks.json", run: "${RUN_ID}" }) { id status error } }`,
+      );
+      expect((await waitJob(api, evaluateTasks.id)).status).toBe('finished');
+      await page.goto(`${web.url}/runs/${RUN_ID}`);
+      const report = page.getByTestId('task-evaluation');
+      await report.waitFor({ timeout: 30_000 });
+      expect(await report.innerText()).toMatch(/e2e tasks/);
+      expect(await report.getByRole('table', { name: 'Episodes' }).locator('tbody tr').count()).toBe(2);
+      await report
+        .getByRole('row', { name: /second/ })
+        .getByRole('link', { name: 'explore' })
+        .click();
+      await page.waitForURL(/\/explore\?.*task=second/);
+      await page.getByTestId('query-0').locator('.mark').waitFor({ timeout: 60_000 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -34,6 +34,8 @@ const LIST_ESTIMATE: Record<string, number> = {
   devices: 2,
   cells: 100,
   table: 20,
+  taskEvaluations: 10,
+  perEpisode: 100,
 };
 
 /** Extra cost of fields that run inference or start work. */

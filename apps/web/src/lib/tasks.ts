@@ -100,3 +100,75 @@ export const TASK_RAM = gql`
     }
   }
 `;
+
+export interface TaskEpisodeResult {
+  index: number;
+  id: string;
+  way: number;
+  shot: number;
+  queries: number;
+  correct: number;
+  accuracy: number;
+  errorRate: number;
+  outOfDomain: number;
+}
+
+export interface TaskEvaluation {
+  name: string;
+  checkpoint: string | null;
+  tasks: string;
+  file: TasksFileRef | null;
+  title: string | null;
+  metric: string;
+  episodes: number;
+  accuracy: number;
+  ci95: number;
+  errorRate: number;
+  perEpisode: TaskEpisodeResult[];
+  createdAt: string | null;
+}
+
+/** A run's reports on fixed tasks files (the run page; per-episode rows are a few per episode). */
+export const RUN_TASK_EVALUATIONS = gql`
+  query RunTaskEvaluations($id: ID!) {
+    run(id: $id) {
+      id
+      taskEvaluations {
+        name
+        checkpoint
+        tasks
+        file {
+          path
+          run
+        }
+        title
+        metric
+        episodes
+        accuracy
+        ci95
+        errorRate
+        createdAt
+        perEpisode {
+          index
+          id
+          way
+          shot
+          queries
+          correct
+          accuracy
+          errorRate
+          outOfDomain
+        }
+      }
+    }
+  }
+`;
+
+/** The explorer's URL for one task of a report (null when the report's file or checkpoint is not nameable). */
+export function taskExplorerUrl(e: TaskEvaluation, episodeId: string): string | null {
+  if (!e.file || !e.checkpoint || !/^[^/]+\/(best|latest)$/.test(e.checkpoint)) return null;
+  const q = new URLSearchParams({ checkpoint: e.checkpoint, source: 'tasks', tasks: e.file.path });
+  if (e.file.run) q.set('tasksRun', e.file.run);
+  q.set('task', episodeId);
+  return `/explore?${q.toString()}`;
+}
