@@ -1,6 +1,6 @@
 /** The JSON scalar gives what a JSON round trip gives, without copying values that need no change. */
 import { describe, expect, it } from 'vitest';
-import { plainJson } from '../src/graphql/resolvers/index.js';
+import { plainJson } from '../src/graphql/plain-json.js';
 
 const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
