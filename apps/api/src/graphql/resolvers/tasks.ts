@@ -3,7 +3,7 @@
  * explorer (predictions and RAMs, shaped as for sampled episodes).
  */
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Episode, RunSummary, TaskEvalReport } from '@rcn/core';
 import { reportCache } from '../../services/json-cache.js';
@@ -85,10 +85,10 @@ async function openEpisode(ctx: Context, ref: TasksFileInput, episode: string) {
       max,
     );
   checkShape(config.limits, { way: task.support.classes.length, shot: task.support.shot, query: 0 });
-  const s = await stat(t.abs);
   const payload = (checkpointDir: string): TaskEpisodePayload => ({
     checkpointDir,
-    key: `${t.abs}\u0000${s.mtimeMs}:${s.size}\u0000${index}`,
+    // The episode's content, so an edited file (or a Lake run's class_labels.txt) is explained afresh.
+    key: `${t.abs}\u0000${index}\u0000${JSON.stringify([task.support.files, task.query])}`,
     support: task.support,
     query: task.query,
   });
