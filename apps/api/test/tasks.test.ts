@@ -168,6 +168,13 @@ describeWithData('fixed tasks files', () => {
     );
     expect(codeOf(r)).toBe('FORBIDDEN_PATH');
     expect(JSON.stringify(r)).not.toContain(tmpdir());
+    // A mutation: the token is required.
+    const anonymous = await s.gql(
+      `mutation ($f: TasksFileInput!) { evaluateTasks(checkpoint: "${RUN}/best", file: $f) { id } }`,
+      { f: LAKE },
+      null,
+    );
+    expect(codeOf(anonymous)).toBe('UNAUTHENTICATED');
   });
 
   it('evaluates a checkpoint on Lake runs in a job: error rate per run, report under the run', async () => {
