@@ -1,6 +1,7 @@
 /** Reading run directories (the trainer's files) for the API, and indexing them in the store. */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { reportCache } from './json-cache.js';
 import { basename, join } from 'node:path';
 import { listRuns, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
 import type { Store } from '../store/types.js';
@@ -84,7 +85,8 @@ export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<
 
 export async function readEvaluation(path: string): Promise<EvaluationModel | null> {
   try {
-    const report = JSON.parse(await readFile(path, 'utf8')) as EvaluationModel;
+    // Parsed once per file version (a 2,000-class report is ~8 MB of JSON).
+    const report = await reportCache.read<EvaluationModel>(path);
     return { ...report, name: basename(path, '.json') };
   } catch {
     return null;

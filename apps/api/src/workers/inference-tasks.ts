@@ -38,6 +38,7 @@ import {
   type PartsResult,
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
+import { taskEpisodeTasks } from './task-episodes.js';
 
 interface Loaded {
   stamp: string;
@@ -264,6 +265,7 @@ export interface UploadPayload {
 }
 
 export const tasks = {
+  ...taskEpisodeTasks,
   'backend.info': (_p: unknown, ctx: TaskContext): BackendInfo => ctx.backend,
   'episode.predict': async (p: EpisodePayload): Promise<EpisodeResult> => {
     const { loaded, episode, arrays } = await episodeArrays(p);

@@ -8,6 +8,7 @@ import { Curves } from '@/components/CurvesLazy';
 import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/common';
 import { JobsTable } from '@/components/Jobs';
 import { PerClassTable } from '@/components/PerClassTable';
+import { TaskReports } from '@/components/TaskReports';
 import { ago, num, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { EVALUATE, JOB, RESUME, RUN_DETAIL, RUN_EVALUATIONS } from '@/lib/queries';
@@ -258,6 +259,8 @@ export function RunDetail({ id }: { id: string }) {
           <EvaluationReport key={e.name} runId={run.id} e={e} names={names} />
         ))}
       </section>
+
+      <TaskReports runId={run.id} />
 
       <section className="panel" aria-labelledby="config-h">
         <h2 id="config-h">Configuration</h2>

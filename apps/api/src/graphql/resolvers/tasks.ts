@@ -1,0 +1,398 @@
+/**
+ * Fixed tasks files: listing their episodes, evaluating a checkpoint on them in a job, and one task in the
+ * explorer (predictions and RAMs, shaped as for sampled episodes).
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Episode, RunSummary, TaskEvalReport } from '@rcn/core';
+import { reportCache } from '../../services/json-cache.js';
+import { gridOf } from '../../services/inference.js';
+import { resolveCheckpoint, runDirOf } from '../../services/paths.js';
+import {
+  checkAllEpisodes,
+  episodeIndex,
+  openTasks,
+  taskEpisode,
+  tasksReportName,
+  type OpenedTasks,
+  type TasksFileInput,
+} from '../../services/tasks.js';
+import { checkShape } from '../../services/validate.js';
+import { errorMessage } from '../../util/errors.js';
+import type { JobRecord } from '../../store/types.js';
+import type { TaskEpisodePayload } from '../../workers/task-episodes.js';
+import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
+import type { Context, Prediction, Ram, Resolver } from '../types.js';
+
+type NoArgs = Record<string, never>;
+
+/** A report as written, its `name` (the file's title) moved to `title` and replaced by the report's name. */
+export type TaskEvaluationModel = Omit<TaskEvalReport, 'name'> & {
+  name: string;
+  title: string | null;
+  checkpoint?: string;
+  createdAt?: string;
+};
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Worker errors are about the input (images, the checkpoint); a baseline cannot be explained by region. */
+async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as { extensions?: { code?: string } }).extensions?.code) throw e;
+    const message = errorMessage(e);
+    if (/need an RCN/.test(message)) throw apiError(ErrorCode.NOT_AVAILABLE, message);
+    throw badInput(message);
+  }
+}
+
+export async function readTaskEvaluation(path: string): Promise<TaskEvaluationModel | null> {
+  try {
+    const r = await reportCache.read<TaskEvalReport>(path);
+    return { ...r, title: r.name ?? null, name: basename(path, '.json') };
+  } catch {
+    return null;
+  }
+}
+
+async function runTaskEvaluations(run: RunSummary): Promise<TaskEvaluationModel[]> {
+  const dir = join(run.dir, 'tasks');
+  if (!existsSync(dir)) return [];
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const out: TaskEvaluationModel[] = [];
+  for (const f of files) {
+    const r = await readTaskEvaluation(join(dir, f));
+    if (r && Array.isArray(r.perEpisode)) out.push(r);
+  }
+  return out;
+}
+
+/** The episode the explorer opens, checked against the limits of `predict` (its images are read whole). */
+async function openEpisode(ctx: Context, ref: TasksFileInput, episode: string) {
+  const { config } = ctx.services;
+  const t = await openTasks(config, ref);
+  const index = episodeIndex(t, episode);
+  const task = taskEpisode(t, index);
+  const images = task.support.files.length + task.query.length;
+  const max = config.limits.maxUploadImages;
+  if (images > max)
+    throw limitExceeded(
+      `episode '${task.id}' has ${images} images, over this server's limit of ${max} for one view`,
+      'episode',
+      max,
+    );
+  checkShape(config.limits, { way: task.support.classes.length, shot: task.support.shot, query: 0 });
+  const payload = (checkpointDir: string): TaskEpisodePayload => ({
+    checkpointDir,
+    // The episode's content, so an edited file (or a Lake run's class_labels.txt) is explained afresh.
+    key: `${t.abs}\u0000${index}\u0000${JSON.stringify([task.support.files, task.query])}`,
+    support: task.support,
+    query: task.query,
+  });
+  return { t, index, task, payload };
+}
+
+/** The task as core's Episode, images named relative to the tasks folder and served as rendered PNGs. */
+function asEpisode(
+  t: OpenedTasks,
+  index: number,
+  task: ReturnType<typeof taskEpisode>,
+  urls: { support: string[]; query: string[] },
+): Episode {
+  const way = task.support.classes.length;
+  const label = new Map(task.support.classes.map((c, i) => [c, i]));
+  const rel = (p: string) => relative(t.baseDir, p).split('\\').join('/');
+  return {
+    id: `${t.run ? `run:${t.run}/` : ''}${t.path}#${task.id}`,
+    spec: {
+      dataset: t.path,
+      split: 'tasks',
+      way,
+      shot: task.support.shot,
+      query: Math.ceil(task.query.length / way),
+      seed: 0,
+      index,
+    },
+    classes: task.support.classes.map((c) => ({ id: c, name: c })),
+    support: task.support.files.map((f, i) => ({
+      imageId: rel(f.path),
+      classId: f.label!,
+      label: label.get(f.label!)!,
+      url: urls.support[i],
+    })),
+    query: task.query.map((f, i) => ({
+      imageId: rel(f.path),
+      classId: f.label ?? '',
+      label: f.label === null ? -1 : label.get(f.label)!,
+      url: urls.query[i],
+    })),
+  };
+}
+
+export const tasksQueries: {
+  tasksFile: Resolver<unknown, { file: TasksFileInput }, OpenedTasks>;
+  taskPrediction: Resolver<
+    unknown,
+    { checkpoint: string; file: TasksFileInput; episode: string },
+    Prediction
+  >;
+  taskRam: Resolver<
+    unknown,
+    {
+      checkpoint: string;
+      file: TasksFileInput;
+      episode: string;
+      query: number;
+      support: number;
+      top: number;
+    },
+    Ram
+  >;
+} = {
+  tasksFile: (_p, { file }, { services }) => openTasks(services.config, file),
+
+  taskPrediction: async (_p, { checkpoint, file, episode }, ctx) => {
+    const { services } = ctx;
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const { t, index, task, payload } = await openEpisode(ctx, file, episode);
+    const r = await inWorker(() => services.inference.predictTask(payload(ck.dir)));
+    if (!r.geometry || !r.supportPngs.length)
+      throw apiError(
+        ErrorCode.NOT_AVAILABLE,
+        'the explorer opens tasks with an RCN checkpoint (region explanations); evaluate other methods with evaluateTasks',
+      );
+    const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+    const urls = {
+      support: await Promise.all(r.supportPngs.map(put)),
+      query: await Promise.all(r.queryPngs.map(put)),
+    };
+    const ep = asEpisode(t, index, task, urls);
+    const way = r.way;
+    const S = ep.support.length;
+    const R = r.regions;
+    let correct = 0;
+    const queries = ep.query.map((im, q) => {
+      let predicted = 0;
+      for (let c = 1; c < way; c++) if (r.probs[q * way + c] > r.probs[q * way + predicted]) predicted = c;
+      if (predicted === im.label) correct++;
+      return {
+        index: q,
+        imageId: im.imageId,
+        url: urls.query[q],
+        trueLabel: im.label,
+        predictedLabel: predicted,
+        correct: predicted === im.label,
+        probabilities: Array.from(r.probs.subarray(q * way, (q + 1) * way), round),
+        supports: ep.support.map((s, si) => {
+          const at = (q * S + si) * R;
+          let score = 0;
+          for (let k = 0; k < R; k++) score += r.regionScores[at + k] * r.regionWeights[at + k];
+          return {
+            index: si,
+            label: s.label,
+            imageId: s.imageId,
+            score: round(score),
+            regionScores: Array.from(r.regionScores.subarray(at, at + R), round),
+            regionWeights: Array.from(r.regionWeights.subarray(at, at + R), round),
+          };
+        }),
+      };
+    });
+    const grid = r.geometry ?? gridOf(R, [1, 1]);
+    return {
+      checkpoint: ck.ref,
+      episode: ep,
+      accuracy: queries.length ? correct / queries.length : 0,
+      regions: R,
+      gridRows: grid.rows,
+      gridCols: grid.cols,
+      grid: r.geometry,
+      queries,
+    };
+  },
+
+  taskRam: async (_p, { checkpoint, file, episode, query, support, top }, ctx) => {
+    const { services } = ctx;
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const { task, payload } = await openEpisode(ctx, file, episode);
+    boundedInt(query, 'query', 0, task.query.length - 1);
+    boundedInt(support, 'support', 0, task.support.files.length - 1);
+    boundedInt(top, 'top', 0, 1000);
+    const r = await inWorker(() =>
+      services.inference.ramTask({ ...payload(ck.dir), pair: { query, support } }),
+    );
+    const R = r.regions;
+    const g = r.geometry;
+    const matches = r.contributions
+      .map((c, k) => {
+        const j = r.bestMatch[k];
+        return {
+          supportRegion: k,
+          queryRegion: j,
+          similarity: round(r.similarity[k * R + j]),
+          weight: round(r.weights[k]),
+          contribution: round(c),
+          supportBox: g.regions[k],
+          queryBox: g.regions[j],
+        };
+      })
+      .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
+      .slice(0, top);
+    const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+    const p = r.png;
+    const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
+      [p.support, p.query, p.scores, p.weights, p.contributions, p.queryContributions, p.panel].map(put),
+    );
+    const supportLabel = r.episode.support[support].label;
+    return {
+      checkpoint: ck.ref,
+      episodeId: r.episode.id,
+      query,
+      support,
+      queryLabel: r.episode.query[query].label,
+      supportLabel,
+      gridRows: g.rows,
+      gridCols: g.cols,
+      imageSize: r.imageSize,
+      grid: g,
+      regionScores: r.scores.map(round),
+      regionWeights: r.weights.map(round),
+      contributions: r.contributions.map(round),
+      score: round(r.contributions.reduce((a, b) => a + b, 0)),
+      probability: round(r.probabilities[supportLabel]),
+      urls: {
+        support: sUrl,
+        query: qUrl,
+        scores: scUrl,
+        weights: wUrl,
+        contributions: cUrl,
+        queryContributions: qcUrl,
+        panel: panelUrl,
+      },
+      bestMatches: matches,
+      similarity: Array.from({ length: R }, (_v, k) =>
+        Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
+      ),
+      queryContributions: r.queryContributions.map(round),
+      classScore: round(r.classScore),
+      share: r.share.map(round),
+    };
+  },
+};
+
+export const tasksMutation: {
+  evaluateTasks: Resolver<unknown, { checkpoint: string; file: TasksFileInput }, JobRecord>;
+} = {
+  evaluateTasks: async (_p, { checkpoint, file }, ctx) => {
+    const { runsDir, limits, dataDir, backend } = ctx.services.config;
+    const ck = resolveCheckpoint(runsDir, checkpoint);
+    const t = await openTasks(ctx.services.config, file);
+    for (const task of checkAllEpisodes(t))
+      checkShape(limits, {
+        way: task.support.classes.length,
+        shot: task.support.shot,
+        query: 0,
+      });
+    const max = limits.maxQueuedJobs;
+    if (ctx.services.jobs.openCount() >= max)
+      throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
+    const name = tasksReportName(ck.name, file);
+    const reportPath = join(runDirOf(runsDir, ck.runId), 'tasks', `${name}.json`);
+    const settings = { tasks: file.path, ...(file.run ? { tasksRun: file.run } : {}), format: t.format };
+    return ctx.services.jobs.submit(
+      'evaluate',
+      {
+        kind: 'tasks',
+        dataDir,
+        backend,
+        checkpointRef: ck.ref,
+        checkpointDir: ck.dir,
+        tasksPath: t.abs,
+        reportPath,
+      },
+      { runId: ck.runId, checkpoint: ck.ref, config: settings },
+    );
+  },
+};
+
+/** How a client names the tasks file of a report (its server path): under the data folder or a run's folder. */
+function tasksFileRef(config: { dataDir: string; runsDir: string }, abs: string): TasksFileInput | null {
+  const under = (root: string) => {
+    const r = relative(resolve(root), abs);
+    return r && !r.startsWith('..') && !isAbsolute(r) ? r.split(sep).join('/') : null;
+  };
+  const inData = under(config.dataDir);
+  if (inData) return { path: inData, run: null };
+  const inRuns = under(config.runsDir);
+  const m = inRuns ? /^([^/]+)\/(.+)$/.exec(inRuns) : null;
+  return m ? { path: m[2], run: m[1] } : null;
+}
+
+/** The report a finished tasks job wrote, or null (other jobs, or not finished). */
+function jobReportPath(j: JobRecord): string | null {
+  const r = j.result as { kind?: unknown; reportPath?: unknown } | null;
+  return r?.kind === 'tasks' && typeof r.reportPath === 'string' ? r.reportPath : null;
+}
+
+/** Spread into the resolver map: `RunTasks` and `JobTasks` extend `Run` and `Job`. */
+export const tasksTypes: {
+  TasksFile: {
+    name: Resolver<OpenedTasks, NoArgs, string | null>;
+    metric: Resolver<OpenedTasks, NoArgs, string>;
+    episodeCount: Resolver<OpenedTasks, NoArgs, number>;
+    episodes: Resolver<
+      OpenedTasks,
+      { offset: number; limit: number },
+      { index: number; id: string; way: number; shot: number; queries: number; classes: string[] }[]
+    >;
+  };
+  TaskEvaluation: {
+    checkpoint: Resolver<TaskEvaluationModel, NoArgs, string | null>;
+    tasks: Resolver<TaskEvaluationModel, NoArgs, string>;
+    file: Resolver<TaskEvaluationModel, NoArgs, TasksFileInput | null>;
+  };
+  RunTasks: {
+    taskEvaluations: Resolver<RunSummary, { name?: string | null }, TaskEvaluationModel[]>;
+  };
+  JobTasks: { taskEvaluation: Resolver<JobRecord, NoArgs, TaskEvaluationModel | null> };
+} = {
+  TasksFile: {
+    name: (t) => t.file.name ?? null,
+    metric: (t) => t.file.metric ?? 'accuracy',
+    episodeCount: (t) => t.file.episodes.length,
+    episodes: (t, { offset, limit }) => {
+      boundedInt(offset, 'offset', 0, 1_000_000);
+      boundedInt(limit, 'limit', 0, 1000);
+      return t.file.episodes.slice(offset, offset + limit).map((e, i) => {
+        const classes = [...new Set(e.support.map((s) => s.label))];
+        return {
+          index: offset + i,
+          id: e.id ?? `episode ${offset + i}`,
+          way: classes.length,
+          shot: Math.round(e.support.length / Math.max(1, classes.length)),
+          queries: e.query.length,
+          classes,
+        };
+      });
+    },
+  },
+  TaskEvaluation: {
+    // Reports name their checkpoint and tasks file by server paths when the CLI wrote them.
+    checkpoint: (e, _a, { services }) => (e.checkpoint ? services.publicText(e.checkpoint) : null),
+    tasks: (e, _a, { services }) => services.publicText(e.tasks),
+    file: (e, _a, { services }) => tasksFileRef(services.config, e.tasks),
+  },
+  RunTasks: {
+    taskEvaluations: async (r, { name }) =>
+      (await runTaskEvaluations(r)).filter((e) => name === undefined || name === null || e.name === name),
+  },
+  JobTasks: {
+    taskEvaluation: async (j) => {
+      const path = jobReportPath(j);
+      return path ? readTaskEvaluation(path) : null;
+    },
+  },
+};

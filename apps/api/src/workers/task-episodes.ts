@@ -1,0 +1,199 @@
+/**
+ * Worker-side view of one episode of a fixed tasks file (the explorer's "open a task"): the images as the
+ * checkpoint sees them, its predictions and, for an RCN, the region activation maps of a (query, support)
+ * pair. Core's `predictFiles` gives the checkpoint's input treatment (as `rcn predict` and `eval --tasks`);
+ * the last few explained episodes are kept, so moving between supports does not run the model again.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  RCN,
+  classRam,
+  encodePng,
+  heatOverlay,
+  inputSpecOf,
+  loadModelCheckpoint,
+  pairRam,
+  predictFiles,
+  rangeOf,
+  regionGeometry,
+  renderPairPng,
+  resizeNearest,
+  resolveCheckpointDir,
+  type CheckpointMetadata,
+  type EpisodeExplanation,
+  type FewShotModel,
+  type LabelledFile,
+  type SupportSet,
+} from '@rcn/core';
+import { geometryOf, type GridGeometry } from '../services/geometry.js';
+import type { RamResult } from './inference-tasks.js';
+
+export interface TaskEpisodePayload {
+  checkpointDir: string;
+  /** Identifies the episode's version (tasks file, its stamp, episode index) for the worker's cache. */
+  key: string;
+  support: SupportSet;
+  query: LabelledFile[];
+}
+
+export interface TaskRamPayload extends TaskEpisodePayload {
+  pair: { query: number; support: number };
+}
+
+export interface TaskPredictResult {
+  way: number;
+  shot: number;
+  /** [Q, N] */
+  probs: Float32Array;
+  /** [Q, S, R]; empty for models without regions. */
+  regionScores: Float32Array;
+  regionWeights: Float32Array;
+  regions: number;
+  imageSize: number;
+  geometry: GridGeometry | null;
+  /** Per query: why it looks unlike the training data, or null. */
+  warnings: (string | null)[];
+  /** The images as the model sees them (PNG), class-major supports then queries. */
+  supportPngs: Uint8Array[];
+  queryPngs: Uint8Array[];
+}
+
+interface Loaded {
+  stamp: string;
+  model: FewShotModel;
+  metadata: CheckpointMetadata;
+}
+
+interface Explained {
+  result: TaskPredictResult;
+  x: EpisodeExplanation | null;
+}
+
+const MAX_MODELS = 2;
+const MAX_EPISODES = 4;
+const models = new Map<string, Loaded>();
+const episodes = new Map<string, Promise<Explained>>();
+
+function stampOf(dir: string): string {
+  const s = statSync(join(dir, 'weights.bin'));
+  return `${s.mtimeMs}:${s.size}`;
+}
+
+async function modelOf(dir: string): Promise<Loaded> {
+  const real = resolveCheckpointDir(dir);
+  const stamp = stampOf(real);
+  const hit = models.get(dir);
+  if (hit && hit.stamp === stamp) {
+    models.delete(dir);
+    models.set(dir, hit);
+    return hit;
+  }
+  hit?.model.dispose();
+  models.delete(dir);
+  const { model, metadata } = await loadModelCheckpoint(real);
+  const loaded = { stamp, model, metadata };
+  models.set(dir, loaded);
+  while (models.size > MAX_MODELS) {
+    const [oldest, v] = models.entries().next().value as [string, Loaded];
+    v.model.dispose();
+    models.delete(oldest);
+  }
+  return loaded;
+}
+
+async function explain(p: TaskEpisodePayload): Promise<Explained> {
+  const { model, metadata } = await modelOf(p.checkpointDir);
+  const spec = inputSpecOf(metadata);
+  const isRcn = model instanceof RCN;
+  // One forward pass for the whole episode (callers bound its size), so BatchNorm sees it as `predict` does.
+  const r = await predictFiles(model, spec, p.support, p.query, {
+    explain: isRcn,
+    chunk: Math.max(1, p.query.length),
+  });
+  const x = r.explanations?.[0] ?? null;
+  const way = r.classes.length;
+  const probs = x ? x.ram.probs : Float32Array.from(r.queries.flatMap((q) => q.probabilities));
+  const size = spec.size * Math.max(1, Math.ceil(96 / spec.size));
+  const png = async (img: EpisodeExplanation['supportImages'][number]) =>
+    new Uint8Array(await encodePng(resizeNearest(img, size)));
+  return {
+    x,
+    result: {
+      way,
+      shot: r.shot,
+      probs,
+      regionScores: x ? x.ram.regionScores : new Float32Array(0),
+      regionWeights: x ? x.ram.regionWeights : new Float32Array(0),
+      regions: x ? x.ram.regions : 0,
+      imageSize: spec.size,
+      geometry: isRcn ? geometryOf(regionGeometry(model.config)) : null,
+      warnings: r.queries.map((q) => q.warning),
+      supportPngs: x ? await Promise.all(x.supportImages.map(png)) : [],
+      queryPngs: x ? await Promise.all(x.queryImages.map(png)) : [],
+    },
+  };
+}
+
+function explained(p: TaskEpisodePayload): Promise<Explained> {
+  const key = `${p.checkpointDir}\u0000${stampOf(resolveCheckpointDir(p.checkpointDir))}\u0000${p.key}`;
+  let e = episodes.get(key);
+  if (!e) {
+    e = explain(p);
+    e.catch(() => episodes.delete(key));
+    episodes.set(key, e);
+    while (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
+  } else {
+    episodes.delete(key);
+    episodes.set(key, e);
+  }
+  return e;
+}
+
+/** The RAM of one pair, rendered as the explorer's sampled-episode RAMs are. */
+async function pair(x: EpisodeExplanation, query: number, support: number): Promise<RamResult> {
+  const { ram, geometry: g } = x;
+  const pr = pairRam(ram, query, support);
+  const cr = classRam(ram, query, pr.classIndex);
+  const R = ram.regions;
+  const at = (query * ram.way * ram.shot + support) * R * R;
+  const size = g.imageSize * Math.max(1, Math.ceil(128 / g.imageSize));
+  const sImg = x.supportImages[support];
+  const qImg = x.queryImages[query];
+  const over = (img: typeof sImg, values: number[], floorAtZero = true) =>
+    encodePng(heatOverlay(img, values, g, rangeOf(values, floorAtZero), { size }));
+  const [sPng, qPng, scores, weights, contributions, queryContributions, panel] = await Promise.all([
+    encodePng(resizeNearest(sImg, size)),
+    encodePng(resizeNearest(qImg, size)),
+    over(sImg, pr.scores, false),
+    over(sImg, pr.weights),
+    over(sImg, pr.contributions),
+    over(qImg, pr.queryContributions),
+    renderPairPng(x, query, support),
+  ]);
+  return {
+    episode: x.episode,
+    regions: R,
+    imageSize: g.imageSize,
+    geometry: geometryOf(g),
+    probabilities: Array.from(ram.probs.subarray(query * ram.way, (query + 1) * ram.way)),
+    scores: pr.scores,
+    weights: pr.weights,
+    contributions: pr.contributions,
+    queryContributions: pr.queryContributions,
+    bestMatch: pr.bestMatch,
+    similarity: ram.similarity.slice(at, at + R * R),
+    classScore: cr.classScore,
+    share: cr.share[support % ram.shot],
+    png: { support: sPng, query: qPng, scores, weights, contributions, queryContributions, panel },
+  };
+}
+
+export const taskEpisodeTasks = {
+  'tasks.predict': async (p: TaskEpisodePayload): Promise<TaskPredictResult> => (await explained(p)).result,
+  'tasks.ram': async (p: TaskRamPayload): Promise<RamResult> => {
+    const { x } = await explained(p);
+    if (!x) throw new Error('region explanations need an RCN checkpoint');
+    return pair(x, p.pair.query, p.pair.support);
+  },
+};
