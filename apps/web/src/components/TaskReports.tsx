@@ -93,9 +93,7 @@ function TaskReport({ e }: { e: TaskEvaluation }) {
 
 /** Nothing at all for a run without tasks reports. */
 export function TaskReports({ runId }: { runId: string }) {
-  const q = useGql<{ run: { id: string; taskEvaluations: TaskEvaluation[] } | null }>(RUN_TASK_EVALUATIONS, {
-    id: runId,
-  });
+  const q = useGql(RUN_TASK_EVALUATIONS, { id: runId });
   const reports = q.data?.run?.taskEvaluations ?? [];
   if (!reports.length && !q.error) return null;
   return (

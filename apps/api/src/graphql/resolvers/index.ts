@@ -10,7 +10,7 @@ import { inferenceQueries, predictMutation } from './inference.js';
 import { mutations } from './mutations.js';
 import { runQueries, runTypes } from './runs.js';
 import { sweepQueries, sweepTypes } from './sweeps.js';
-import { tasksMutation, tasksQueries, tasksTypes } from './tasks.js';
+import { jobTasks, runTasks, tasksMutation, tasksQueries, tasksTypes } from './tasks.js';
 
 function literal(v: ValueNode): unknown {
   switch (v.kind) {
@@ -63,8 +63,8 @@ export const resolvers: Resolvers = {
   Backend: { name: (b) => b.name },
   ...datasetTypes,
   ...runTypes,
-  Run: { ...runTypes.Run, ...tasksTypes.RunTasks },
-  Job: { ...runTypes.Job, ...tasksTypes.JobTasks },
+  Run: { ...runTypes.Run, ...runTasks },
+  Job: { ...runTypes.Job, ...jobTasks },
   ...sweepTypes,
-  ...{ TasksFile: tasksTypes.TasksFile, TaskEvaluation: tasksTypes.TaskEvaluation },
+  ...tasksTypes,
 };

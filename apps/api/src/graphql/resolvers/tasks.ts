@@ -22,18 +22,16 @@ import { checkShape } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import type { JobRecord } from '../../store/types.js';
 import type { TaskEpisodePayload } from '../../workers/task-episodes.js';
+import type { Context } from '../context.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
-import type { Context, Prediction, Ram, Resolver } from '../types.js';
-
-type NoArgs = Record<string, never>;
-
-/** A report as written, its `name` (the file's title) moved to `title` and replaced by the report's name. */
-export type TaskEvaluationModel = Omit<TaskEvalReport, 'name'> & {
-  name: string;
-  title: string | null;
-  checkpoint?: string;
-  createdAt?: string;
-};
+import type {
+  JobResolvers,
+  MutationResolvers,
+  QueryResolvers,
+  Resolvers,
+  RunResolvers,
+} from '../generated.js';
+import type { TaskEvaluationModel } from '../models.js';
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
@@ -132,26 +130,7 @@ function asEpisode(
   };
 }
 
-export const tasksQueries: {
-  tasksFile: Resolver<unknown, { file: TasksFileInput }, OpenedTasks>;
-  taskPrediction: Resolver<
-    unknown,
-    { checkpoint: string; file: TasksFileInput; episode: string },
-    Prediction
-  >;
-  taskRam: Resolver<
-    unknown,
-    {
-      checkpoint: string;
-      file: TasksFileInput;
-      episode: string;
-      query: number;
-      support: number;
-      top: number;
-    },
-    Ram
-  >;
-} = {
+export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' | 'taskRam'> = {
   tasksFile: (_p, { file }, { services }) => openTasks(services.config, file),
 
   taskPrediction: async (_p, { checkpoint, file, episode }, ctx) => {
@@ -283,9 +262,7 @@ export const tasksQueries: {
   },
 };
 
-export const tasksMutation: {
-  evaluateTasks: Resolver<unknown, { checkpoint: string; file: TasksFileInput }, JobRecord>;
-} = {
+export const tasksMutation: Pick<MutationResolvers, 'evaluateTasks'> = {
   evaluateTasks: async (_p, { checkpoint, file }, ctx) => {
     const { runsDir, limits, dataDir, backend } = ctx.services.config;
     const ck = resolveCheckpoint(runsDir, checkpoint);
@@ -337,28 +314,7 @@ function jobReportPath(j: JobRecord): string | null {
   return r?.kind === 'tasks' && typeof r.reportPath === 'string' ? r.reportPath : null;
 }
 
-/** Spread into the resolver map: `RunTasks` and `JobTasks` extend `Run` and `Job`. */
-export const tasksTypes: {
-  TasksFile: {
-    name: Resolver<OpenedTasks, NoArgs, string | null>;
-    metric: Resolver<OpenedTasks, NoArgs, string>;
-    episodeCount: Resolver<OpenedTasks, NoArgs, number>;
-    episodes: Resolver<
-      OpenedTasks,
-      { offset: number; limit: number },
-      { index: number; id: string; way: number; shot: number; queries: number; classes: string[] }[]
-    >;
-  };
-  TaskEvaluation: {
-    checkpoint: Resolver<TaskEvaluationModel, NoArgs, string | null>;
-    tasks: Resolver<TaskEvaluationModel, NoArgs, string>;
-    file: Resolver<TaskEvaluationModel, NoArgs, TasksFileInput | null>;
-  };
-  RunTasks: {
-    taskEvaluations: Resolver<RunSummary, { name?: string | null }, TaskEvaluationModel[]>;
-  };
-  JobTasks: { taskEvaluation: Resolver<JobRecord, NoArgs, TaskEvaluationModel | null> };
-} = {
+export const tasksTypes: Pick<Resolvers, 'TasksFile' | 'TaskEvaluation'> = {
   TasksFile: {
     name: (t) => t.file.name ?? null,
     metric: (t) => t.file.metric ?? 'accuracy',
@@ -385,14 +341,18 @@ export const tasksTypes: {
     tasks: (e, _a, { services }) => services.publicText(e.tasks),
     file: (e, _a, { services }) => tasksFileRef(services.config, e.tasks),
   },
-  RunTasks: {
-    taskEvaluations: async (r, { name }) =>
-      (await runTaskEvaluations(r)).filter((e) => name === undefined || name === null || e.name === name),
-  },
-  JobTasks: {
-    taskEvaluation: async (j) => {
-      const path = jobReportPath(j);
-      return path ? readTaskEvaluation(path) : null;
-    },
+};
+
+/** Spread into `Run`'s resolvers: the run's reports on tasks files. */
+export const runTasks: Pick<RunResolvers, 'taskEvaluations'> = {
+  taskEvaluations: async (r, { name }) =>
+    (await runTaskEvaluations(r)).filter((e) => name === undefined || name === null || e.name === name),
+};
+
+/** Spread into `Job`'s resolvers: the report a tasks job wrote. */
+export const jobTasks: Pick<JobResolvers, 'taskEvaluation'> = {
+  taskEvaluation: async (j) => {
+    const path = jobReportPath(j);
+    return path ? readTaskEvaluation(path) : null;
   },
 };

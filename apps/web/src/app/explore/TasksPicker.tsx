@@ -6,7 +6,7 @@
 import { useState, type FormEvent } from 'react';
 import { ErrorBox } from '@/components/common';
 import { useGql } from '@/lib/gql';
-import { TASKS_FILE, TASK_LIST_LIMIT, type TasksFile, type TasksFileRef } from '@/lib/tasks';
+import { TASKS_FILE, TASK_LIST_LIMIT, type TasksFileRef } from '@/lib/tasks';
 
 export function TasksPicker({
   file,
@@ -26,11 +26,7 @@ export function TasksPicker({
     setSeen(fileKey);
     setDraft({ path: file?.path ?? '', run: file?.run ?? '' });
   }
-  const q = useGql<{ tasksFile: TasksFile }>(
-    TASKS_FILE,
-    { file: file ?? { path: '' }, limit: TASK_LIST_LIMIT },
-    { pause: !file },
-  );
+  const q = useGql(TASKS_FILE, { file: file ?? { path: '' }, limit: TASK_LIST_LIMIT }, { pause: !file });
   const tf = q.data?.tasksFile;
   const submit = (e: FormEvent) => {
     e.preventDefault();
