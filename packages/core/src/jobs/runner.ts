@@ -89,6 +89,26 @@ export function evaluationName(checkpoint: string, s: EvalSettings): string {
   return `${checkpoint}-${s.dataset}-${s.split}-${s.way}w${s.shot}s${s.query}q-${s.episodes}e-seed${s.seed}`;
 }
 
+/** An evaluation's progress callback (episodes done of total, running accuracy) as job progress, timed from now. */
+function episodeProgress(
+  phase: string,
+  opts: RunJobOptions,
+): (done: number, total: number, accuracy: number) => void {
+  const t0 = Date.now();
+  return (done, total, accuracy) => {
+    const secs = (Date.now() - t0) / 1000;
+    opts.onProgress?.({
+      phase,
+      done,
+      total,
+      loss: null,
+      accuracy,
+      episodesPerSecond: done / Math.max(secs, 1e-3),
+      etaSeconds: ((total - done) * secs) / Math.max(done, 1),
+    });
+  };
+}
+
 async function evaluate(
   checkpointDir: string,
   settings: EvalSettings,
@@ -109,22 +129,10 @@ async function evaluate(
           }
         : undefined,
     });
-    const t0 = Date.now();
     const report = await evaluateModel(model, ds, {
       ...settings,
       signal: opts.signal,
-      onProgress: (done, total, acc) => {
-        const secs = (Date.now() - t0) / 1000;
-        opts.onProgress?.({
-          phase: 'evaluate',
-          done,
-          total,
-          loss: null,
-          accuracy: acc,
-          episodesPerSecond: done / Math.max(secs, 1e-3),
-          etaSeconds: ((total - done) * secs) / Math.max(done, 1),
-        });
-      },
+      onProgress: episodeProgress('evaluate', opts),
     });
     await mkdir(dirname(reportPath), { recursive: true });
     await writeJsonAtomic(reportPath, {
@@ -234,22 +242,10 @@ async function runTasks(d: TasksJobData, opts: RunJobOptions): Promise<JobOutcom
   const file = lake ? await importLakeRuns(d.tasksPath) : await readTaskFile(d.tasksPath);
   const { model, method, metadata } = await loadModelCheckpoint(resolveCheckpointDir(d.checkpointDir));
   try {
-    const t0 = Date.now();
     const report = await evaluateTasks(model, inputSpecOf(metadata), file, d.tasksPath, {
       ...(lake && { baseDir: d.tasksPath }),
       signal: opts.signal,
-      onProgress: (done, total, acc) => {
-        const secs = (Date.now() - t0) / 1000;
-        opts.onProgress?.({
-          phase: 'tasks',
-          done,
-          total,
-          loss: null,
-          accuracy: acc,
-          episodesPerSecond: done / Math.max(secs, 1e-3),
-          etaSeconds: ((total - done) * secs) / Math.max(done, 1),
-        });
-      },
+      onProgress: episodeProgress('tasks', opts),
     });
     await mkdir(dirname(d.reportPath), { recursive: true });
     await writeJsonAtomic(d.reportPath, {

@@ -1,35 +1,43 @@
 /** Predictions, RAMs and uploads: everything that runs a model. */
-import type { ForwardResult } from '../../workers/inference-tasks.js';
+import type { ForwardResult, RamResult } from '../../workers/inference-tasks.js';
 import { imageUrl } from '../../services/datasets.js';
 import { gridOf, readCheckpointMetadata } from '../../services/inference.js';
 import { resolveCheckpoint } from '../../services/paths.js';
 import { decodeBase64, imageInto } from '../../services/upload.js';
-import { inputSpecOf } from '@rcn/core';
+import { inputSpecOf, type Episode } from '@rcn/core';
 import { checkEpisode, checkShape } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
-import type { MutationResolvers, QueryResolvers, SupportComparison } from '../generated.js';
+import type { PngStore } from '../../services/png.js';
+import type {
+  MutationResolvers,
+  QueryPrediction,
+  QueryResolvers,
+  Ram,
+  SupportComparison,
+} from '../generated.js';
 import type { GraphQLError } from 'graphql';
 
 /**
  * Worker errors are about the input (the data or the checkpoint), never about the server's state; a
- * checkpoint that core cannot explain by region (a baseline) is NOT_AVAILABLE.
+ * checkpoint that core cannot explain by region (a baseline) is NOT_AVAILABLE. Shared with tasks.ts.
  */
-async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
+export async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if ((e as GraphQLError).extensions?.code) throw e;
     const message = errorMessage(e);
-    if (/region explanations need an RCN/.test(message)) throw apiError(ErrorCode.NOT_AVAILABLE, message);
+    if (/explanations need an RCN/.test(message)) throw apiError(ErrorCode.NOT_AVAILABLE, message);
     throw badInput(message);
   }
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
+/** Each support's region scores and weights for query `q` (sampled episodes, uploads and tasks alike). */
 function comparisons(
-  r: ForwardResult,
+  r: Pick<ForwardResult, 'regions' | 'regionScores' | 'regionWeights'>,
   q: number,
   supports: number,
   labelOf: (s: number) => number,
@@ -61,40 +69,127 @@ function argmax(xs: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
+/** Each query's prediction and its comparisons with the supports, and the episode's accuracy. */
+export function queryPredictions(
+  r: Pick<ForwardResult, 'probs' | 'regions' | 'regionScores' | 'regionWeights'>,
+  ep: Episode,
+  way: number,
+  urlOf: (im: Episode['query'][number], q: number) => string,
+): { queries: QueryPrediction[]; accuracy: number } {
+  let correct = 0;
+  const queries = ep.query.map((im, q) => {
+    const predicted = argmax(r.probs, q * way, way);
+    if (predicted === im.label) correct++;
+    return {
+      index: q,
+      imageId: im.imageId,
+      url: urlOf(im, q),
+      trueLabel: im.label,
+      predictedLabel: predicted,
+      correct: predicted === im.label,
+      probabilities: Array.from(r.probs.subarray(q * way, (q + 1) * way), round),
+      supports: comparisons(
+        r,
+        q,
+        ep.support.length,
+        (s) => ep.support[s].label,
+        (s) => ep.support[s].imageId,
+      ),
+    };
+  });
+  return { queries, accuracy: queries.length ? correct / queries.length : 0 };
+}
+
+/** A worker's RAM of one (query, support) pair as the schema's `Ram` (sampled episodes and tasks alike). */
+export async function ramFields(
+  r: RamResult,
+  checkpoint: string,
+  pngs: PngStore,
+  query: number,
+  support: number,
+  top: number,
+): Promise<Ram> {
+  const ep = r.episode;
+  const R = r.regions;
+  const g = r.geometry;
+  const box = (k: number) => g.regions[k];
+  const matches = r.contributions
+    .map((c, k) => {
+      const j = r.bestMatch[k];
+      return {
+        supportRegion: k,
+        queryRegion: j,
+        similarity: round(r.similarity[k * R + j]),
+        weight: round(r.weights[k]),
+        contribution: round(c),
+        supportBox: box(k),
+        queryBox: box(j),
+      };
+    })
+    .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
+    .slice(0, top);
+  const put = (u8: Uint8Array) => pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+  const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
+    [
+      r.png.support,
+      r.png.query,
+      r.png.scores,
+      r.png.weights,
+      r.png.contributions,
+      r.png.queryContributions,
+      r.png.panel,
+    ].map(put),
+  );
+  const supportLabel = ep.support[support].label;
+  return {
+    checkpoint,
+    episodeId: ep.id,
+    query,
+    support,
+    queryLabel: ep.query[query].label,
+    supportLabel,
+    gridRows: g.rows,
+    gridCols: g.cols,
+    imageSize: r.imageSize,
+    grid: g,
+    regionScores: r.scores.map(round),
+    regionWeights: r.weights.map(round),
+    contributions: r.contributions.map(round),
+    score: round(r.contributions.reduce((a, b) => a + b, 0)),
+    probability: round(r.probabilities[supportLabel]),
+    urls: {
+      support: sUrl,
+      query: qUrl,
+      scores: scUrl,
+      weights: wUrl,
+      contributions: cUrl,
+      queryContributions: qcUrl,
+      panel: panelUrl,
+    },
+    bestMatches: matches,
+    similarity: Array.from({ length: R }, (_v, k) =>
+      Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
+    ),
+    queryContributions: r.queryContributions.map(round),
+    classScore: round(r.classScore),
+    share: r.share.map(round),
+  };
+}
+
 export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prototypicalParts'> = {
   prediction: async (_p, { checkpoint, episode }, ctx) => {
     const { services } = ctx;
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
     const spec = await checkEpisode(services.config.limits, services.datasets, episode);
     const r = await inWorker(() => services.inference.predictEpisode(ck.dir, spec));
-    const ep = r.episode;
-    const way = spec.way;
-    let correct = 0;
-    const queries = ep.query.map((im, q) => {
-      const predicted = argmax(r.probs, q * way, way);
-      if (predicted === im.label) correct++;
-      return {
-        index: q,
-        imageId: im.imageId,
-        url: imageUrl(spec.dataset, spec.split, im.imageId),
-        trueLabel: im.label,
-        predictedLabel: predicted,
-        correct: predicted === im.label,
-        probabilities: Array.from(r.probs.subarray(q * way, (q + 1) * way), round),
-        supports: comparisons(
-          r,
-          q,
-          ep.support.length,
-          (s) => ep.support[s].label,
-          (s) => ep.support[s].imageId,
-        ),
-      };
-    });
+    const { queries, accuracy } = queryPredictions(r, r.episode, spec.way, (im) =>
+      imageUrl(spec.dataset, spec.split, im.imageId),
+    );
     const grid = r.geometry ?? gridOf(r.regions, r.featureSize);
     return {
       checkpoint: ck.ref,
-      episode: ep,
-      accuracy: queries.length ? correct / queries.length : 0,
+      episode: r.episode,
+      accuracy,
       regions: r.regions,
       gridRows: grid.rows,
       gridCols: grid.cols,
@@ -120,71 +215,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
         maxPairs,
       );
     const r = await inWorker(() => services.inference.ram(ck.dir, spec, query, support));
-    const ep = r.episode;
-    const R = r.regions;
-    const g = r.geometry;
-    const box = (k: number) => g.regions[k];
-    const matches = r.contributions
-      .map((c, k) => {
-        const j = r.bestMatch[k];
-        return {
-          supportRegion: k,
-          queryRegion: j,
-          similarity: round(r.similarity[k * R + j]),
-          weight: round(r.weights[k]),
-          contribution: round(c),
-          supportBox: box(k),
-          queryBox: box(j),
-        };
-      })
-      .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
-      .slice(0, top);
-    const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
-    const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
-      [
-        r.png.support,
-        r.png.query,
-        r.png.scores,
-        r.png.weights,
-        r.png.contributions,
-        r.png.queryContributions,
-        r.png.panel,
-      ].map(put),
-    );
-    const supportLabel = ep.support[support].label;
-    return {
-      checkpoint: ck.ref,
-      episodeId: ep.id,
-      query,
-      support,
-      queryLabel: ep.query[query].label,
-      supportLabel,
-      gridRows: g.rows,
-      gridCols: g.cols,
-      imageSize: r.imageSize,
-      grid: g,
-      regionScores: r.scores.map(round),
-      regionWeights: r.weights.map(round),
-      contributions: r.contributions.map(round),
-      score: round(r.contributions.reduce((a, b) => a + b, 0)),
-      probability: round(r.probabilities[supportLabel]),
-      urls: {
-        support: sUrl,
-        query: qUrl,
-        scores: scUrl,
-        weights: wUrl,
-        contributions: cUrl,
-        queryContributions: qcUrl,
-        panel: panelUrl,
-      },
-      bestMatches: matches,
-      similarity: Array.from({ length: R }, (_v, k) =>
-        Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
-      ),
-      queryContributions: r.queryContributions.map(round),
-      classScore: round(r.classScore),
-      share: r.share.map(round),
-    };
+    return ramFields(r, ck.ref, services.pngs, query, support, top);
   },
 
   prototypicalParts: async (_p, args, { services }) => {

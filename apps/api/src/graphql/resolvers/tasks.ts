@@ -19,11 +19,10 @@ import {
   type TasksFileInput,
 } from '../../services/tasks.js';
 import { checkShape } from '../../services/validate.js';
-import { errorMessage } from '../../util/errors.js';
 import type { JobRecord } from '../../store/types.js';
 import type { TaskEpisodePayload } from '../../workers/task-episodes.js';
 import type { Context } from '../context.js';
-import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
+import { ErrorCode, apiError, boundedInt, limitExceeded } from '../errors.js';
 import type {
   JobResolvers,
   MutationResolvers,
@@ -32,20 +31,7 @@ import type {
   RunResolvers,
 } from '../generated.js';
 import type { TaskEvaluationModel } from '../models.js';
-
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
-
-/** Worker errors are about the input (images, the checkpoint); a baseline cannot be explained by region. */
-async function inWorker<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if ((e as { extensions?: { code?: string } }).extensions?.code) throw e;
-    const message = errorMessage(e);
-    if (/need an RCN/.test(message)) throw apiError(ErrorCode.NOT_AVAILABLE, message);
-    throw badInput(message);
-  }
-}
+import { inWorker, queryPredictions, ramFields } from './inference.js';
 
 export async function readTaskEvaluation(path: string): Promise<TaskEvaluationModel | null> {
   try {
@@ -149,43 +135,13 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
       query: await Promise.all(r.queryPngs.map(put)),
     };
     const ep = asEpisode(t, index, task, urls);
-    const way = r.way;
-    const S = ep.support.length;
-    const R = r.regions;
-    let correct = 0;
-    const queries = ep.query.map((im, q) => {
-      let predicted = 0;
-      for (let c = 1; c < way; c++) if (r.probs[q * way + c] > r.probs[q * way + predicted]) predicted = c;
-      if (predicted === im.label) correct++;
-      return {
-        index: q,
-        imageId: im.imageId,
-        url: urls.query[q],
-        trueLabel: im.label,
-        predictedLabel: predicted,
-        correct: predicted === im.label,
-        probabilities: Array.from(r.probs.subarray(q * way, (q + 1) * way), round),
-        supports: ep.support.map((s, si) => {
-          const at = (q * S + si) * R;
-          let score = 0;
-          for (let k = 0; k < R; k++) score += r.regionScores[at + k] * r.regionWeights[at + k];
-          return {
-            index: si,
-            label: s.label,
-            imageId: s.imageId,
-            score: round(score),
-            regionScores: Array.from(r.regionScores.subarray(at, at + R), round),
-            regionWeights: Array.from(r.regionWeights.subarray(at, at + R), round),
-          };
-        }),
-      };
-    });
-    const grid = r.geometry ?? gridOf(R, [1, 1]);
+    const { queries, accuracy } = queryPredictions(r, ep, r.way, (_im, q) => urls.query[q]);
+    const grid = r.geometry ?? gridOf(r.regions, [1, 1]);
     return {
       checkpoint: ck.ref,
       episode: ep,
-      accuracy: queries.length ? correct / queries.length : 0,
-      regions: R,
+      accuracy,
+      regions: r.regions,
       gridRows: grid.rows,
       gridCols: grid.cols,
       grid: r.geometry,
@@ -203,62 +159,7 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
     const r = await inWorker(() =>
       services.inference.ramTask({ ...payload(ck.dir), pair: { query, support } }),
     );
-    const R = r.regions;
-    const g = r.geometry;
-    const matches = r.contributions
-      .map((c, k) => {
-        const j = r.bestMatch[k];
-        return {
-          supportRegion: k,
-          queryRegion: j,
-          similarity: round(r.similarity[k * R + j]),
-          weight: round(r.weights[k]),
-          contribution: round(c),
-          supportBox: g.regions[k],
-          queryBox: g.regions[j],
-        };
-      })
-      .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
-      .slice(0, top);
-    const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
-    const p = r.png;
-    const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
-      [p.support, p.query, p.scores, p.weights, p.contributions, p.queryContributions, p.panel].map(put),
-    );
-    const supportLabel = r.episode.support[support].label;
-    return {
-      checkpoint: ck.ref,
-      episodeId: r.episode.id,
-      query,
-      support,
-      queryLabel: r.episode.query[query].label,
-      supportLabel,
-      gridRows: g.rows,
-      gridCols: g.cols,
-      imageSize: r.imageSize,
-      grid: g,
-      regionScores: r.scores.map(round),
-      regionWeights: r.weights.map(round),
-      contributions: r.contributions.map(round),
-      score: round(r.contributions.reduce((a, b) => a + b, 0)),
-      probability: round(r.probabilities[supportLabel]),
-      urls: {
-        support: sUrl,
-        query: qUrl,
-        scores: scUrl,
-        weights: wUrl,
-        contributions: cUrl,
-        queryContributions: qcUrl,
-        panel: panelUrl,
-      },
-      bestMatches: matches,
-      similarity: Array.from({ length: R }, (_v, k) =>
-        Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
-      ),
-      queryContributions: r.queryContributions.map(round),
-      classScore: round(r.classScore),
-      share: r.share.map(round),
-    };
+    return ramFields(r, ck.ref, services.pngs, query, support, top);
   },
 };
 
