@@ -9,13 +9,7 @@ import { checkEpisode, checkShape } from '../../services/validate.js';
 import { errorMessage } from '../../util/errors.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded } from '../errors.js';
 import type { PngStore } from '../../services/png.js';
-import type {
-  MutationResolvers,
-  QueryPrediction,
-  QueryResolvers,
-  Ram,
-  SupportComparison,
-} from '../generated.js';
+import type { MutationResolvers, QueryResolvers, Ram, SupportComparison } from '../generated.js';
 import type { GraphQLError } from 'graphql';
 
 /**
@@ -69,13 +63,19 @@ function argmax(xs: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
-/** Each query's prediction and its comparisons with the supports, and the episode's accuracy. */
-export function queryPredictions(
-  r: Pick<ForwardResult, 'probs' | 'regions' | 'regionScores' | 'regionWeights'>,
+/**
+ * A worker's forward pass over an episode as the schema's `Prediction` (sampled episodes and tasks alike):
+ * each query's prediction with its comparisons to the supports. `featureSize` places the grid of a model
+ * without receptive-field geometry.
+ */
+export function predictionFields(
+  r: Pick<ForwardResult, 'probs' | 'regions' | 'regionScores' | 'regionWeights' | 'geometry'>,
+  checkpoint: string,
   ep: Episode,
   way: number,
+  featureSize: [number, number],
   urlOf: (im: Episode['query'][number], q: number) => string,
-): { queries: QueryPrediction[]; accuracy: number } {
+) {
   let correct = 0;
   const queries = ep.query.map((im, q) => {
     const predicted = argmax(r.probs, q * way, way);
@@ -97,7 +97,17 @@ export function queryPredictions(
       ),
     };
   });
-  return { queries, accuracy: queries.length ? correct / queries.length : 0 };
+  const grid = r.geometry ?? gridOf(r.regions, featureSize);
+  return {
+    checkpoint,
+    episode: ep,
+    accuracy: queries.length ? correct / queries.length : 0,
+    regions: r.regions,
+    gridRows: grid.rows,
+    gridCols: grid.cols,
+    grid: r.geometry,
+    queries,
+  };
 }
 
 /** A worker's RAM of one (query, support) pair as the schema's `Ram` (sampled episodes and tasks alike). */
@@ -182,20 +192,9 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
     const spec = await checkEpisode(services.config.limits, services.datasets, episode);
     const r = await inWorker(() => services.inference.predictEpisode(ck.dir, spec));
-    const { queries, accuracy } = queryPredictions(r, r.episode, spec.way, (im) =>
+    return predictionFields(r, ck.ref, r.episode, spec.way, r.featureSize, (im) =>
       imageUrl(spec.dataset, spec.split, im.imageId),
     );
-    const grid = r.geometry ?? gridOf(r.regions, r.featureSize);
-    return {
-      checkpoint: ck.ref,
-      episode: r.episode,
-      accuracy,
-      regions: r.regions,
-      gridRows: grid.rows,
-      gridCols: grid.cols,
-      grid: r.geometry,
-      queries,
-    };
   },
 
   ram: async (_p, { checkpoint, episode, query, support, top }, ctx) => {

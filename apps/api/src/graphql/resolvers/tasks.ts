@@ -7,7 +7,6 @@ import { readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Episode, RunSummary, TaskEvalReport } from '@rcn/core';
 import { reportCache } from '../../services/json-cache.js';
-import { gridOf } from '../../services/inference.js';
 import { resolveCheckpoint, runDirOf } from '../../services/paths.js';
 import {
   checkAllEpisodes,
@@ -31,7 +30,7 @@ import type {
   RunResolvers,
 } from '../generated.js';
 import type { TaskEvaluationModel } from '../models.js';
-import { inWorker, queryPredictions, ramFields } from './inference.js';
+import { inWorker, predictionFields, ramFields } from './inference.js';
 
 export async function readTaskEvaluation(path: string): Promise<TaskEvaluationModel | null> {
   try {
@@ -135,18 +134,7 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
       query: await Promise.all(r.queryPngs.map(put)),
     };
     const ep = asEpisode(t, index, task, urls);
-    const { queries, accuracy } = queryPredictions(r, ep, r.way, (_im, q) => urls.query[q]);
-    const grid = r.geometry ?? gridOf(r.regions, [1, 1]);
-    return {
-      checkpoint: ck.ref,
-      episode: ep,
-      accuracy,
-      regions: r.regions,
-      gridRows: grid.rows,
-      gridCols: grid.cols,
-      grid: r.geometry,
-      queries,
-    };
+    return predictionFields(r, ck.ref, ep, r.way, [1, 1], (_im, q) => urls.query[q]);
   },
 
   taskRam: async (_p, { checkpoint, file, episode, query, support, top }, ctx) => {
