@@ -4,8 +4,6 @@
  * receptive-field geometry), prototypical parts, and predictions on uploaded images. Models, explainers
  * and datasets are kept per worker; a checkpoint is reloaded when its files change.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   arraysToTensors,
@@ -24,57 +22,32 @@ import {
   type BackendInfo,
   type TaskContext,
   Explainer,
-  classRam,
   crop,
   encodePng,
-  heatOverlay,
-  pairRam,
-  rangeOf,
   regionGeometry,
-  renderPairPng,
   resizeNearest,
   toRgb,
   type ModelConfig,
   type PartsResult,
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
-import { taskEpisodeTasks } from './task-episodes.js';
+import { cached, stampedCache } from './stamped-cache.js';
+import { pairResult, taskEpisodeTasks } from './task-episodes.js';
 
 interface Loaded {
-  stamp: string;
   model: RCN;
   metadata: CheckpointMetadata;
+  dispose(): void;
 }
 
-const MAX_MODELS = 4;
-const models = new Map<string, Loaded>();
+const models = stampedCache<Loaded>(4);
 const datasets = new Map<string, Promise<FewShotDataset>>();
 
-function stampOf(dir: string): string {
-  const s = statSync(join(dir, 'weights.bin'));
-  return `${s.mtimeMs}:${s.size}`;
-}
-
-async function model(dir: string): Promise<Loaded> {
-  const stamp = stampOf(dir);
-  const hit = models.get(dir);
-  if (hit && hit.stamp === stamp) {
-    // Refresh LRU order.
-    models.delete(dir);
-    models.set(dir, hit);
-    return hit;
-  }
-  hit?.model.dispose();
-  models.delete(dir);
-  const { model: m, metadata } = await loadCheckpoint(dir);
-  const loaded = { stamp, model: m, metadata };
-  models.set(dir, loaded);
-  while (models.size > MAX_MODELS) {
-    const [oldest, v] = models.entries().next().value as [string, Loaded];
-    v.model.dispose();
-    models.delete(oldest);
-  }
-  return loaded;
+function model(dir: string): Promise<Loaded> {
+  return cached(models, dir, dir, async () => {
+    const { model: m, metadata } = await loadCheckpoint(dir);
+    return { model: m, metadata, dispose: () => m.dispose() };
+  });
 }
 
 function dataset(dataDir: string, name: string, split: string, imageSize: number): Promise<FewShotDataset> {
@@ -88,36 +61,16 @@ function dataset(dataDir: string, name: string, split: string, imageSize: number
   return ds;
 }
 
-interface LoadedExplainer {
-  stamp: string;
-  explainer: Explainer;
-}
-const MAX_EXPLAINERS = 4;
-const explainers = new Map<string, LoadedExplainer>();
-
 /**
  * Core's explainer for a checkpoint on a dataset (it keeps the last 4 explained episodes, so moving
  * between the supports of one query does not run the model again; `maxRamPairs` bounds their size).
  */
-async function explainer(dir: string, dataDir: string, datasetName: string): Promise<Explainer> {
-  const key = [dir, dataDir, datasetName].join('\u0000');
-  const stamp = stampOf(dir);
-  const hit = explainers.get(key);
-  if (hit && hit.stamp === stamp) {
-    explainers.delete(key);
-    explainers.set(key, hit);
-    return hit.explainer;
-  }
-  hit?.explainer.dispose();
-  explainers.delete(key);
-  const ex = await Explainer.open(dir, { dataDir, dataset: datasetName, cacheSize: 4 });
-  explainers.set(key, { stamp, explainer: ex });
-  while (explainers.size > MAX_EXPLAINERS) {
-    const [oldest, v] = explainers.entries().next().value as [string, LoadedExplainer];
-    v.explainer.dispose();
-    explainers.delete(oldest);
-  }
-  return ex;
+const explainers = stampedCache<Explainer>(4);
+
+function explainer(dir: string, dataDir: string, datasetName: string): Promise<Explainer> {
+  return cached(explainers, [dir, dataDir, datasetName].join('\u0000'), dir, () =>
+    Explainer.open(dir, { dataDir, dataset: datasetName, cacheSize: 4 }),
+  );
 }
 
 /** Grid geometry of a model, or null for models without a region grid (baselines). */
@@ -274,43 +227,7 @@ export const tasks = {
   'episode.ram': async (p: EpisodePayload & { query: number; support: number }): Promise<RamResult> => {
     const ex = await explainer(p.checkpointDir, p.dataDir, p.spec.dataset);
     const ds = await ex.context.openSplit(p.spec.split);
-    const x = await ex.episode(sampleEpisode(ds, p.spec));
-    const { ram, geometry: g } = x;
-    const pr = pairRam(ram, p.query, p.support);
-    const cr = classRam(ram, p.query, pr.classIndex);
-    const R = ram.regions;
-    const at = (p.query * ram.way * ram.shot + p.support) * R * R;
-    const size = g.imageSize * Math.max(1, Math.ceil(128 / g.imageSize));
-    const sImg = x.supportImages[p.support];
-    const qImg = x.queryImages[p.query];
-    const over = (img: typeof sImg, values: number[], floorAtZero = true) =>
-      encodePng(heatOverlay(img, values, g, rangeOf(values, floorAtZero), { size }));
-    const [support, query, scores, weights, contributions, queryContributions, panel] = await Promise.all([
-      encodePng(resizeNearest(sImg, size)),
-      encodePng(resizeNearest(qImg, size)),
-      // r is a cosine with a narrow spread inside one image: its colour range is the data's.
-      over(sImg, pr.scores, false),
-      over(sImg, pr.weights),
-      over(sImg, pr.contributions),
-      over(qImg, pr.queryContributions),
-      renderPairPng(x, p.query, p.support),
-    ]);
-    return {
-      episode: x.episode,
-      regions: R,
-      imageSize: g.imageSize,
-      geometry: geometryOf(g),
-      probabilities: Array.from(ram.probs.subarray(p.query * ram.way, (p.query + 1) * ram.way)),
-      scores: pr.scores,
-      weights: pr.weights,
-      contributions: pr.contributions,
-      queryContributions: pr.queryContributions,
-      bestMatch: pr.bestMatch,
-      similarity: ram.similarity.slice(at, at + R * R),
-      classScore: cr.classScore,
-      share: cr.share[p.support % ram.shot],
-      png: { support, query, scores, weights, contributions, queryContributions, panel },
-    };
+    return pairResult(await ex.episode(sampleEpisode(ds, p.spec)), p.query, p.support);
   },
   'parts.compute': async (p: PartsPayload): Promise<PartsTaskResult> => {
     const t0 = Date.now();

@@ -4,8 +4,6 @@
  * pair. Core's `predictFiles` gives the checkpoint's input treatment (as `rcn predict` and `eval --tasks`);
  * the last few explained episodes are kept, so moving between supports does not run the model again.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   RCN,
   classRam,
@@ -28,6 +26,7 @@ import {
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
 import type { RamResult } from './inference-tasks.js';
+import { cached, stampOf, stampedCache } from './stamped-cache.js';
 
 export interface TaskEpisodePayload {
   checkpointDir: string;
@@ -60,9 +59,9 @@ export interface TaskPredictResult {
 }
 
 interface Loaded {
-  stamp: string;
   model: FewShotModel;
   metadata: CheckpointMetadata;
+  dispose(): void;
 }
 
 interface Explained {
@@ -70,36 +69,16 @@ interface Explained {
   x: EpisodeExplanation | null;
 }
 
-const MAX_MODELS = 2;
 const MAX_EPISODES = 4;
-const models = new Map<string, Loaded>();
+const models = stampedCache<Loaded>(2);
 const episodes = new Map<string, Promise<Explained>>();
 
-function stampOf(dir: string): string {
-  const s = statSync(join(dir, 'weights.bin'));
-  return `${s.mtimeMs}:${s.size}`;
-}
-
-async function modelOf(dir: string): Promise<Loaded> {
+function modelOf(dir: string): Promise<Loaded> {
   const real = resolveCheckpointDir(dir);
-  const stamp = stampOf(real);
-  const hit = models.get(dir);
-  if (hit && hit.stamp === stamp) {
-    models.delete(dir);
-    models.set(dir, hit);
-    return hit;
-  }
-  hit?.model.dispose();
-  models.delete(dir);
-  const { model, metadata } = await loadModelCheckpoint(real);
-  const loaded = { stamp, model, metadata };
-  models.set(dir, loaded);
-  while (models.size > MAX_MODELS) {
-    const [oldest, v] = models.entries().next().value as [string, Loaded];
-    v.model.dispose();
-    models.delete(oldest);
-  }
-  return loaded;
+  return cached(models, dir, real, async () => {
+    const { model, metadata } = await loadModelCheckpoint(real);
+    return { model, metadata, dispose: () => model.dispose() };
+  });
 }
 
 async function explain(p: TaskEpisodePayload): Promise<Explained> {
@@ -150,8 +129,8 @@ function explained(p: TaskEpisodePayload): Promise<Explained> {
   return e;
 }
 
-/** The RAM of one pair, rendered as the explorer's sampled-episode RAMs are. */
-async function pair(x: EpisodeExplanation, query: number, support: number): Promise<RamResult> {
+/** The RAM of one (query, support) pair of an explained episode, its maps rendered as PNGs (tasks and sampled episodes). */
+export async function pairResult(x: EpisodeExplanation, query: number, support: number): Promise<RamResult> {
   const { ram, geometry: g } = x;
   const pr = pairRam(ram, query, support);
   const cr = classRam(ram, query, pr.classIndex);
@@ -165,6 +144,7 @@ async function pair(x: EpisodeExplanation, query: number, support: number): Prom
   const [sPng, qPng, scores, weights, contributions, queryContributions, panel] = await Promise.all([
     encodePng(resizeNearest(sImg, size)),
     encodePng(resizeNearest(qImg, size)),
+    // r is a cosine with a narrow spread inside one image: its colour range is the data's.
     over(sImg, pr.scores, false),
     over(sImg, pr.weights),
     over(sImg, pr.contributions),
@@ -194,6 +174,6 @@ export const taskEpisodeTasks = {
   'tasks.ram': async (p: TaskRamPayload): Promise<RamResult> => {
     const { x } = await explained(p);
     if (!x) throw new Error('region explanations need an RCN checkpoint');
-    return pair(x, p.pair.query, p.pair.support);
+    return pairResult(x, p.pair.query, p.pair.support);
   },
 };
