@@ -6,10 +6,10 @@
  */
 import Link from 'next/link';
 import { useState } from 'react';
-import { ago, pct, pctCi } from '@/lib/format';
+import { pct, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { RUN_TASK_EVALUATIONS, taskExplorerUrl, type TaskEvaluation } from '@/lib/tasks';
-import { ErrorBox } from './common';
+import { ErrorBox, ReportSummary } from './common';
 
 const PAGE = 25;
 
@@ -20,23 +20,15 @@ function TaskReport({ e }: { e: TaskEvaluation }) {
   const error = e.metric === 'error';
   return (
     <article className="panel" data-testid="task-evaluation">
-      <div className="spread">
-        <h3 className="mono">{e.name}</h3>
-        <span className="small muted">{ago(e.createdAt)}</span>
-      </div>
-      <div className="row" style={{ alignItems: 'baseline', gap: 20 }}>
-        <div>
-          <div className="stat">{error ? `error ${pct(e.errorRate, 2)}` : pctCi(e.accuracy, e.ci95)}</div>
-          <div className="small muted">
-            {error ? `accuracy ${pctCi(e.accuracy, e.ci95)}, ` : 'mean accuracy ± 95% CI, '}
-            {e.episodes} fixed episodes
-          </div>
-        </div>
-        <div className="small">
-          {e.title ?? e.tasks} · <span className="mono">{e.tasks}</span> · checkpoint{' '}
-          <span className="mono">{e.checkpoint}</span>
-        </div>
-      </div>
+      <ReportSummary
+        name={e.name}
+        createdAt={e.createdAt}
+        stat={error ? `error ${pct(e.errorRate, 2)}` : pctCi(e.accuracy, e.ci95)}
+        note={`${error ? `accuracy ${pctCi(e.accuracy, e.ci95)}, ` : 'mean accuracy ± 95% CI, '}${e.episodes} fixed episodes`}
+      >
+        {e.title ?? e.tasks} · <span className="mono">{e.tasks}</span> · checkpoint{' '}
+        <span className="mono">{e.checkpoint}</span>
+      </ReportSummary>
       <div className="table-wrap" style={{ marginTop: 10 }}>
         <table aria-label="Episodes">
           <thead>
