@@ -29,6 +29,8 @@ const config: CodegenConfig = {
           Job: '../store/types.js#JobRecord',
           Evaluation: './models.js#EvaluationModel',
           Sweep: './models.js#SweepModel',
+          TasksFile: '../services/tasks.js#OpenedTasks',
+          TaskEvaluation: './models.js#TaskEvaluationModel',
         },
       },
     },

@@ -34,6 +34,8 @@ const LIST_ESTIMATE: Record<string, number> = {
   devices: 2,
   cells: 100,
   table: 20,
+  taskEvaluations: 10,
+  perEpisode: 100,
 };
 
 /** Extra cost of fields that run inference or start work. */
@@ -42,7 +44,10 @@ const FIELD_PRICE: Record<string, number> = {
   ram: 200,
   prototypicalParts: 1000,
   predict: 200,
+  taskPrediction: 200,
+  taskRam: 200,
   evaluate: 50,
+  evaluateTasks: 50,
   startTraining: 50,
   resumeTraining: 50,
 };
@@ -60,6 +65,8 @@ export interface ShapeBounds {
   maxShot: number;
   maxQuery: number;
   maxPartsEpisodes: number;
+  /** Images of one uploaded prediction or one opened task episode. */
+  maxUploadImages?: number;
 }
 
 /** Work of one episode: every image through the backbone, every (support, query) pair compared. */
@@ -109,6 +116,12 @@ function fieldWork(sel: FieldNode, variables: Record<string, unknown>, b: ShapeB
         n('episodes', 40, b.maxPartsEpisodes) *
         episodeWork(n('way', 5, b.maxWay), n('shot', 1, b.maxShot), n('query', 5, b.maxQuery))
       );
+    }
+    // An episode of a tasks file holds at most `maxUploadImages` images: the worst split of them.
+    case 'taskPrediction':
+    case 'taskRam': {
+      const n = b.maxUploadImages ?? 64;
+      return n + Math.floor(n / 2) * Math.ceil(n / 2);
     }
     case 'predict': {
       const s = listLength(arg('supports'), variables) ?? b.maxWay * b.maxShot;

@@ -2,7 +2,15 @@
  * Internal models behind schema types whose fields are resolved from them (the codegen mappers in
  * codegen.ts): what a resolver returns for such a type, and what that type's field resolvers receive.
  */
-import type { ClassInfo, CellStatus, DatasetEntry, EvalReport, SweepPlan, SweepRow } from '@rcn/core';
+import type {
+  ClassInfo,
+  CellStatus,
+  DatasetEntry,
+  EvalReport,
+  SweepPlan,
+  SweepRow,
+  TaskEvalReport,
+} from '@rcn/core';
 
 /** A split of a dataset (DatasetSplit). */
 export interface SplitModel {
@@ -19,6 +27,17 @@ export interface ClassModel {
 
 /** An evaluation report as read from a run's evaluations/ folder (Evaluation). */
 export type EvaluationModel = EvalReport & { name: string; checkpoint?: string; createdAt?: string };
+
+/**
+ * A tasks report as written, its `name` (the tasks file's title) moved to `title` and replaced by the
+ * report's name (TaskEvaluation).
+ */
+export type TaskEvaluationModel = Omit<TaskEvalReport, 'name'> & {
+  name: string;
+  title: string | null;
+  checkpoint?: string;
+  createdAt?: string;
+};
 
 /** A sweep's plan with its cells' state, read once per request (Sweep). */
 export interface SweepModel {

@@ -22,6 +22,7 @@ import type {
   UploadPayload,
   UploadResult,
 } from '../workers/inference-tasks.js';
+import type { TaskEpisodePayload, TaskPredictResult, TaskRamPayload } from '../workers/task-episodes.js';
 
 class WorkerLost extends Error {}
 
@@ -124,6 +125,15 @@ export class InferenceService {
       p.support.buffer as ArrayBuffer,
       p.queries.buffer as ArrayBuffer,
     ]);
+  }
+
+  /** An episode of a tasks file: predictions and the images as the model sees them. */
+  predictTask(p: TaskEpisodePayload): Promise<TaskPredictResult> {
+    return this.run('tasks.predict', p);
+  }
+
+  ramTask(p: TaskRamPayload): Promise<RamResult> {
+    return this.run('tasks.ram', p);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Reading run directories (the trainer's files) for the API, and indexing them in the store. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { reportCache } from './json-cache.js';
 import { basename, join } from 'node:path';
 import { listRuns, readCheckpointMetadata, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
 import type { Store } from '../store/types.js';
@@ -84,15 +84,23 @@ export async function runCheckpoints(runsDir: string, run: RunSummary): Promise<
 
 export async function readEvaluation(path: string): Promise<EvaluationModel | null> {
   try {
-    const report = JSON.parse(await readFile(path, 'utf8')) as EvaluationModel;
+    // Parsed once per file version (a 2,000-class report is ~8 MB of JSON).
+    const report = await reportCache.read<EvaluationModel>(path);
     return { ...report, name: basename(path, '.json') };
   } catch {
     return null;
   }
 }
 
-/** A run's evaluation reports, oldest name first: RunDir decides where they live and what they are called. */
+/**
+ * A run's evaluation reports, oldest name first: RunDir decides where they live and what they are called;
+ * each parse comes from the report cache.
+ */
 export async function runEvaluations(run: RunSummary): Promise<EvaluationModel[]> {
-  const reports = await new RunDir(run.dir).evaluations();
-  return reports.map(({ name, report }) => ({ ...(report as unknown as EvaluationModel), name }));
+  const out: EvaluationModel[] = [];
+  for (const { path } of await new RunDir(run.dir).evaluationFiles()) {
+    const r = await readEvaluation(path);
+    if (r) out.push(r);
+  }
+  return out;
 }

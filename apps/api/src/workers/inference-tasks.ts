@@ -5,19 +5,11 @@
  * explainers are kept per worker in LRU caches; a checkpoint is reloaded when its files change. No model
  * math here: core answers, this module only renders PNGs and shapes the transfer.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
-import { LRUCache } from 'lru-cache';
 import {
   Explainer,
   Predictor,
-  classRam,
   crop,
   encodePng,
-  heatOverlay,
-  pairRam,
-  rangeOf,
-  renderPairPng,
   resizeNearest,
   sampleEpisode,
   toRgb,
@@ -30,42 +22,8 @@ import {
   type TaskContext,
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
-
-/** A checkpoint's identity on disk: a retrained or replaced checkpoint gets a new one. */
-function stampOf(dir: string): string {
-  const s = statSync(join(dir, 'weights.bin'));
-  return `${s.mtimeMs}:${s.size}`;
-}
-
-interface Stamped<T> {
-  stamp: string;
-  value: Promise<T>;
-}
-
-/** An LRU of loaded things (each holds model tensors): evicted or replaced ones are disposed. */
-function stampedCache<T extends { dispose(): void }>(max: number): LRUCache<string, Stamped<T>> {
-  return new LRUCache<string, Stamped<T>>({
-    max,
-    dispose: (v) => void v.value.then((x) => x.dispose()).catch(() => undefined),
-  });
-}
-
-async function cached<T extends { dispose(): void }>(
-  cache: LRUCache<string, Stamped<T>>,
-  key: string,
-  dir: string,
-  load: () => Promise<T>,
-): Promise<T> {
-  const stamp = stampOf(dir);
-  const hit = cache.get(key);
-  if (hit && hit.stamp === stamp) return hit.value;
-  const value = load();
-  cache.set(key, { stamp, value });
-  value.catch(() => {
-    if (cache.peek(key)?.value === value) cache.delete(key);
-  });
-  return value;
-}
+import { cached, stampedCache } from './stamped-cache.js';
+import { pairResult, taskEpisodeTasks } from './task-episodes.js';
 
 const predictors = stampedCache<Predictor>(4);
 /** Core's explainers keep the last 4 explained episodes each (`maxRamPairs` bounds their size). */
@@ -166,6 +124,7 @@ export interface UploadPayload {
 }
 
 export const tasks = {
+  ...taskEpisodeTasks,
   'backend.info': (_p: unknown, ctx: TaskContext): BackendInfo => ctx.backend,
   'episode.predict': async (p: EpisodePayload): Promise<EpisodeResult> => {
     const r = await (await predictor(p.checkpointDir, p.dataDir)).episode(p.spec);
@@ -174,44 +133,7 @@ export const tasks = {
   'episode.ram': async (p: EpisodePayload & { query: number; support: number }): Promise<RamResult> => {
     const ex = await explainer(p.checkpointDir, p.dataDir, p.spec.dataset);
     const ds = await ex.context.openSplit(p.spec.split);
-    const x = await ex.episode(sampleEpisode(ds, p.spec));
-    const { ram, geometry: g } = x;
-    const pr = pairRam(ram, p.query, p.support);
-    const cr = classRam(ram, p.query, pr.classIndex);
-    const R = ram.regions;
-    const at = (p.query * ram.way * ram.shot + p.support) * R * R;
-    const size = g.imageSize * Math.max(1, Math.ceil(128 / g.imageSize));
-    const sImg = x.supportImages[p.support];
-    const qImg = x.queryImages[p.query];
-    const over = (img: typeof sImg, values: number[], floorAtZero = true) =>
-      encodePng(heatOverlay(img, values, g, rangeOf(values, floorAtZero), { size }));
-    const [support, query, scores, weights, contributions, queryContributions, panel] = await Promise.all([
-      encodePng(resizeNearest(sImg, size)),
-      encodePng(resizeNearest(qImg, size)),
-      // r is a cosine with a narrow spread inside one image: its colour range is the data's.
-      over(sImg, pr.scores, false),
-      over(sImg, pr.weights),
-      over(sImg, pr.contributions),
-      over(qImg, pr.queryContributions),
-      renderPairPng(x, p.query, p.support),
-    ]);
-    return {
-      episode: x.episode,
-      regions: R,
-      imageSize: g.imageSize,
-      geometry: geometryOf(g),
-      probabilities: Array.from(ram.probs.subarray(p.query * ram.way, (p.query + 1) * ram.way)),
-      scores: pr.scores,
-      weights: pr.weights,
-      contributions: pr.contributions,
-      queryContributions: pr.queryContributions,
-      bestMatch: pr.bestMatch,
-      similarity: ram.similarity.slice(at, at + R * R),
-      score: pr.supportScore,
-      classScore: cr.classScore,
-      share: cr.share[p.support % ram.shot],
-      png: { support, query, scores, weights, contributions, queryContributions, panel },
-    };
+    return pairResult(await ex.episode(sampleEpisode(ds, p.spec)), p.query, p.support);
   },
   'parts.compute': async (p: PartsPayload): Promise<PartsTaskResult> => {
     const t0 = Date.now();

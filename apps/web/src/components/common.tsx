@@ -1,7 +1,8 @@
 'use client';
+import type { ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { VIRIDIS_GRADIENT } from '@/lib/colormap';
-import { num } from '@/lib/format';
+import { ago, num } from '@/lib/format';
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge ${status}`}>{status}</span>;
@@ -57,5 +58,36 @@ export function ViridisLegend({ min, max, label }: { min: number; max: number; l
       <span className="legend-bar" style={{ background: VIRIDIS_GRADIENT }} aria-hidden="true" />
       <span className="mono">{num(max)}</span>
     </span>
+  );
+}
+
+/** The head of an evaluation report on the run page: its name and age, the headline number, the settings. */
+export function ReportSummary({
+  name,
+  createdAt,
+  stat,
+  note,
+  children,
+}: {
+  name: string;
+  createdAt: string | null | undefined;
+  stat: ReactNode;
+  note: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <div className="spread">
+        <h3 className="mono">{name}</h3>
+        <span className="small muted">{ago(createdAt)}</span>
+      </div>
+      <div className="row" style={{ alignItems: 'baseline', gap: 20 }}>
+        <div>
+          <div className="stat">{stat}</div>
+          <div className="small muted">{note}</div>
+        </div>
+        <div className="small">{children}</div>
+      </div>
+    </>
   );
 }

@@ -177,6 +177,98 @@ export const EPISODE_IMAGE_FIELDS = graphql(`
   }
 `);
 
+/** An episode as the explorer shows it (sampled, or a task of a tasks file). */
+export const EPISODE_FIELDS = graphql(`
+  fragment EpisodeFields on Episode {
+    id
+    dataset
+    split
+    way
+    shot
+    query
+    seed
+    index
+    classes {
+      label
+      id
+      name
+    }
+    support {
+      ...EpisodeImageFields
+    }
+    queries {
+      ...EpisodeImageFields
+    }
+  }
+`);
+
+/** A checkpoint's predictions on an episode, with the comparisons behind them. */
+export const PREDICTION_FIELDS = graphql(`
+  fragment PredictionFields on Prediction {
+    checkpoint
+    accuracy
+    regions
+    gridRows
+    gridCols
+    grid {
+      ...GridFields
+    }
+    queries {
+      index
+      imageId
+      url
+      trueLabel
+      predictedLabel
+      correct
+      probabilities
+      supports {
+        ...SupportComparisonFields
+      }
+    }
+  }
+`);
+
+/** The region activation map of one (query, support) pair. */
+export const RAM_FIELDS = graphql(`
+  fragment RamFields on Ram {
+    query
+    support
+    gridRows
+    gridCols
+    imageSize
+    regionScores
+    regionWeights
+    contributions
+    score
+    probability
+    similarity
+    queryContributions
+    classScore
+    share
+    grid {
+      ...GridFields
+    }
+    urls {
+      panel
+      contributions
+      queryContributions
+    }
+    bestMatches {
+      supportRegion
+      queryRegion
+      similarity
+      weight
+      contribution
+      supportBox {
+        ...BoxFields
+      }
+      queryBox {
+        ...BoxFields
+      }
+    }
+  }
+`);
+
 export const OVERVIEW = graphql(`
   query Overview {
     backend {
@@ -333,25 +425,7 @@ export const EPISODE = graphql(`
       seed: $seed
       index: $index
     ) {
-      id
-      dataset
-      split
-      way
-      shot
-      query
-      seed
-      index
-      classes {
-        label
-        id
-        name
-      }
-      support {
-        ...EpisodeImageFields
-      }
-      queries {
-        ...EpisodeImageFields
-      }
+      ...EpisodeFields
     }
   }
 `);
@@ -359,26 +433,7 @@ export const EPISODE = graphql(`
 export const PREDICTION = graphql(`
   query Prediction($checkpoint: ID!, $episode: EpisodeInput!) {
     prediction(checkpoint: $checkpoint, episode: $episode) {
-      checkpoint
-      accuracy
-      regions
-      gridRows
-      gridCols
-      grid {
-        ...GridFields
-      }
-      queries {
-        index
-        imageId
-        url
-        trueLabel
-        predictedLabel
-        correct
-        probabilities
-        supports {
-          ...SupportComparisonFields
-        }
-      }
+      ...PredictionFields
     }
   }
 `);
@@ -386,41 +441,7 @@ export const PREDICTION = graphql(`
 export const RAM = graphql(`
   query Ram($checkpoint: ID!, $episode: EpisodeInput!, $query: Int!, $support: Int!, $top: Int!) {
     ram(checkpoint: $checkpoint, episode: $episode, query: $query, support: $support, top: $top) {
-      query
-      support
-      gridRows
-      gridCols
-      imageSize
-      regionScores
-      regionWeights
-      contributions
-      score
-      probability
-      similarity
-      queryContributions
-      classScore
-      share
-      grid {
-        ...GridFields
-      }
-      urls {
-        panel
-        contributions
-        queryContributions
-      }
-      bestMatches {
-        supportRegion
-        queryRegion
-        similarity
-        weight
-        contribution
-        supportBox {
-          ...BoxFields
-        }
-        queryBox {
-          ...BoxFields
-        }
-      }
+      ...RamFields
     }
   }
 `);

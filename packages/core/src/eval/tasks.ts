@@ -152,11 +152,14 @@ export async function evaluateTasks(
     /** Folder the task paths are relative to (default: the file's folder). */
     baseDir?: string;
     onProgress?: (done: number, total: number, accuracy: number) => void;
+    /** Stops between episodes. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<TaskEvalReport> {
   const base = opts.baseDir ?? dirname(resolve(source));
   const per: TaskEpisodeResult[] = [];
   for (let i = 0; i < file.episodes.length; i++) {
+    if (opts.signal?.aborted) throw new Error('evaluation cancelled');
     const t = resolveTask(file, i, base, source);
     const r = await predictFiles(model, spec, t.support, t.query);
     const correct = r.queries.filter((q) => q.correct).length;

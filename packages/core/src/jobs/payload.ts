@@ -65,8 +65,26 @@ export const evaluateJobSchema = z.object({
 });
 export type EvaluateJobData = z.infer<typeof evaluateJobSchema>;
 
-export const jobDataSchema = z.discriminatedUnion('kind', [trainJobSchema, evaluateJobSchema]);
-export type JobData = TrainJobData | EvaluateJobData;
+/** Every episode of a fixed tasks file (`eval --tasks`): a JSON tasks file or a folder of Lake's runs. */
+export const tasksJobSchema = z.object({
+  kind: z.literal('tasks'),
+  dataDir: z.string().min(1),
+  backend: z.string().min(1),
+  checkpointRef: z.string().min(1),
+  checkpointDir: z.string().min(1),
+  /** The tasks file, or the folder holding Lake's `runNN/` folders. */
+  tasksPath: z.string().min(1),
+  /** Report file: <run>/tasks/<name>.json */
+  reportPath: z.string().min(1),
+});
+export type TasksJobData = z.infer<typeof tasksJobSchema>;
+
+export const jobDataSchema = z.discriminatedUnion('kind', [
+  trainJobSchema,
+  evaluateJobSchema,
+  tasksJobSchema,
+]);
+export type JobData = TrainJobData | EvaluateJobData | TasksJobData;
 
 /** Parses a payload; the error names the job and the field. */
 export function parseJobData(value: unknown, where: string): JobData {
@@ -95,7 +113,8 @@ export interface EvaluationResult {
 
 export type JobResult =
   | { kind: 'train'; runId: string; status: string; episode: number; evaluation: EvaluationResult | null }
-  | ({ kind: 'evaluate' } & EvaluationResult);
+  | ({ kind: 'evaluate' } & EvaluationResult)
+  | ({ kind: 'tasks' } & EvaluationResult);
 
 /** How a job ended when it did not throw. */
 export interface JobOutcome {

@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { initBackend, parseBackendName } from '../backend/select.js';
 import { openDataset } from '../data/registry.js';
 import { evaluateModel } from '../eval/evaluate.js';
+import { importLakeRuns, isLakeRuns } from '../eval/lake.js';
+import { evaluateTasks, readTaskFile } from '../eval/tasks.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { resolveModelConfig } from '../model/config.js';
 import { resolveCheckpointDir } from '../model/checkpoint.js';
@@ -27,6 +29,7 @@ import type {
   JobData,
   JobOutcome,
   JobProgress,
+  TasksJobData,
   TrainJobData,
 } from './payload.js';
 
@@ -82,6 +85,26 @@ async function logAttempt(runDir: string, e: AttemptEvent): Promise<void> {
   await appendFile(join(runDir, ATTEMPTS_FILE), JSON.stringify(e) + '\n');
 }
 
+/** An evaluation's progress callback (episodes done of total, running accuracy) as job progress, timed from now. */
+function episodeProgress(
+  phase: string,
+  opts: RunJobOptions,
+): (done: number, total: number, accuracy: number) => void {
+  const t0 = Date.now();
+  return (done, total, accuracy) => {
+    const secs = (Date.now() - t0) / 1000;
+    opts.onProgress?.({
+      phase,
+      done,
+      total,
+      loss: null,
+      accuracy,
+      episodesPerSecond: done / Math.max(secs, 1e-3),
+      etaSeconds: ((total - done) * secs) / Math.max(done, 1),
+    });
+  };
+}
+
 async function evaluate(
   checkpointDir: string,
   settings: EvalSettings,
@@ -98,22 +121,10 @@ async function evaluate(
       imageSize: model.config.imageSize,
       normalization: ck.normalisation,
     });
-    const t0 = Date.now();
     const report = await evaluateModel(model, ds, {
       ...settings,
       signal: opts.signal,
-      onProgress: (done, total, acc) => {
-        const secs = (Date.now() - t0) / 1000;
-        opts.onProgress?.({
-          phase: 'evaluate',
-          done,
-          total,
-          loss: null,
-          accuracy: acc,
-          episodesPerSecond: done / Math.max(secs, 1e-3),
-          etaSeconds: ((total - done) * secs) / Math.max(done, 1),
-        });
-      },
+      onProgress: episodeProgress('evaluate', opts),
     });
     await mkdir(dirname(reportPath), { recursive: true });
     await writeJsonAtomic(reportPath, {
@@ -220,10 +231,41 @@ async function runEvaluation(d: EvaluateJobData, opts: RunJobOptions): Promise<J
   return { status: 'finished', result: { kind: 'evaluate', ...r } };
 }
 
+/** Every episode of a tasks file (or of Lake's runs), reported as `eval --tasks` reports it. */
+async function runTasks(d: TasksJobData, opts: RunJobOptions): Promise<JobOutcome> {
+  await initBackend(parseBackendName(d.backend));
+  const lake = await isLakeRuns(d.tasksPath);
+  const file = lake ? await importLakeRuns(d.tasksPath) : await readTaskFile(d.tasksPath);
+  const { model, method, metadata, input } = await openCheckpoint(d.checkpointDir);
+  try {
+    const report = await evaluateTasks(model, input, file, d.tasksPath, {
+      ...(lake && { baseDir: d.tasksPath }),
+      signal: opts.signal,
+      onProgress: episodeProgress('tasks', opts),
+    });
+    await mkdir(dirname(d.reportPath), { recursive: true });
+    await writeJsonAtomic(d.reportPath, {
+      checkpoint: d.checkpointRef,
+      method,
+      checkpointEpisodes: metadata.episodes ?? null,
+      ...report,
+      createdAt: new Date().toISOString(),
+    });
+    return {
+      status: 'finished',
+      result: { kind: 'tasks', reportPath: d.reportPath, accuracy: report.accuracy, ci95: report.ci95 },
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Runs a job to its end; throws on failure. A job stopped by `signal` ends `cancelled`. */
 export async function runJob(data: JobData, opts: RunJobOptions = {}): Promise<JobOutcome> {
   try {
-    return data.kind === 'train' ? await runTraining(data, opts) : await runEvaluation(data, opts);
+    if (data.kind === 'train') return await runTraining(data, opts);
+    if (data.kind === 'tasks') return await runTasks(data, opts);
+    return await runEvaluation(data, opts);
   } catch (e) {
     if (opts.signal?.aborted) return { status: 'cancelled', result: null };
     throw e;

@@ -106,6 +106,65 @@ function asPredictorError(e: unknown, fallback: PredictorErrorCode): PredictorEr
   return new PredictorError(fallback, e instanceof Error ? e.message : String(e));
 }
 
+/** A model's raw episode outputs, as a forward pass or an `EpisodeRam` holds them. */
+export interface EpisodeOutputs {
+  way: number;
+  shot: number;
+  /** [Q, way] softmax probabilities and the scores they are taken of. */
+  probs: Float32Array;
+  classScores: Float32Array;
+  /** Regions per image (0 without a region grid). */
+  regions: number;
+  /** [Q, S, R] r_k and w_k (S = way * shot, class-major); null for methods without regions. */
+  regionScores: Float32Array | null;
+  regionWeights: Float32Array | null;
+}
+
+/**
+ * Per query: probabilities, prediction, class scores and, per support, r_k, w_k, w_k r_k and
+ * sum_k w_k r_k. The one place this bookkeeping is done (the Predictor, and callers holding an
+ * explained episode's RAM, e.g. the API's tasks explorer).
+ */
+export function episodePrediction(
+  o: EpisodeOutputs,
+  method: Method,
+  geometry: RegionGeometry | null,
+): EpisodePrediction {
+  const { way, regions } = o;
+  const nS = way * o.shot;
+  const nQ = o.probs.length / way;
+  const r = o.regionScores;
+  const w = o.regionWeights;
+  const queries: PredictedQuery[] = [];
+  for (let q = 0; q < nQ; q++) {
+    const supports: SupportComparison[] = [];
+    if (r && w) {
+      for (let s = 0; s < nS; s++) {
+        const at = (q * nS + s) * regions;
+        const regionScores = Array.from(r.subarray(at, at + regions));
+        const regionWeights = Array.from(w.subarray(at, at + regions));
+        const contributions = regionScores.map((x, k) => x * regionWeights[k]);
+        supports.push({
+          index: s,
+          label: Math.floor(s / o.shot),
+          score: contributions.reduce((x, y) => x + y, 0),
+          regionScores,
+          regionWeights,
+          contributions,
+        });
+      }
+    }
+    queries.push({
+      index: q,
+      probabilities: Array.from(o.probs.subarray(q * way, (q + 1) * way)),
+      predicted: argmax(o.probs, q * way, way),
+      classScores: Array.from(o.classScores.subarray(q * way, (q + 1) * way)),
+      supports,
+    });
+  }
+  return { method, way, shot: o.shot, regions: r && w ? regions : 0, geometry, queries };
+}
+
 export class Predictor {
   private readonly datasets = new Map<string, Promise<FewShotDataset>>();
 
@@ -215,42 +274,11 @@ export class Predictor {
       disposeOutput(out);
       tf.dispose([t.support, t.query, t.supportLabels, t.queryLabels]);
     }
-    const way = a.way;
-    const queries: PredictedQuery[] = [];
-    for (let q = 0; q < nQ; q++) {
-      const supports: SupportComparison[] = [];
-      if (r && w) {
-        for (let s = 0; s < nS; s++) {
-          const at = (q * nS + s) * regions;
-          const regionScores = Array.from(r.subarray(at, at + regions));
-          const regionWeights = Array.from(w.subarray(at, at + regions));
-          const contributions = regionScores.map((x, k) => x * regionWeights[k]);
-          supports.push({
-            index: s,
-            label: Math.floor(s / a.shot),
-            score: contributions.reduce((x, y) => x + y, 0),
-            regionScores,
-            regionWeights,
-            contributions,
-          });
-        }
-      }
-      queries.push({
-        index: q,
-        probabilities: Array.from(probs.subarray(q * way, (q + 1) * way)),
-        predicted: argmax(probs, q * way, way),
-        classScores: Array.from(scores.subarray(q * way, (q + 1) * way)),
-        supports,
-      });
-    }
-    return {
-      method: this.checkpoint.method,
-      way,
-      shot: a.shot,
-      regions,
-      geometry: this.checkpoint.geometry,
-      queries,
-    };
+    return episodePrediction(
+      { way: a.way, shot: a.shot, probs, classScores: scores, regions, regionScores: r, regionWeights: w },
+      this.checkpoint.method,
+      this.checkpoint.geometry,
+    );
   }
 
   /** The user's own image files (CLI `predict`): each gets the checkpoint's input treatment. */

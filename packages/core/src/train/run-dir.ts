@@ -153,14 +153,18 @@ export class RunDir {
   }
 
   /** Every readable evaluation report, by name (file name without `.json`), names sorted. */
-  async evaluations(): Promise<{ name: string; path: string; report: Record<string, unknown> }[]> {
+  /** The run's evaluation reports, by name, oldest name first, unread (a caller may cache the parse). */
+  async evaluationFiles(): Promise<{ name: string; path: string }[]> {
     if (!existsSync(this.evaluationsDir)) return [];
     const files = (await readdir(this.evaluationsDir)).filter((f) => f.endsWith('.json')).sort();
+    return files.map((f) => ({ name: f.slice(0, -5), path: join(this.evaluationsDir, f) }));
+  }
+
+  async evaluations(): Promise<{ name: string; path: string; report: Record<string, unknown> }[]> {
     const out: { name: string; path: string; report: Record<string, unknown> }[] = [];
-    for (const f of files) {
-      const path = join(this.evaluationsDir, f);
+    for (const { name, path } of await this.evaluationFiles()) {
       try {
-        out.push({ name: f.slice(0, -5), path, report: await readJson(path, `${this.id}/evaluations/${f}`) });
+        out.push({ name, path, report: await readJson(path, `${this.id}/evaluations/${name}.json`) });
       } catch {
         // Being written or torn: listed once readable.
       }

@@ -114,6 +114,29 @@ describe('fixed tasks and Lake one-shot runs', () => {
     }
   });
 
+  it('stops between episodes when its signal is aborted (a cancelled API job)', async () => {
+    const file = await importLakeRuns(lake);
+    const model = new RCN({ backbone: 'conv4', widths: [8, 8, 8, 8], imageSize: 28, seed: 2 });
+    const spec = inputSpecOf({ model: { imageSize: 28 }, dataset: 'omniglot' });
+    const ac = new AbortController();
+    const done: number[] = [];
+    try {
+      await expect(
+        evaluateTasks(model, spec, file, join(lake, 'virtual.json'), {
+          baseDir: lake,
+          signal: ac.signal,
+          onProgress: (n) => {
+            done.push(n);
+            ac.abort();
+          },
+        }),
+      ).rejects.toThrow(/cancelled/);
+      expect(done).toEqual([1]);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a tasks JSON: relative paths, bad fields named, labels checked', async () => {
     const path = join(t.dir, 'tasks.json');
     const ok = {

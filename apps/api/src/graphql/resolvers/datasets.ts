@@ -12,7 +12,11 @@ const images = (ep: Episode, set: 'support' | 'query') =>
     imageId: im.imageId,
     classId: im.classId,
     label: im.label,
-    url: imageUrl(ep.spec.dataset, ep.spec.split, im.imageId),
+    // Episodes of tasks files carry their own (rendered) image URLs.
+    url:
+      'url' in im && typeof im.url === 'string'
+        ? im.url
+        : imageUrl(ep.spec.dataset, ep.spec.split, im.imageId),
   }));
 
 export const datasetQueries: Pick<QueryResolvers, 'datasets' | 'dataset' | 'episode'> = {

@@ -1,6 +1,7 @@
 /** The resolver map, assembled from one module per area. */
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { jobUpdates } from '../../jobs/updates.js';
+import { plainJson } from '../plain-json.js';
 import { notFound } from '../errors.js';
 import type { JobRecord } from '../../store/types.js';
 import type { Resolvers } from '../generated.js';
@@ -9,6 +10,7 @@ import { inferenceQueries, predictMutation } from './inference.js';
 import { mutations } from './mutations.js';
 import { runQueries, runTypes } from './runs.js';
 import { sweepQueries, sweepTypes } from './sweeps.js';
+import { jobTasks, runTasks, tasksMutation, tasksQueries, tasksTypes } from './tasks.js';
 
 function literal(v: ValueNode): unknown {
   switch (v.kind) {
@@ -32,7 +34,7 @@ function literal(v: ValueNode): unknown {
 /** Arbitrary JSON (configs, model descriptions, confusion matrices); non-finite numbers become null. */
 const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
-  serialize: (v) => JSON.parse(JSON.stringify(v ?? null)) as unknown,
+  serialize: (v) => plainJson(v ?? null),
   parseValue: (v) => v,
   parseLiteral: literal,
 });
@@ -45,8 +47,9 @@ export const resolvers: Resolvers = {
     ...runQueries,
     ...inferenceQueries,
     ...sweepQueries,
+    ...tasksQueries,
   },
-  Mutation: { ...mutations, ...predictMutation },
+  Mutation: { ...mutations, ...predictMutation, ...tasksMutation },
   Subscription: {
     job: {
       subscribe: (_p, { id }, { services }) => {
@@ -60,5 +63,8 @@ export const resolvers: Resolvers = {
   Backend: { name: (b) => b.name },
   ...datasetTypes,
   ...runTypes,
+  Run: { ...runTypes.Run, ...runTasks },
+  Job: { ...runTypes.Job, ...jobTasks },
   ...sweepTypes,
+  ...tasksTypes,
 };

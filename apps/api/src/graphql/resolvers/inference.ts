@@ -2,15 +2,17 @@
  * Predictions, RAMs and uploads: everything that runs a model. Core computes (its Predictor and
  * Explainer); these resolvers check the request, map core's fields to the schema's and round numbers.
  */
-import type { SupportComparison as CoreSupport } from '@rcn/core';
+import type { Episode, EpisodePrediction, SupportComparison as CoreSupport } from '@rcn/core';
 import { imageUrl } from '../../services/datasets.js';
 import { checkpointDescription, mapCoreErrors } from '../../services/inference.js';
 import { resolveCheckpoint } from '../../services/paths.js';
 import { decodeBase64, imageInto } from '../../services/upload.js';
 import { checkEpisode, checkShape } from '../../services/validate.js';
 import type { GridGeometry } from '../../services/geometry.js';
+import type { PngStore } from '../../services/png.js';
+import type { RamResult } from '../../workers/inference-tasks.js';
 import { badInput, boundedInt, limitExceeded } from '../errors.js';
-import type { MutationResolvers, QueryResolvers, SupportComparison } from '../generated.js';
+import type { MutationResolvers, QueryResolvers, Ram, SupportComparison } from '../generated.js';
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
@@ -30,32 +32,122 @@ function gridFields(regions: number, grid: GridGeometry | null) {
   return { regions, gridRows: grid?.rows ?? 0, gridCols: grid?.cols ?? 0, grid };
 }
 
+/**
+ * Core's prediction of an episode as the schema's `Prediction` (sampled episodes and tasks files alike);
+ * `urlOf` gives query q's image URL.
+ */
+export function predictionFields(
+  r: EpisodePrediction & { grid: GridGeometry | null; accuracy: number },
+  checkpoint: string,
+  ep: Episode,
+  urlOf: (q: number) => string,
+) {
+  return {
+    checkpoint,
+    episode: ep,
+    accuracy: r.accuracy,
+    ...gridFields(r.regions, r.grid),
+    queries: r.queries.map((q) => {
+      const im = ep.query[q.index];
+      return {
+        index: q.index,
+        imageId: im.imageId,
+        url: urlOf(q.index),
+        trueLabel: im.label,
+        predictedLabel: q.predicted,
+        correct: q.predicted === im.label,
+        probabilities: q.probabilities.map(round),
+        supports: q.supports.map((s) => supportOf(s, ep.support[s.index].imageId)),
+      };
+    }),
+  };
+}
+
+/** A worker's RAM of one (query, support) pair as the schema's `Ram` (sampled episodes and tasks alike). */
+export async function ramFields(
+  r: RamResult,
+  checkpoint: string,
+  pngs: PngStore,
+  query: number,
+  support: number,
+  top: number,
+): Promise<Ram> {
+  const ep = r.episode;
+  const R = r.regions;
+  const g = r.geometry;
+  const box = (k: number) => g.regions[k];
+  const matches = r.contributions
+    .map((c, k) => {
+      const j = r.bestMatch[k];
+      return {
+        supportRegion: k,
+        queryRegion: j,
+        similarity: round(r.similarity[k * R + j]),
+        weight: round(r.weights[k]),
+        contribution: round(c),
+        supportBox: box(k),
+        queryBox: box(j),
+      };
+    })
+    .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
+    .slice(0, top);
+  const put = (u8: Uint8Array) => pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+  const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
+    [
+      r.png.support,
+      r.png.query,
+      r.png.scores,
+      r.png.weights,
+      r.png.contributions,
+      r.png.queryContributions,
+      r.png.panel,
+    ].map(put),
+  );
+  const supportLabel = ep.support[support].label;
+  return {
+    checkpoint,
+    episodeId: ep.id,
+    query,
+    support,
+    queryLabel: ep.query[query].label,
+    supportLabel,
+    gridRows: g.rows,
+    gridCols: g.cols,
+    imageSize: r.imageSize,
+    grid: g,
+    regionScores: r.scores.map(round),
+    regionWeights: r.weights.map(round),
+    contributions: r.contributions.map(round),
+    score: round(r.score),
+    probability: round(r.probabilities[supportLabel]),
+    urls: {
+      support: sUrl,
+      query: qUrl,
+      scores: scUrl,
+      weights: wUrl,
+      contributions: cUrl,
+      queryContributions: qcUrl,
+      panel: panelUrl,
+    },
+    bestMatches: matches,
+    similarity: Array.from({ length: R }, (_v, k) =>
+      Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
+    ),
+    queryContributions: r.queryContributions.map(round),
+    classScore: round(r.classScore),
+    share: r.share.map(round),
+  };
+}
+
 export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prototypicalParts'> = {
   prediction: async (_p, { checkpoint, episode }, ctx) => {
     const { services } = ctx;
     const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
     const spec = await checkEpisode(services.config.limits, services.datasets, episode);
     const r = await mapCoreErrors(() => services.inference.predictEpisode(ck.dir, spec));
-    const ep = r.episode;
-    return {
-      checkpoint: ck.ref,
-      episode: ep,
-      accuracy: r.accuracy,
-      ...gridFields(r.regions, r.grid),
-      queries: r.queries.map((q) => {
-        const im = ep.query[q.index];
-        return {
-          index: q.index,
-          imageId: im.imageId,
-          url: imageUrl(spec.dataset, spec.split, im.imageId),
-          trueLabel: im.label,
-          predictedLabel: q.predicted,
-          correct: q.predicted === im.label,
-          probabilities: q.probabilities.map(round),
-          supports: q.supports.map((s) => supportOf(s, ep.support[s.index].imageId)),
-        };
-      }),
-    };
+    return predictionFields(r, ck.ref, r.episode, (q) =>
+      imageUrl(spec.dataset, spec.split, r.episode.query[q].imageId),
+    );
   },
 
   ram: async (_p, { checkpoint, episode, query, support, top }, ctx) => {
@@ -75,71 +167,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
         maxPairs,
       );
     const r = await mapCoreErrors(() => services.inference.ram(ck.dir, spec, query, support));
-    const ep = r.episode;
-    const R = r.regions;
-    const g = r.geometry;
-    const box = (k: number) => g.regions[k];
-    const matches = r.contributions
-      .map((c, k) => {
-        const j = r.bestMatch[k];
-        return {
-          supportRegion: k,
-          queryRegion: j,
-          similarity: round(r.similarity[k * R + j]),
-          weight: round(r.weights[k]),
-          contribution: round(c),
-          supportBox: box(k),
-          queryBox: box(j),
-        };
-      })
-      .sort((a, b) => b.contribution - a.contribution || a.supportRegion - b.supportRegion)
-      .slice(0, top);
-    const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
-    const [sUrl, qUrl, scUrl, wUrl, cUrl, qcUrl, panelUrl] = await Promise.all(
-      [
-        r.png.support,
-        r.png.query,
-        r.png.scores,
-        r.png.weights,
-        r.png.contributions,
-        r.png.queryContributions,
-        r.png.panel,
-      ].map(put),
-    );
-    const supportLabel = ep.support[support].label;
-    return {
-      checkpoint: ck.ref,
-      episodeId: ep.id,
-      query,
-      support,
-      queryLabel: ep.query[query].label,
-      supportLabel,
-      gridRows: g.rows,
-      gridCols: g.cols,
-      imageSize: r.imageSize,
-      grid: g,
-      regionScores: r.scores.map(round),
-      regionWeights: r.weights.map(round),
-      contributions: r.contributions.map(round),
-      score: round(r.score),
-      probability: round(r.probabilities[supportLabel]),
-      urls: {
-        support: sUrl,
-        query: qUrl,
-        scores: scUrl,
-        weights: wUrl,
-        contributions: cUrl,
-        queryContributions: qcUrl,
-        panel: panelUrl,
-      },
-      bestMatches: matches,
-      similarity: Array.from({ length: R }, (_v, k) =>
-        Array.from(r.similarity.subarray(k * R, (k + 1) * R), round),
-      ),
-      queryContributions: r.queryContributions.map(round),
-      classScore: round(r.classScore),
-      share: r.share.map(round),
-    };
+    return ramFields(r, ck.ref, services.pngs, query, support, top);
   },
 
   prototypicalParts: async (_p, args, { services }) => {

@@ -71,7 +71,7 @@ function freshRunId(ctx: Context, cfg: TrainConfig, requested: string | null | u
   return id;
 }
 
-export const mutations: Omit<MutationResolvers, 'predict'> = {
+export const mutations: Omit<MutationResolvers, 'predict' | 'evaluateTasks'> = {
   startTraining: async (_p, { config }, ctx) => {
     const cfg = trainConfig(ctx, config);
     await checkDatasetSplits(ctx, cfg.dataset, [cfg.trainSplit, cfg.valSplit]);

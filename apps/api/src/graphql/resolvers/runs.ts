@@ -7,9 +7,11 @@ import {
   runMetrics,
   syncRuns,
 } from '../../services/runs.js';
-import { topConfusions } from '@rcn/core';
+import { topConfusions, type ConfusedPair } from '@rcn/core';
 import { boundedInt } from '../errors.js';
 import type { QueryResolvers, Resolvers } from '../generated.js';
+
+const pairsMemo = new WeakMap<readonly (readonly number[])[], Map<number, ConfusedPair[]>>();
 
 /** A config without server paths (the data folder is the server's business). */
 function publicConfig(config: unknown): unknown {
@@ -52,8 +54,16 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
         ? null
         : (e.confusion ?? null),
     classCount: (e) => e.confusion?.classes.length ?? 0,
-    confusionPairs: (e, { limit }) =>
-      topConfusions(e.confusion?.matrix ?? [], boundedInt(limit ?? 20, 'limit', 0, 200)),
+    confusionPairs: (e, { limit }) => {
+      const k = boundedInt(limit ?? 20, 'limit', 0, 200);
+      const matrix = e.confusion?.matrix ?? [];
+      // One pass over a 2,000 x 2,000 matrix per report version (the parsed report is cached), not per request.
+      let byLimit = pairsMemo.get(matrix);
+      if (!byLimit) pairsMemo.set(matrix, (byLimit = new Map()));
+      let pairs = byLimit.get(k);
+      if (!pairs) byLimit.set(k, (pairs = topConfusions(matrix, k)));
+      return pairs;
+    },
     // NaN (a class never queried) is not a GraphQL Float.
     perClass: (e) => (e.perClass ?? []).filter((c) => Number.isFinite(c.accuracy)),
     // Readable names for the confusion matrix's ids: from the report's per-class list, else the split.
@@ -76,7 +86,9 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
     run: async (j, _a, { services }) => (j.runId ? readRun(services.config.runsDir, j.runId) : null),
     evaluation: async (j) => {
       const path = (j.result as { reportPath?: unknown } | null)?.reportPath;
-      return j.kind === 'evaluate' && typeof path === 'string' ? readEvaluation(path) : null;
+      // A tasks job (also `evaluate`) has its own report: `taskEvaluation`.
+      const tasks = (j.result as { kind?: unknown } | null)?.kind === 'tasks';
+      return j.kind === 'evaluate' && !tasks && typeof path === 'string' ? readEvaluation(path) : null;
     },
     error: (j, _a, { services }) => (j.error ? services.publicText(j.error) : null),
   },

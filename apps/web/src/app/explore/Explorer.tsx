@@ -7,7 +7,9 @@ import { pct, shortName } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { CHECKPOINTS, DATASETS, EPISODE, PREDICTION } from '@/lib/queries';
 import type { EpisodeQueryVariables as EpisodeInput } from '@/gql/graphql';
+import { TASK_PREDICTION, type TasksFileRef } from '@/lib/tasks';
 import { RamPanel } from './RamPanel';
+import { TasksPicker } from './TasksPicker';
 
 const DEFAULTS = { dataset: 'tiny-imagenet-32', split: 'test', way: 5, shot: 1, query: 3, seed: 0, index: 0 };
 
@@ -35,6 +37,15 @@ export function Explorer() {
     index: intParam(params, 'index', DEFAULTS.index),
   };
   const selectedQuery = params.has('q') ? intParam(params, 'q', 0) : null;
+  // A fixed tasks file instead of a sampled episode: `tasks` (and `tasksRun`) name the file, `task` its episode.
+  const tasksPath = params.get('tasks');
+  const tasksRun = params.get('tasksRun');
+  const tasksFile: TasksFileRef | null = useMemo(
+    () => (tasksPath ? { path: tasksPath, run: tasksRun } : null),
+    [tasksPath, tasksRun],
+  );
+  const taskId = params.get('task');
+  const tasksMode = params.get('source') === 'tasks' || tasksFile !== null;
   const update = (patch: Record<string, string | number | null>) => {
     const next = new URLSearchParams(params.toString());
     for (const [k, v] of Object.entries(patch)) {
@@ -55,15 +66,22 @@ export function Explorer() {
   const splits = datasets.data?.datasets.find((d) => d.id === draft.dataset)?.splits ?? [];
 
   const episodeVars = useMemo(() => spec, [specKey]);
-  const episodeQ = useGql(EPISODE, episodeVars, { pause: !datasetKnown });
+  const episodeQ = useGql(EPISODE, episodeVars, { pause: !datasetKnown || tasksMode });
   const predictionQ = useGql(
     PREDICTION,
     { checkpoint: checkpoint ?? '', episode: episodeVars },
-    { pause: !checkpoint || !datasetKnown },
+    { pause: !checkpoint || !datasetKnown || tasksMode },
   );
-  const mismatch = checkpoint && checkpointDataset && checkpointDataset !== spec.dataset;
-  const episode = episodeQ.data?.episode;
-  const prediction = predictionQ.data?.prediction;
+  // A task's images are shown as the checkpoint sees them: they come with its prediction.
+  const taskQ = useGql(
+    TASK_PREDICTION,
+    { checkpoint: checkpoint ?? '', file: tasksFile ?? { path: '' }, episode: taskId ?? '' },
+    { pause: !tasksMode || !checkpoint || !tasksFile || !taskId },
+  );
+  const mismatch = !tasksMode && checkpoint && checkpointDataset && checkpointDataset !== spec.dataset;
+  const episode = tasksMode ? taskQ.data?.taskPrediction.episode : episodeQ.data?.episode;
+  const prediction = tasksMode ? taskQ.data?.taskPrediction : predictionQ.data?.prediction;
+  const sourceQ = tasksMode ? taskQ : episodeQ;
   const predFor = (q: number) => prediction?.queries[q];
 
   const submit = (e: FormEvent) => {
@@ -75,62 +93,101 @@ export function Explorer() {
   const className = (label: number) => episode?.classes[label]?.name ?? String(label);
   const correct = prediction?.queries.filter((q) => q.correct).length ?? 0;
 
+  const sourceToggle = (
+    <div className="segmented" role="group" aria-label="Episodes from" style={{ marginBottom: 10 }}>
+      <button
+        type="button"
+        aria-pressed={!tasksMode}
+        onClick={() => update({ source: null, tasks: null, tasksRun: null, task: null, q: null })}
+      >
+        Sampled episode
+      </button>
+      <button type="button" aria-pressed={tasksMode} onClick={() => update({ source: 'tasks', q: null })}>
+        Tasks file
+      </button>
+    </div>
+  );
+
   return (
     <>
-      <form className="panel" onSubmit={submit} aria-label="Episode">
-        <div className="form-grid">
-          <div style={{ gridColumn: 'span 2' }}>
-            <CheckpointPicker value={checkpoint} onChange={(c) => update({ checkpoint: c?.ref ?? null })} />
+      {tasksMode ? (
+        <div className="panel" aria-label="Task">
+          {sourceToggle}
+          <div className="form-grid" style={{ marginBottom: 10 }}>
+            <div style={{ gridColumn: 'span 2' }}>
+              <CheckpointPicker value={checkpoint} onChange={(c) => update({ checkpoint: c?.ref ?? null })} />
+            </div>
           </div>
-          <label className="field">
-            Dataset
-            <select value={draft.dataset} onChange={(e) => setDraft({ ...draft, dataset: e.target.value })}>
-              {(datasets.data?.datasets.map((d) => d.id) ?? [draft.dataset]).map((d) => (
-                <option key={d}>{d}</option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            Split
-            <select value={draft.split} onChange={(e) => setDraft({ ...draft, split: e.target.value })}>
-              {(splits.length ? splits.map((s) => s.name) : [draft.split]).map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          </label>
-          {(
-            [
-              ['way', 'Way', 2, 20],
-              ['shot', 'Shot', 1, 10],
-              ['query', 'Queries / class', 1, 20],
-              ['seed', 'Seed', 0, 2 ** 31],
-              ['index', 'Episode index', 0, 1_000_000],
-            ] as const
-          ).map(([k, label, min, max]) => (
-            <label className="field" key={k}>
-              {label}
-              <input
-                type="number"
-                name={k}
-                min={min}
-                max={max}
-                value={draft[k]}
-                required
-                onChange={(e) => setDraft({ ...draft, [k]: Number(e.target.value) })}
-              />
-            </label>
-          ))}
-        </div>
-        <div className="row" style={{ marginTop: 10 }}>
-          <button type="submit" className="primary">
-            Show episode
-          </button>
-          <button type="button" onClick={randomise}>
-            Random episode
-          </button>
+          <TasksPicker
+            file={tasksFile}
+            episode={taskId}
+            onFile={(f) =>
+              update({ source: 'tasks', tasks: f.path, tasksRun: f.run ?? null, task: null, q: null })
+            }
+            onEpisode={(id) => update({ task: id, q: null })}
+          />
           {episode ? <span className="mono small muted">{episode.id}</span> : null}
+          {!checkpoint ? (
+            <p className="notice">Choose a checkpoint: a task is shown with its predictions.</p>
+          ) : null}
         </div>
-      </form>
+      ) : (
+        <form className="panel" onSubmit={submit} aria-label="Episode">
+          {sourceToggle}
+          <div className="form-grid">
+            <div style={{ gridColumn: 'span 2' }}>
+              <CheckpointPicker value={checkpoint} onChange={(c) => update({ checkpoint: c?.ref ?? null })} />
+            </div>
+            <label className="field">
+              Dataset
+              <select value={draft.dataset} onChange={(e) => setDraft({ ...draft, dataset: e.target.value })}>
+                {(datasets.data?.datasets.map((d) => d.id) ?? [draft.dataset]).map((d) => (
+                  <option key={d}>{d}</option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              Split
+              <select value={draft.split} onChange={(e) => setDraft({ ...draft, split: e.target.value })}>
+                {(splits.length ? splits.map((s) => s.name) : [draft.split]).map((s) => (
+                  <option key={s}>{s}</option>
+                ))}
+              </select>
+            </label>
+            {(
+              [
+                ['way', 'Way', 2, 20],
+                ['shot', 'Shot', 1, 10],
+                ['query', 'Queries / class', 1, 20],
+                ['seed', 'Seed', 0, 2 ** 31],
+                ['index', 'Episode index', 0, 1_000_000],
+              ] as const
+            ).map(([k, label, min, max]) => (
+              <label className="field" key={k}>
+                {label}
+                <input
+                  type="number"
+                  name={k}
+                  min={min}
+                  max={max}
+                  value={draft[k]}
+                  required
+                  onChange={(e) => setDraft({ ...draft, [k]: Number(e.target.value) })}
+                />
+              </label>
+            ))}
+          </div>
+          <div className="row" style={{ marginTop: 10 }}>
+            <button type="submit" className="primary">
+              Show episode
+            </button>
+            <button type="button" onClick={randomise}>
+              Random episode
+            </button>
+            {episode ? <span className="mono small muted">{episode.id}</span> : null}
+          </div>
+        </form>
+      )}
 
       {mismatch ? (
         <p className="notice" role="alert" data-testid="dataset-mismatch">
@@ -144,8 +201,10 @@ export function Explorer() {
           </button>
         </p>
       ) : null}
-      <ErrorBox error={episodeQ.error} title="Episode" />
-      {episodeQ.waiting ? <Skeleton height={160} label="Loading episode" /> : null}
+      <ErrorBox error={sourceQ.error} title="Episode" />
+      {sourceQ.waiting && (!tasksMode || (checkpoint && taskId)) ? (
+        <Skeleton height={160} label="Loading episode" />
+      ) : null}
       {episode ? (
         <div className="grid explore-top">
           <section className="panel" aria-labelledby="support-h" data-testid="support-set">
@@ -192,7 +251,7 @@ export function Explorer() {
               ) : null}
             </div>
             {!checkpoint ? <p className="notice">Choose a checkpoint to see predictions.</p> : null}
-            <ErrorBox error={predictionQ.error} title="Prediction" />
+            {tasksMode ? null : <ErrorBox error={predictionQ.error} title="Prediction" />}
             {predictionQ.waiting && checkpoint ? (
               <p className="muted small" role="status">
                 Running the model…
@@ -255,6 +314,7 @@ export function Explorer() {
           spec={episodeVars}
           prediction={prediction}
           query={selectedQuery}
+          task={tasksMode && tasksFile && taskId ? { file: tasksFile, episode: taskId } : null}
         />
       ) : null}
     </>

@@ -12,15 +12,13 @@ import { SERIES } from '@/lib/colormap';
 import { num, pct, shortName } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { RAM } from '@/lib/queries';
+import { TASK_RAM, type TasksFileRef } from '@/lib/tasks';
 import type {
   EpisodeInput,
-  EpisodeQuery,
-  PredictionQuery,
+  EpisodeFieldsFragment as Episode,
+  PredictionFieldsFragment as Prediction,
   SupportComparisonFieldsFragment as SupportComparison,
 } from '@/gql/graphql';
-
-type Episode = EpisodeQuery['episode'];
-type Prediction = PredictionQuery['prediction'];
 
 type Mode = 'contribution' | 'similarity' | 'weight';
 const MODES: { id: Mode; label: string; legend: string }[] = [
@@ -41,12 +39,15 @@ export function RamPanel({
   spec,
   prediction,
   query,
+  task,
 }: {
   checkpoint: string;
   episode: Episode;
   spec: EpisodeInput;
   prediction: Prediction;
   query: number;
+  /** An episode of a tasks file: its RAMs come from `taskRam`. */
+  task?: { file: TasksFileRef; episode: string } | null;
 }) {
   const q = prediction.queries[query];
   const qImage = episode.queries[query];
@@ -67,17 +68,16 @@ export function RamPanel({
     setFocus({ support: predictedSupport, region: null });
   }
 
-  const ramQ = useGql(RAM, {
-    checkpoint,
-    episode: spec,
-    query,
-    support: focus.support,
-    top: rows * cols,
-  });
-  const ram =
-    ramQ.data?.ram && ramQ.data.ram.support === focus.support && ramQ.data.ram.query === query
-      ? ramQ.data.ram
-      : null;
+  const pairVars = { checkpoint, query, support: focus.support, top: rows * cols };
+  const sampledQ = useGql(RAM, { ...pairVars, episode: spec }, { pause: Boolean(task) });
+  const taskQ = useGql(
+    TASK_RAM,
+    { ...pairVars, file: task?.file ?? { path: '' }, episode: task?.episode ?? '' },
+    { pause: !task },
+  );
+  const ramQ = task ? taskQ : sampledQ;
+  const fetched = task ? taskQ.data?.taskRam : sampledQ.data?.ram;
+  const ram = fetched && fetched.support === focus.support && fetched.query === query ? fetched : null;
   const match =
     ram && focus.region != null
       ? (ram.bestMatches.find((m) => m.supportRegion === focus.region) ?? null)

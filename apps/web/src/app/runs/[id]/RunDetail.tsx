@@ -5,9 +5,10 @@ import { useMutation } from 'urql';
 import { ConfigDiff } from '@/components/ConfigDiff';
 import { ConfusionMatrix, LargeConfusion } from '@/components/ConfusionMatrix';
 import { Curves } from '@/components/CurvesLazy';
-import { ErrorBox, ProgressBar, Skeleton, StatusBadge } from '@/components/common';
+import { ErrorBox, ProgressBar, ReportSummary, Skeleton, StatusBadge } from '@/components/common';
 import { JobsTable } from '@/components/Jobs';
 import { PerClassTable } from '@/components/PerClassTable';
+import { TaskReports } from '@/components/TaskReports';
 import { ago, num, pctCi } from '@/lib/format';
 import { useGql } from '@/lib/gql';
 import { EVALUATE, JOB, RESUME, RUN_DETAIL, RUN_EVALUATIONS } from '@/lib/queries';
@@ -90,21 +91,16 @@ function EvaluationReport({ runId, e, names }: { runId: string; e: Evaluation; n
   const confusion = confusionOf(e.confusion);
   return (
     <article className="panel" data-testid="evaluation">
-      <div className="spread">
-        <h3 className="mono">{e.name}</h3>
-        <span className="small muted">{ago(e.createdAt)}</span>
-      </div>
-      <div className="row" style={{ alignItems: 'baseline', gap: 20 }}>
-        <div>
-          <div className="stat">{pctCi(e.accuracy, e.ci95)}</div>
-          <div className="small muted">mean accuracy ± 95% CI over {e.episodes} episodes</div>
-        </div>
-        <div className="small">
-          {e.dataset}/{e.split} · {e.way}-way {e.shot}-shot · {e.query} queries/class · seed {e.seed} ·
-          checkpoint <span className="mono">{e.checkpoint}</span>
-          {e.loss != null ? ` · loss ${num(e.loss)}` : ''}
-        </div>
-      </div>
+      <ReportSummary
+        name={e.name}
+        createdAt={e.createdAt}
+        stat={pctCi(e.accuracy, e.ci95)}
+        note={`mean accuracy ± 95% CI over ${e.episodes} episodes`}
+      >
+        {e.dataset}/{e.split} · {e.way}-way {e.shot}-shot · {e.query} queries/class · seed {e.seed} ·
+        checkpoint <span className="mono">{e.checkpoint}</span>
+        {e.loss != null ? ` · loss ${num(e.loss)}` : ''}
+      </ReportSummary>
       <div className="grid cols-2" style={{ marginTop: 12 }}>
         <div>
           <h3>Per-class accuracy</h3>
@@ -258,6 +254,8 @@ export function RunDetail({ id }: { id: string }) {
           <EvaluationReport key={e.name} runId={run.id} e={e} names={names} />
         ))}
       </section>
+
+      <TaskReports runId={run.id} />
 
       <section className="panel" aria-labelledby="config-h">
         <h2 id="config-h">Configuration</h2>
