@@ -1,6 +1,15 @@
 export * from './select.js';
 export { WasmMemoryError, wasmHeapBytes } from './wasm-guard.js';
-export { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, convFilterBanding } from './kernels/index.js';
+export {
+  WASM_TRAINING_KERNELS,
+  registerWasmTrainingKernels,
+  convFilterBanding,
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  batchNormActReady,
+  type BatchNormActBackwardAttrs,
+  type BatchNormActForwardAttrs,
+} from './kernels/index.js';
 export { WorkerPool, type WorkerPoolOptions } from './pool.js';
 export { transferable, type Task, type TaskContext, type TaskModule } from './tasks.js';
 export { WebGpuLimitError, WebGpuDeviceError } from './webgpu-guard.js';

@@ -6,7 +6,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import { convFilterBanding, initBackend, WASM_TRAINING_KERNELS } from '../../src/backend/index.js';
+import {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  convFilterBanding,
+  initBackend,
+  WASM_TRAINING_KERNELS,
+} from '../../src/backend/index.js';
+import {
+  batchNormBackward,
+  batchNormForward,
+  batchNormPoolBackward,
+  batchNormPoolForward,
+  disposeCache,
+  type Activation,
+  type BatchNormCache,
+  type BatchNormLayer,
+  type BatchNormOptions,
+} from '../../src/model/batchnorm.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
 
@@ -253,6 +270,73 @@ describe('wasm training kernels against the cpu backend', () => {
         return [tf.matMul(a, b, ta, tb), ...g([a, b])];
       });
       expect(err).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  /**
+   * The fused BatchNorm + activation (+ pool) kernels through model/batchnorm.ts: on cpu the composite of tf
+   * ops runs, on wasm the fused kernels; forward output, cache, running statistics and every gradient agree.
+   */
+  const bnCase =
+    (shape: number[], activation: Activation, pool: boolean, seed: number) => (): tf.Tensor[] => {
+      const c = shape[shape.length - 1];
+      const bn: BatchNormLayer = {
+        name: 'bn',
+        gamma: tf.variable(tf.add(rnd([c], seed + 1), 1)),
+        beta: tf.variable(rnd([c], seed + 2)),
+        runningMean: tf.variable(rnd([c], seed + 3)),
+        runningVar: tf.variable(tf.add(tf.abs(rnd([c], seed + 4)), 0.5)),
+      };
+      const opts: BatchNormOptions = {
+        batchStats: true,
+        updateStats: true,
+        momentum: 0.1,
+        eps: 1e-5,
+        activation,
+        slope: 0.1,
+      };
+      // Shifted and scaled like a conv output; some channels constant-ish to exercise ties in the pool.
+      const x = tf.add(tf.mul(rnd(shape, seed), 3), 0.5);
+      const preBias = rnd([c], seed + 5) as tf.Tensor1D;
+      const input = { x, bn, preBias };
+      let out: tf.Tensor;
+      let cache: BatchNormCache | null;
+      if (pool) ({ out, cache } = batchNormPoolForward(input, opts, true));
+      else ({ out, cache } = batchNormForward([input], opts, true));
+      if (!cache) throw new Error('no cache');
+      const dy = rnd(out.shape, seed + 6);
+      const g = pool
+        ? batchNormPoolBackward(dy as tf.Tensor4D, cache, opts, out as tf.Tensor4D)
+        : batchNormBackward(dy, cache, opts);
+      const kept = [
+        tf.clone(cache.xhats[0]),
+        tf.clone(cache.rstds[0]),
+        tf.clone(bn.runningMean),
+        tf.clone(bn.runningVar),
+      ];
+      disposeCache(cache);
+      tf.dispose([bn.gamma, bn.beta, bn.runningMean, bn.runningVar]);
+      return [out, ...kept, ...g.dx, ...g.dGamma, ...g.dBeta];
+    };
+
+  for (const [shape, activation, pool] of [
+    [[2, 9, 7, 64], 'relu', true],
+    [[3, 8, 6, 16], 'relu', true],
+    [[2, 6, 6, 8], 'leaky', true],
+    [[2, 5, 5, 64], 'relu', false],
+    [[3, 4, 4, 16], 'leaky', false],
+    [[7, 12], 'none', false],
+  ] as [number[], Activation, boolean][]) {
+    it(`fused BatchNorm ${activation}${pool ? ' + 2x2 max-pool' : ''} ${JSON.stringify(shape)}: forward and backward`, async () => {
+      const f = bnCase(shape, activation, pool, 21);
+      expect(await compare(f)).toBeLessThanOrEqual(1e-4);
+      // The fused kernels did run on wasm (else this compared the composite with itself), and leak nothing.
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const p = await tf.profile(() => tf.dispose(tf.tidy(f)));
+      expect(p.kernelNames).toContain(BATCH_NORM_ACT_FORWARD);
+      expect(p.kernelNames).toContain(BATCH_NORM_ACT_BACKWARD);
+      expect(tf.memory().numTensors).toBe(before);
     });
   }
 });
