@@ -1,7 +1,7 @@
 /*
  * BatchNorm + activation (+ 2x2 max-pool) passes for the wasm backend, on tensors in TF.js's own wasm heap
- * (this module imports that memory). Built by packages/core/wasm/build.sh into
- * src/backend/kernels/batchnorm-act-wasm.ts; used by src/backend/kernels/BatchNormAct.ts.
+ * (the module imports that memory). Built with conv_filter_grad.c by packages/core/wasm/build.sh into
+ * src/backend/kernels/simd-module.ts (loaded by simd.ts); used by src/backend/kernels/BatchNormAct.ts.
  *
  * No stack, no data, no globals: every buffer (tensors, per-channel parameters, float64 accumulators) is
  * passed in by the caller, so nothing here can write outside what TF.js allocated. Channels c must be a

@@ -4,6 +4,8 @@ export {
   WASM_TRAINING_KERNELS,
   registerWasmTrainingKernels,
   convFilterBanding,
+  convFilterSimd,
+  simdReady,
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
   batchNormActReady,

@@ -10,7 +10,9 @@ import {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
   convFilterBanding,
+  convFilterSimd,
   initBackend,
+  simdReady,
   WASM_TRAINING_KERNELS,
 } from '../../src/backend/index.js';
 import {
@@ -92,32 +94,43 @@ describe('wasm training kernels against the cpu backend', () => {
     await initBackend('wasm');
   });
 
-  it('registers every kernel the RCN needs to train on wasm', () => {
+  it('registers every kernel the RCN needs to train on wasm, and loads our SIMD module', async () => {
     for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    await tf.setBackend('wasm');
+    expect(simdReady(tf.backend())).toBe(true);
   });
 
-  for (const c of convCases) {
-    it(`conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput): ${c.name}`, async () => {
-      const err = await compare(() => {
-        const x = rnd(c.x, 1);
-        const w = rnd(c.f, 2).mul(0.1);
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf
-            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
-            .square()
-            .sum(),
-        );
-        return g([x, w]);
+  // Stride-1 convs with a multiple of 8 output channels take the SIMD weight gradient; the rest, and the
+  // small ones of these again with it switched off, the XNNPACK route.
+  const routes = (c: ConvCase) =>
+    c.stride === 1 && c.f[3] % 8 === 0 ? (c.x[1] <= 17 ? [true, false] : [true]) : [false];
+  for (const c of convCases)
+    for (const simd of routes(c)) {
+      it(`conv2d gradients (Conv2DBackpropFilter${simd ? ' SIMD' : ''}, Conv2DBackpropInput): ${c.name}`, async () => {
+        convFilterSimd.enabled = simd;
+        const err = await compare(() => {
+          const x = rnd(c.x, 1);
+          const w = rnd(c.f, 2).mul(0.1);
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf
+              .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
+              .square()
+              .sum(),
+          );
+          return g([x, w]);
+        }).finally(() => {
+          convFilterSimd.enabled = true;
+        });
+        expect(err).toBeLessThanOrEqual(1e-4);
       });
-      expect(err).toBeLessThanOrEqual(1e-4);
-    });
-  }
+    }
 
   for (const c of convCases.filter((k) => k.f[2] >= 4 && k.x[1] <= 17)) {
     it(`Conv2DBackpropFilter cut into row bands (as for large maps): ${c.name}`, async () => {
       const saved = { ...convFilterBanding };
       // Tiny bands, so that small test shapes take the banded path (several bands, a ragged last one).
       Object.assign(convFilterBanding, { bandFloats: 1000, minChannels: 1 });
+      convFilterSimd.enabled = false;
       try {
         const err = await compare(() => {
           const g = tf.grad((w: tf.Tensor) =>
@@ -131,6 +144,7 @@ describe('wasm training kernels against the cpu backend', () => {
         expect(err).toBeLessThanOrEqual(1e-4);
       } finally {
         Object.assign(convFilterBanding, saved);
+        convFilterSimd.enabled = true;
       }
     });
   }

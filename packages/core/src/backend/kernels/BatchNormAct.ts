@@ -4,8 +4,8 @@
  * kernels and reductions, each a full pass over an activation-sized tensor, and at 84 px Conv4's first layer
  * holds 34 M floats per pass: those passes were a quarter of a training step. Plain JS loops over heap views
  * were tried first and lost to the stock kernels (scalar JS is several times slower per pass than wasm
- * SIMD), so the passes are a small wasm module of our own (packages/core/wasm/batchnorm_act.c, embedded in
- * batchnorm-act-wasm.ts) that imports TF.js's wasm memory and works on the tensors in place.
+ * SIMD), so the passes are in our own wasm module (packages/core/wasm/batchnorm_act.c; see simd.ts), which
+ * works on the tensors in place in TF.js's heap.
  *
  * Custom kernels (no stock counterpart), registered on wasm only; model/batchnorm.ts calls them when the
  * backend has them and otherwise runs its composite, which is what test/backend/kernels.test.ts checks
@@ -23,7 +23,7 @@
  */
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_ACT_WASM_BASE64 } from './batchnorm-act-wasm.js';
+import { emscripten, heap, ptr, simdExports, simdReady, type SimdExports } from './simd.js';
 
 export const BATCH_NORM_ACT_FORWARD = 'RcnBatchNormActForward';
 export const BATCH_NORM_ACT_BACKWARD = 'RcnBatchNormActBackward';
@@ -48,162 +48,17 @@ export interface BatchNormActBackwardAttrs {
 
 const f32 = Math.fround;
 
-type Ptr = number;
-interface BnModule {
-  bn_sum(x: Ptr, m: number, c: number, acc: Ptr): void;
-  bn_sqdev(x: Ptr, m: number, c: number, mean: Ptr, acc: Ptr): void;
-  bn_norm_act(
-    x: Ptr,
-    m: number,
-    c: number,
-    mean: Ptr,
-    rstd: Ptr,
-    gamma: Ptr,
-    beta: Ptr,
-    act: number,
-    slope: number,
-    xhat: Ptr,
-    out: Ptr,
-  ): void;
-  bn_norm_act_pool(
-    x: Ptr,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    mean: Ptr,
-    rstd: Ptr,
-    gamma: Ptr,
-    beta: Ptr,
-    act: number,
-    slope: number,
-    xhat: Ptr,
-    out: Ptr,
-  ): void;
-  bn_bwd_sums(
-    dy: Ptr,
-    xhat: Ptr,
-    m: number,
-    c: number,
-    gamma: Ptr,
-    beta: Ptr,
-    act: number,
-    slope: number,
-    acc: Ptr,
-  ): void;
-  bn_bwd_dx(
-    dy: Ptr,
-    xhat: Ptr,
-    m: number,
-    c: number,
-    gamma: Ptr,
-    beta: Ptr,
-    act: number,
-    slope: number,
-    scale: Ptr,
-    kx: Ptr,
-    off: Ptr,
-    dx: Ptr,
-  ): void;
-  bn_bwd_pool_sums(
-    dyp: Ptr,
-    xhat: Ptr,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    gamma: Ptr,
-    beta: Ptr,
-    act: number,
-    slope: number,
-    which: Ptr,
-    acc: Ptr,
-  ): void;
-  bn_bwd_pool_dx(
-    dyp: Ptr,
-    xhat: Ptr,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    gamma: Ptr,
-    beta: Ptr,
-    act: number,
-    slope: number,
-    which: Ptr,
-    scale: Ptr,
-    kx: Ptr,
-    off: Ptr,
-    dx: Ptr,
-  ): void;
-}
-
-/** The WebAssembly API (the package's TypeScript libs declare neither DOM nor its global). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Memory: abstract new (...args: never[]) => WasmMemory;
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-/** What this module needs of the wasm backend's Emscripten module (not in its public types). */
-interface EmscriptenParts {
-  asm: { memory: WasmMemory };
-  _malloc(bytes: number): Ptr;
-  _free(ptr: Ptr): void;
-}
-
-let instance: { memory: WasmMemory; exports: BnModule } | null = null;
-
-function emscripten(backend: BackendWasm): EmscriptenParts {
-  return backend.wasm as unknown as EmscriptenParts;
-}
-
-/**
- * Instantiates the module on the backend's memory (once; asynchronously, as browsers require for modules
- * over 4 KiB on the main thread). False, and the fused kernels stay unused, where that fails.
- */
-export async function prepareBatchNormAct(backend: BackendWasm): Promise<boolean> {
-  const memory = emscripten(backend).asm?.memory;
-  if (!(memory instanceof wasmApi.Memory)) return false;
-  if (instance?.memory === memory) return true;
-  try {
-    const bytes = Uint8Array.from(atob(BATCH_NORM_ACT_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    const { instance: inst } = await wasmApi.instantiate(bytes, { env: { memory } });
-    instance = { memory, exports: inst.exports as unknown as BnModule };
-    return true;
-  } catch {
-    instance = null;
-    return false;
-  }
+function moduleFor(backend: BackendWasm, c: number, kernel: string): SimdExports {
+  if (c % 4 !== 0) throw new Error(`${kernel}: ${c} channels (need a multiple of 4)`);
+  return simdExports(backend, kernel);
 }
 
 /** The fused kernels can run on this backend for `channels` channels (SIMD works on 4 at a time). */
 export function batchNormActReady(backend: unknown, channels: number): boolean {
-  return (
-    channels % 4 === 0 &&
-    instance !== null &&
-    instance.memory === emscripten(backend as BackendWasm).asm?.memory
-  );
-}
-
-function moduleFor(backend: BackendWasm, c: number, kernel: string): BnModule {
-  if (!batchNormActReady(backend, c))
-    throw new Error(`${kernel}: not prepared for this backend, or ${c} channels (need a multiple of 4)`);
-  return instance!.exports;
+  return channels % 4 === 0 && simdReady(backend);
 }
 
 const ACT_CODE: Record<FusedActivation, number> = { none: 0, relu: 1, leaky: 2 };
-
-function ptr(backend: BackendWasm, t: TensorInfo): Ptr {
-  return (backend.dataIdMap.get(t.dataId) as unknown as { memoryOffset: number }).memoryOffset;
-}
-
-function heap(backend: BackendWasm): ArrayBuffer {
-  return emscripten(backend).asm.memory.buffer;
-}
 
 function forward(args: {
   inputs: { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };

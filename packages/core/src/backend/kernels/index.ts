@@ -75,15 +75,15 @@ export function registerWasmTrainingKernels(): void {
   registered = true;
 }
 
-export { conv2DBackpropFilterWasm, convFilterBanding } from './Conv2DBackpropFilter.js';
+export { conv2DBackpropFilterWasm, convFilterBanding, convFilterSimd } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputWasm } from './Conv2DBackpropInput.js';
 export { maxPoolGradWasm } from './MaxPoolGrad.js';
 export { tileArray } from './Tile.js';
+export { prepareSimdKernels, simdReady } from './simd.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
   batchNormActReady,
-  prepareBatchNormAct,
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
 } from './BatchNormAct.js';
