@@ -353,4 +353,13 @@ describe('wasm training kernels against the cpu backend', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+
+  it('BatchNorm with a channel count the SIMD kernels cannot take (10) runs the composite on wasm', async () => {
+    const f = bnCase([3, 4, 4, 10], 'relu', true, 31);
+    expect(await compare(f)).toBeLessThanOrEqual(1e-4);
+    await tf.setBackend('wasm');
+    const p = await tf.profile(() => tf.dispose(tf.tidy(f)));
+    expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_FORWARD);
+    expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_BACKWARD);
+  });
 });
