@@ -371,10 +371,21 @@ export function setFusedBatchNorm(enabled: boolean): void {
   fusedEnabled = enabled;
 }
 
+/**
+ * TF.js's tape is recording this op (autodiff through `backbone.apply`, e.g. a whole-model gradient check):
+ * the fused kernels have no registered gradient, so the differentiable composite runs instead. Inside a
+ * customGrad's forward (kernelDepth > 0) and in the hand-scheduled backbone pass nothing is recorded.
+ */
+function tapeRecording(): boolean {
+  const state = tf.engine().state as unknown as { gradientDepth: number; kernelDepth: number };
+  return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
 function fusedApplies(inputs: number, shape: number[]): boolean {
   return (
     fusedEnabled &&
     inputs === 1 &&
+    !tapeRecording() &&
     tf.getKernel(BATCH_NORM_ACT_FORWARD, tf.getBackend()) !== undefined &&
     batchNormActReady(tf.backend(), shape[shape.length - 1])
   );
