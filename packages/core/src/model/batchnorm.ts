@@ -112,28 +112,26 @@ function normalise(
   const xc = tf.sub(x2, mean);
   const variance = tf.div(colSum(tf.square(xc) as tf.Tensor2D), m);
   const rstd = tf.rsqrt(tf.add(variance, opts.eps));
-  if (opts.updateStats) updateRunningStats(inp, opts, mean, variance, m);
+  if (opts.updateStats) updateRunningStats(inp, mean, variance, m, opts);
   return { xhat: tf.mul(xc, rstd) as tf.Tensor2D, rstd };
 }
 
-/** Moves the running statistics towards this batch's mean and (biased) variance, over m rows. */
-function updateRunningStats(
-  inp: BatchNormInput,
-  opts: BatchNormOptions,
+/** Running-statistics update from a pass's [1, C] mean and biased variance over m values (call in a tidy). */
+export function updateRunningStats(
+  inp: Pick<BatchNormInput, 'bn' | 'preBias'>,
   mean: tf.Tensor,
   variance: tf.Tensor,
   m: number,
+  opts: BatchNormOptions,
 ): void {
-  tf.tidy(() => {
-    const { bn } = inp;
-    const c = mean.size;
-    const mo = opts.momentum;
-    const batchMean = inp.preBias ? tf.add(tf.reshape(mean, [c]), inp.preBias) : tf.reshape(mean, [c]);
-    // PyTorch stores the unbiased variance but normalises with the biased one.
-    const unbiased = tf.mul(tf.reshape(variance, [c]), m > 1 ? m / (m - 1) : 1);
-    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
-    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
-  });
+  const { bn } = inp;
+  const c = mean.size;
+  const mo = opts.momentum;
+  const batchMean = inp.preBias ? tf.add(tf.reshape(mean, [c]), inp.preBias) : tf.reshape(mean, [c]);
+  // PyTorch stores the unbiased variance but normalises with the biased one.
+  const unbiased = tf.mul(tf.reshape(variance, [c]), m > 1 ? m / (m - 1) : 1);
+  bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - mo), tf.mul(batchMean, mo)));
+  bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - mo), tf.mul(unbiased, mo)));
 }
 
 /**
@@ -412,7 +410,7 @@ function fusedForward(
       { x, gamma: bn.gamma, beta: bn.beta },
       attrs as unknown as tf.NamedAttrMap,
     ) as tf.Tensor[];
-  if (opts.updateStats) updateRunningStats(inp, opts, mean, variance, xhat.shape[0]);
+  if (opts.updateStats) tf.tidy(() => updateRunningStats(inp, mean, variance, xhat.shape[0], opts));
   tf.dispose([mean, variance]);
   if (!keep) {
     tf.dispose([xhat, rstd]);
