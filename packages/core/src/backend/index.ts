@@ -13,3 +13,12 @@ export {
 } from './webgpu.js';
 export { parseTensorflowLog, explainNoGpu, probeTensorflowGpu, type TfGpuReport } from './tf-gpu-probe.js';
 export { readableSync, allVariables } from './sync-read.js';
+export {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  batchNormActReady,
+  convFilterSimd,
+  simdReady,
+  type BatchNormActBackwardAttrs,
+  type BatchNormActForwardAttrs,
+} from './kernels/index.js';

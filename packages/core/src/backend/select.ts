@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // the chained ops, into tfjs-core's global registries.
 import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-import { registerWasmTrainingKernels } from './kernels/index.js';
+import { prepareSimdKernels, registerWasmTrainingKernels } from './kernels/index.js';
 import { registerCpuConvFilterGrad } from './kernels/Conv2DBackpropFilterCpu.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -148,6 +148,8 @@ async function loadWasm(): Promise<string> {
     throw new BackendUnavailableError('wasm', 'the wasm module did not initialise');
   }
   guardWasmMalloc(tf.backend() as BackendWasm);
+  // Our own SIMD module (kernels/simd.ts); where it cannot load, those kernels take their other paths.
+  await prepareSimdKernels(tf.backend() as BackendWasm);
   return packageVersion('@tensorflow/tfjs-backend-wasm');
 }
 

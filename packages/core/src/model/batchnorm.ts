@@ -8,7 +8,15 @@
  * backward pass: per BatchNorm only xhat, plus the output when an activation needs its derivative.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  batchNormActReady,
+  type BatchNormActBackwardAttrs,
+  type BatchNormActForwardAttrs,
+} from '../backend/index.js';
 import { branchKey, overrideActivation, type ActivationSites, type BranchOverrides } from './branches.js';
+import { maxPool2Grad, type MaxPoolOverride } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 
 export type Activation = 'none' | 'relu' | 'leaky';
@@ -174,6 +182,8 @@ export function batchNormForward(
   keep: boolean,
   keepOut = false,
 ): { out: tf.Tensor; cache: BatchNormCache | null } {
+  if (fusedApplies(inputs.length, inputs[0].x.shape))
+    return fusedForward(inputs[0], opts, keep, keepOut, false);
   const shape = inputs[0].x.shape;
   const c = shape[shape.length - 1];
   const m = inputs[0].x.size / c;
@@ -210,6 +220,11 @@ function activationMask(out: tf.Tensor, opts: BatchNormOptions, cache: BatchNorm
   return fixed;
 }
 
+/** Test-only branch overrides apply to this call's activation (then only the composite path is used). */
+function activationOverridden(cache: BatchNormCache, opts: BatchNormOptions): boolean {
+  return !!cache.sites?.index.length && !!opts.branches?.checks;
+}
+
 /** Our pre-activation at flat NHWC indices, recomputed on the device from the cache (for checking sites). */
 function preActivationAt(cache: BatchNormCache): (flat: tf.Tensor1D, channel: tf.Tensor1D) => tf.Tensor {
   return (flat, channel) =>
@@ -235,6 +250,8 @@ export function batchNormBackward(
   opts: BatchNormOptions,
   out?: tf.Tensor,
 ): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
+  if (fusedApplies(cache.xhats.length, cache.shape) && !activationOverridden(cache, opts))
+    return fusedBackward(dy, cache, opts, false);
   const { shape } = cache;
   const c = shape[shape.length - 1];
   const m = dy.size / c;
@@ -336,4 +353,154 @@ export function batchNormSumAct<T extends tf.Tensor>(inputs: BatchNormInput[], o
 /** BatchNorm then activation; see `BatchNormOptions`. */
 export function batchNormAct<T extends tf.Tensor>(x: T, bn: BatchNormLayer, opts: BatchNormOptions): T {
   return batchNormSumAct<T>([{ x, bn, preBias: opts.preBias }], opts);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fused kernels (backend/kernels/BatchNormAct.ts): one BatchNorm + activation (+ 2x2 max-pool) in a few passes
+// over memory on backends that register them (wasm), the composite above elsewhere. Same cache either way.
+
+let fusedEnabled = true;
+
+/**
+ * Turns the fused kernels off (false) or back on, for A/B measurements (`pnpm bench profile --no-fused`) and
+ * tests; the composite path is then used on every backend.
+ */
+export function setFusedBatchNorm(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
+/**
+ * TF.js's tape is recording this op (autodiff through `backbone.apply`, e.g. a whole-model gradient check):
+ * the fused kernels have no registered gradient, so the differentiable composite runs instead. Inside a
+ * customGrad's forward (kernelDepth > 0) and in the hand-scheduled backbone pass nothing is recorded.
+ */
+function tapeRecording(): boolean {
+  const state = tf.engine().state as unknown as { gradientDepth: number; kernelDepth: number };
+  return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+function fusedApplies(inputs: number, shape: number[]): boolean {
+  return (
+    fusedEnabled &&
+    inputs === 1 &&
+    !tapeRecording() &&
+    tf.getKernel(BATCH_NORM_ACT_FORWARD, tf.getBackend()) !== undefined &&
+    batchNormActReady(tf.backend(), shape[shape.length - 1])
+  );
+}
+
+function fusedForward(
+  inp: BatchNormInput,
+  opts: BatchNormOptions,
+  keep: boolean,
+  keepOut: boolean,
+  pool: boolean,
+): { out: tf.Tensor; cache: BatchNormCache | null } {
+  const { x, bn } = inp;
+  const attrs: BatchNormActForwardAttrs = {
+    eps: opts.eps,
+    activation: opts.activation,
+    slope: opts.slope,
+    pool,
+  };
+  const [xhat, out, mean, variance, rstd] = tf
+    .engine()
+    .runKernel(
+      BATCH_NORM_ACT_FORWARD,
+      { x, gamma: bn.gamma, beta: bn.beta },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+  if (opts.updateStats) tf.tidy(() => updateRunningStats(inp, mean, variance, xhat.shape[0], opts));
+  tf.dispose([mean, variance]);
+  if (!keep) {
+    tf.dispose([xhat, rstd]);
+    return { out, cache: null };
+  }
+  const overrides = opts.activation !== 'none' ? opts.branches?.activations : undefined;
+  const call = overrides ? branchKey(opts.pass ?? '', bn.name) : '';
+  const sites = overrides?.get(call) ?? null;
+  const kept = keepOut && !pool && opts.activation !== 'none' ? tf.clone(out) : null;
+  return {
+    out,
+    cache: {
+      xhats: [xhat as tf.Tensor2D],
+      rstds: [rstd],
+      gammas: [bn.gamma],
+      betas: [bn.beta],
+      out: kept,
+      sites,
+      call,
+      shape: x.shape,
+    },
+  };
+}
+
+function fusedBackward(
+  dy: tf.Tensor,
+  cache: BatchNormCache,
+  opts: BatchNormOptions,
+  pool: boolean,
+): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
+  const attrs: BatchNormActBackwardAttrs = {
+    activation: opts.activation,
+    slope: opts.slope,
+    pool,
+    shape: cache.shape,
+  };
+  const [dx, dGamma, dBeta] = tf.engine().runKernel(
+    BATCH_NORM_ACT_BACKWARD,
+    {
+      dy,
+      xhat: cache.xhats[0],
+      gamma: cache.gammas[0],
+      beta: cache.betas[0],
+      rstd: cache.rstds[0],
+    },
+    attrs as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor[];
+  return { dx: [dx], dGamma: [dGamma as tf.Tensor1D], dBeta: [dBeta as tf.Tensor1D] };
+}
+
+/**
+ * maxPool(act(BN(x)), 2, 2, 'valid') with batch statistics, and with `keep` the cache for
+ * `batchNormPoolBackward` (the activation before the pool is never kept, nor, fused, even written).
+ */
+export function batchNormPoolForward(
+  inp: BatchNormInput,
+  opts: BatchNormOptions,
+  keep: boolean,
+): { out: tf.Tensor4D; cache: BatchNormCache | null } {
+  if (fusedApplies(1, inp.x.shape)) {
+    const r = fusedForward(inp, opts, keep, false, true);
+    return { out: r.out as tf.Tensor4D, cache: r.cache };
+  }
+  const r = batchNormForward([inp], opts, keep);
+  const out = tf.maxPool(r.out as tf.Tensor4D, 2, 2, 'valid');
+  r.out.dispose();
+  return { out, cache: r.cache };
+}
+
+/**
+ * Gradients of `batchNormPoolForward` for the pooled output's gradient `dOut`; `pooled` is that output.
+ * With max-pool overrides (tests) or activation overrides, the composite path: recompute the activation,
+ * MaxPoolGrad, `batchNormBackward`.
+ */
+export function batchNormPoolBackward(
+  dOut: tf.Tensor4D,
+  cache: BatchNormCache,
+  opts: BatchNormOptions,
+  pooled: tf.Tensor4D,
+  poolOverride?: MaxPoolOverride,
+): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
+  if (
+    fusedApplies(cache.xhats.length, cache.shape) &&
+    !activationOverridden(cache, opts) &&
+    !poolOverride?.sites.window.length
+  )
+    return fusedBackward(dOut, cache, opts, true);
+  const act = batchNormOutput(cache, opts) as tf.Tensor4D;
+  const dy = maxPool2Grad(dOut, act, pooled, poolOverride);
+  const g = batchNormBackward(dy, cache, opts, act);
+  tf.dispose([act, dy]);
+  return g;
 }

@@ -18,14 +18,16 @@ import {
 } from './backbone.js';
 import {
   batchNormBackward,
-  batchNormOutput,
+  batchNormPoolBackward,
+  batchNormPoolForward,
   createBatchNorm,
   disposeCache,
+  type BatchNormCache,
   type BatchNormLayer,
 } from './batchnorm.js';
 import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
 import { conv4BytesPerImage, conv4ChunkStep } from './conv4-chunked.js';
-import { conv2dGradFilter, conv2dGradInput, maxPool2Grad, type Pad } from './grad-kernels.js';
+import { conv2dGradFilter, conv2dGradInput, type Pad } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 
 export interface Conv4Block {
@@ -61,13 +63,24 @@ export class Conv4 implements Backbone {
 
   private step(b: Conv4Block, x: tf.Tensor4D, ctx: LayerContext, keep: boolean): BlockStep {
     const opts = { ...bnOptions(ctx, 'relu', 0), preBias: b.bias as tf.Tensor1D };
+    // The pool is module 3 of the reference block (conv, BN, ReLU, pool).
+    const sites = b.pool ? poolSites(ctx, `${b.prefix}.3`) : undefined;
     // The conv bias is not added: see BatchNormOptions.preBias.
     const conv = tf.conv2d(x, b.weight as tf.Tensor4D, 1, b.pad);
-    const { out: y, cache } = bnLayer([{ x: conv, bn: b.bn, preBias: opts.preBias }], opts, keep);
+    const input = { x: conv, bn: b.bn, preBias: opts.preBias };
+    let out: tf.Tensor4D;
+    let cache: BatchNormCache | null;
+    if (b.pool && opts.batchStats) {
+      // BN, ReLU and pool as one (fused where the backend has the kernel); the pre-pool activation is not
+      // kept: the backward pass recomputes it from the cache.
+      ({ out, cache } = batchNormPoolForward(input, opts, keep));
+    } else {
+      const r = bnLayer([input], opts, keep);
+      cache = r.cache;
+      out = b.pool ? tf.maxPool(r.out, 2, 2, 'valid') : r.out;
+      if (out !== r.out) r.out.dispose();
+    }
     conv.dispose();
-    // The pre-pool activation is not kept: the backward pass recomputes it from the cache.
-    const out = b.pool ? tf.maxPool(y, 2, 2, 'valid') : y;
-    if (out !== y) y.dispose();
     return {
       out,
       dispose: () => {
@@ -76,13 +89,9 @@ export class Conv4 implements Backbone {
       },
       backward: (dOut, needInputGrad, grads) => {
         if (!cache) throw new Error('Conv4: no trace kept');
-        const act = b.pool ? (batchNormOutput(cache, opts) as tf.Tensor4D) : out;
-        // The pool is module 3 of the reference block (conv, BN, ReLU, pool).
-        const pool = `${b.prefix}.3`;
-        const dy = b.pool ? maxPool2Grad(dOut, act, out, poolSites(ctx, pool)) : dOut;
-        const g = batchNormBackward(dy, cache, opts, act);
-        if (act !== out) act.dispose();
-        if (dy !== dOut) dy.dispose();
+        const g = b.pool
+          ? batchNormPoolBackward(dOut, cache, opts, out, sites)
+          : batchNormBackward(dOut, cache, opts, out);
         const dc = g.dx[0] as tf.Tensor4D;
         accumulate(grads, `${b.bn.name}.weight`, g.dGamma[0]);
         accumulate(grads, `${b.bn.name}.bias`, g.dBeta[0]);

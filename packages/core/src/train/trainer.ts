@@ -13,8 +13,8 @@ import { checkWorkers, initBackend } from '../backend/select.js';
 import { allVariables, readableSync } from '../backend/sync-read.js';
 import { openDataset } from '../data/registry.js';
 import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode } from '../episodes/sampler.js';
+import type { EpisodeArrays } from '../episodes/batch.js';
+import { episodeStream } from '../episodes/loader.js';
 import { evaluateModel } from '../eval/evaluate.js';
 import type { FewShotModel } from '../model/types.js';
 import type { CheckpointInfo } from '../model/checkpoint.js';
@@ -86,20 +86,6 @@ interface StepResult {
   finite: boolean;
   correct: number[];
   queries: number;
-}
-
-/** Training episode `index` as arrays, augmented as configured. */
-async function trainEpisode(ds: FewShotDataset, cfg: TrainConfig, index: number): Promise<EpisodeArrays> {
-  const ep = sampleEpisode(ds, {
-    dataset: cfg.dataset,
-    split: cfg.trainSplit,
-    way: cfg.way,
-    shot: cfg.shot,
-    query: cfg.query,
-    seed: cfg.seed,
-    index,
-  });
-  return buildEpisodeArrays(ds, ep, { augmentQueries: cfg.augment });
 }
 
 /**
@@ -397,6 +383,31 @@ async function trainLoop(
     await writeStatus(summary('running'));
   };
 
+  // Training episodes come from a stream that builds them ahead (episodes/loader.ts): image decoding and
+  // augmentation overlap the step (with workers the main thread is idle during it) instead of adding to it.
+  const stream = episodeStream(
+    trainDs,
+    {
+      dataset: cfg.dataset,
+      split: cfg.trainSplit,
+      way: cfg.way,
+      shot: cfg.shot,
+      query: cfg.query,
+      seed: cfg.seed,
+    },
+    progress.episode,
+    cfg.episodes - progress.episode,
+    { augmentQueries: cfg.augment, prefetch: 2 * (pool ? pool.workers : 1) },
+  );
+  const nextBatches = async (w: number): Promise<EpisodeArrays[]> => {
+    const out: EpisodeArrays[] = [];
+    while (out.length < w) {
+      const r = await stream.next();
+      if (r.done) throw new Error(`training episode stream ended early at episode ${progress.episode}`);
+      out.push(r.value.arrays);
+    }
+    return out;
+  };
   try {
     while (progress.episode < cfg.episodes) {
       // A signal or a cancel message is an event: without this the loop would only see it at the next
@@ -410,9 +421,7 @@ async function trainLoop(
       }
       await heartbeat();
       const w = Math.min(pool ? pool.workers : 1, cfg.episodes - progress.episode);
-      const batches = await Promise.all(
-        Array.from({ length: w }, (_, i) => trainEpisode(trainDs, cfg, progress.episode + i)),
-      );
+      const batches = await nextBatches(w);
       const r = pool
         ? await parallelStep(model, adam, pool, batches, cfg.clipNorm)
         : await localStep(model, adam, batches[0], cfg.clipNorm);
@@ -462,5 +471,8 @@ async function trainLoop(
     const message = e instanceof Error ? e.message : String(e);
     await writeStatus(summary('failed', message));
     throw e;
+  } finally {
+    // Stops building ahead (episodes already in flight settle unobserved: the stream guards their errors).
+    await stream.return(undefined);
   }
 }

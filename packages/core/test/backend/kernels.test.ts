@@ -6,7 +6,26 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import { convFilterBanding, initBackend, WASM_TRAINING_KERNELS } from '../../src/backend/index.js';
+import {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  convFilterBanding,
+  convFilterSimd,
+  initBackend,
+  simdReady,
+  WASM_TRAINING_KERNELS,
+} from '../../src/backend/index.js';
+import {
+  batchNormBackward,
+  batchNormForward,
+  batchNormPoolBackward,
+  batchNormPoolForward,
+  disposeCache,
+  type Activation,
+  type BatchNormCache,
+  type BatchNormLayer,
+  type BatchNormOptions,
+} from '../../src/model/batchnorm.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
 
@@ -75,32 +94,43 @@ describe('wasm training kernels against the cpu backend', () => {
     await initBackend('wasm');
   });
 
-  it('registers every kernel the RCN needs to train on wasm', () => {
+  it('registers every kernel the RCN needs to train on wasm, and loads our SIMD module', async () => {
     for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    await tf.setBackend('wasm');
+    expect(simdReady(tf.backend())).toBe(true);
   });
 
-  for (const c of convCases) {
-    it(`conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput): ${c.name}`, async () => {
-      const err = await compare(() => {
-        const x = rnd(c.x, 1);
-        const w = rnd(c.f, 2).mul(0.1);
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf
-            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
-            .square()
-            .sum(),
-        );
-        return g([x, w]);
+  // Stride-1 convs with a multiple of 8 output channels take the SIMD weight gradient; the rest, and the
+  // small ones of these again with it switched off, the XNNPACK route.
+  const routes = (c: ConvCase) =>
+    c.stride === 1 && c.f[3] % 8 === 0 ? (c.x[1] <= 17 ? [true, false] : [true]) : [false];
+  for (const c of convCases)
+    for (const simd of routes(c)) {
+      it(`conv2d gradients (Conv2DBackpropFilter${simd ? ' SIMD' : ''}, Conv2DBackpropInput): ${c.name}`, async () => {
+        convFilterSimd.enabled = simd;
+        const err = await compare(() => {
+          const x = rnd(c.x, 1);
+          const w = rnd(c.f, 2).mul(0.1);
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf
+              .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
+              .square()
+              .sum(),
+          );
+          return g([x, w]);
+        }).finally(() => {
+          convFilterSimd.enabled = true;
+        });
+        expect(err).toBeLessThanOrEqual(1e-4);
       });
-      expect(err).toBeLessThanOrEqual(1e-4);
-    });
-  }
+    }
 
   for (const c of convCases.filter((k) => k.f[2] >= 4 && k.x[1] <= 17)) {
     it(`Conv2DBackpropFilter cut into row bands (as for large maps): ${c.name}`, async () => {
       const saved = { ...convFilterBanding };
       // Tiny bands, so that small test shapes take the banded path (several bands, a ragged last one).
       Object.assign(convFilterBanding, { bandFloats: 1000, minChannels: 1 });
+      convFilterSimd.enabled = false;
       try {
         const err = await compare(() => {
           const g = tf.grad((w: tf.Tensor) =>
@@ -114,6 +144,7 @@ describe('wasm training kernels against the cpu backend', () => {
         expect(err).toBeLessThanOrEqual(1e-4);
       } finally {
         Object.assign(convFilterBanding, saved);
+        convFilterSimd.enabled = true;
       }
     });
   }
@@ -255,4 +286,80 @@ describe('wasm training kernels against the cpu backend', () => {
       expect(err).toBeLessThanOrEqual(1e-4);
     });
   }
+
+  /**
+   * The fused BatchNorm + activation (+ pool) kernels through model/batchnorm.ts: on cpu the composite of tf
+   * ops runs, on wasm the fused kernels; forward output, cache, running statistics and every gradient agree.
+   */
+  const bnCase =
+    (shape: number[], activation: Activation, pool: boolean, seed: number) => (): tf.Tensor[] => {
+      const c = shape[shape.length - 1];
+      const bn: BatchNormLayer = {
+        name: 'bn',
+        gamma: tf.variable(tf.add(rnd([c], seed + 1), 1)),
+        beta: tf.variable(rnd([c], seed + 2)),
+        runningMean: tf.variable(rnd([c], seed + 3)),
+        runningVar: tf.variable(tf.add(tf.abs(rnd([c], seed + 4)), 0.5)),
+      };
+      const opts: BatchNormOptions = {
+        batchStats: true,
+        updateStats: true,
+        momentum: 0.1,
+        eps: 1e-5,
+        activation,
+        slope: 0.1,
+      };
+      // Shifted and scaled like a conv output; some channels constant-ish to exercise ties in the pool.
+      const x = tf.add(tf.mul(rnd(shape, seed), 3), 0.5);
+      const preBias = rnd([c], seed + 5) as tf.Tensor1D;
+      const input = { x, bn, preBias };
+      let out: tf.Tensor;
+      let cache: BatchNormCache | null;
+      if (pool) ({ out, cache } = batchNormPoolForward(input, opts, true));
+      else ({ out, cache } = batchNormForward([input], opts, true));
+      if (!cache) throw new Error('no cache');
+      const dy = rnd(out.shape, seed + 6);
+      const g = pool
+        ? batchNormPoolBackward(dy as tf.Tensor4D, cache, opts, out as tf.Tensor4D)
+        : batchNormBackward(dy, cache, opts);
+      const kept = [
+        tf.clone(cache.xhats[0]),
+        tf.clone(cache.rstds[0]),
+        tf.clone(bn.runningMean),
+        tf.clone(bn.runningVar),
+      ];
+      disposeCache(cache);
+      tf.dispose([bn.gamma, bn.beta, bn.runningMean, bn.runningVar]);
+      return [out, ...kept, ...g.dx, ...g.dGamma, ...g.dBeta];
+    };
+
+  for (const [shape, activation, pool] of [
+    [[2, 9, 7, 64], 'relu', true],
+    [[3, 8, 6, 16], 'relu', true],
+    [[2, 6, 6, 8], 'leaky', true],
+    [[2, 5, 5, 64], 'relu', false],
+    [[3, 4, 4, 16], 'leaky', false],
+    [[7, 12], 'none', false],
+  ] as [number[], Activation, boolean][]) {
+    it(`fused BatchNorm ${activation}${pool ? ' + 2x2 max-pool' : ''} ${JSON.stringify(shape)}: forward and backward`, async () => {
+      const f = bnCase(shape, activation, pool, 21);
+      expect(await compare(f)).toBeLessThanOrEqual(1e-4);
+      // The fused kernels did run on wasm (else this compared the composite with itself), and leak nothing.
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const p = await tf.profile(() => tf.dispose(tf.tidy(f)));
+      expect(p.kernelNames).toContain(BATCH_NORM_ACT_FORWARD);
+      expect(p.kernelNames).toContain(BATCH_NORM_ACT_BACKWARD);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('BatchNorm with a channel count the SIMD kernels cannot take (10) runs the composite on wasm', async () => {
+    const f = bnCase([3, 4, 4, 10], 'relu', true, 31);
+    expect(await compare(f)).toBeLessThanOrEqual(1e-4);
+    await tf.setBackend('wasm');
+    const p = await tf.profile(() => tf.dispose(tf.tidy(f)));
+    expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_FORWARD);
+    expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_BACKWARD);
+  });
 });

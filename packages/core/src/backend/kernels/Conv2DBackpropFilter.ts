@@ -10,9 +10,16 @@
  * of dy are cut into bands and the bands' partial gradients summed, which bounds that packed copy in the
  * 4 GiB heap. Bands are large: measured on an idle core, Conv4's second layer at 84 px (80 images) takes
  * 411 ms unbanded, 429 ms in 3 bands and 1145 ms in 39, so banding is for memory, not speed.
+ *
+ * That route is still slow where dW is small (XNNPACK re-streams the packed dy for every few of dW's rows,
+ * and transposes both operands first): at 84 px it took half of a Conv4 step, several times the forward
+ * conv of the same FLOPs. Stride-1 convs (every conv of Conv4 and ResNet-12) with a multiple of 8 output
+ * channels instead run our own SIMD kernel (wasm/conv_filter_grad.c, see simd.ts): register-tiled outer
+ * products in one pass over x and dy, without transposes or packed copies.
  */
 import { Conv2DBackpropFilter, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heap, ptr, simdExports, simdReady } from './simd.js';
 import {
   add,
   conv2d,
@@ -30,6 +37,9 @@ export const convFilterBanding = {
   /** Below this many input channels a band's convolution is too small to pay for its call. */
   minChannels: 16,
 };
+
+/** Use the SIMD kernel where it applies (switchable for A/B measurements and for tests of both routes). */
+export const convFilterSimd = { enabled: true };
 
 interface Attrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
@@ -52,6 +62,30 @@ export function conv2DBackpropFilterWasm(args: {
     outWidth: wo,
   } = info;
   const { top, left } = info.padInfo;
+  const co = info.outChannels;
+  if (convFilterSimd.enabled && sh === 1 && sw === 1 && co % 8 === 0 && simdReady(backend)) {
+    const mod = simdExports(backend, 'Conv2DBackpropFilter');
+    const out = backend.makeOutput(attrs.filterShape, 'float32');
+    // The kernel accumulates into dW. (A fresh allocation need not be zero: TF.js reuses freed memory.)
+    new Float32Array(heap(backend), ptr(backend, out), kh * kw * info.inChannels * co).fill(0);
+    mod.conv_filter_grad(
+      ptr(backend, x),
+      ptr(backend, dy),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      ho,
+      wo,
+      co,
+      kh,
+      kw,
+      top,
+      left,
+      ptr(backend, out),
+    );
+    return out;
+  }
   // Rows and columns of the padded input that the convolution actually reads.
   const needH = (ho - 1) * sh + kh;
   const needW = (wo - 1) * sw + kw;
@@ -60,7 +94,6 @@ export function conv2DBackpropFilterWasm(args: {
   if (xp !== x) dispose(backend, xp);
   const dyt = transpose(backend, dy, [1, 2, 0, 3]);
   const [ci, , , n] = xt.shape;
-  const co = dyt.shape[3];
   const rowFloats = wo * n * co;
   const { bandFloats, minChannels } = convFilterBanding;
   const bandRows =

@@ -67,11 +67,29 @@ export function conv2DBackpropInputWasm(args: {
   // Output of a valid correlation is (hd + padTop + padBottom - kh + 1) rows; solve for exactly h.
   const padTop = kh - 1 - top;
   const padLeft = kw - 1 - left;
-  const dyp = padOrCrop(backend, dyd, padTop, h - hd - padTop + kh - 1, padLeft, w - wd - padLeft + kw - 1);
-  if (dyd !== dy && dyp !== dyd) dispose(backend, dyd);
+  const padBottom = h - hd - padTop + kh - 1;
+  const padRight = w - wd - padLeft + kw - 1;
   const flipped = reverse(backend, filter, [0, 1]);
   const wf = transpose(backend, flipped, [0, 1, 3, 2]);
   dispose(backend, flipped);
+  if (padTop >= 0 && padBottom >= 0 && padLeft >= 0 && padRight >= 0) {
+    // Padding only (every stride-1 case): the convolution pads as it reads, without a padded copy of dy.
+    const dx = conv2d(
+      backend,
+      dyd,
+      wf,
+      [1, 1],
+      [
+        [padTop, padBottom],
+        [padLeft, padRight],
+      ],
+    );
+    dispose(backend, wf);
+    if (dyd !== dy) dispose(backend, dyd);
+    return dx;
+  }
+  const dyp = padOrCrop(backend, dyd, padTop, padBottom, padLeft, padRight);
+  if (dyd !== dy && dyp !== dyd) dispose(backend, dyd);
   const dx = conv2d(backend, dyp, wf);
   dispose(backend, wf);
   if (dyp !== dy) dispose(backend, dyp);

@@ -5,6 +5,12 @@
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  batchNormActBackwardConfig,
+  batchNormActForwardConfig,
+} from './BatchNormAct.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -21,6 +27,8 @@ export const WASM_TRAINING_KERNELS = [
   'Mean',
   'Tile',
   'BatchMatMul',
+  BATCH_NORM_ACT_FORWARD,
+  BATCH_NORM_ACT_BACKWARD,
 ] as const;
 
 // Composites call stock kernels by name; capture them all before any is replaced.
@@ -62,10 +70,20 @@ export function registerWasmTrainingKernels(): void {
   override(meanConfig());
   override(tileConfig());
   override(batchMatMulConfig());
+  override(batchNormActForwardConfig);
+  override(batchNormActBackwardConfig);
   registered = true;
 }
 
-export { conv2DBackpropFilterWasm, convFilterBanding } from './Conv2DBackpropFilter.js';
+export { conv2DBackpropFilterWasm, convFilterBanding, convFilterSimd } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputWasm } from './Conv2DBackpropInput.js';
 export { maxPoolGradWasm } from './MaxPoolGrad.js';
 export { tileArray } from './Tile.js';
+export { prepareSimdKernels, simdReady } from './simd.js';
+export {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  batchNormActReady,
+  type BatchNormActBackwardAttrs,
+  type BatchNormActForwardAttrs,
+} from './BatchNormAct.js';

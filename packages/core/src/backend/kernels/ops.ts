@@ -51,15 +51,17 @@ export const slice = (b: BackendWasm, x: TensorInfo, begin: number[], size: numb
 export const pad = (b: BackendWasm, x: TensorInfo, paddings: [number, number][]) =>
   run('PadV2', b, { x }, { paddings, constantValue: 0 });
 export const add = (b: BackendWasm, a: TensorInfo, c: TensorInfo) => run('Add', b, { a, b: c }, {});
+/** Stride-1 conv2d; `pad` as [[top, bottom], [left, right]] (XNNPACK pads on the fly, no copy). */
 export const conv2d = (
   b: BackendWasm,
   x: TensorInfo,
   filter: TensorInfo,
   dilations: [number, number] = [1, 1],
+  pad?: [[number, number], [number, number]],
 ): TensorInfo =>
   run('Conv2D', b, { x, filter }, {
     strides: [1, 1],
-    pad: 'valid',
+    pad: pad ? [[0, 0], ...pad, [0, 0]] : 'valid',
     dataFormat: 'NHWC',
     dilations,
     dimRoundingMode: null,

@@ -1,0 +1,281 @@
+/*
+ * BatchNorm + activation (+ 2x2 max-pool) passes for the wasm backend, on tensors in TF.js's own wasm heap
+ * (the module imports that memory). Built with conv_filter_grad.c by packages/core/wasm/build.sh into
+ * src/backend/kernels/simd-module.ts (loaded by simd.ts); used by src/backend/kernels/BatchNormAct.ts.
+ *
+ * No stack, no data, no globals: every buffer (tensors, per-channel parameters, float64 accumulators) is
+ * passed in by the caller, so nothing here can write outside what TF.js allocated. Channels c must be a
+ * multiple of 4 (the caller checks). Floats are rounded after each operation as the tf-op composite does
+ * (-ffp-contract=off: no fused multiply-add); sums accumulate in float64.
+ *
+ * act: 0 none, 1 ReLU, 2 LeakyReLU(slope).
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline v128_t ld(const float *p) { return wasm_v128_load(p); }
+static inline void st(float *p, v128_t v) { wasm_v128_store(p, v); }
+
+/* act(pre): relu = pre > 0 ? pre : 0; leaky = pre < 0 ? pre * slope : pre. */
+static inline v128_t activate(v128_t pre, int act, v128_t slope) {
+  if (act == 1) return wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), pre);
+  if (act == 2)
+    return wasm_v128_bitselect(wasm_f32x4_mul(pre, slope), pre, wasm_f32x4_lt(pre, wasm_f32x4_splat(0.0f)));
+  return pre;
+}
+
+/* The activation's derivative applied to g, read off the output a (as tf.step(a, low) * g). */
+static inline v128_t dmask(v128_t g, v128_t a, int act, v128_t slope) {
+  if (act == 0) return g;
+  v128_t pos = wasm_f32x4_gt(a, wasm_f32x4_splat(0.0f));
+  v128_t low = act == 2 ? wasm_f32x4_mul(g, slope) : wasm_f32x4_mul(g, wasm_f32x4_splat(0.0f));
+  return wasm_v128_bitselect(g, low, pos);
+}
+
+static inline void acc_add(double *acc, v128_t v) {
+  v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+  v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  wasm_v128_store(acc, wasm_f64x2_add(wasm_v128_load(acc), lo));
+  wasm_v128_store(acc + 2, wasm_f64x2_add(wasm_v128_load(acc + 2), hi));
+}
+
+/* acc[k] += sum_i x[i, k], over row pairs (as our Reduce kernel sums). */
+EXPORT(bn_sum)
+void bn_sum(const float *x, int m, int c, double *acc) {
+  int r = 0;
+  for (; r + 1 < m; r += 2) {
+    const float *a = x + (long)r * c;
+    const float *b = a + c;
+    for (int k = 0; k < c; k += 4) {
+      v128_t va = ld(a + k), vb = ld(b + k);
+      v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(va), wasm_f64x2_promote_low_f32x4(vb));
+      v128_t ha = wasm_i32x4_shuffle(va, va, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(vb, vb, 2, 3, 0, 1);
+      v128_t hi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(ha), wasm_f64x2_promote_low_f32x4(hb));
+      wasm_v128_store(acc + k, wasm_f64x2_add(wasm_v128_load(acc + k), lo));
+      wasm_v128_store(acc + k + 2, wasm_f64x2_add(wasm_v128_load(acc + k + 2), hi));
+    }
+  }
+  if (r < m)
+    for (int k = 0; k < c; k += 4) acc_add(acc + k, ld(x + (long)r * c + k));
+}
+
+/* acc[k] += sum_i (x[i, k] - mean[k])^2, over row pairs. */
+EXPORT(bn_sqdev)
+void bn_sqdev(const float *x, int m, int c, const float *mean, double *acc) {
+  int r = 0;
+  for (; r + 1 < m; r += 2) {
+    const float *a = x + (long)r * c;
+    const float *b = a + c;
+    for (int k = 0; k < c; k += 4) {
+      v128_t mu = ld(mean + k);
+      v128_t da = wasm_f32x4_sub(ld(a + k), mu), db = wasm_f32x4_sub(ld(b + k), mu);
+      v128_t va = wasm_f32x4_mul(da, da), vb = wasm_f32x4_mul(db, db);
+      v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(va), wasm_f64x2_promote_low_f32x4(vb));
+      v128_t ha = wasm_i32x4_shuffle(va, va, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(vb, vb, 2, 3, 0, 1);
+      v128_t hi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(ha), wasm_f64x2_promote_low_f32x4(hb));
+      wasm_v128_store(acc + k, wasm_f64x2_add(wasm_v128_load(acc + k), lo));
+      wasm_v128_store(acc + k + 2, wasm_f64x2_add(wasm_v128_load(acc + k + 2), hi));
+    }
+  }
+  if (r < m)
+    for (int k = 0; k < c; k += 4) {
+      v128_t d = wasm_f32x4_sub(ld(x + (long)r * c + k), ld(mean + k));
+      acc_add(acc + k, wasm_f32x4_mul(d, d));
+    }
+}
+
+/* xhat = (x - mean) * rstd for `rows` rows of c; with out, also out = act(xhat * gamma + beta). */
+static inline void norm_rows(const float *x, long rows, int c, const float *mean, const float *rstd,
+                             const float *gamma, const float *beta, int act, v128_t slope, float *xhat,
+                             float *out) {
+  for (long i = 0; i < rows; i++) {
+    for (int k = 0; k < c; k += 4) {
+      v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + k), ld(mean + k)), ld(rstd + k));
+      st(xhat + k, xh);
+      if (out) {
+        v128_t pre = wasm_f32x4_add(wasm_f32x4_mul(xh, ld(gamma + k)), ld(beta + k));
+        st(out + k, activate(pre, act, slope));
+      }
+    }
+    x += c;
+    xhat += c;
+    if (out) out += c;
+  }
+}
+
+EXPORT(bn_norm_act)
+void bn_norm_act(const float *x, int m, int c, const float *mean, const float *rstd, const float *gamma,
+                 const float *beta, int act, float slope, float *xhat, float *out) {
+  norm_rows(x, m, c, mean, rstd, gamma, beta, act, wasm_f32x4_splat(slope), xhat, out);
+}
+
+/* xhat for every position, and out = maxPool2x2(act(xhat * gamma + beta)) [n, h/2, w/2, c]. */
+EXPORT(bn_norm_act_pool)
+void bn_norm_act_pool(const float *x, int n, int h, int w, int c, const float *mean, const float *rstd,
+                      const float *gamma, const float *beta, int act, float slope, float *xhat, float *out) {
+  v128_t sl = wasm_f32x4_splat(slope);
+  int ho = h / 2, wo = w / 2;
+  long row = (long)w * c;
+  for (int b = 0; b < n; b++) {
+    for (int py = 0; py < ho; py++) {
+      long p0 = ((long)b * h + 2 * py) * row;
+      for (int px = 0; px < wo; px++, p0 += 2 * c) {
+        for (int k = 0; k < c; k += 4) {
+          v128_t mu = ld(mean + k), rs = ld(rstd + k), g = ld(gamma + k), be = ld(beta + k);
+          long q[4] = {p0 + k, p0 + c + k, p0 + row + k, p0 + row + c + k};
+          v128_t best = wasm_f32x4_splat(0.0f);
+          for (int j = 0; j < 4; j++) {
+            v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + q[j]), mu), rs);
+            st(xhat + q[j], xh);
+            v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, g), be), act, sl);
+            best = j == 0 ? a : wasm_v128_bitselect(a, best, wasm_f32x4_gt(a, best));
+          }
+          st(out, best);
+          out += 4;
+        }
+      }
+      if (w & 1) {
+        long p = ((long)b * h + 2 * py) * row + (long)(w - 1) * c;
+        norm_rows(x + p, 1, c, mean, rstd, gamma, beta, act, sl, xhat + p, 0);
+        norm_rows(x + p + row, 1, c, mean, rstd, gamma, beta, act, sl, xhat + p + row, 0);
+      }
+    }
+    if (h & 1) {
+      long p = ((long)b * h + h - 1) * row;
+      norm_rows(x + p, w, c, mean, rstd, gamma, beta, act, sl, xhat + p, 0);
+    }
+  }
+}
+
+/* acc[0..c) += sum dpre, acc[c..2c) += sum dpre * xhat, dpre = dy * act'(out). */
+EXPORT(bn_bwd_sums)
+void bn_bwd_sums(const float *dy, const float *xhat, int m, int c, const float *gamma, const float *beta, int act,
+                 float slope, double *acc) {
+  v128_t sl = wasm_f32x4_splat(slope);
+  for (long i = 0; i < m; i++) {
+    for (int k = 0; k < c; k += 4) {
+      v128_t xh = ld(xhat + k);
+      v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, ld(gamma + k)), ld(beta + k)), act, sl);
+      v128_t d = dmask(ld(dy + k), a, act, sl);
+      acc_add(acc + k, d);
+      acc_add(acc + c + k, wasm_f32x4_mul(d, xh));
+    }
+    dy += c;
+    xhat += c;
+  }
+}
+
+/* dx = (dpre * scale - xhat * kx) - off. */
+EXPORT(bn_bwd_dx)
+void bn_bwd_dx(const float *dy, const float *xhat, int m, int c, const float *gamma, const float *beta, int act,
+               float slope, const float *scale, const float *kx, const float *off, float *dx) {
+  v128_t sl = wasm_f32x4_splat(slope);
+  for (long i = 0; i < m; i++) {
+    for (int k = 0; k < c; k += 4) {
+      v128_t xh = ld(xhat + k);
+      v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, ld(gamma + k)), ld(beta + k)), act, sl);
+      v128_t d = dmask(ld(dy + k), a, act, sl);
+      v128_t u = wasm_f32x4_sub(wasm_f32x4_mul(d, ld(scale + k)), wasm_f32x4_mul(xh, ld(kx + k)));
+      st(dx + k, wasm_f32x4_sub(u, ld(off + k)));
+    }
+    dy += c;
+    xhat += c;
+    dx += c;
+  }
+}
+
+/*
+ * Pool backward, pass 1: per pooled element the window's winner (first maximum, row-major, as MaxPoolGrad
+ * routes) into which[], and the sums of bn_bwd_sums over the winners (every other position has dpre = 0).
+ */
+EXPORT(bn_bwd_pool_sums)
+void bn_bwd_pool_sums(const float *dyp, const float *xhat, int n, int h, int w, int c, const float *gamma,
+                      const float *beta, int act, float slope, int *which, double *acc) {
+  v128_t sl = wasm_f32x4_splat(slope);
+  int ho = h / 2, wo = w / 2;
+  long row = (long)w * c;
+  for (int b = 0; b < n; b++) {
+    for (int py = 0; py < ho; py++) {
+      long p0 = ((long)b * h + 2 * py) * row;
+      for (int px = 0; px < wo; px++, p0 += 2 * c) {
+        for (int k = 0; k < c; k += 4) {
+          v128_t g = ld(gamma + k), be = ld(beta + k);
+          long q[4] = {p0 + k, p0 + c + k, p0 + row + k, p0 + row + c + k};
+          v128_t best = wasm_f32x4_splat(0.0f), bx = best, idx = wasm_i32x4_splat(0);
+          for (int j = 0; j < 4; j++) {
+            v128_t xh = ld(xhat + q[j]);
+            v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, g), be), act, sl);
+            if (j == 0) {
+              best = a;
+              bx = xh;
+            } else {
+              v128_t gt = wasm_f32x4_gt(a, best);
+              best = wasm_v128_bitselect(a, best, gt);
+              bx = wasm_v128_bitselect(xh, bx, gt);
+              idx = wasm_v128_bitselect(wasm_i32x4_splat(j), idx, gt);
+            }
+          }
+          wasm_v128_store(which, idx);
+          v128_t d = dmask(ld(dyp), best, act, sl);
+          acc_add(acc + k, d);
+          acc_add(acc + c + k, wasm_f32x4_mul(d, bx));
+          which += 4;
+          dyp += 4;
+        }
+      }
+    }
+  }
+}
+
+/* dx of one position that no window reads: dpre = 0. */
+static inline void dx_zero_rows(const float *xhat, long rows, int c, const float *kx, const float *off, float *dx) {
+  for (long i = 0; i < rows; i++) {
+    for (int k = 0; k < c; k += 4)
+      st(dx + k, wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_splat(0.0f), wasm_f32x4_mul(ld(xhat + k), ld(kx + k))),
+                                ld(off + k)));
+    xhat += c;
+    dx += c;
+  }
+}
+
+/* Pool backward, pass 2: dx for every position, dpre = the pooled gradient at the winner, else 0. */
+EXPORT(bn_bwd_pool_dx)
+void bn_bwd_pool_dx(const float *dyp, const float *xhat, int n, int h, int w, int c, const float *gamma,
+                    const float *beta, int act, float slope, const int *which, const float *scale, const float *kx,
+                    const float *off, float *dx) {
+  v128_t sl = wasm_f32x4_splat(slope);
+  int ho = h / 2, wo = w / 2;
+  long row = (long)w * c;
+  for (int b = 0; b < n; b++) {
+    for (int py = 0; py < ho; py++) {
+      long p0 = ((long)b * h + 2 * py) * row;
+      for (int px = 0; px < wo; px++, p0 += 2 * c) {
+        for (int k = 0; k < c; k += 4) {
+          v128_t g = ld(gamma + k), be = ld(beta + k), sc = ld(scale + k), kk = ld(kx + k), of = ld(off + k);
+          v128_t wi = wasm_v128_load(which), gp = ld(dyp);
+          long q[4] = {p0 + k, p0 + c + k, p0 + row + k, p0 + row + c + k};
+          for (int j = 0; j < 4; j++) {
+            v128_t xh = ld(xhat + q[j]);
+            v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, g), be), act, sl);
+            v128_t d = dmask(gp, a, act, sl);
+            d = wasm_v128_and(d, wasm_i32x4_eq(wi, wasm_i32x4_splat(j)));
+            v128_t u = wasm_f32x4_sub(wasm_f32x4_mul(d, sc), wasm_f32x4_mul(xh, kk));
+            st(dx + q[j], wasm_f32x4_sub(u, of));
+          }
+          which += 4;
+          dyp += 4;
+        }
+      }
+      if (w & 1) {
+        long p = ((long)b * h + 2 * py) * row + (long)(w - 1) * c;
+        dx_zero_rows(xhat + p, 1, c, kx, off, dx + p);
+        dx_zero_rows(xhat + p + row, 1, c, kx, off, dx + p + row);
+      }
+    }
+    if (h & 1) {
+      long p = ((long)b * h + h - 1) * row;
+      dx_zero_rows(xhat + p, w, c, kx, off, dx + p);
+    }
+  }
+}
