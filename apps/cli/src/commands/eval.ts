@@ -21,8 +21,8 @@ import {
   readTaskFile,
   type CheckpointMetadata,
   type FewShotModel,
-  ReplicaPool,
   resolveCheckpointDir,
+  startReplicas,
   writeJsonAtomic,
 } from '@rcn/core';
 import { intFlag as int } from '../args.js';
@@ -168,7 +168,7 @@ export function registerEvalCommand(program: Command): void {
       });
       const pool =
         workers > 1
-          ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig, method })
+          ? await startReplicas({ workers, backend: backendName, model: modelConfig, method })
           : undefined;
       const bar = progressBar('eval', opts.episodes);
       try {

@@ -7,3 +7,10 @@ export { WebGpuLimitError, WebGpuDeviceError } from './webgpu-guard.js';
 export { describeAdapter, formatAdapter, webGpuBytesAllocated, type WebGpuAdapterInfo } from './webgpu.js';
 export { parseTensorflowLog, explainNoGpu, probeTensorflowGpu, type TfGpuReport } from './tf-gpu-probe.js';
 export { readableSync, allVariables } from './sync-read.js';
+export {
+  ReplicaPool,
+  type ReplicaPoolOptions,
+  type ParallelGradients,
+  type GradientsReply,
+} from './replica-pool.js';
+export { averageWeightMaps, type TensorData, type WeightMap } from './weight-map.js';

@@ -16,7 +16,7 @@ import type { BackboneKind } from '../model/config.js';
 import { RCN } from '../model/rcn.js';
 import { Adam } from '../train/adam.js';
 import { clipGradNormPerModule } from '../train/clip.js';
-import { arraysToBatch } from '../train/weights.js';
+import { arraysToBatch } from '../episodes/tensors.js';
 import { syntheticEpisode } from './compute.js';
 import { stepArgs } from './reference-args.js';
 import type { BenchRow } from './table.js';

@@ -29,7 +29,7 @@ import { RCN } from '../model/rcn.js';
 import { tfToTorch } from '../model/reference.js';
 import { Adam } from '../train/adam.js';
 import { clipGradNormPerModule } from '../train/clip.js';
-import { ReplicaPool } from '../train/replica-pool.js';
+import { startReplicas, type ModelReplicas } from '../train/replicas.js';
 import { syntheticEpisode } from './compute.js';
 import { referencePlan, type ReferenceConfig } from './reference-args.js';
 import type { BenchRow } from './table.js';
@@ -225,8 +225,8 @@ function modelConfig(c: ReferenceConfig) {
   return { backbone: c.backbone, imageSize: c.imageSize, seed: 1 };
 }
 
-async function withPool<T>(c: ReferenceConfig, f: (pool: ReplicaPool) => Promise<T>): Promise<T> {
-  const pool = await ReplicaPool.create({ workers: c.threads, backend: 'wasm', model: modelConfig(c) });
+async function withPool<T>(c: ReferenceConfig, f: (pool: ModelReplicas) => Promise<T>): Promise<T> {
+  const pool = await startReplicas({ workers: c.threads, backend: 'wasm', model: modelConfig(c) });
   try {
     return await f(pool);
   } finally {

@@ -13,3 +13,4 @@ export * from './fetch.js';
 export * from './preload.js';
 export * from './pickle.js';
 export * from './preprocess.js';
+export * from './normalize.js';

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from '../data/errors.js';
 import type { FewShotDataset, NormStats } from '../data/types.js';
-import { augmentInto, normalizeInto, REFERENCE_AUGMENT, type AugmentConfig } from './augment.js';
+import { normalizeInto } from '../data/normalize.js';
+import { augmentInto, REFERENCE_AUGMENT, type AugmentConfig } from './augment.js';
 import { episodeRng, STREAM_AUGMENT, type Episode, type EpisodeImage } from './sampler.js';
 
 export interface BatchOptions {

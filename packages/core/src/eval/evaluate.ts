@@ -9,8 +9,9 @@ import type { FewShotDataset } from '../data/types.js';
 import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
 import { sampleEpisode, type Episode } from '../episodes/sampler.js';
 import type { FewShotModel } from '../model/types.js';
-import type { ReplicaPool } from '../train/replica-pool.js';
-import { arraysToBatch } from '../train/weights.js';
+import type { ReplicaPool } from '../backend/replica-pool.js';
+import type { ModelConfig } from '../model/config.js';
+import { arraysToBatch } from '../episodes/tensors.js';
 import { meanCi95 } from './stats.js';
 
 export interface EvalOptions {
@@ -22,7 +23,7 @@ export interface EvalOptions {
   /** Seed of the episode stream; fixed so that runs are compared on the same episodes. */
   seed: number;
   /** Parallel workers (model replicas); omit to evaluate in this thread. */
-  pool?: ReplicaPool;
+  pool?: ReplicaPool<EpisodeArrays, ModelConfig>;
   /** Episodes built ahead and sent to the pool at once (bounds memory). */
   chunk?: number;
   onProgress?: (done: number, total: number, runningAccuracy: number) => void;

@@ -6,7 +6,7 @@ import { defaultDataDir } from '../paths/index.js';
 import type { FewShotDataset, NormStats } from '../data/types.js';
 import { readCheckpoint, type CheckpointMetadata } from '../model/checkpoint.js';
 import { RCN } from '../model/rcn.js';
-import { resolveCheckpointDir } from '../train/checkpoint-state.js';
+import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
 import { regionGeometry, type RegionGeometry } from './geometry.js';
 
 export interface ExplainContext {

@@ -4,7 +4,7 @@ import { buildEpisodeArrays } from '../episodes/batch.js';
 import { sampleEpisode, type Episode } from '../episodes/sampler.js';
 import { parseEpisodeId } from '../episodes/spec.js';
 import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../train/weights.js';
+import { arraysToBatch } from '../episodes/tensors.js';
 import { regionGeometry, type RegionGeometry } from './geometry.js';
 import { classRam, computeEpisodeRam, predictions, type ClassRam, type EpisodeRam } from './ram.js';
 import { toRgb, type RgbImage } from './render.js';

@@ -14,7 +14,7 @@ import type { FewShotDataset } from '../data/types.js';
 import { buildEpisodeArrays } from '../episodes/batch.js';
 import { sampleEpisode } from '../episodes/sampler.js';
 import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../train/weights.js';
+import { arraysToBatch } from '../episodes/tensors.js';
 import { Rng } from '../util/rng.js';
 import { regionGeometry, regionTile, type RegionGeometry } from './geometry.js';
 import { gradCamRegions, type ExplainSide } from './gradcam.js';

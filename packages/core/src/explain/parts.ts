@@ -10,7 +10,7 @@ import { buildEpisodeArrays } from '../episodes/batch.js';
 import { formatEpisodeId } from '../episodes/spec.js';
 import type { Episode, EpisodeImage } from '../episodes/sampler.js';
 import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../train/weights.js';
+import { arraysToBatch } from '../episodes/tensors.js';
 import { Rng } from '../util/rng.js';
 import { regionGeometry, regionPatchBox, type RegionGeometry } from './geometry.js';
 import { kmeans } from './kmeans.js';

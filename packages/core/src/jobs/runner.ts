@@ -15,7 +15,7 @@ import { initBackend, parseBackendName } from '../backend/select.js';
 import { openDataset } from '../data/registry.js';
 import { evaluateModel } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { resolveCheckpointDir } from '../train/checkpoint-state.js';
+import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
 import { loadModelCheckpoint } from '../train/models.js';
 import { train, type TrainProgress } from '../train/trainer.js';
 import type {

@@ -42,6 +42,7 @@ export { RegionWeightNet, type HeadContext } from './region-weights.js';
 export { RCN, mseLoss, type HeadOutput } from './rcn.js';
 export { loadReferenceWeights, torchToTf, tfToTorch, type ReferenceImportOptions } from './reference.js';
 export * from './checkpoint.js';
+export { resolveCheckpointDir } from './checkpoint-dir.js';
 export { BaselineModel, createBackbone, type BaselineHeadOutput } from './baseline.js';
 export { ProtoNet, crossEntropyLoss, squaredDistances } from './protonet.js';
 export {

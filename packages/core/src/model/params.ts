@@ -5,13 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** A tensor's values outside TensorFlow.js: C-order float32 data and its shape. */
-export interface TensorData {
-  shape: number[];
-  data: Float32Array;
-}
+import type { TensorData, WeightMap } from '../backend/weight-map.js';
 
-export type WeightMap = Map<string, TensorData>;
+export type { TensorData, WeightMap };
 
 let storeCounter = 0;
 

@@ -10,6 +10,7 @@ import { zipSync } from 'fflate';
 import { encodeNpy, readNpz } from '../io/npy.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { readCheckpoint, saveCheckpoint, type CheckpointInfo } from '../model/checkpoint.js';
+import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
 import type { FewShotModel } from '../model/types.js';
 import type { WeightMap } from '../model/params.js';
 import type { AdamState } from './adam.js';
@@ -67,13 +68,6 @@ export async function saveTrainingCheckpoint(
   if (existsSync(dir)) await rename(dir, old);
   await rename(tmp, dir);
   await rm(old, { recursive: true, force: true });
-}
-
-/** The checkpoint directory to read: `dir`, or its `.old` twin when a crash hit between the two renames. */
-export function resolveCheckpointDir(dir: string): string {
-  if (existsSync(join(dir, 'model.json'))) return dir;
-  if (existsSync(join(`${dir}.old`, 'model.json'))) return `${dir}.old`;
-  throw new Error(`${dir}: no checkpoint here (model.json missing)`);
 }
 
 export async function loadTrainingCheckpoint(dir: string): Promise<{

@@ -1,5 +1,5 @@
-export { ReplicaPool, type ReplicaPoolOptions, type ParallelGradients } from './replica-pool.js';
-export { averageWeightMaps, arraysToBatch, tensorsToWeightMap, weightMapBuffers } from './weights.js';
+export { startReplicas, type ReplicaOptions, type ModelReplicas } from './replicas.js';
+export { tensorsToWeightMap, weightMapBuffers } from './weights.js';
 export * from './types.js';
 export {
   RunDir,
@@ -30,4 +30,4 @@ export { createModel, loadModelCheckpoint } from './models.js';
 export { Adam, type AdamState } from './adam.js';
 export { ReduceLROnPlateau, type PlateauState } from './schedule.js';
 export { clipGradNormPerModule, moduleOf } from './clip.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint, resolveCheckpointDir } from './checkpoint-state.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint-state.js';

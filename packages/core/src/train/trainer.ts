@@ -20,20 +20,17 @@ import type { FewShotModel } from '../model/types.js';
 import type { CheckpointInfo } from '../model/checkpoint.js';
 import { Adam } from './adam.js';
 import { clipGradNormPerModule } from './clip.js';
-import {
-  loadTrainingCheckpoint,
-  resolveCheckpointDir,
-  saveTrainingCheckpoint,
-  type TrainerProgress,
-} from './checkpoint-state.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } from './checkpoint-state.js';
+import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
 import { validateTrainConfig } from './defaults.js';
 import { createModel } from './models.js';
-import { ReplicaPool } from './replica-pool.js';
+import { startReplicas, type ModelReplicas } from './replicas.js';
 import { defaultRunsDir } from '../paths/index.js';
 import { RunDir, currentOwner, newRunId } from './run-dir.js';
 import { ReduceLROnPlateau } from './schedule.js';
 import type { MetricEvent, RunStatus, RunSummary, TrainConfig } from './types.js';
-import { arraysToBatch, countCorrect } from './weights.js';
+import { arraysToBatch } from '../episodes/tensors.js';
+import { countCorrect } from './weights.js';
 
 export interface TrainProgress {
   phase: 'train' | 'validate';
@@ -143,7 +140,7 @@ async function localStep(
 async function parallelStep(
   model: FewShotModel,
   adam: Adam,
-  pool: ReplicaPool,
+  pool: ModelReplicas,
   batches: EpisodeArrays[],
   clipNorm: number,
 ): Promise<StepResult> {
@@ -229,11 +226,11 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
   const modelConfig = { ...cfg.model, imageSize, seed: cfg.model.seed ?? cfg.seed };
   const model = createModel(cfg.method, modelConfig);
   const adam = new Adam({ lr: cfg.lr });
-  let pool: ReplicaPool | null = null;
+  let pool: ModelReplicas | null = null;
   try {
     pool =
       cfg.workers > 1
-        ? await ReplicaPool.create({
+        ? await startReplicas({
             workers: cfg.workers,
             backend: cfg.backend,
             model: modelConfig,
@@ -259,7 +256,7 @@ interface Started {
   valDs: FewShotDataset;
   model: FewShotModel;
   adam: Adam;
-  pool: ReplicaPool | null;
+  pool: ModelReplicas | null;
   resume: boolean;
 }
 

@@ -2,13 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { loadMiniImageNetLayout, loadOmniglot, REFERENCE_NORM } from '../../src/data/index.js';
+import { loadMiniImageNetLayout, loadOmniglot, normalizeInto, REFERENCE_NORM } from '../../src/data/index.js';
 import {
   augmentInto,
   buildEpisodeArrays,
   buildEpisodeBatch,
   cropPadding,
-  normalizeInto,
   REFERENCE_AUGMENT,
   sampleEpisode,
   type AugmentConfig,

@@ -31,8 +31,8 @@ import {
   type EpisodeExplanation,
   type ExplainContext,
 } from '../../src/explain/index.js';
-import { buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
-import { arraysToBatch, defaultTrainConfig, train } from '../../src/train/index.js';
+import { arraysToBatch, buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
+import { defaultTrainConfig, train } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('omniglot');

@@ -23,7 +23,7 @@ import { Adam } from '../../src/train/adam.js';
 import { createModel, defaultTrainConfig, train } from '../../src/train/index.js';
 import type { Method } from '../../src/train/types.js';
 import { tasks } from '../../src/train/replica-tasks.js';
-import { arraysToBatch } from '../../src/train/weights.js';
+import { arraysToBatch } from '../../src/episodes/tensors.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
