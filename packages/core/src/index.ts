@@ -2,15 +2,145 @@
  * @rcn/core: the Region Comparison Network (Xue, Duan, Li, Chen, Luo, 2020, arXiv 2009.03558)
  * for interpretable few-shot image classification, on TensorFlow.js.
  */
-export * from './backend/index.js';
-export * from './io/index.js';
-export * from './paths/index.js';
-export * from './model/index.js';
-export * from './util/index.js';
-export * from './data/index.js';
-export * from './episodes/index.js';
-export * from './train/index.js';
-export * from './eval/index.js';
-export * from './explain/index.js';
-export * from './jobs/index.js';
-export * from './predict/index.js';
+export {
+  type BackendInfo,
+  type BackendName,
+  type TaskContext,
+  WasmMemoryError,
+  WebGpuDeviceError,
+  WebGpuLimitError,
+  WorkerPool,
+  checkWorkers,
+  formatBackend,
+  initBackend,
+  parseBackendName,
+  readableSync,
+} from './backend/index.js';
+export {
+  type ClassInfo,
+  DataError,
+  type DatasetEntry,
+  type FewShotDataset,
+  type InputSpec,
+  MINI_IMAGENET_NORM,
+  type NormStats,
+  OMNIGLOT_SCHEMES,
+  type OmniglotScheme,
+  type PreprocessedImage,
+  discoverDatasets,
+  fetchOmniglot,
+  findDatasets,
+  formatSkipped,
+  inputSpecOf,
+  normalizeImageInto,
+  openDataset,
+  preprocessImage,
+  seededClassSplit,
+} from './data/index.js';
+export {
+  type Episode,
+  type EpisodeArrays,
+  type EpisodeSpec,
+  arraysToTensors,
+  buildEpisodeArrays,
+  parseEpisodeId,
+  sampleEpisode,
+} from './episodes/index.js';
+export {
+  type ConfusedPair,
+  type EvalReport,
+  evaluateModel,
+  evaluateTasks,
+  formatAccuracy,
+  formatTaskReport,
+  importLakeRuns,
+  isLakeRuns,
+  meanCi95,
+  readTaskFile,
+  tQuantile,
+  topConfusions,
+} from './eval/index.js';
+export {
+  ATTRIBUTION_METHODS,
+  type AttributionMethod,
+  type ExplainContext,
+  Explainer,
+  type PartsResult,
+  type RegionGeometry,
+  classRam,
+  crop,
+  encodePng,
+  explainEpisode,
+  explanationJson,
+  formatFaithfulness,
+  heatOverlay,
+  loadExplainContext,
+  measureFaithfulness,
+  pairRam,
+  prototypicalParts,
+  rangeOf,
+  regionGeometry,
+  regionTile,
+  renderEpisodePanel,
+  renderPairPng,
+  renderPartsGallery,
+  resizeNearest,
+  toRgb,
+} from './explain/index.js';
+export { encodeNetpbm, writeJsonAtomic } from './io/index.js';
+export {
+  type CellStatus,
+  EmbeddedEngine,
+  type JobData,
+  type JobEngine,
+  type JobEvent,
+  type JobProgress,
+  RedisEngine,
+  type SweepPlan,
+  type SweepRow,
+  cellReportPath,
+  loadSweep,
+  parseJobData,
+  parseQueueUrl,
+  planSweep,
+  readSweepSpec,
+  saveSweep,
+  startQueueWorker,
+  sweepCsv,
+  sweepMarkdown,
+  sweepStatus,
+  sweepTable,
+  sweepsDir,
+} from './jobs/index.js';
+export {
+  type CheckpointMetadata,
+  type FewShotModel,
+  type ModelConfig,
+  RCN,
+  disposeOutput,
+  loadCheckpoint,
+  loadReferenceWeights,
+  readCheckpoint,
+  resolveCheckpointDir,
+  saveCheckpoint,
+} from './model/index.js';
+export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths } from './paths/index.js';
+export { formatPredictions, predictFiles, readQueryInputs, readSupportFolder } from './predict/index.js';
+export {
+  METHODS,
+  type Method,
+  RunDir,
+  type RunSummary,
+  type TrainConfig,
+  type TrainConfigInput,
+  TrainingAbortedError,
+  TrainingDivergedError,
+  assertRunId,
+  defaultTrainConfig,
+  listRuns,
+  loadModelCheckpoint,
+  newRunId,
+  readRunSummary,
+  startReplicas,
+  train,
+} from './train/index.js';

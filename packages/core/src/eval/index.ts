@@ -1,5 +1,5 @@
-export * from './stats.js';
-export * from './evaluate.js';
-export * from './tasks.js';
-export * from './lake.js';
-export * from './confusion.js';
+export { type ConfusedPair, topConfusions } from './confusion.js';
+export { type EvalReport, evaluateModel, formatAccuracy } from './evaluate.js';
+export { importLakeRuns, isLakeRuns } from './lake.js';
+export { meanCi95, tQuantile } from './stats.js';
+export { evaluateTasks, formatTaskReport, readTaskFile } from './tasks.js';

@@ -1,33 +1,8 @@
-export { startReplicas, type ReplicaOptions, type ModelReplicas } from './replicas.js';
-export { tensorsToWeightMap, weightMapBuffers } from './weights.js';
-export * from './types.js';
-export {
-  RunDir,
-  listRuns,
-  readRunSummary,
-  newRunId,
-  assertRunId,
-  currentOwner,
-  deadOwnerReason,
-  HEARTBEAT_STALE_MS,
-} from './run-dir.js';
-export {
-  train,
-  TrainingDivergedError,
-  TrainingAbortedError,
-  type TrainOptions,
-  type TrainProgress,
-} from './trainer.js';
-export {
-  defaultTrainConfig,
-  validateTrainConfig,
-  maxTrainWorkers,
-  METHODS,
-  TRAIN_LIMITS,
-  type TrainConfigInput,
-} from './defaults.js';
-export { createModel, loadModelCheckpoint } from './models.js';
-export { Adam, type AdamState } from './adam.js';
-export { ReduceLROnPlateau, type PlateauState } from './schedule.js';
-export { clipGradNormPerModule, moduleOf } from './clip.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint-state.js';
+export { Adam } from './adam.js';
+export { clipGradNormPerModule } from './clip.js';
+export { defaultTrainConfig, METHODS, type TrainConfigInput } from './defaults.js';
+export { loadModelCheckpoint } from './models.js';
+export { type ModelReplicas, startReplicas } from './replicas.js';
+export { assertRunId, listRuns, newRunId, readRunSummary, RunDir } from './run-dir.js';
+export { train, TrainingAbortedError, TrainingDivergedError, type TrainProgress } from './trainer.js';
+export { type Method, type RunSummary, type TrainConfig } from './types.js';

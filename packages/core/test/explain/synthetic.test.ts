@@ -12,12 +12,12 @@ import {
   classRam,
   computeEpisodeRam,
   encodePng,
-  gradCamRegions,
   heatOverlay,
   pairRam,
   rangeOf,
   regionGeometry,
 } from '../../src/explain/index.js';
+import { gradCamRegions } from '../../src/explain/gradcam.js';
 import { Rng } from '../../src/util/rng.js';
 
 function randomBatch(way: number, shot: number, query: number, size: number, seed: number) {

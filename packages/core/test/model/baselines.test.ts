@@ -20,7 +20,8 @@ import {
   type ModelConfigInput,
 } from '../../src/model/index.js';
 import { Adam } from '../../src/train/adam.js';
-import { createModel, defaultTrainConfig, train } from '../../src/train/index.js';
+import { defaultTrainConfig, train } from '../../src/train/index.js';
+import { createModel } from '../../src/train/models.js';
 import type { Method } from '../../src/train/types.js';
 import { tasks } from '../../src/train/replica-tasks.js';
 import { arraysToBatch } from '../../src/episodes/tensors.js';

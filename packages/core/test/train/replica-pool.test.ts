@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { averageWeightMaps, initBackend } from '../../src/backend/index.js';
+import { initBackend } from '../../src/backend/index.js';
+import { averageWeightMaps } from '../../src/backend/weight-map.js';
 import { openDataset } from '../../src/data/index.js';
 import {
   arraysToBatch,
@@ -13,7 +14,8 @@ import {
   type EpisodeArrays,
 } from '../../src/episodes/index.js';
 import { RCN } from '../../src/model/index.js';
-import { startReplicas, tensorsToWeightMap, weightMapBuffers } from '../../src/train/index.js';
+import { startReplicas } from '../../src/train/index.js';
+import { tensorsToWeightMap, weightMapBuffers } from '../../src/train/weights.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('tiny-imagenet-32');
