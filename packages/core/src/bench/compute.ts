@@ -5,12 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '../backend/select.js';
-import { wasmHeapBytes } from '../backend/wasm-guard.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import { RCN } from '../model/rcn.js';
-import { startReplicas } from '../train/replicas.js';
-import { arraysToBatch } from '../episodes/tensors.js';
+import { initBackend, wasmHeapBytes } from '../backend/index.js';
+import { type EpisodeArrays, arraysToBatch } from '../episodes/index.js';
+import { RCN } from '../model/index.js';
+import { startReplicas } from '../train/index.js';
 import type { BenchRow } from './table.js';
 
 /** Reference: the authors' PyTorch code, 2 threads on this machine (shared/notes/compute-probe.md). */

@@ -4,8 +4,8 @@
  * Normalize, then RandomErasing(p 0.5, scale 0.02-0.4, ratio 0.3-3.3, value 0). Plain loops over typed
  * arrays: per-pixel tensor ops would cost far more than the whole batch.
  */
-import type { NormStats } from '../data/types.js';
-import type { Rng } from '../util/rng.js';
+import type { NormStats } from '../data/index.js';
+import type { Rng } from '../util/index.js';
 
 export interface AugmentConfig {
   /** Crop padding in pixels at 84x84, scaled by size/84 (8 -> 3 px at 28 and 32); null = no crop. */

@@ -1,6 +1,6 @@
 /** Episode arrays (plain typed arrays, as they cross threads) as model tensors. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { EpisodeBatch } from '../model/types.js';
+import type { EpisodeBatch } from '../model/index.js';
 import type { EpisodeArrays } from './batch.js';
 
 /** An episode's arrays as a model batch; the caller disposes it. */

@@ -5,13 +5,16 @@
  * serial run: each episode is computed the same way wherever it runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode, type Episode } from '../episodes/sampler.js';
-import type { FewShotModel } from '../model/types.js';
-import type { ReplicaPool } from '../backend/replica-pool.js';
-import type { ModelConfig } from '../model/config.js';
-import { arraysToBatch } from '../episodes/tensors.js';
+import type { FewShotDataset } from '../data/index.js';
+import {
+  buildEpisodeArrays,
+  type EpisodeArrays,
+  sampleEpisode,
+  type Episode,
+  arraysToBatch,
+} from '../episodes/index.js';
+import type { FewShotModel, ModelConfig } from '../model/index.js';
+import type { ReplicaPool } from '../backend/index.js';
 import { meanCi95 } from './stats.js';
 
 export interface EvalOptions {

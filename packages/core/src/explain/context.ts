@@ -1,12 +1,9 @@
 /** A trained RCN, its region geometry and its datasets: what every explanation starts from. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openDataset } from '../data/registry.js';
+import { openDataset, type FewShotDataset, type NormStats } from '../data/index.js';
 import { defaultDataDir } from '../paths/index.js';
-import type { FewShotDataset, NormStats } from '../data/types.js';
-import { readCheckpoint, type CheckpointMetadata } from '../model/checkpoint.js';
-import { RCN } from '../model/rcn.js';
-import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
+import { readCheckpoint, type CheckpointMetadata, RCN, resolveCheckpointDir } from '../model/index.js';
 import { regionGeometry, type RegionGeometry } from './geometry.js';
 
 export interface ExplainContext {

@@ -2,8 +2,7 @@
  * The explanation service the API server calls: one loaded checkpoint, episodes explained on demand (the
  * last few cached), and every answer as plain arrays plus PNG bytes.
  */
-import type { Episode } from '../episodes/sampler.js';
-import { parseEpisodeId } from '../episodes/spec.js';
+import { type Episode, parseEpisodeId } from '../episodes/index.js';
 import { loadExplainContext, type ExplainContext, type ExplainContextOptions } from './context.js';
 import { explainEpisode, type EpisodeExplanation } from './episode.js';
 import { measureFaithfulness, type FaithfulnessOptions, type FaithfulnessReport } from './faithfulness.js';

@@ -10,12 +10,10 @@
  * (the other images unchanged): with batch-statistics BatchNorm the set is what the model sees.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode } from '../episodes/sampler.js';
-import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../episodes/tensors.js';
-import { Rng } from '../util/rng.js';
+import type { FewShotDataset } from '../data/index.js';
+import { buildEpisodeArrays, sampleEpisode, arraysToBatch } from '../episodes/index.js';
+import type { RCN } from '../model/index.js';
+import { Rng } from '../util/index.js';
 import { regionGeometry, regionTile, type RegionGeometry } from './geometry.js';
 import { gradCamRegions, type ExplainSide } from './gradcam.js';
 import { classRam, computeEpisodeRam, pairRam } from './ram.js';

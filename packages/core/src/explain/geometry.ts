@@ -6,8 +6,7 @@
  * on 28 px: cell centres at 5, 9, ..., 21, not 2.8, 8.4, ...). Regions then average the cells of their
  * adaptive-pool bins.
  */
-import { featureMapSize, type ModelConfig } from '../model/config.js';
-import { adaptiveBins } from '../model/region-grid.js';
+import { featureMapSize, type ModelConfig, adaptiveBins } from '../model/index.js';
 
 /** One spatial layer of a backbone, as far as geometry goes. */
 export interface SpatialLayer {

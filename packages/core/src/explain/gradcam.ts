@@ -6,7 +6,7 @@
  * the model's regions (the same bins as the region pooling).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RCN } from '../model/rcn.js';
+import type { RCN } from '../model/index.js';
 import { cellsToRegions } from './geometry.js';
 
 /** Which image of a pair an attribution (or a perturbation) refers to. */

@@ -4,7 +4,7 @@
  * that is wrong instead of somewhere inside the trainer.
  */
 import { z } from 'zod';
-import type { TrainConfig } from '../train/types.js';
+import type { TrainConfig } from '../train/index.js';
 
 /** An evaluation's episode settings (the dataset is the run's unless given). */
 export const evalSettingsSchema = z.object({

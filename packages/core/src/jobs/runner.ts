@@ -11,13 +11,12 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { initBackend, parseBackendName } from '../backend/select.js';
-import { openDataset } from '../data/registry.js';
-import { evaluateModel } from '../eval/evaluate.js';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
-import { loadModelCheckpoint } from '../train/models.js';
-import { train, type TrainProgress } from '../train/trainer.js';
+import { initBackend, parseBackendName } from '../backend/index.js';
+import { openDataset } from '../data/index.js';
+import { evaluateModel } from '../eval/index.js';
+import { writeJsonAtomic } from '../io/index.js';
+import { resolveCheckpointDir } from '../model/index.js';
+import { loadModelCheckpoint, train, type TrainProgress } from '../train/index.js';
 import type {
   EvalSettings,
   EvaluateJobData,

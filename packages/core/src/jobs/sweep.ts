@@ -10,11 +10,15 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { meanCi95 } from '../eval/stats.js';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { defaultTrainConfig, type TrainConfigInput } from '../train/defaults.js';
-import { assertRunId, RunDir } from '../train/run-dir.js';
-import type { RunSummary } from '../train/types.js';
+import { meanCi95 } from '../eval/index.js';
+import { writeJsonAtomic } from '../io/index.js';
+import {
+  defaultTrainConfig,
+  type TrainConfigInput,
+  assertRunId,
+  RunDir,
+  type RunSummary,
+} from '../train/index.js';
 import type { EvalAfterTraining, TrainJobData } from './payload.js';
 import { evaluationName } from './runner.js';
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allVariables, readableSync } from '../backend/index.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import type { WeightMap } from './params.js';
 import { RCN } from './rcn.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { TensorData, WeightMap } from '../backend/weight-map.js';
+import type { TensorData, WeightMap } from '../backend/index.js';
 
 export type { TensorData, WeightMap };
 

@@ -7,12 +7,15 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { encodeNpy, readNpz } from '../io/npy.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { readCheckpoint, saveCheckpoint, type CheckpointInfo } from '../model/checkpoint.js';
-import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
-import type { FewShotModel } from '../model/types.js';
-import type { WeightMap } from '../model/params.js';
+import { encodeNpy, readNpz, writeFileAtomic, writeJsonAtomic } from '../io/index.js';
+import {
+  readCheckpoint,
+  saveCheckpoint,
+  type CheckpointInfo,
+  resolveCheckpointDir,
+  type FewShotModel,
+  type WeightMap,
+} from '../model/index.js';
 import type { AdamState } from './adam.js';
 import type { PlateauState } from './schedule.js';
 

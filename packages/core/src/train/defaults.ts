@@ -1,6 +1,6 @@
 /** Training defaults: the reference implementation's, where it has one. */
 import { availableParallelism } from 'node:os';
-import { parseBackendName } from '../backend/select.js';
+import { parseBackendName } from '../backend/index.js';
 import type { Method, TrainConfig } from './types.js';
 
 export const METHODS: readonly Method[] = ['rcn', 'protonet', 'relationnet'];

@@ -1,10 +1,14 @@
 /** Builds the model of a training method; every method shares the FewShotModel interface and harness. */
-import { readCheckpoint, type CheckpointMetadata } from '../model/checkpoint.js';
-import type { ModelConfig, ModelConfigInput } from '../model/config.js';
-import { ProtoNet } from '../model/protonet.js';
-import { RCN } from '../model/rcn.js';
-import { RelationNet } from '../model/relationnet.js';
-import type { FewShotModel } from '../model/types.js';
+import {
+  readCheckpoint,
+  type CheckpointMetadata,
+  type ModelConfig,
+  type ModelConfigInput,
+  ProtoNet,
+  RCN,
+  RelationNet,
+  type FewShotModel,
+} from '../model/index.js';
 import type { Method } from './types.js';
 
 export function createModel(method: Method, config: ModelConfigInput): FewShotModel {

@@ -4,13 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { transferable, type GradientsReply } from '../backend/index.js';
-import type { FewShotModel } from '../model/types.js';
+import type { FewShotModel, ModelConfigInput, WeightMap } from '../model/index.js';
 import { createModel } from './models.js';
 import type { Method } from './types.js';
-import type { ModelConfigInput } from '../model/config.js';
-import type { WeightMap } from '../model/params.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import { arraysToBatch } from '../episodes/tensors.js';
+import { type EpisodeArrays, arraysToBatch } from '../episodes/index.js';
 import { countCorrect, tensorsToWeightMap, weightMapBuffers } from './weights.js';
 
 let model: FewShotModel | null = null;

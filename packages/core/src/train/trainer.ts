@@ -9,19 +9,14 @@
  * episode N therefore continues exactly as an uninterrupted run would.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkWorkers, initBackend } from '../backend/select.js';
-import { allVariables, readableSync } from '../backend/sync-read.js';
-import { openDataset } from '../data/registry.js';
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode } from '../episodes/sampler.js';
-import { evaluateModel } from '../eval/evaluate.js';
-import type { FewShotModel } from '../model/types.js';
-import type { CheckpointInfo } from '../model/checkpoint.js';
+import { checkWorkers, initBackend, allVariables, readableSync } from '../backend/index.js';
+import { openDataset, type FewShotDataset } from '../data/index.js';
+import { buildEpisodeArrays, type EpisodeArrays, sampleEpisode, arraysToBatch } from '../episodes/index.js';
+import { evaluateModel } from '../eval/index.js';
+import { type FewShotModel, type CheckpointInfo, resolveCheckpointDir } from '../model/index.js';
 import { Adam } from './adam.js';
 import { clipGradNormPerModule } from './clip.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } from './checkpoint-state.js';
-import { resolveCheckpointDir } from '../model/checkpoint-dir.js';
 import { validateTrainConfig } from './defaults.js';
 import { createModel } from './models.js';
 import { startReplicas, type ModelReplicas } from './replicas.js';
@@ -29,7 +24,6 @@ import { defaultRunsDir } from '../paths/index.js';
 import { RunDir, currentOwner, newRunId } from './run-dir.js';
 import { ReduceLROnPlateau } from './schedule.js';
 import type { MetricEvent, RunStatus, RunSummary, TrainConfig } from './types.js';
-import { arraysToBatch } from '../episodes/tensors.js';
 import { countCorrect } from './weights.js';
 
 export interface TrainProgress {

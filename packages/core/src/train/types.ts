@@ -1,6 +1,6 @@
 /** Configuration, events and summaries of training runs; shared by the trainer, the CLI and the API. */
-import type { BackendName } from '../backend/select.js';
-import type { ModelConfigInput } from '../model/config.js';
+import type { BackendName } from '../backend/index.js';
+import type { ModelConfigInput } from '../model/index.js';
 
 /** Few-shot methods trainable in the same harness. */
 export type Method = 'rcn' | 'protonet' | 'relationnet';

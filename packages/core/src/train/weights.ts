@@ -1,7 +1,6 @@
 /** Conversions between tensors and plain typed arrays for crossing thread boundaries. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FewShotModel } from '../model/types.js';
-import type { WeightMap } from '../model/params.js';
+import type { FewShotModel, WeightMap } from '../model/index.js';
 
 export function tensorsToWeightMap(tensors: Map<string, tf.Tensor>): WeightMap {
   const out: WeightMap = new Map();
