@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import coreFaces from './eslint-rules/core-faces.js';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/.next/**', '**/node_modules/**', '**/.turbo/**', '**/next-env.d.ts'] },
@@ -10,5 +11,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // packages/core's folders meet only at their faces (README, "Architecture").
+    files: ['packages/core/src/**/*.ts'],
+    plugins: { rcn: { rules: { 'core-faces': coreFaces } } },
+    rules: { 'rcn/core-faces': 'error' },
   },
 );
