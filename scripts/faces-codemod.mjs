@@ -74,7 +74,12 @@ const isFace = (file) => {
 function resolveRel(from, spec) {
   if (!spec.startsWith('.')) return null;
   const p = path.resolve(path.dirname(from), spec);
-  for (const c of [p.replace(/\.js$/, '.ts'), p.replace(/\.js$/, '.tsx'), `${p}.ts`, path.join(p, 'index.ts')])
+  for (const c of [
+    p.replace(/\.js$/, '.ts'),
+    p.replace(/\.js$/, '.tsx'),
+    `${p}.ts`,
+    path.join(p, 'index.ts'),
+  ])
     if (fs.existsSync(c) && fs.statSync(c).isFile()) return c;
   return null;
 }
@@ -163,7 +168,8 @@ function write(file, text, why) {
 function applyEdits(file, edits, why) {
   if (edits.length === 0) return;
   let text = textOf(file);
-  for (const e of edits.sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.text + text.slice(e.end);
+  for (const e of edits.sort((a, b) => b.start - a.start))
+    text = text.slice(0, e.start) + e.text + text.slice(e.end);
   write(file, text, why);
 }
 function flush() {
@@ -184,8 +190,10 @@ function rewriteImports(ctx) {
     let rewrote = new Set();
     const visit = (n) => {
       let lit = null;
-      if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier) lit = n.moduleSpecifier;
-      else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) lit = n.arguments[0];
+      if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier)
+        lit = n.moduleSpecifier;
+      else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword)
+        lit = n.arguments[0];
       if (lit && ts.isStringLiteral(lit)) {
         const target = resolveRel(file, lit.text);
         const B = target && folderOf(target);
@@ -209,7 +217,8 @@ function rewriteImports(ctx) {
     sf.forEachChild(visit);
     // Merge several plain named imports of one face into the first.
     for (const [face, list] of byFace) {
-      if (!rewrote.has(face) || list.length < 2 || list.some((l) => l.names === null || l.names.length === 0)) continue;
+      if (!rewrote.has(face) || list.length < 2 || list.some((l) => l.names === null || l.names.length === 0))
+        continue;
       const names = list.flatMap((l) => l.names);
       const allTypes = names.every((x) => x.typeOnly);
       const text = `import ${allTypes ? 'type ' : ''}{ ${names
@@ -220,7 +229,8 @@ function rewriteImports(ctx) {
       for (const l of list) {
         const s = l.decl.getStart(sf);
         const e = l.decl.getEnd();
-        for (let i = edits.length - 1; i >= 0; i--) if (edits[i].start >= s && edits[i].end <= e) edits.splice(i, 1);
+        for (let i = edits.length - 1; i >= 0; i--)
+          if (edits[i].start >= s && edits[i].end <= e) edits.splice(i, 1);
       }
       edits.push({ start: first.decl.getStart(sf), end: first.decl.getEnd(), text });
       const full = sf.getFullText();
@@ -289,7 +299,9 @@ function trimFaces(ctx) {
   // Root names: assign each to the face that exports it today.
   const rootByFace = new Map();
   for (const [name] of rootReq) {
-    const face = folders.map(faceFile).find((f) => exportsOf(ctx.checker, ctx.program.getSourceFile(f)).has(name));
+    const face = folders
+      .map(faceFile)
+      .find((f) => exportsOf(ctx.checker, ctx.program.getSourceFile(f)).has(name));
     if (!face) throw new Error(`'${name}' is imported from the package root but no face exports it`);
     const m = rootByFace.get(face) ?? new Map();
     m.set(name, true);
@@ -311,7 +323,13 @@ function trimFaces(ctx) {
     }
     const lines = [...byFile]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([f, list]) => `export { ${list.sort((a, b) => a.name.localeCompare(b.name)).map(binding).join(', ')} } from '${specTo(face, f)}';`);
+      .map(
+        ([f, list]) =>
+          `export { ${list
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .map(binding)
+            .join(', ')} } from '${specTo(face, f)}';`,
+      );
     write(face, faceHeader(textOf(face)) + lines.join('\n') + '\n', 'face trimmed to the names used');
   }
   const root = path.join(SRC, 'index.ts');
@@ -340,7 +358,12 @@ function completeFaces(ctx) {
       if (!d) throw new Error(`${folder}: no file exports '${name}' (imported through its face)`);
       add.push(`export { ${binding({ name, typeOnly: !d.isValue })} } from '${specTo(face, d.file)}';`);
     }
-    if (add.length) write(face, textOf(face).replace(/\n*$/, '\n') + add.join('\n') + '\n', `face: + ${add.length} name(s)`);
+    if (add.length)
+      write(
+        face,
+        textOf(face).replace(/\n*$/, '\n') + add.join('\n') + '\n',
+        `face: + ${add.length} name(s)`,
+      );
   }
   const root = path.join(SRC, 'index.ts');
   const have = exportsOf(ctx.checker, ctx.program.getSourceFile(root));
@@ -348,7 +371,9 @@ function completeFaces(ctx) {
   const add = [];
   for (const [name] of requiredFromRoot(ctx)) {
     if (have.has(name)) continue;
-    let face = folders.map(faceFile).find((f) => exportsOf(ctx.checker, ctx.program.getSourceFile(f)).has(name));
+    let face = folders
+      .map(faceFile)
+      .find((f) => exportsOf(ctx.checker, ctx.program.getSourceFile(f)).has(name));
     let isValue;
     if (face) isValue = exportsOf(ctx.checker, ctx.program.getSourceFile(face)).get(name).isValue;
     else {
@@ -356,11 +381,17 @@ function completeFaces(ctx) {
       if (!d) throw new Error(`'${name}' is imported from @rcn/core but declared nowhere in core`);
       face = faceFile(d.f);
       isValue = d.d.isValue;
-      write(face, textOf(face).replace(/\n*$/, '\n') + `export { ${binding({ name, typeOnly: !isValue })} } from '${specTo(face, d.d.file)}';\n`, `face: + ${name} (for the root)`);
+      write(
+        face,
+        textOf(face).replace(/\n*$/, '\n') +
+          `export { ${binding({ name, typeOnly: !isValue })} } from '${specTo(face, d.d.file)}';\n`,
+        `face: + ${name} (for the root)`,
+      );
     }
     add.push(`export { ${binding({ name, typeOnly: !isValue })} } from '${specTo(root, face)}';`);
   }
-  if (add.length) write(root, textOf(root).replace(/\n*$/, '\n') + add.join('\n') + '\n', `root: + ${add.length} name(s)`);
+  if (add.length)
+    write(root, textOf(root).replace(/\n*$/, '\n') + add.join('\n') + '\n', `root: + ${add.length} name(s)`);
 }
 
 /** Step 3: core tests take names a face does not export from the declaring file. */
@@ -379,15 +410,20 @@ function pointTestsInside(ctx) {
       const keep = names.filter((n) => have.has(n.name));
       const moved = new Map();
       for (const n of names.filter((x) => !have.has(x.name))) {
-        const folders = target === root ? fs.readdirSync(SRC).filter((d) => fs.existsSync(faceFile(d))) : [folderOf(target)];
+        const folders =
+          target === root
+            ? fs.readdirSync(SRC).filter((d) => fs.existsSync(faceFile(d)))
+            : [folderOf(target)];
         const d = folders.map((f) => findDeclaring(ctx, f, n.name)).find(Boolean);
         if (!d) continue; // a real error: tsc reports it
         moved.set(d.file, [...(moved.get(d.file) ?? []), { ...n, typeOnly: n.typeOnly || !d.isValue }]);
       }
       if (moved.size === 0) continue;
       const stmts = [];
-      if (keep.length) stmts.push(`import { ${keep.map(binding).join(', ')} } from '${st.moduleSpecifier.text}';`);
-      for (const [f, list] of moved) stmts.push(`import { ${list.map(binding).join(', ')} } from '${specTo(file, f)}';`);
+      if (keep.length)
+        stmts.push(`import { ${keep.map(binding).join(', ')} } from '${st.moduleSpecifier.text}';`);
+      for (const [f, list] of moved)
+        stmts.push(`import { ${list.map(binding).join(', ')} } from '${specTo(file, f)}';`);
       edits.push({ start: st.getStart(sf), end: st.getEnd(), text: stmts.join('\n') });
     }
     applyEdits(file, edits, 'test imports internals it uses from their files');
@@ -403,5 +439,7 @@ for (const step of steps) {
   if (flush()) ctx = makeProgram();
 }
 for (const c of changes) console.log(c);
-console.log(changes.length ? `${changes.length} change(s)${CHECK ? ' needed' : ''}` : 'faces: nothing to change');
+console.log(
+  changes.length ? `${changes.length} change(s)${CHECK ? ' needed' : ''}` : 'faces: nothing to change',
+);
 if (CHECK && changes.length) process.exit(1);
