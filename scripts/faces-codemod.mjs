@@ -256,6 +256,15 @@ function requiredFromFaces(ctx) {
       const target = resolveRel(file, st.moduleSpecifier.text);
       const B = target && folderOf(target);
       if (!target || !B || B === A || target !== faceFile(B)) continue;
+      if (A === '') {
+        // A name the root lists that the folder no longer has (it moved): say so rather than guess.
+        const have = exportsOf(ctx.checker, ctx.program.getSourceFile(target));
+        for (const n of namedImports(st) ?? [])
+          if (!have.has(n.name) && !findDeclaring(ctx, B, n.name))
+            throw new Error(
+              `src/index.ts re-exports '${n.name}' from ${B}/, which has no such name: delete it there and rerun`,
+            );
+      }
       const m = req.get(target) ?? new Map();
       for (const n of namedImports(st) ?? []) m.set(n.name, (m.get(n.name) ?? true) && n.typeOnly);
       req.set(target, m);
@@ -346,52 +355,54 @@ function trimFaces(ctx) {
   write(root, faceHeader(textOf(root)) + lines.join('\n') + '\n', 'root: the faces, by name');
 }
 
+/** Adds `name` to `file`'s exports from `spec`: into an existing `export { ... } from spec` if there is one. */
+function addExport(file, name, isValue, spec, why) {
+  const text = textOf(file);
+  const b = binding({ name, typeOnly: !isValue });
+  const esc = spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`,?(\\s*)\\}\\s*from '${esc}';`);
+  const next = re.test(text)
+    ? text.replace(re, (_m, ws) => `, ${b}${ws}} from '${spec}';`)
+    : text.replace(/\n*$/, '\n') + `export { ${b} } from '${spec}';\n`;
+  write(file, next, why);
+}
+const added = new Map(); // face -> Set of names added in this step
+
 /** Step 2: add what a face or the root lacks. */
 function completeFaces(ctx) {
+  added.clear();
   for (const [face, names] of requiredFromFaces(ctx)) {
     const have = exportsOf(ctx.checker, ctx.program.getSourceFile(face));
     const folder = folderOf(face);
-    const add = [];
     for (const [name] of names) {
-      if (have.has(name)) continue;
+      if (have.has(name) || added.get(face)?.has(name)) continue;
       const d = findDeclaring(ctx, folder, name);
       if (!d) throw new Error(`${folder}: no file exports '${name}' (imported through its face)`);
-      add.push(`export { ${binding({ name, typeOnly: !d.isValue })} } from '${specTo(face, d.file)}';`);
+      addExport(face, name, d.isValue, specTo(face, d.file), `face: + ${name}`);
+      added.set(face, new Set([...(added.get(face) ?? []), name]));
     }
-    if (add.length)
-      write(
-        face,
-        textOf(face).replace(/\n*$/, '\n') + add.join('\n') + '\n',
-        `face: + ${add.length} name(s)`,
-      );
   }
   const root = path.join(SRC, 'index.ts');
   const have = exportsOf(ctx.checker, ctx.program.getSourceFile(root));
   const folders = fs.readdirSync(SRC).filter((d) => fs.existsSync(faceFile(d)));
-  const add = [];
   for (const [name] of requiredFromRoot(ctx)) {
     if (have.has(name)) continue;
     let face = folders
       .map(faceFile)
-      .find((f) => exportsOf(ctx.checker, ctx.program.getSourceFile(f)).has(name));
+      .find((f) => exportsOf(ctx.checker, ctx.program.getSourceFile(f)).has(name) || added.get(f)?.has(name));
     let isValue;
-    if (face) isValue = exportsOf(ctx.checker, ctx.program.getSourceFile(face)).get(name).isValue;
+    const d = folders.map((f) => ({ f, d: findDeclaring(ctx, f, name) })).find((x) => x.d);
+    if (face)
+      isValue = exportsOf(ctx.checker, ctx.program.getSourceFile(face)).get(name)?.isValue ?? d?.d.isValue;
     else {
-      const d = folders.map((f) => ({ f, d: findDeclaring(ctx, f, name) })).find((x) => x.d);
       if (!d) throw new Error(`'${name}' is imported from @rcn/core but declared nowhere in core`);
       face = faceFile(d.f);
       isValue = d.d.isValue;
-      write(
-        face,
-        textOf(face).replace(/\n*$/, '\n') +
-          `export { ${binding({ name, typeOnly: !isValue })} } from '${specTo(face, d.d.file)}';\n`,
-        `face: + ${name} (for the root)`,
-      );
+      addExport(face, name, isValue, specTo(face, d.d.file), `face: + ${name} (for the root)`);
+      added.set(face, new Set([...(added.get(face) ?? []), name]));
     }
-    add.push(`export { ${binding({ name, typeOnly: !isValue })} } from '${specTo(root, face)}';`);
+    addExport(root, name, isValue, specTo(root, face), `root: + ${name}`);
   }
-  if (add.length)
-    write(root, textOf(root).replace(/\n*$/, '\n') + add.join('\n') + '\n', `root: + ${add.length} name(s)`);
 }
 
 /** Step 3: core tests take names a face does not export from the declaring file. */

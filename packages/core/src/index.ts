@@ -69,7 +69,6 @@ export {
   type RegionGeometry,
   classRam,
   crop,
-  encodePng,
   explainEpisode,
   explanationJson,
   formatFaithfulness,
@@ -87,7 +86,7 @@ export {
   resizeNearest,
   toRgb,
 } from './explain/index.js';
-export { encodeNetpbm, writeJsonAtomic } from './io/index.js';
+export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic } from './io/index.js';
 export {
   type CellStatus,
   EmbeddedEngine,

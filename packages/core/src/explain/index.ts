@@ -13,4 +13,4 @@ export { regionGeometry, type RegionGeometry, regionTile } from './geometry.js';
 export { renderEpisodePanel, renderPairPng } from './panel.js';
 export { type PartsResult, prototypicalParts, renderPartsGallery } from './parts.js';
 export { classRam, computeEpisodeRam, pairRam, predictions } from './ram.js';
-export { crop, encodePng, heatOverlay, resizeNearest, toRgb } from './render.js';
+export { crop, heatOverlay, resizeNearest, toRgb } from './render.js';

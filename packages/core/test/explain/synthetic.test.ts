@@ -7,11 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { encodePng } from '../../src/io/index.js';
 import { RCN } from '../../src/model/index.js';
 import {
   classRam,
   computeEpisodeRam,
-  encodePng,
   heatOverlay,
   pairRam,
   rangeOf,
