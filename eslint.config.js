@@ -18,4 +18,14 @@ export default tseslint.config(
     plugins: { rcn: { rules: { 'core-faces': coreFaces } } },
     rules: { 'rcn/core-faces': 'error' },
   },
+  {
+    // Served to the dashboard as `@rcn/core/colormap`: nothing (no TensorFlow.js) may come with it.
+    files: ['packages/core/src/explain/colormap.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportDeclaration', message: 'colormap.ts imports nothing' },
+      ],
+    },
+  },
 );
