@@ -202,11 +202,6 @@ function describeDevices(name: ConcreteBackend): string[] {
 
 let current: BackendInfo | undefined;
 
-/** The backend chosen by the last `initBackend`, if any. */
-export function currentBackend(): BackendInfo | undefined {
-  return current;
-}
-
 /**
  * Selects and initialises a backend. `requested` defaults to env `RCN_BACKEND`, else `auto`, which tries
  * tensorflow-gpu (only when libtensorflow registered a GPU), then webgpu (only on a real GPU adapter; a CPU

@@ -59,21 +59,6 @@ export async function checkpointEpisode(runDir: string): Promise<number | null> 
   return state.progress.episode;
 }
 
-export async function readAttempts(runDir: string): Promise<AttemptEvent[]> {
-  const path = join(runDir, ATTEMPTS_FILE);
-  if (!existsSync(path)) return [];
-  return (await readFile(path, 'utf8'))
-    .split('\n')
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as AttemptEvent];
-      } catch {
-        return []; // torn by a crash mid-append
-      }
-    });
-}
-
 async function logAttempt(runDir: string, e: AttemptEvent): Promise<void> {
   await mkdir(runDir, { recursive: true });
   await appendFile(join(runDir, ATTEMPTS_FILE), JSON.stringify(e) + '\n');
