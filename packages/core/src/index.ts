@@ -15,6 +15,7 @@ export {
   initBackend,
   parseBackendName,
   readableSync,
+  ReplicaPool,
 } from './backend/index.js';
 export {
   type ClassInfo,

@@ -4,7 +4,7 @@
  * small source tree with a folder cycle (written here into a temp dir). Core's `lint` task runs both on
  * the real src/.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,5 +85,45 @@ describe('folder cycle check', () => {
     const graph = folderGraph(join(core, 'src'));
     expect(graph.get('train')?.has('model')).toBe(true);
     expect(describeCycles(graph, folderCycles(graph))).toBe('');
+  });
+});
+
+describe("the README's table of faces", () => {
+  /** Names a face exports: its `export { ... } from` lists, `type` markers and `as` renames resolved. */
+  const faceNames = (folder: string): string[] => {
+    const text = readFileSync(join(core, 'src', folder, 'index.ts'), 'utf8');
+    return [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s*from/g)]
+      .flatMap((m) => m[1].split(','))
+      .map((n) =>
+        n
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)
+          .pop()!,
+      )
+      .filter(Boolean)
+      .sort();
+  };
+
+  it('lists exactly what each face exports and which folders each folder imports (node scripts/faces-codemod.mjs rewrites it)', () => {
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const block = readme.slice(readme.indexOf('<!-- faces: generated'), readme.indexOf('<!-- /faces -->'));
+    const rows = new Map(
+      [...block.matchAll(/^\| `(\w+)\/` +\|([^|]*)\|([^|]*)\|$/gm)].map((m) => [
+        m[1],
+        {
+          deps: [...m[2].matchAll(/`(\w+)\/`/g)].map((x) => x[1]),
+          names: [...m[3].matchAll(/`(\w+)`/g)].map((x) => x[1]),
+        },
+      ]),
+    );
+    const graph = folderGraph(join(core, 'src'));
+    expect([...rows.keys()].sort()).toEqual([...graph.keys()].sort());
+    for (const [folder, edges] of graph) {
+      const row = rows.get(folder)!;
+      expect(row.deps, folder).toEqual([...edges.keys()].sort());
+      if (existsSync(join(core, 'src', folder, 'index.ts')))
+        expect([...row.names].sort(), folder).toEqual(faceNames(folder));
+    }
   });
 });
