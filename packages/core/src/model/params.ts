@@ -4,7 +4,6 @@
  * reference import). Values are stored in TensorFlow.js layout (conv kernels [kh, kw, in, out]).
  */
 import * as tf from '@tensorflow/tfjs-core';
-
 import type { TensorData, WeightMap } from '../backend/index.js';
 
 export type { TensorData, WeightMap };
