@@ -6,7 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import { convFilterBanding, initBackend, WASM_TRAINING_KERNELS } from '../../src/backend/index.js';
+import { initBackend } from '../../src/backend/index.js';
+import { convFilterBanding } from '../../src/backend/kernels/Conv2DBackpropFilter.js';
+import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
 

@@ -15,10 +15,9 @@ import {
   importLakeRuns,
   isLakeRuns,
   meanCi95,
-  parseTaskFile,
   readTaskFile,
-  resolveTask,
 } from '../../src/eval/index.js';
+import { parseTaskFile, resolveTask } from '../../src/eval/tasks.js';
 import { RCN } from '../../src/model/index.js';
 import { predictFiles } from '../../src/predict/index.js';
 import { tempDir } from '../data/_data-dir.js';
