@@ -277,7 +277,55 @@ function requiredFromFaces(ctx) {
       req.set(target, m);
     }
   }
+  for (const [face, names] of distImports()) {
+    const m = req.get(face) ?? new Map();
+    for (const [name, typeOnly] of names) m.set(name, (m.get(name) ?? true) && typeOnly);
+    req.set(face, m);
+  }
   return req;
+}
+
+/**
+ * Names that files outside the TypeScript program take from a face's build, e.g. `scripts/dev.mjs`
+ * (`await import('../packages/core/dist/paths/index.js')`, without loading TensorFlow.js through the
+ * root) and the dashboard's tests: face -> Map(name -> typeOnly). Read as text: static named imports and
+ * destructured dynamic imports.
+ */
+function distImports() {
+  const files = [
+    ...walk(path.join(ROOT, 'scripts'), (f) => /\.(mjs|js|ts)$/.test(f)),
+    ...walk(path.join(ROOT, 'apps', 'web', 'test'), isTs),
+  ];
+  const spec = String.raw`'[^']*packages/core/dist/(\w+)/index\.js'`;
+  const forms = [
+    new RegExp(String.raw`import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*` + spec, 'g'),
+    new RegExp(
+      String.raw`(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*` + spec + String.raw`\s*\)`,
+      'g',
+    ),
+  ];
+  const out = new Map();
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const re of forms)
+      for (const [whole, list, folder] of text.matchAll(re)) {
+        const face = faceFile(folder);
+        if (!fs.existsSync(face)) continue;
+        const m = out.get(face) ?? new Map();
+        for (const raw of list.split(',')) {
+          const item = raw.trim();
+          if (!item) continue;
+          const typeOnly = /^type\s/.test(item) || /^import\s+type/.test(whole);
+          const name = item
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+|\s*:\s*/)[0]
+            .trim();
+          m.set(name, (m.get(name) ?? true) && typeOnly);
+        }
+        out.set(face, m);
+      }
+  }
+  return out;
 }
 
 /** Names the root must export: what the apps take from '@rcn/core' and core's tests from src/index.js. */

@@ -1,1 +1,1 @@
-export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths } from './workspace.js';
+export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths, devTokenPath } from './workspace.js';

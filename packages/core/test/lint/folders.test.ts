@@ -126,4 +126,26 @@ describe("the README's table of faces", () => {
         expect([...row.names].sort(), folder).toEqual(faceNames(folder));
     }
   });
+
+  it('exports what scripts/dev.mjs and the dashboard tests take from a face build (no TensorFlow.js through the root)', () => {
+    const users = ['scripts/dev.mjs', 'apps/web/test/quickstart.e2e.test.ts'];
+    const spec = String.raw`'[^']*packages/core/dist/(\w+)/index\.js'`;
+    const forms = [
+      new RegExp(String.raw`import\s*\{([^}]*)\}\s*from\s*` + spec, 'g'),
+      new RegExp(String.raw`const\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*` + spec, 'g'),
+    ];
+    const taken = users.flatMap((f) =>
+      forms.flatMap((re) =>
+        [...readFileSync(join(repo, f), 'utf8').matchAll(re)].flatMap((m) =>
+          m[1]
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean)
+            .map((n) => ({ file: f, folder: m[2], name: n })),
+        ),
+      ),
+    );
+    expect(taken.map((t) => t.name)).toContain('devTokenPath');
+    for (const t of taken) expect(faceNames(t.folder), `${t.file}: ${t.name}`).toContain(t.name);
+  });
 });
