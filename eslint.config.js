@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import coreFaces from './eslint-rules/core-faces.js';
 
 export default tseslint.config(
   {
@@ -20,6 +21,22 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // packages/core's folders meet only at their faces (README, "Architecture").
+    files: ['packages/core/src/**/*.ts'],
+    plugins: { rcn: { rules: { 'core-faces': coreFaces } } },
+    rules: { 'rcn/core-faces': 'error' },
+  },
+  {
+    // Served to the dashboard as `@rcn/core/colormap`: nothing (no TensorFlow.js) may come with it.
+    files: ['packages/core/src/explain/colormap.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportDeclaration', message: 'colormap.ts imports nothing' },
+      ],
     },
   },
 );

@@ -80,12 +80,6 @@ export function createSchema(): GraphQLSchema {
   });
 }
 
-/** Replaces the server's own folders in error messages: clients learn what failed, not where files live. */
-export function redactor(dirs: Record<string, string>): (message: string) => string {
-  const pairs = Object.entries(dirs).sort((a, b) => b[1].length - a[1].length);
-  return (message) => pairs.reduce((m, [name, dir]) => m.split(dir).join(`<${name}>`), message);
-}
-
 export function createApollo(
   schema: GraphQLSchema,
   config: ApiConfig,

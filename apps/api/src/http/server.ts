@@ -6,10 +6,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import type { FewShotDataset } from '@rcn/core';
+import { encodePng, type FewShotDataset } from '@rcn/core';
 import type { Context, Services } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
-import { encodePng } from '../services/png.js';
 import { errorMessage } from '../util/errors.js';
 
 class BodyTooLarge extends Error {}
@@ -131,7 +130,7 @@ async function serveDatasetImage(
   if (!imageIdsOf(ds).has(imageId)) return notFoundJson(res, `no image '${imageId}' in ${dataset}/${split}`);
   const pixels = await ds.getImage(imageId);
   const png = await encodePng({
-    pixels,
+    data: pixels,
     width: ds.shape.width,
     height: ds.shape.height,
     channels: ds.shape.channels,

@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@rcn/core';
 import type { Limits } from '../config.js';
 import { badInput, boundedInt, notFound } from '../graphql/errors.js';
 import type { CheckpointRef } from './paths.js';
@@ -239,10 +240,7 @@ export class PartsService {
       cached: false,
       createdAt: new Date().toISOString(),
     };
-    await mkdir(join(this.cacheDir, 'parts'), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, JSON.stringify(model));
-    await rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(model));
     return model;
   }
 }

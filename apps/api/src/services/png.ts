@@ -1,29 +1,12 @@
 /**
- * PNG output: dataset images, and the store of rendered explanation images (RAM overlays, panels, parts
+ * The store of rendered explanation images (RAM overlays, panels, parts
  * galleries, drawn by core's explanation module in the inference workers). Rendered files are
  * content-addressed (`/files/<sha256>.png`), stored once in the cache folder and served immutable.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
-
-export interface RawImage {
-  /** HWC uint8. */
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-  channels: 1 | 3;
-}
-
-export async function encodePng(img: RawImage): Promise<Buffer> {
-  return sharp(Buffer.from(img.pixels.buffer, img.pixels.byteOffset, img.pixels.byteLength), {
-    raw: { width: img.width, height: img.height, channels: img.channels },
-  })
-    .png({ compressionLevel: 6 })
-    .toBuffer();
-}
+import { writeFileAtomic } from '@rcn/core';
 
 export const FILE_NAME = /^([0-9a-f]{64})\.png$/;
 
@@ -34,12 +17,7 @@ export class PngStore {
   async put(png: Buffer): Promise<string> {
     const sha = createHash('sha256').update(png).digest('hex');
     const path = join(this.dir, `${sha}.png`);
-    if (!existsSync(path)) {
-      await mkdir(this.dir, { recursive: true });
-      const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-      await writeFile(tmp, png);
-      await rename(tmp, path);
-    }
+    if (!existsSync(path)) await writeFileAtomic(path, png);
     return `/files/${sha}.png`;
   }
 

@@ -17,8 +17,8 @@ import {
   openCheckpoint,
   readTaskFile,
   type OpenedCheckpoint,
-  ReplicaPool,
   RunDir,
+  startReplicas,
   tasksReportName,
   writeJsonAtomic,
   EVAL_FIELDS,
@@ -163,7 +163,7 @@ export function registerEvalCommand(program: Command): void {
       });
       const pool =
         workers > 1
-          ? await ReplicaPool.create({ workers, backend: backendName, model: modelConfig, method })
+          ? await startReplicas({ workers, backend: backendName, model: modelConfig, method })
           : undefined;
       const bar = progressBar('eval', opts.episodes);
       try {

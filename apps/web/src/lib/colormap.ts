@@ -1,24 +1,5 @@
-/** Viridis (perceptually uniform, colour-blind safe): 9 stops of the matplotlib map, linearly interpolated. */
-const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84],
-  [72, 40, 120],
-  [62, 73, 137],
-  [49, 104, 142],
-  [38, 130, 142],
-  [31, 158, 137],
-  [53, 183, 121],
-  [110, 206, 88],
-  [253, 231, 37],
-];
-
-export function viridis(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = VIRIDIS[i];
-  const b = VIRIDIS[i + 1];
-  return [0, 1, 2].map((c) => Math.round(a[c] + f * (b[c] - a[c]))) as [number, number, number];
-}
+// Core's viridis table, the one the explanation PNGs are drawn with; this subpath has no TensorFlow.js in it.
+import { viridis } from '@rcn/core/colormap';
 
 export function viridisCss(t: number, alpha = 1): string {
   const [r, g, b] = viridis(t);
@@ -30,7 +11,8 @@ export function inkOn(t: number): string {
   return t > 0.55 ? '#111' : '#fff';
 }
 
-export const VIRIDIS_GRADIENT = `linear-gradient(to right, ${VIRIDIS.map((c, i) => `rgb(${c.join(' ')}) ${(100 * i) / (VIRIDIS.length - 1)}%`).join(', ')})`;
+/** CSS gradient of viridis over [0, 1], 17 stops. */
+export const VIRIDIS_GRADIENT = `linear-gradient(to right, ${Array.from({ length: 17 }, (_, i) => `rgb(${viridis(i / 16).join(' ')}) ${(100 * i) / 16}%`).join(', ')})`;
 
 /** Okabe-Ito: categorical colours distinguishable with colour-vision deficiencies (for run overlays). */
 export const SERIES = [

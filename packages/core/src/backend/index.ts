@@ -1,24 +1,24 @@
-export * from './select.js';
-export { WasmMemoryError, wasmHeapBytes } from './wasm-guard.js';
-export { WASM_TRAINING_KERNELS, registerWasmTrainingKernels, convFilterBanding } from './kernels/index.js';
-export { WorkerPool, WORKER_LOST, type WorkerPoolOptions } from './pool.js';
-export { transferable, type Task, type TaskContext, type TaskModule } from './tasks.js';
-export { WebGpuLimitError, WebGpuDeviceError } from './webgpu-guard.js';
+export { WorkerPool, WORKER_LOST } from './pool.js';
+export { type GradientsReply, ReplicaPool } from './replica-pool.js';
 export {
-  describeAdapter,
-  formatAdapter,
-  webGpuBufferLimit,
-  webGpuBytesAllocated,
-  type WebGpuAdapterInfo,
-} from './webgpu.js';
-export { parseTensorflowLog, explainNoGpu, probeTensorflowGpu, type TfGpuReport } from './tf-gpu-probe.js';
-export { readableSync, allVariables } from './sync-read.js';
+  type BackendInfo,
+  type BackendName,
+  checkWorkers,
+  formatBackend,
+  initBackend,
+  parseBackendName,
+  BACKEND_NAMES,
+} from './select.js';
+export { allVariables, readableSync } from './sync-read.js';
+export { type TaskContext, transferable } from './tasks.js';
+export { wasmHeapBytes, WasmMemoryError } from './wasm-guard.js';
+export { WebGpuDeviceError, WebGpuLimitError } from './webgpu-guard.js';
+export { webGpuBytesAllocated, webGpuBufferLimit } from './webgpu.js';
+export { type TensorData, type WeightMap } from './weight-map.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
   batchNormActReady,
-  convFilterSimd,
-  simdReady,
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
-} from './kernels/index.js';
+} from './kernels/BatchNormAct.js';

@@ -204,11 +204,6 @@ function describeDevices(name: ConcreteBackend): string[] {
 
 let current: BackendInfo | undefined;
 
-/** The backend chosen by the last `initBackend`, if any. */
-export function currentBackend(): BackendInfo | undefined {
-  return current;
-}
-
 /**
  * Selects and initialises a backend. `requested` defaults to `auto` (core reads no environment: the CLI and
  * the API resolve `--backend` / `RCN_BACKEND` in their documented order and pass the name), which tries

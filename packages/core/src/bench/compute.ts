@@ -5,12 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '../backend/select.js';
-import { wasmHeapBytes } from '../backend/wasm-guard.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import { RCN } from '../model/rcn.js';
-import { ReplicaPool } from '../train/replica-pool.js';
-import { arraysToBatch } from '../train/weights.js';
+import { initBackend, wasmHeapBytes } from '../backend/index.js';
+import { type EpisodeArrays, arraysToBatch } from '../episodes/index.js';
+import { RCN } from '../model/index.js';
+import { startReplicas } from '../train/index.js';
 import type { BenchRow } from './table.js';
 
 /** Reference: the authors' PyTorch code, 2 threads on this machine (shared/notes/compute-probe.md). */
@@ -175,7 +173,7 @@ function mainThreadStepRow(size: number): BenchRow {
 async function workerStepRow(size: number, workers: number): Promise<BenchRow> {
   const model = new RCN({ backbone: 'conv4', imageSize: size, seed: 1 });
   const opt = tf.train.adam(1e-3);
-  const pool = await ReplicaPool.create({
+  const pool = await startReplicas({
     workers,
     backend: 'wasm',
     model: { backbone: 'conv4', imageSize: size, seed: 1 },

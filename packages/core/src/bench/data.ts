@@ -6,13 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { DecodeCache } from '../data/cache.js';
-import { openDataset } from '../data/registry.js';
+import { DecodeCache, openDataset, preloadDataset } from '../data/index.js';
 import { defaultDataDir } from '../paths/index.js';
-import { preloadDataset } from '../data/preload.js';
-import { arraysToTensors } from '../episodes/batch.js';
-import { episodeStream } from '../episodes/loader.js';
-import type { EpisodeSpec } from '../episodes/spec.js';
+import { arraysToTensors, episodeStream, type EpisodeSpec } from '../episodes/index.js';
 import type { BenchRow } from './table.js';
 
 const TARGET = 100;

@@ -11,10 +11,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { runSteps } from './steps.js';
-import { readNpy } from '../io/npy.js';
-import { RCN } from '../model/rcn.js';
-import { loadReferenceWeights, tfToTorch } from '../model/reference.js';
-import type { EpisodeBatch } from '../model/types.js';
+import { readNpy } from '../io/index.js';
+import { RCN, loadReferenceWeights, tfToTorch, type EpisodeBatch } from '../model/index.js';
 
 const [outDir, goldenDir] = process.argv.slice(2);
 const flag = (name: string) => {

@@ -5,7 +5,7 @@
  * `pnpm bench --backend webgpu`, the `steps` section (training and evaluation speed) on that backend
  * (flags: `--seconds N` per configuration, `--skip 'ResNet-12,evaluation'`); the other sections are wasm's.
  */
-import { writeJsonAtomic } from '../io/atomic.js';
+import { writeJsonAtomic } from '../io/index.js';
 import { formatTable, type BenchRow } from './table.js';
 import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';

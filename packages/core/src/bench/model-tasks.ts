@@ -4,12 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { wasmHeapBytes } from '../backend/wasm-guard.js';
-import type { ModelConfigInput } from '../model/config.js';
-import { RCN } from '../model/rcn.js';
-import type { StepTimings } from '../model/types.js';
+import { wasmHeapBytes } from '../backend/index.js';
+import {
+  type ModelConfigInput,
+  RCN,
+  type StepTimings,
+  disposeBatch as disposeEpisode,
+  syntheticBatch as episode,
+} from '../model/index.js';
 import type { BenchRow } from './table.js';
-import { disposeBatch as disposeEpisode, syntheticBatch as episode } from '../model/synthetic.js';
 
 const MiB = 2 ** 20;
 

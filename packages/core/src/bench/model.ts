@@ -5,7 +5,7 @@
  * the peak memory of one ResNet-12 (full width) 84x84 5-way 1-shot 15-query step, which must fit the 4 GiB
  * wasm heap. `RCN_BENCH_MODEL_REPS` sets the timed steps per configuration (default 3 Conv4, 1 ResNet-12).
  */
-import { WorkerPool } from '../backend/pool.js';
+import { WorkerPool } from '../backend/index.js';
 import type { SplitJob } from './model-tasks.js';
 import type { BenchRow } from './table.js';
 

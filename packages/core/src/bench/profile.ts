@@ -10,13 +10,10 @@
  * outside any kernel (engine bookkeeping, allocation, JS) is reported as its own row.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/select.js';
-import { setBlockObserver } from '../model/backbone.js';
-import type { BackboneKind } from '../model/config.js';
-import { RCN } from '../model/rcn.js';
-import { Adam } from '../train/adam.js';
-import { clipGradNormPerModule } from '../train/clip.js';
-import { arraysToBatch } from '../train/weights.js';
+import { initBackend } from '../backend/index.js';
+import { setBlockObserver, type BackboneKind, RCN } from '../model/index.js';
+import { Adam, clipGradNormPerModule } from '../train/index.js';
+import { arraysToBatch } from '../episodes/index.js';
 import { syntheticEpisode } from './compute.js';
 import { stepArgs } from './reference-args.js';
 import type { BenchRow } from './table.js';

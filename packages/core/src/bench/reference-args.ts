@@ -3,7 +3,7 @@
  * entry point can parse it without loading TensorFlow.js).
  */
 import { parseArgs } from 'node:util';
-import type { BackboneKind } from '../model/config.js';
+import type { BackboneKind } from '../model/index.js';
 
 export interface ReferenceConfig {
   backbone: BackboneKind;

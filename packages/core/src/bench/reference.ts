@@ -21,15 +21,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/select.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import { encodeNpy, readNpy } from '../io/npy.js';
-import type { WeightMap } from '../model/params.js';
-import { RCN } from '../model/rcn.js';
-import { tfToTorch } from '../model/reference.js';
-import { Adam } from '../train/adam.js';
-import { clipGradNormPerModule } from '../train/clip.js';
-import { ReplicaPool } from '../train/replica-pool.js';
+import { initBackend } from '../backend/index.js';
+import type { EpisodeArrays } from '../episodes/index.js';
+import { encodeNpy, readNpy } from '../io/index.js';
+import { type WeightMap, RCN, tfToTorch } from '../model/index.js';
+import { Adam, clipGradNormPerModule, startReplicas, type ModelReplicas } from '../train/index.js';
 import { syntheticEpisode } from './compute.js';
 import { referencePlan, type ReferenceConfig } from './reference-args.js';
 import type { BenchRow } from './table.js';
@@ -225,8 +221,8 @@ function modelConfig(c: ReferenceConfig) {
   return { backbone: c.backbone, imageSize: c.imageSize, seed: 1 };
 }
 
-async function withPool<T>(c: ReferenceConfig, f: (pool: ReplicaPool) => Promise<T>): Promise<T> {
-  const pool = await ReplicaPool.create({ workers: c.threads, backend: 'wasm', model: modelConfig(c) });
+async function withPool<T>(c: ReferenceConfig, f: (pool: ModelReplicas) => Promise<T>): Promise<T> {
+  const pool = await startReplicas({ workers: c.threads, backend: 'wasm', model: modelConfig(c) });
   try {
     return await f(pool);
   } finally {

@@ -8,14 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { initBackend, type BackendName } from '../backend/select.js';
-import { wasmHeapBytes } from '../backend/wasm-guard.js';
-import { webGpuBytesAllocated } from '../backend/webgpu.js';
-import type { ModelConfigInput } from '../model/config.js';
-import { RCN } from '../model/rcn.js';
-import { disposeBatch, syntheticBatch } from '../model/synthetic.js';
-import { Adam } from '../train/adam.js';
-import { clipGradNormPerModule } from '../train/clip.js';
+import { initBackend, type BackendName, wasmHeapBytes, webGpuBytesAllocated } from '../backend/index.js';
+import { type ModelConfigInput, RCN, disposeBatch, syntheticBatch } from '../model/index.js';
+import { Adam, clipGradNormPerModule } from '../train/index.js';
 import type { BenchRow } from './table.js';
 
 const MiB = 2 ** 20;
@@ -154,7 +149,7 @@ export async function run(): Promise<BenchRow[]> {
     const i = process.argv.indexOf(flag);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
-  const { parseBackendName } = await import('../backend/select.js');
+  const { parseBackendName } = await import('../backend/index.js');
   return runSteps({
     backend: parseBackendName(arg('--backend') ?? process.env.RCN_BACKEND ?? 'wasm', '--backend'),
     seconds: Number(arg('--seconds') ?? 5),

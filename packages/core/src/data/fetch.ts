@@ -7,7 +7,7 @@ import { access, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'n
 import { constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/index.js';
 import { DataError } from './errors.js';
 import { detectOmniglot } from './omniglot.js';
 

@@ -11,7 +11,7 @@ import { readText } from './csv.js';
 import { DataError } from './errors.js';
 import { decodeImageFile } from './image.js';
 import type { ImageFolderOptions } from './mini-imagenet.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../util/index.js';
 import { MINI_IMAGENET_NORM, type ClassInfo, type FewShotDataset } from './types.js';
 
 /** Extensions of every format the installed sharp decodes from a buffer, plus netpbm (decoded here). */

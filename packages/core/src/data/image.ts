@@ -4,7 +4,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { DataError } from './errors.js';
-import { decodeNetpbm, isNetpbm } from '../io/netpbm.js';
+import { decodeNetpbm, isNetpbm } from '../io/index.js';
 
 /** sharp's input for encoded bytes: netpbm is decoded here (prebuilt libvips has no ppm loader). */
 export function sharpInput(input: Uint8Array, maxPixels?: number): Sharp {

@@ -1,15 +1,32 @@
-export * from './types.js';
-export * from './errors.js';
-export * from './csv.js';
-export * from './image.js';
-export * from './cache.js';
-export * from './omniglot.js';
-export * from './mini-imagenet.js';
-export * from './cifar.js';
-export * from './folder.js';
-export * from './splits.js';
-export * from './registry.js';
-export * from './fetch.js';
-export * from './preload.js';
-export * from './pickle.js';
-export * from './preprocess.js';
+export { DecodeCache } from './cache.js';
+export { readText } from './csv.js';
+export { DataError } from './errors.js';
+export { fetchOmniglot } from './fetch.js';
+export {
+  formatSkipped,
+  IMAGE_EXTENSIONS,
+  listImages,
+  seededClassSplit,
+  type SkippedFiles,
+} from './folder.js';
+export { normalizeInto } from './normalize.js';
+export { OMNIGLOT_SCHEMES, type OmniglotScheme } from './omniglot.js';
+export { preloadDataset } from './preload.js';
+export {
+  domainWarning,
+  type InputSpec,
+  inputSpecOf,
+  normalizeImageInto,
+  type PreprocessedImage,
+  preprocessImage,
+  preprocessImageFile,
+  checkpointNormalisation,
+} from './preprocess.js';
+export { type DatasetEntry, discoverDatasets, findDatasets, openDataset } from './registry.js';
+export {
+  type ClassInfo,
+  type FewShotDataset,
+  type ImageRef,
+  MINI_IMAGENET_NORM,
+  type NormStats,
+} from './types.js';

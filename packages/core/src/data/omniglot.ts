@@ -10,7 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { readFile } from 'node:fs/promises';
-import { readNpz } from '../io/npy.js';
+import { readNpz } from '../io/index.js';
 import { DecodeCache } from './cache.js';
 import { readCsv, readText } from './csv.js';
 import { DataError } from './errors.js';

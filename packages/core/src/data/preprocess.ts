@@ -4,9 +4,9 @@
  * the images look like that data at all.
  */
 import { readFile } from 'node:fs/promises';
-import { normalizeInto } from '../episodes/augment.js';
 import { DataError } from './errors.js';
 import { decodeImage, resizeAreaGrey, sharpInput } from './image.js';
+import { normalizeInto } from './normalize.js';
 import type { NormStats } from './types.js';
 
 /**

@@ -4,9 +4,8 @@
  * supports [N*K, H, W, 3] class-major, queries [N*Q, H, W, 3], labels int32.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError } from '../data/errors.js';
-import type { FewShotDataset, NormStats } from '../data/types.js';
-import { augmentInto, normalizeInto, REFERENCE_AUGMENT, type AugmentConfig } from './augment.js';
+import { DataError, type FewShotDataset, type NormStats, normalizeInto } from '../data/index.js';
+import { augmentInto, REFERENCE_AUGMENT, type AugmentConfig } from './augment.js';
 import { episodeRng, STREAM_AUGMENT, type Episode, type EpisodeImage } from './sampler.js';
 
 export interface BatchOptions {

@@ -1,5 +1,5 @@
-export * from './spec.js';
-export * from './sampler.js';
-export * from './augment.js';
-export * from './batch.js';
-export * from './loader.js';
+export { arraysToTensors, buildEpisodeArrays, type EpisodeArrays } from './batch.js';
+export { episodeStream } from './loader.js';
+export { type Episode, type EpisodeImage, sampleEpisode } from './sampler.js';
+export { type EpisodeSpec, formatEpisodeId, parseEpisodeId } from './spec.js';
+export { arraysToBatch } from './tensors.js';

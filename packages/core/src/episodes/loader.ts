@@ -2,7 +2,7 @@
  * Episodes in order with their batch arrays, built a few ahead: image decoding (sharp, off the main
  * thread) and npz inflation overlap the caller's training step instead of adding to it.
  */
-import type { FewShotDataset } from '../data/types.js';
+import type { FewShotDataset } from '../data/index.js';
 import { buildEpisodeArrays, type BatchOptions, type EpisodeArrays } from './batch.js';
 import { sampleEpisode, type Episode } from './sampler.js';
 import type { EpisodeSpec } from './spec.js';

@@ -3,10 +3,8 @@
  * so episode i is rebuilt without sampling episodes 0..i-1. Support and query sets are disjoint; both are
  * class-major (all images of class 0, then class 1, ...), and label i is the i-th sampled class.
  */
-import type { FewShotDataset, ImageRef } from '../data/types.js';
-import { DataError } from '../data/errors.js';
-import { formatSkipped } from '../data/folder.js';
-import { Rng } from '../util/rng.js';
+import { type FewShotDataset, type ImageRef, DataError, formatSkipped } from '../data/index.js';
+import { Rng } from '../util/index.js';
 import { formatEpisodeId, validateEpisodeSpec, type EpisodeSpec } from './spec.js';
 
 /** Sub-stream keys: sampling and augmentation never consume each other's numbers. */

@@ -5,12 +5,16 @@
  * serial run: each episode is computed the same way wherever it runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode, type Episode } from '../episodes/sampler.js';
-import type { FewShotModel } from '../model/types.js';
-import type { ReplicaPool } from '../train/replica-pool.js';
-import { arraysToBatch } from '../train/weights.js';
+import type { FewShotDataset } from '../data/index.js';
+import {
+  buildEpisodeArrays,
+  type EpisodeArrays,
+  sampleEpisode,
+  type Episode,
+  arraysToBatch,
+} from '../episodes/index.js';
+import type { FewShotModel, ModelConfig } from '../model/index.js';
+import type { ReplicaPool } from '../backend/index.js';
 import { meanCi95 } from './stats.js';
 
 export interface EvalOptions {
@@ -22,7 +26,7 @@ export interface EvalOptions {
   /** Seed of the episode stream; fixed so that runs are compared on the same episodes. */
   seed: number;
   /** Parallel workers (model replicas); omit to evaluate in this thread. */
-  pool?: ReplicaPool;
+  pool?: ReplicaPool<EpisodeArrays, ModelConfig>;
   /** Episodes built ahead and sent to the pool at once (bounds memory). */
   chunk?: number;
   onProgress?: (done: number, total: number, runningAccuracy: number) => void;

@@ -1,12 +1,15 @@
-export * from './stats.js';
-export * from './evaluate.js';
-export * from './tasks.js';
-export * from './lake.js';
-export * from './confusion.js';
+export { type ConfusedPair, topConfusions } from './confusion.js';
+export { type EvalReport, evaluateModel, formatAccuracy } from './evaluate.js';
+export { importLakeRuns, isLakeRuns } from './lake.js';
+export { meanCi95, tQuantile } from './stats.js';
 export {
-  EVAL_FIELDS,
-  evalConfigSchema,
-  loadEvalConfig,
-  type EvalConfig,
-  type EvalConfigInput,
-} from './config-schema.js';
+  evaluateTasks,
+  formatTaskReport,
+  readTaskFile,
+  type TaskEvalReport,
+  parseTaskFile,
+  resolveTask,
+  type ResolvedTask,
+  type TaskFile,
+} from './tasks.js';
+export { EVAL_FIELDS, loadEvalConfig, type EvalConfig } from './config-schema.js';

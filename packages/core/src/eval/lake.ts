@@ -6,9 +6,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { readText } from '../data/csv.js';
-import { DataError } from '../data/errors.js';
-import { IMAGE_EXTENSIONS } from '../data/folder.js';
+import { readText, DataError, IMAGE_EXTENSIONS } from '../data/index.js';
 import type { TaskFile } from './tasks.js';
 
 const RUN = /^run\d+$/;

@@ -6,11 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DataError } from '../data/errors.js';
-import type { InputSpec } from '../data/preprocess.js';
-import type { FewShotModel } from '../model/types.js';
-import { predictFiles } from '../predict/predict.js';
-import type { LabelledFile, SupportSet } from '../predict/files.js';
+import { DataError, type InputSpec } from '../data/index.js';
+import type { FewShotModel } from '../model/index.js';
+import { predictFiles, type LabelledFile, type SupportSet } from '../predict/index.js';
 import { meanCi95 } from './stats.js';
 
 const imageSchema = z.object({ path: z.string().min(1), label: z.string().min(1) }).strict();

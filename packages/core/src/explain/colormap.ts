@@ -2,6 +2,8 @@
  * Viridis (perceptually uniform, readable in greyscale and by colour-blind viewers). Anchors are every 8th
  * entry of matplotlib's 256-entry table (CC0, van der Walt and Smith) plus the last; linear interpolation
  * between them stays within one 8-bit level of the full table.
+ *
+ * The dashboard imports this file as `@rcn/core/colormap` (package.json `exports`): keep it free of imports.
  */
 // prettier-ignore
 const VIRIDIS_ANCHORS: readonly (readonly [number, number, number])[] = [

@@ -1,11 +1,14 @@
 /** A trained RCN, its region geometry and its datasets: what every explanation starts from. */
-import { openDataset } from '../data/registry.js';
+import { openDataset, type FewShotDataset } from '../data/index.js';
 import { defaultDataDir } from '../paths/index.js';
-import type { FewShotDataset } from '../data/types.js';
-import type { CheckpointMetadata } from '../model/checkpoint.js';
-import { openCheckpoint, type OpenCheckpointOptions } from '../model/open.js';
-import { RCN } from '../model/rcn.js';
-import { regionGeometry, type RegionGeometry } from './geometry.js';
+import {
+  type CheckpointMetadata,
+  openCheckpoint,
+  type OpenCheckpointOptions,
+  RCN,
+  regionGeometry,
+  type RegionGeometry,
+} from '../model/index.js';
 
 /** Why an explanation cannot be made; `code` is stable for callers. */
 export class ExplainError extends Error {

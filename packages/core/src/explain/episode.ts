@@ -1,11 +1,13 @@
 /** An episode explained: the model's RAM numbers plus the images they refer to. */
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode, type Episode } from '../episodes/sampler.js';
-import { parseEpisodeId } from '../episodes/spec.js';
-import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../train/weights.js';
-import { regionGeometry, type RegionGeometry } from './geometry.js';
+import type { FewShotDataset } from '../data/index.js';
+import {
+  buildEpisodeArrays,
+  sampleEpisode,
+  type Episode,
+  parseEpisodeId,
+  arraysToBatch,
+} from '../episodes/index.js';
+import { type RCN, regionGeometry, type RegionGeometry } from '../model/index.js';
 import { classRam, computeEpisodeRam, predictions, type ClassRam, type EpisodeRam } from './ram.js';
 import { toRgb, type RgbImage } from './render.js';
 

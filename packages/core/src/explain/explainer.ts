@@ -2,12 +2,11 @@
  * The explanation service the API server calls: one loaded checkpoint, episodes explained on demand (the
  * last few cached), and every answer as plain arrays plus PNG bytes.
  */
-import type { Episode } from '../episodes/sampler.js';
-import { parseEpisodeId } from '../episodes/spec.js';
+import { type Episode, parseEpisodeId } from '../episodes/index.js';
 import { loadExplainContext, type ExplainContext, type ExplainContextOptions } from './context.js';
 import { explainEpisode, type EpisodeExplanation } from './episode.js';
 import { measureFaithfulness, type FaithfulnessOptions, type FaithfulnessReport } from './faithfulness.js';
-import { upsampleRegionMap, type RegionGeometry } from './geometry.js';
+import { upsampleRegionMap, type RegionGeometry } from '../model/index.js';
 import { renderEpisodePanel, renderPairPng, renderRegionMatchPng } from './panel.js';
 import { prototypicalParts, renderPartsGallery, type PartsOptions, type PartsResult } from './parts.js';
 import { classRam, pairRam, regionSimilarityMap, type ClassRam, type PairRam } from './ram.js';

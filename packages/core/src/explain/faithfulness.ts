@@ -10,13 +10,10 @@
  * (the other images unchanged): with batch-statistics BatchNorm the set is what the model sees.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode } from '../episodes/sampler.js';
-import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../train/weights.js';
-import { Rng } from '../util/rng.js';
-import { regionGeometry, regionTile, type RegionGeometry } from './geometry.js';
+import type { FewShotDataset } from '../data/index.js';
+import { buildEpisodeArrays, sampleEpisode, arraysToBatch } from '../episodes/index.js';
+import { type RCN, regionGeometry, regionTile, type RegionGeometry } from '../model/index.js';
+import { Rng } from '../util/index.js';
 import { gradCamRegions, type ExplainSide } from './gradcam.js';
 import { classRam, computeEpisodeRam, pairRam } from './ram.js';
 

@@ -6,8 +6,7 @@
  * the model's regions (the same bins as the region pooling).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RCN } from '../model/rcn.js';
-import { cellsToRegions } from './geometry.js';
+import { type RCN, cellsToRegions } from '../model/index.js';
 
 /** Which image of a pair an attribution (or a perturbation) refers to. */
 export type ExplainSide = 'query' | 'support';

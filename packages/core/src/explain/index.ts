@@ -1,13 +1,15 @@
 /** Explanations of RCN decisions: Region Activation Maps, prototypical parts, and faithfulness metrics. */
-export * from './geometry.js';
-export * from './colormap.js';
-export * from './ram.js';
-export * from './render.js';
-export * from './context.js';
-export * from './episode.js';
-export * from './panel.js';
-export * from './gradcam.js';
-export * from './faithfulness.js';
-export * from './kmeans.js';
-export * from './parts.js';
-export * from './explainer.js';
+export { rangeOf } from './colormap.js';
+export { type ExplainContext, loadExplainContext, ExplainError } from './context.js';
+export { type EpisodeExplanation, explainEpisode, explanationJson } from './episode.js';
+export { Explainer } from './explainer.js';
+export {
+  ATTRIBUTION_METHODS,
+  type AttributionMethod,
+  formatFaithfulness,
+  measureFaithfulness,
+} from './faithfulness.js';
+export { renderEpisodePanel, renderPairPng } from './panel.js';
+export { type PartsResult, prototypicalParts, renderPartsGallery } from './parts.js';
+export { classRam, computeEpisodeRam, pairRam, predictions } from './ram.js';
+export { crop, heatOverlay, resizeNearest, toRgb } from './render.js';

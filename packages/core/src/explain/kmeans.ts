@@ -1,5 +1,5 @@
 /** Seeded k-means (k-means++ seeding, Lloyd iterations) on small sets of feature vectors. */
-import { Rng } from '../util/rng.js';
+import { Rng } from '../util/index.js';
 
 export interface KMeansResult {
   centroids: Float32Array[];

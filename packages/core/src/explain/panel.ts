@@ -3,7 +3,7 @@
  * episode panel (every query against every class). Colour scales are shared where values are compared.
  */
 import { rangeOf, type ColorRange } from './colormap.js';
-import { regionTile } from './geometry.js';
+import { regionTile } from '../model/index.js';
 import { classRam, pairRam, regionSimilarityMap } from './ram.js';
 import { Canvas, heatOverlay, resizeNearest } from './render.js';
 import type { EpisodeExplanation } from './episode.js';

@@ -5,14 +5,16 @@
  * representative patches (nearest the centre) and how often it decides (the share of correct decisions in
  * which one of its regions is among the top contributors).
  */
-import type { FewShotDataset } from '../data/types.js';
-import { buildEpisodeArrays } from '../episodes/batch.js';
-import { formatEpisodeId } from '../episodes/spec.js';
-import type { Episode, EpisodeImage } from '../episodes/sampler.js';
-import type { RCN } from '../model/rcn.js';
-import { arraysToBatch } from '../train/weights.js';
-import { Rng } from '../util/rng.js';
-import { regionGeometry, regionPatchBox, type Box, type RegionGeometry } from './geometry.js';
+import type { FewShotDataset } from '../data/index.js';
+import {
+  buildEpisodeArrays,
+  formatEpisodeId,
+  type Episode,
+  type EpisodeImage,
+  arraysToBatch,
+} from '../episodes/index.js';
+import { type RCN, regionGeometry, regionPatchBox, type Box, type RegionGeometry } from '../model/index.js';
+import { Rng } from '../util/index.js';
 import { kmeans } from './kmeans.js';
 import { computeEpisodeRam, pairRam, predictions, type EpisodeRam } from './ram.js';
 import { Canvas, crop, drawBox, resizeNearest, scaleBox, toRgb } from './render.js';

@@ -3,8 +3,9 @@
  * a colour bar, and a small canvas that lays out images and text as SVG and rasterises it with sharp.
  */
 import sharp from 'sharp';
+import { encodePng } from '../io/index.js';
 import { colorize, viridis, type ColorRange } from './colormap.js';
-import { upsampleRegionMap, type Box, type RegionGeometry } from './geometry.js';
+import { upsampleRegionMap, type Box, type RegionGeometry } from '../model/index.js';
 
 /** 8-bit RGB, row-major. */
 export interface RgbImage {
@@ -121,15 +122,6 @@ export function colorbar(width: number, height: number): RgbImage {
     for (let y = 0; y < height; y++) data.set(c, 3 * (y * width + x));
   }
   return { width, height, data };
-}
-
-/** PNG bytes of an RGB image. */
-export async function encodePng(img: RgbImage): Promise<Buffer> {
-  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  })
-    .png()
-    .toBuffer();
 }
 
 function escapeXml(s: string): string {

@@ -1,3 +1,4 @@
-export * from './npy.js';
-export * from './atomic.js';
-export * from './netpbm.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { decodeNetpbm, encodeNetpbm, isNetpbm } from './netpbm.js';
+export { encodeNpy, readNpy, readNpz } from './npy.js';
+export { encodePng } from './png.js';

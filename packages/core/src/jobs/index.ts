@@ -1,34 +1,20 @@
-export * from './payload.js';
-export * from './engine.js';
-export { runJob, readAttempts, checkpointEpisode, ATTEMPTS_FILE, type AttemptEvent } from './runner.js';
-export { runInThread, type ThreadJob } from './thread.js';
 export { EmbeddedEngine } from './embedded.js';
+export { type JobEngine, type JobEvent } from './engine.js';
+export { type JobData, type JobProgress, parseJobData } from './payload.js';
+export { parseQueueUrl, RedisEngine, startQueueWorker } from './redis.js';
 export {
-  RedisEngine,
-  startQueueWorker,
-  parseQueueUrl,
-  QUEUE_NAME,
-  type RedisEngineOptions,
-  type QueueWorker,
-  type QueueWorkerOptions,
-} from './redis.js';
-export {
-  readSweepSpec,
-  planSweep,
-  saveSweep,
+  cellReportPath,
+  type CellStatus,
   loadSweep,
+  planSweep,
+  readSweepSpec,
+  saveSweep,
+  sweepCsv,
+  sweepMarkdown,
+  type SweepPlan,
+  type SweepRow,
+  sweepsDir,
   sweepStatus,
   sweepTable,
-  sweepMarkdown,
-  sweepCsv,
-  cellReportPath,
-  sweepPath,
-  sweepsDir,
-  sweepSpecSchema,
-  type SweepSpec,
-  type SweepPlan,
-  type SweepCell,
-  type CellState,
-  type CellStatus,
-  type SweepRow,
 } from './sweep.js';
+export { runJob } from './runner.js';

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { boundedIntSchema, type IntField } from '../config/index.js';
-import { EVAL_FIELDS } from '../eval/config-schema.js';
-import type { TrainConfig } from '../train/types.js';
+import { EVAL_FIELDS } from '../eval/index.js';
+import type { TrainConfig } from '../train/index.js';
 
 const bounded = (f: IntField) => boundedIntSchema(f.min, f.max);
 

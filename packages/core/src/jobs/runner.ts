@@ -11,17 +11,12 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { initBackend, parseBackendName } from '../backend/select.js';
-import { openDataset } from '../data/registry.js';
-import { evaluateModel } from '../eval/evaluate.js';
-import { importLakeRuns, isLakeRuns } from '../eval/lake.js';
-import { evaluateTasks, readTaskFile } from '../eval/tasks.js';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { resolveModelConfig } from '../model/config.js';
-import { resolveCheckpointDir } from '../model/checkpoint.js';
-import { openCheckpoint } from '../model/open.js';
-import { RunDir } from '../train/run-dir.js';
-import { train, type TrainProgress } from '../train/trainer.js';
+import { initBackend, parseBackendName } from '../backend/index.js';
+import { openDataset } from '../data/index.js';
+import { evaluateModel, importLakeRuns, isLakeRuns, evaluateTasks, readTaskFile } from '../eval/index.js';
+import { writeJsonAtomic } from '../io/index.js';
+import { resolveModelConfig, resolveCheckpointDir, openCheckpoint } from '../model/index.js';
+import { RunDir, train, type TrainProgress } from '../train/index.js';
 import type {
   EvalSettings,
   EvaluateJobData,
@@ -63,21 +58,6 @@ export async function checkpointEpisode(runDir: string): Promise<number | null> 
     progress: { episode: number };
   };
   return state.progress.episode;
-}
-
-export async function readAttempts(runDir: string): Promise<AttemptEvent[]> {
-  const path = join(runDir, ATTEMPTS_FILE);
-  if (!existsSync(path)) return [];
-  return (await readFile(path, 'utf8'))
-    .split('\n')
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as AttemptEvent];
-      } catch {
-        return []; // torn by a crash mid-append
-      }
-    });
 }
 
 async function logAttempt(runDir: string, e: AttemptEvent): Promise<void> {

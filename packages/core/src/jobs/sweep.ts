@@ -11,14 +11,17 @@ import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configErrorFrom, boundedIntSchema, intFieldSchema } from '../config/index.js';
-import { EVAL_FIELDS } from '../eval/config-schema.js';
-import { meanCi95 } from '../eval/stats.js';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { defaultTrainConfig, type TrainConfigInput } from '../train/defaults.js';
-import { assertRunId, RunDir } from '../train/run-dir.js';
-import type { RunSummary } from '../train/types.js';
+import { EVAL_FIELDS, meanCi95 } from '../eval/index.js';
+import { writeJsonAtomic } from '../io/index.js';
+import {
+  defaultTrainConfig,
+  type TrainConfigInput,
+  assertRunId,
+  RunDir,
+  type RunSummary,
+} from '../train/index.js';
 import type { EvalAfterTraining, TrainJobData } from './payload.js';
-import { resolveModelConfig } from '../model/config.js';
+import { resolveModelConfig } from '../model/index.js';
 
 type Scalar = string | number | boolean;
 

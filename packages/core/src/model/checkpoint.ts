@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allVariables, readableSync } from '../backend/index.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import type { ModelConfig } from './config.js';
 import type { WeightMap } from './params.js';
 import { METHOD_NAMES, type FewShotModel, type Method } from './types.js';

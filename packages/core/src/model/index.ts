@@ -11,46 +11,52 @@
  *   the head uses TF.js's autodiff with a custom-gradient BatchNorm.
  * - Checkpoints: TF.js weights manifest (`model.json` + `weights.bin`) and `metadata.json`.
  */
-export * from './types.js';
-export * from './config.js';
-export { ParamStore, type TensorData, type WeightMap } from './params.js';
+export { setBlockObserver } from './backbone.js';
 export {
-  batchNormAct,
-  batchNormSumAct,
-  createBatchNorm,
-  type Activation,
-  type BatchNormInput,
-  type BatchNormLayer,
-  type BatchNormOptions,
-} from './batchnorm.js';
-export type { Backbone, BackboneTrace, BlockStep, LayerContext } from './backbone.js';
+  type CheckpointInfo,
+  type CheckpointMetadata,
+  readCheckpoint,
+  resolveCheckpointDir,
+  saveCheckpoint,
+  CheckpointError,
+  readCheckpointMetadata,
+} from './checkpoint.js';
+export { l2Normalize } from './comparison.js';
 export {
-  branchKey,
-  BranchSiteChecks,
-  BranchSiteError,
-  type ActivationSites,
-  type BranchOverrides,
-  type MaxPoolSites,
-  type RegionMaxSite,
-} from './branches.js';
-export { Conv4 } from './conv4.js';
-export { ResNet12 } from './resnet12.js';
-export { dropBlock, dropBlockMask } from './dropblock.js';
-export { adaptiveBins, adaptivePoolMatrixT, RegionPooler } from './region-grid.js';
-export { l2Normalize, matMulABt, maxLastAxis, regionScores } from './comparison.js';
-export { RegionWeightNet, type HeadContext } from './region-weights.js';
-export { RCN, mseLoss, type HeadOutput } from './rcn.js';
-export { loadReferenceWeights, torchToTf, tfToTorch, type ReferenceImportOptions } from './reference.js';
-export * from './checkpoint.js';
-export * from './geometry.js';
+  type BackboneKind,
+  featureMapSize,
+  type ModelConfig,
+  type ModelConfigInput,
+  resolveModelConfig,
+} from './config.js';
+export { type WeightMap } from './params.js';
+export { ProtoNet } from './protonet.js';
+export { RCN } from './rcn.js';
+export { loadReferenceWeights, tfToTorch } from './reference.js';
+export { adaptiveBins } from './region-grid.js';
+export { RelationNet } from './relationnet.js';
+export { disposeBatch, syntheticBatch } from './synthetic.js';
+export {
+  disposeOutput,
+  type EpisodeBatch,
+  type FewShotModel,
+  type StepTimings,
+  type Method,
+} from './types.js';
+export {
+  openCheckpoint,
+  type OpenCheckpointOptions,
+  type OpenedCheckpoint,
+  describeCheckpoint,
+  type CheckpointDescription,
+} from './open.js';
+export {
+  regionGeometry,
+  type RegionGeometry,
+  upsampleRegionMap,
+  regionTile,
+  cellsToRegions,
+  regionPatchBox,
+  type Box,
+} from './geometry.js';
 export { createModel } from './create.js';
-export * from './open.js';
-export { BaselineModel, createBackbone, type BaselineHeadOutput } from './baseline.js';
-export { ProtoNet, crossEntropyLoss, squaredDistances } from './protonet.js';
-export {
-  RelationNet,
-  RelationModule,
-  relationMseLoss,
-  RELATION_FILTERS,
-  RELATION_HIDDEN,
-} from './relationnet.js';

@@ -9,8 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkpointNormalisation, inputSpecOf, type InputSpec } from '../data/preprocess.js';
-import type { NormStats } from '../data/types.js';
+import { checkpointNormalisation, inputSpecOf, type InputSpec, type NormStats } from '../data/index.js';
 import { defaultRunsDir } from '../paths/index.js';
 import {
   CHECKPOINT_FILES,

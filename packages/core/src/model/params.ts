@@ -4,14 +4,9 @@
  * reference import). Values are stored in TensorFlow.js layout (conv kernels [kh, kw, in, out]).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { TensorData, WeightMap } from '../backend/index.js';
 
-/** A tensor's values outside TensorFlow.js: C-order float32 data and its shape. */
-export interface TensorData {
-  shape: number[];
-  data: Float32Array;
-}
-
-export type WeightMap = Map<string, TensorData>;
+export type { TensorData, WeightMap };
 
 let storeCounter = 0;
 

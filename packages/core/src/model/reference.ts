@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { allVariables, readableSync } from '../backend/index.js';
-import { readNpy } from '../io/npy.js';
+import { readNpy } from '../io/index.js';
 import type { FewShotModel } from './types.js';
 import type { TensorData, WeightMap } from './params.js';
 

@@ -1,16 +1,1 @@
-export {
-  WORKSPACE_NAME,
-  defaultDataDir,
-  defaultRunsDir,
-  devTokenPath,
-  findWorkspaceRoot,
-  launchDir,
-  resolvePaths,
-  rootSearch,
-  workspaceRoot,
-  type PathSettings,
-  type PathSource,
-  type ResolvePathsOptions,
-  type ResolvedPath,
-  type WorkspacePaths,
-} from './workspace.js';
+export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths, devTokenPath } from './workspace.js';

@@ -4,8 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { DataError } from '../data/errors.js';
-import { IMAGE_EXTENSIONS, listImages, type SkippedFiles } from '../data/folder.js';
+import { DataError, IMAGE_EXTENSIONS, listImages, type SkippedFiles } from '../data/index.js';
 
 export interface LabelledFile {
   path: string;

@@ -1,4 +1,10 @@
 /** Predictions on a user's own image files with a trained checkpoint (CLI `predict`). */
-export * from './files.js';
-export * from './predict.js';
-export * from './predictor.js';
+export { type LabelledFile, readQueryInputs, readSupportFolder, type SupportSet } from './files.js';
+export { formatPredictions, predictFiles } from './predict.js';
+export {
+  type EpisodePrediction,
+  type SupportComparison,
+  Predictor,
+  type PredictedEpisode,
+  episodePrediction,
+} from './predictor.js';

@@ -10,14 +10,15 @@ import {
   preprocessImageFile,
   type InputSpec,
   type PreprocessedImage,
-} from '../data/preprocess.js';
-import type { Episode } from '../episodes/sampler.js';
-import type { EpisodeExplanation } from '../explain/episode.js';
-import { regionGeometry } from '../explain/geometry.js';
-import { computeEpisodeRam, predictions as ramPredictions } from '../explain/ram.js';
-import { toRgb } from '../explain/render.js';
-import { RCN } from '../model/rcn.js';
-import type { FewShotModel } from '../model/types.js';
+} from '../data/index.js';
+import type { Episode } from '../episodes/index.js';
+import {
+  type EpisodeExplanation,
+  computeEpisodeRam,
+  predictions as ramPredictions,
+  toRgb,
+} from '../explain/index.js';
+import { RCN, type FewShotModel, regionGeometry } from '../model/index.js';
 import { displayName, type LabelledFile, type SupportSet } from './files.js';
 
 /** Queries per forward pass: an episode's worth (5 x 15), so BatchNorm batch statistics see the usual mix. */

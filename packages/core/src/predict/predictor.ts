@@ -7,16 +7,24 @@
  * stable `code`, so servers map them without reading their text.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { openDataset } from '../data/registry.js';
-import type { FewShotDataset } from '../data/types.js';
-import type { InputSpec } from '../data/preprocess.js';
-import { arraysToTensors, buildEpisodeArrays, type EpisodeArrays } from '../episodes/batch.js';
-import { sampleEpisode, type Episode } from '../episodes/sampler.js';
-import type { EpisodeSpec } from '../episodes/spec.js';
-import { CheckpointError } from '../model/checkpoint.js';
-import type { RegionGeometry } from '../model/geometry.js';
-import { openCheckpoint, type OpenCheckpointOptions, type OpenedCheckpoint } from '../model/open.js';
-import { disposeOutput, type Method } from '../model/types.js';
+import { openDataset, type FewShotDataset, type InputSpec } from '../data/index.js';
+import {
+  arraysToTensors,
+  buildEpisodeArrays,
+  type EpisodeArrays,
+  sampleEpisode,
+  type Episode,
+  type EpisodeSpec,
+} from '../episodes/index.js';
+import {
+  CheckpointError,
+  type RegionGeometry,
+  openCheckpoint,
+  type OpenCheckpointOptions,
+  type OpenedCheckpoint,
+  disposeOutput,
+  type Method,
+} from '../model/index.js';
 import { defaultDataDir } from '../paths/index.js';
 import { predictFiles, type PredictOptions, type PredictResult } from './predict.js';
 import type { LabelledFile, SupportSet } from './files.js';

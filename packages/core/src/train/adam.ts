@@ -4,7 +4,7 @@
  * and restored for exact resume.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { WeightMap } from '../model/params.js';
+import type { WeightMap } from '../model/index.js';
 
 export interface AdamOptions {
   lr: number;

@@ -7,16 +7,15 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { encodeNpy, readNpz } from '../io/npy.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { encodeNpy, readNpz, writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import {
   readCheckpoint,
   resolveCheckpointDir,
   saveCheckpoint,
   type CheckpointInfo,
-} from '../model/checkpoint.js';
-import type { FewShotModel } from '../model/types.js';
-import type { WeightMap } from '../model/params.js';
+  type FewShotModel,
+  type WeightMap,
+} from '../model/index.js';
 import type { AdamState } from './adam.js';
 import type { PlateauState } from './schedule.js';
 
@@ -73,8 +72,6 @@ export async function saveTrainingCheckpoint(
   await rename(tmp, dir);
   await rm(old, { recursive: true, force: true });
 }
-
-export { resolveCheckpointDir };
 
 export async function loadTrainingCheckpoint(dir: string): Promise<{
   weights: WeightMap;

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { BACKEND_NAMES } from '../backend/select.js';
+import { BACKEND_NAMES } from '../backend/index.js';
 import {
   parseConfig,
   EPISODE_LIMITS,

@@ -1,31 +1,19 @@
 /**
- * Worker-side tasks of `ReplicaPool`: each worker holds one model replica, receives the main thread's
+ * Worker-side tasks of backend's `ReplicaPool` (started by `startReplicas`): each worker holds one model replica, receives the main thread's
  * weights with every request, and returns gradients or predictions as plain typed arrays.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { transferable } from '../backend/tasks.js';
-import type { FewShotModel } from '../model/types.js';
-import { createModel } from './models.js';
+import { transferable, type GradientsReply } from '../backend/index.js';
+import { createModel, type FewShotModel, type ModelConfigInput, type WeightMap } from '../model/index.js';
 import type { Method } from './types.js';
-import type { ModelConfigInput } from '../model/config.js';
-import type { WeightMap } from '../model/params.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import { arraysToBatch, countCorrect, tensorsToWeightMap, weightMapBuffers } from './weights.js';
+import { type EpisodeArrays, arraysToBatch } from '../episodes/index.js';
+import { countCorrect, tensorsToWeightMap, weightMapBuffers } from './weights.js';
 
 let model: FewShotModel | null = null;
 
 function replica(): FewShotModel {
   if (!model) throw new Error('replica not initialised: call replica.init first');
   return model;
-}
-
-export interface GradientsReply {
-  loss: number;
-  /** Correctly classified training queries. */
-  correct: number;
-  grads: WeightMap;
-  /** BatchNorm running statistics after the step. */
-  buffers: WeightMap;
 }
 
 export const tasks = {

@@ -18,9 +18,9 @@ import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import { defaultRunsDir } from '../paths/index.js';
-import { defaultTrainConfig } from './defaults.js';
+import { defaultTrainConfig } from './config-schema.js';
 import type { MetricEvent, RunOwner, RunSummary, TrainConfig } from './types.js';
 
 /**

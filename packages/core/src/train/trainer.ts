@@ -9,31 +9,21 @@
  * episode N therefore continues exactly as an uninterrupted run would.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkWorkers, initBackend } from '../backend/select.js';
-import { allVariables, readableSync } from '../backend/sync-read.js';
-import { openDataset } from '../data/registry.js';
-import type { FewShotDataset } from '../data/types.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import { episodeStream } from '../episodes/loader.js';
-import { evaluateModel } from '../eval/evaluate.js';
-import type { FewShotModel } from '../model/types.js';
-import type { CheckpointInfo } from '../model/checkpoint.js';
+import { checkWorkers, initBackend, allVariables, readableSync } from '../backend/index.js';
+import { openDataset, type FewShotDataset } from '../data/index.js';
+import { type EpisodeArrays, arraysToBatch, episodeStream } from '../episodes/index.js';
+import { evaluateModel } from '../eval/index.js';
+import { createModel, type FewShotModel, type CheckpointInfo, resolveCheckpointDir } from '../model/index.js';
 import { Adam } from './adam.js';
 import { clipGradNormPerModule } from './clip.js';
-import {
-  loadTrainingCheckpoint,
-  resolveCheckpointDir,
-  saveTrainingCheckpoint,
-  type TrainerProgress,
-} from './checkpoint-state.js';
-import { validateTrainConfig } from './defaults.js';
-import { createModel } from './models.js';
-import { ReplicaPool } from './replica-pool.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } from './checkpoint-state.js';
+import { validateTrainConfig } from './config-schema.js';
+import { startReplicas, type ModelReplicas } from './replicas.js';
 import { defaultRunsDir } from '../paths/index.js';
 import { RunDir, currentOwner, newRunId } from './run-dir.js';
 import { ReduceLROnPlateau } from './schedule.js';
 import type { MetricEvent, RunStatus, RunSummary, TrainConfig } from './types.js';
-import { arraysToBatch, countCorrect } from './weights.js';
+import { countCorrect } from './weights.js';
 
 export interface TrainProgress {
   phase: 'train' | 'validate';
@@ -129,7 +119,7 @@ async function localStep(
 async function parallelStep(
   model: FewShotModel,
   adam: Adam,
-  pool: ReplicaPool,
+  pool: ModelReplicas,
   batches: EpisodeArrays[],
   clipNorm: number,
 ): Promise<StepResult> {
@@ -215,11 +205,11 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
   const modelConfig = { ...cfg.model, imageSize, seed: cfg.model.seed ?? cfg.seed };
   const model = createModel(cfg.method, modelConfig);
   const adam = new Adam({ lr: cfg.lr });
-  let pool: ReplicaPool | null = null;
+  let pool: ModelReplicas | null = null;
   try {
     pool =
       cfg.workers > 1
-        ? await ReplicaPool.create({
+        ? await startReplicas({
             workers: cfg.workers,
             backend: cfg.backend,
             model: modelConfig,
@@ -245,7 +235,7 @@ interface Started {
   valDs: FewShotDataset;
   model: FewShotModel;
   adam: Adam;
-  pool: ReplicaPool | null;
+  pool: ModelReplicas | null;
   resume: boolean;
 }
 

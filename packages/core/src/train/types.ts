@@ -1,8 +1,6 @@
 /** Configuration, events and summaries of training runs; shared by the trainer, the CLI and the API. */
-import type { BackendName } from '../backend/select.js';
-import type { ModelConfigInput } from '../model/config.js';
-
-import type { Method } from '../model/types.js';
+import type { BackendName } from '../backend/index.js';
+import type { ModelConfigInput, Method } from '../model/index.js';
 
 export type { Method };
 

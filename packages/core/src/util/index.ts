@@ -1,1 +1,1 @@
-export * from './rng.js';
+export { Rng } from './rng.js';

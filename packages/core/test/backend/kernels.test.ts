@@ -6,15 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import {
-  BATCH_NORM_ACT_BACKWARD,
-  BATCH_NORM_ACT_FORWARD,
-  convFilterBanding,
-  convFilterSimd,
-  initBackend,
-  simdReady,
-  WASM_TRAINING_KERNELS,
-} from '../../src/backend/index.js';
+import { BATCH_NORM_ACT_BACKWARD, BATCH_NORM_ACT_FORWARD, initBackend } from '../../src/backend/index.js';
+import { convFilterBanding, convFilterSimd } from '../../src/backend/kernels/Conv2DBackpropFilter.js';
+import { simdReady } from '../../src/backend/kernels/simd.js';
+import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
 import {
   batchNormBackward,
   batchNormForward,

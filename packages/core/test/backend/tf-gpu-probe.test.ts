@@ -5,7 +5,7 @@
  * offline), so the live probe runs only where it is.
  */
 import { describe, expect, it } from 'vitest';
-import { explainNoGpu, parseTensorflowLog } from '../../src/backend/index.js';
+import { explainNoGpu, parseTensorflowLog } from '../../src/backend/tf-gpu-probe.js';
 
 const CUDA12_ONLY = `2026-11-30 05:01:12.331425: I tensorflow/core/platform/cpu_feature_guard.cc:193] This TensorFlow binary is optimized with oneAPI Deep Neural Network Library (oneDNN) to use the following CPU instructions in performance-critical operations:  AVX2 AVX512F FMA
 2026-11-30 05:01:12.402113: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open shared object file: No such file or directory; LD_LIBRARY_PATH: /usr/local/cuda-12.4/lib64

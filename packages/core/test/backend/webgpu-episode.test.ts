@@ -5,13 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  WebGpuLimitError,
-  initBackend,
-  webGpuBufferLimit,
-  type ConcreteBackend,
-} from '../../src/backend/index.js';
-import { RCN, type GradientOptions, type ModelConfigInput } from '../../src/model/index.js';
+import { WebGpuLimitError, initBackend, webGpuBufferLimit } from '../../src/backend/index.js';
+import { type ConcreteBackend } from '../../src/backend/select.js';
+import { RCN, type ModelConfigInput } from '../../src/model/index.js';
+import { type GradientOptions } from '../../src/model/types.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { webGpuMissing } from '../helpers/webgpu.js';
 

@@ -15,11 +15,12 @@ import {
   checkWorkers,
   initBackend,
   type BackendInfo,
-  type ConcreteBackend,
 } from '../../src/backend/index.js';
+import { type ConcreteBackend } from '../../src/backend/select.js';
 import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../../src/model/grad-kernels.js';
 import { RCN, openCheckpoint, saveCheckpoint, type ModelConfigInput } from '../../src/model/index.js';
-import { computeEpisodeRam, gradCamRegions } from '../../src/explain/index.js';
+import { computeEpisodeRam } from '../../src/explain/index.js';
+import { gradCamRegions } from '../../src/explain/gradcam.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { RunDir, defaultTrainConfig, train, type TrainConfig } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CIFAR100_HIERARCHY, loadCifarFewShot, parsePickle, type NdArray } from '../../src/data/index.js';
+import { CIFAR100_HIERARCHY, loadCifarFewShot } from '../../src/data/cifar.js';
+import { parsePickle, type NdArray } from '../../src/data/pickle.js';
 import { tempDir } from './_data-dir.js';
 
 const FINE = Object.values(CIFAR100_HIERARCHY).flat().sort();

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataError } from '../../src/data/index.js';
 import {
   CIFAR100_HIERARCHY,
   CIFAR_RECORD,
-  DataError,
   loadCifarFewShot,
   readCifarFsSplit,
   readFc100Split,
-} from '../../src/data/index.js';
+} from '../../src/data/cifar.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 const SPLITS = join(DATA_DIR, 'splits');

@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import {
-  DataError,
-  loadMiniImageNetLayout,
-  readFilenameLabelCsv,
-  type FewShotDataset,
-} from '../../src/data/index.js';
+import { DataError, type FewShotDataset } from '../../src/data/index.js';
+import { loadMiniImageNetLayout, readFilenameLabelCsv } from '../../src/data/mini-imagenet.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 const TINY = join(DATA_DIR, 'tiny-imagenet-32');

@@ -8,16 +8,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
-  decodeImage,
-  decodeImageFile,
   discoverDatasets,
   findDatasets,
   formatSkipped,
   IMAGE_EXTENSIONS,
-  loadImageFolder,
   openDataset,
   seededClassSplit,
 } from '../../src/data/index.js';
+import { decodeImage, decodeImageFile } from '../../src/data/image.js';
+import { loadImageFolder } from '../../src/data/folder.js';
 import { decodeNetpbm, encodeNetpbm } from '../../src/io/index.js';
 import { sampleEpisode } from '../../src/episodes/index.js';
 import { tempDir } from './_data-dir.js';

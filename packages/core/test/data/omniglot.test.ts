@@ -3,16 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { zipSync } from 'fflate';
+import { DataError, type FewShotDataset } from '../../src/data/index.js';
 import {
-  DataError,
   loadOmniglot,
   loadOmniglotChars,
   omniglotCharsFromZip,
   readOmniglotChars,
-  resizeAreaGrey,
-  rotateSquare,
-  type FewShotDataset,
-} from '../../src/data/index.js';
+} from '../../src/data/omniglot.js';
+import { resizeAreaGrey, rotateSquare } from '../../src/data/image.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 const OMNI = join(DATA_DIR, 'omniglot');

@@ -4,14 +4,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { zipSync } from 'fflate';
-import {
-  DataError,
-  fetchOmniglot,
-  findDatasets,
-  loadOmniglot,
-  openDataset,
-  type ArchiveSpec,
-} from '../../src/data/index.js';
+import { DataError, fetchOmniglot, findDatasets, openDataset } from '../../src/data/index.js';
+import { loadOmniglot } from '../../src/data/omniglot.js';
+import { type ArchiveSpec } from '../../src/data/fetch.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 describe.skipIf(!HAVE_DATA)('findDatasets / openDataset on the real data folder', () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadCub, loadImageFolder, readClassListSplit, readTieredSplit } from '../../src/data/index.js';
+import { loadCub, loadImageFolder, readClassListSplit } from '../../src/data/folder.js';
+import { readTieredSplit } from '../../src/data/splits.js';
 import { sampleEpisode } from '../../src/episodes/index.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 

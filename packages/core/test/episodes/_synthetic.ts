@@ -1,5 +1,6 @@
 /** An in-memory FewShotDataset for episode tests: pixel values encode (class, image). */
-import { REFERENCE_NORM, type FewShotDataset } from '../../src/data/index.js';
+import { type FewShotDataset } from '../../src/data/index.js';
+import { REFERENCE_NORM } from '../../src/data/types.js';
 
 export function syntheticDataset(opts: {
   classes: number;

@@ -2,17 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { loadMiniImageNetLayout, loadOmniglot, REFERENCE_NORM } from '../../src/data/index.js';
+import { normalizeInto } from '../../src/data/index.js';
+import { loadMiniImageNetLayout } from '../../src/data/mini-imagenet.js';
+import { loadOmniglot } from '../../src/data/omniglot.js';
+import { REFERENCE_NORM } from '../../src/data/types.js';
+import { buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
 import {
   augmentInto,
-  buildEpisodeArrays,
-  buildEpisodeBatch,
   cropPadding,
-  normalizeInto,
   REFERENCE_AUGMENT,
-  sampleEpisode,
   type AugmentConfig,
-} from '../../src/episodes/index.js';
+} from '../../src/episodes/augment.js';
+import { buildEpisodeBatch } from '../../src/episodes/batch.js';
 import { Rng } from '../../src/util/index.js';
 import { DATA_DIR, HAVE_DATA } from '../data/_data-dir.js';
 import { syntheticDataset } from './_synthetic.js';

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadMiniImageNetLayout, loadOmniglot, type FewShotDataset } from '../../src/data/index.js';
-import {
-  episodeFromJSON,
-  parseEpisodeId,
-  sampleEpisode,
-  sampleEpisodes,
-  type Episode,
-  type EpisodeSpec,
-} from '../../src/episodes/index.js';
+import { type FewShotDataset } from '../../src/data/index.js';
+import { loadMiniImageNetLayout } from '../../src/data/mini-imagenet.js';
+import { loadOmniglot } from '../../src/data/omniglot.js';
+import { parseEpisodeId, sampleEpisode, type Episode, type EpisodeSpec } from '../../src/episodes/index.js';
+import { episodeFromJSON, sampleEpisodes } from '../../src/episodes/sampler.js';
 import { DATA_DIR, HAVE_DATA } from '../data/_data-dir.js';
 import { syntheticDataset } from './_synthetic.js';
 

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { openDataset, type FewShotDataset } from '../../src/data/index.js';
 import { evaluateModel, formatAccuracy, meanCi95 } from '../../src/eval/index.js';
 import { RCN } from '../../src/model/index.js';
-import { ReplicaPool } from '../../src/train/index.js';
+import { startReplicas } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('tiny-imagenet-32');
@@ -26,7 +26,7 @@ describe.skipIf(!data.available)('evaluateModel', () => {
     const before = tf.memory().numTensors;
     const serial = await evaluateModel(model, ds, opts);
     expect(tf.memory().numTensors).toBe(before);
-    const pool = await ReplicaPool.create({ workers: 2, backend: 'wasm', model: cfg });
+    const pool = await startReplicas({ workers: 2, backend: 'wasm', model: cfg });
     try {
       const parallel = await evaluateModel(model, ds, { ...opts, pool });
       expect({ ...parallel, seconds: 0 }).toEqual({ ...serial, seconds: 0 });

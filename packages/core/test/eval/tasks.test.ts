@@ -15,10 +15,9 @@ import {
   importLakeRuns,
   isLakeRuns,
   meanCi95,
-  parseTaskFile,
   readTaskFile,
-  resolveTask,
 } from '../../src/eval/index.js';
+import { parseTaskFile, resolveTask } from '../../src/eval/tasks.js';
 import { RCN } from '../../src/model/index.js';
 import { predictFiles } from '../../src/predict/index.js';
 import { tempDir } from '../data/_data-dir.js';
@@ -117,7 +116,11 @@ describe('fixed tasks and Lake one-shot runs', () => {
   it('stops between episodes when its signal is aborted (a cancelled API job)', async () => {
     const file = await importLakeRuns(lake);
     const model = new RCN({ backbone: 'conv4', widths: [8, 8, 8, 8], imageSize: 28, seed: 2 });
-    const spec = inputSpecOf({ model: { imageSize: 28 }, dataset: 'omniglot' });
+    const spec = inputSpecOf({
+      model: { imageSize: 28 },
+      dataset: 'omniglot',
+      normalisation: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    });
     const ac = new AbortController();
     const done: number[] = [];
     try {

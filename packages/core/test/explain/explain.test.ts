@@ -18,21 +18,21 @@ import {
   explanationJson,
   Explainer,
   formatFaithfulness,
-  gradCamRegions,
   loadExplainContext,
   measureFaithfulness,
   pairRam,
   prototypicalParts,
-  regionSimilarityMap,
   renderEpisodePanel,
   renderPairPng,
   renderPartsGallery,
-  renderRegionMatchPng,
   type EpisodeExplanation,
   type ExplainContext,
 } from '../../src/explain/index.js';
-import { buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
-import { arraysToBatch, defaultTrainConfig, train } from '../../src/train/index.js';
+import { gradCamRegions } from '../../src/explain/gradcam.js';
+import { regionSimilarityMap } from '../../src/explain/ram.js';
+import { renderRegionMatchPng } from '../../src/explain/panel.js';
+import { arraysToBatch, buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
+import { defaultTrainConfig, train } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('omniglot');

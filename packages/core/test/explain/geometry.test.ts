@@ -1,20 +1,17 @@
 /** Region geometry, colour map, k-means and curve arithmetic: no model needed. */
 import { describe, expect, it } from 'vitest';
+import { auc, rankRegions } from '../../src/explain/faithfulness.js';
 import {
-  auc,
   cellLattice,
   backboneLayers,
   cellsToRegions,
-  colorize,
-  kmeans,
-  rankRegions,
   regionGeometry,
   regionPatchBox,
   regionTile,
   upsampleRegionMap,
-  viridis,
-  viridisHex,
-} from '../../src/explain/index.js';
+} from '../../src/model/geometry.js';
+import { colorize, viridis, viridisHex } from '../../src/explain/colormap.js';
+import { kmeans } from '../../src/explain/kmeans.js';
 import { Rng } from '../../src/util/rng.js';
 
 describe('receptive-field geometry', () => {

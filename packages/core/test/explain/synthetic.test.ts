@@ -7,17 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { RCN } from '../../src/model/index.js';
-import {
-  classRam,
-  computeEpisodeRam,
-  encodePng,
-  gradCamRegions,
-  heatOverlay,
-  pairRam,
-  rangeOf,
-  regionGeometry,
-} from '../../src/explain/index.js';
+import { encodePng } from '../../src/io/index.js';
+import { RCN, regionGeometry } from '../../src/model/index.js';
+import { classRam, computeEpisodeRam, heatOverlay, pairRam, rangeOf } from '../../src/explain/index.js';
+import { gradCamRegions } from '../../src/explain/gradcam.js';
 import { Rng } from '../../src/util/rng.js';
 
 function randomBatch(way: number, shot: number, query: number, size: number, seed: number) {

@@ -21,10 +21,11 @@ import {
   type ModelConfigInput,
 } from '../../src/model/index.js';
 import { Adam } from '../../src/train/adam.js';
-import { createModel, defaultTrainConfig, train } from '../../src/train/index.js';
+import { defaultTrainConfig, train } from '../../src/train/index.js';
+import { createModel } from '../../src/model/create.js';
 import type { Method } from '../../src/train/types.js';
 import { tasks } from '../../src/train/replica-tasks.js';
-import { arraysToBatch } from '../../src/train/weights.js';
+import { arraysToBatch } from '../../src/episodes/tensors.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 

@@ -7,15 +7,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpy } from '../../src/io/index.js';
+import { type ModelConfigInput } from '../../src/model/index.js';
 import {
   BranchSiteChecks,
   branchKey,
   type ActivationSites,
   type BranchOverrides,
   type MaxPoolSites,
-  type ModelConfigInput,
   type RegionMaxSite,
-} from '../../src/model/index.js';
+} from '../../src/model/branches.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../../..');
 export const GOLDEN_DIR = process.env.RCN_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');

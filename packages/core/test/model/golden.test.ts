@@ -29,9 +29,8 @@ import {
   loadReferenceWeights,
   tfToTorch,
   type EpisodeBatch,
-  type ForwardOutput,
-  type GradientResult,
 } from '../../src/model/index.js';
+import { type ForwardOutput, type GradientResult } from '../../src/model/types.js';
 import {
   GOLDEN_DIR,
   caseConfig,

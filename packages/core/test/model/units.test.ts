@@ -13,15 +13,15 @@ import { encodeNpy, parseNpy, readNpy } from '../../src/io/npy.js';
 import {
   RCN,
   adaptiveBins,
-  adaptivePoolMatrixT,
   disposeOutput,
   openCheckpoint,
   loadReferenceWeights,
   saveCheckpoint,
   tfToTorch,
-  torchToTf,
   type ModelConfigInput,
 } from '../../src/model/index.js';
+import { adaptivePoolMatrixT } from '../../src/model/region-grid.js';
+import { torchToTf } from '../../src/model/reference.js';
 import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;

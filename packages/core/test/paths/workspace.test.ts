@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  devTokenPath,
-  findWorkspaceRoot,
-  launchDir,
-  resolvePaths,
-  workspaceRoot,
-} from '../../src/paths/index.js';
+import { launchDir, resolvePaths } from '../../src/paths/index.js';
+import { devTokenPath, findWorkspaceRoot, workspaceRoot } from '../../src/paths/workspace.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const temps: string[] = [];

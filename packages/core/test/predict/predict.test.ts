@@ -10,15 +10,9 @@ import sharp from 'sharp';
 import { unzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import {
-  domainWarning,
-  inputSpecOf,
-  loadOmniglotChars,
-  omniglotCharsFromZip,
-  preprocessImageFile,
-  REFERENCE_NORM,
-  MINI_IMAGENET_NORM,
-} from '../../src/data/index.js';
+import { domainWarning, inputSpecOf, preprocessImageFile, MINI_IMAGENET_NORM } from '../../src/data/index.js';
+import { loadOmniglotChars, omniglotCharsFromZip } from '../../src/data/omniglot.js';
+import { REFERENCE_NORM } from '../../src/data/types.js';
 import { encodeNetpbm } from '../../src/io/index.js';
 import { RCN } from '../../src/model/index.js';
 import { predictFiles, readQueryInputs, readSupportFolder } from '../../src/predict/index.js';

@@ -23,7 +23,8 @@ import {
   type Method,
   type ModelConfigInput,
 } from '../../src/model/index.js';
-import { Predictor, PredictorError } from '../../src/predict/index.js';
+import { Predictor } from '../../src/predict/index.js';
+import { PredictorError } from '../../src/predict/predictor.js';
 import { Rng } from '../../src/util/rng.js';
 
 const CFG: ModelConfigInput = {

@@ -5,16 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { averageWeightMaps } from '../../src/backend/weight-map.js';
 import { openDataset } from '../../src/data/index.js';
-import { buildEpisodeArrays, sampleEpisode, type EpisodeArrays } from '../../src/episodes/index.js';
-import { RCN } from '../../src/model/index.js';
 import {
-  ReplicaPool,
   arraysToBatch,
-  averageWeightMaps,
-  tensorsToWeightMap,
-  weightMapBuffers,
-} from '../../src/train/index.js';
+  buildEpisodeArrays,
+  sampleEpisode,
+  type EpisodeArrays,
+} from '../../src/episodes/index.js';
+import { RCN } from '../../src/model/index.js';
+import { startReplicas } from '../../src/train/index.js';
+import { tensorsToWeightMap, weightMapBuffers } from '../../src/train/weights.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('tiny-imagenet-32');
@@ -65,7 +66,7 @@ describe.skipIf(!data.available)('ReplicaPool (worker threads, one wasm instance
 
   it('with one worker, gives exactly the single-process gradients and running statistics', async () => {
     const weights = model.getWeights();
-    const pool = await ReplicaPool.create({ workers: 1, backend: 'wasm', model: modelConfig });
+    const pool = await startReplicas({ workers: 1, backend: 'wasm', model: modelConfig });
     try {
       const par = await pool.gradients(weights, [batches[0]]);
       model.setWeights(weights);
@@ -81,7 +82,7 @@ describe.skipIf(!data.available)('ReplicaPool (worker threads, one wasm instance
 
   it('with two workers, averages the gradients of one episode each, and predicts like the main thread', async () => {
     const weights = model.getWeights();
-    const pool = await ReplicaPool.create({ workers: 2, backend: 'wasm', model: modelConfig });
+    const pool = await startReplicas({ workers: 2, backend: 'wasm', model: modelConfig });
     try {
       const par = await pool.gradients(weights, batches);
       const locals = batches.map((b) => {
@@ -113,7 +114,7 @@ describe.skipIf(!data.available)('ReplicaPool (worker threads, one wasm instance
   });
 
   it('reports a task error from a worker with its message, and keeps serving', async () => {
-    const pool = await ReplicaPool.create({ workers: 1, backend: 'wasm', model: modelConfig });
+    const pool = await startReplicas({ workers: 1, backend: 'wasm', model: modelConfig });
     try {
       const bad = { ...batches[0], way: 4 };
       await expect(pool.gradients(model.getWeights(), [bad])).rejects.toThrow();
@@ -128,7 +129,7 @@ describe.skipIf(!data.available)('ReplicaPool (worker threads, one wasm instance
 describe('replica pool start-up', () => {
   it('stops starting its workers when the signal aborts (a SIGTERM during start-up)', async () => {
     const ac = new AbortController();
-    const started = ReplicaPool.create({
+    const started = startReplicas({
       workers: 2,
       backend: 'wasm',
       model: modelConfig,
@@ -139,7 +140,7 @@ describe('replica pool start-up', () => {
     await expect(started).rejects.toThrow(/worker start-up interrupted/);
     // Already aborted: no worker is started at all.
     await expect(
-      ReplicaPool.create({ workers: 2, backend: 'wasm', model: modelConfig, signal: ac.signal }),
+      startReplicas({ workers: 2, backend: 'wasm', model: modelConfig, signal: ac.signal }),
     ).rejects.toThrow();
   });
 });

@@ -12,16 +12,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { readCheckpoint } from '../../src/model/index.js';
 import {
-  HEARTBEAT_STALE_MS,
   RunDir,
   TrainingAbortedError,
-  currentOwner,
   defaultTrainConfig,
   listRuns,
   train,
-  type MetricEvent,
   type TrainConfig,
 } from '../../src/train/index.js';
+import { HEARTBEAT_STALE_MS, currentOwner } from '../../src/train/run-dir.js';
+import { type MetricEvent } from '../../src/train/types.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 
 const data = requireSharedData('tiny-imagenet-32');

@@ -1,28 +1,42 @@
 /**
  * Data-parallel training and evaluation over a `WorkerPool`: one model replica per worker.
  *
+ * This side knows no model: it ships weights and episodes to the workers and averages what comes back.
+ * The replica itself (which model, how an episode becomes tensors) lives in the task module the caller
+ * names (`train/replica-tasks.ts`, started by train's `startReplicas`), so backend/ depends on no folder.
+ *
  * A parallel step gives each worker one episode, averages the gradients (and the BatchNorm running
  * statistics) in the main thread, and lets the main thread's optimiser apply them. With one worker this is
  * exactly the single-process step; with W workers a step sees W episodes, i.e. an episode batch of W
  * (documented in the README: it changes the optimisation slightly, as any larger batch does).
  */
-import { WorkerPool } from '../backend/pool.js';
-import type { BackendName } from '../backend/select.js';
-import type { EpisodeArrays } from '../episodes/batch.js';
-import type { ModelConfig, ModelConfigInput } from '../model/config.js';
-import type { WeightMap } from '../model/params.js';
-import type { GradientsReply } from './replica-tasks.js';
-import type { Method } from './types.js';
-import { averageWeightMaps } from './weights.js';
+import { WorkerPool } from './pool.js';
+import type { BackendName } from './select.js';
+import { averageWeightMaps, type WeightMap } from './weight-map.js';
 
-export interface ReplicaPoolOptions {
+export interface ReplicaPoolOptions<Init> {
   workers?: number;
   backend?: BackendName;
-  model: ModelConfigInput;
-  /** Few-shot method of the replicas (default rcn). */
-  method?: Method;
+  /**
+   * Module whose `tasks` implement the replica protocol: `replica.init` (Init -> the replica's config),
+   * `replica.gradients` ({ weights, batch } -> GradientsReply), `replica.setWeights`, `replica.predict`
+   * ({ weights: null, batch } -> probabilities) and `replica.memory`.
+   */
+  taskModule: URL;
+  /** Sent to every worker's `replica.init`. */
+  init: Init;
   /** Aborts start-up: the workers are terminated and `create` rejects. */
   signal?: AbortSignal;
+}
+
+/** What a worker's `replica.gradients` returns. */
+export interface GradientsReply {
+  loss: number;
+  /** Correctly classified training queries. */
+  correct: number;
+  grads: WeightMap;
+  /** BatchNorm running statistics after the step. */
+  buffers: WeightMap;
 }
 
 export interface ParallelGradients {
@@ -35,20 +49,18 @@ export interface ParallelGradients {
   buffers: WeightMap;
 }
 
-function taskModuleUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./replica-tasks${ext}`, import.meta.url);
-}
-
-export class ReplicaPool {
+/** Replicas that take episodes of type `Batch` and report their model config as `Config`. */
+export class ReplicaPool<Batch = unknown, Config = unknown> {
   private constructor(
     readonly pool: WorkerPool,
-    readonly config: ModelConfig,
+    readonly config: Config,
   ) {}
 
-  static async create(opts: ReplicaPoolOptions): Promise<ReplicaPool> {
+  static async create<Batch, Config, Init = unknown>(
+    opts: ReplicaPoolOptions<Init>,
+  ): Promise<ReplicaPool<Batch, Config>> {
     opts.signal?.throwIfAborted();
-    const pool = new WorkerPool({ size: opts.workers, backend: opts.backend, taskModule: taskModuleUrl() });
+    const pool = new WorkerPool({ size: opts.workers, backend: opts.backend, taskModule: opts.taskModule });
     let onAbort: (() => void) | undefined;
     try {
       // Workers load a backend and build a model each: seconds. A signal meanwhile stops them at once.
@@ -56,11 +68,8 @@ export class ReplicaPool {
         onAbort = () => reject(new Error('worker start-up interrupted'));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
       });
-      const configs = await Promise.race([
-        pool.broadcast<ModelConfig>('replica.init', { ...opts.model, method: opts.method ?? 'rcn' }),
-        aborted,
-      ]);
-      return new ReplicaPool(pool, configs[0]);
+      const configs = await Promise.race([pool.broadcast<Config>('replica.init', opts.init), aborted]);
+      return new ReplicaPool<Batch, Config>(pool, configs[0]);
     } catch (e) {
       await pool.close();
       throw e;
@@ -74,7 +83,7 @@ export class ReplicaPool {
   }
 
   /** Gradients of one episode per worker at the given weights, averaged. `batches.length` <= workers. */
-  async gradients(weights: WeightMap, batches: EpisodeArrays[]): Promise<ParallelGradients> {
+  async gradients(weights: WeightMap, batches: Batch[]): Promise<ParallelGradients> {
     if (batches.length === 0 || batches.length > this.pool.size) {
       throw new Error(
         `gradients: expected 1..${this.pool.size} episodes (one per worker), got ${batches.length}`,
@@ -99,8 +108,8 @@ export class ReplicaPool {
   }
 
   /** Probabilities [N*Q x N] for each episode at the weights last set, spread over the workers, in order. */
-  async predict(batches: EpisodeArrays[]): Promise<Float32Array[]> {
-    return this.pool.map<{ weights: null; batch: EpisodeArrays }, Float32Array>(
+  async predict(batches: Batch[]): Promise<Float32Array[]> {
+    return this.pool.map<{ weights: null; batch: Batch }, Float32Array>(
       'replica.predict',
       batches.map((batch) => ({ weights: null, batch })),
     );
