@@ -16,43 +16,39 @@ import {
 } from '@rcn/core';
 import type { Limits } from '../config.js';
 import { badInput, limitExceeded } from '../graphql/errors.js';
+import type { EvaluateInput as GqlEvaluateInput, TrainConfigInput } from '../graphql/generated.js';
 
 /** Workers and image side one API training job may use (the machine's cores bound workers further). */
 export const API_TRAIN_LIMITS = { maxWorkers: 8, maxImageSize: 224, maxRegionGrid: 16 } as const;
 
-/** The fields of `TrainConfigInput` (schema.graphql) this mapping reads. */
-export interface TrainInput {
-  dataset: string;
-  method: string;
-  trainSplit: string;
-  valSplit: string;
-  backbone: string;
-  imageSize?: number | null;
-  regionGrid?: number | null;
-  way: number;
-  shot: number;
-  query: number;
-  valQuery: number;
-  episodes: number;
-  valEvery: number;
-  valEpisodes: number;
-  lr: number;
-  clipNorm?: number | null;
-  augment: boolean;
-  seed: number;
-  workers: number;
-}
+// The input fields with a schema default: GraphQL fills them when omitted, `withDefaults` refuses an explicit null.
+export const TRAIN_DEFAULTED = [
+  'method',
+  'trainSplit',
+  'valSplit',
+  'backbone',
+  'way',
+  'shot',
+  'query',
+  'valQuery',
+  'episodes',
+  'valEvery',
+  'valEpisodes',
+  'lr',
+  'augment',
+  'seed',
+  'workers',
+] as const;
+export const EVALUATE_DEFAULTED = ['split', 'way', 'shot', 'query', 'episodes', 'seed'] as const;
 
-/** The fields of `EvaluateInput`. */
-export interface EvaluateInput {
-  dataset: string;
-  split: string;
-  way: number;
-  shot: number;
-  query: number;
-  episodes: number;
-  seed: number;
-}
+/** A generated input type with its defaulted fields present. */
+type Filled<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+
+/** `TrainConfigInput` (schema.graphql) once its defaults are in. */
+export type TrainInput = Filled<TrainConfigInput, (typeof TRAIN_DEFAULTED)[number]>;
+
+/** `EvaluateInput` once its defaults are in. */
+export type EvaluateInput = Filled<GqlEvaluateInput, (typeof EVALUATE_DEFAULTED)[number]>;
 
 /** An integer over this server's limit: LIMIT_EXCEEDED. Anything else wrong is the schema's to say. */
 function serverLimit(value: number | null | undefined, field: string, max: number): void {

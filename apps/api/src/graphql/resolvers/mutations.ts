@@ -6,7 +6,12 @@ import { checkpointDescription } from '../../services/inference.js';
 import { resolveCheckpoint, runDirOf, checkRunId } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
 import { withDefaults } from '../../services/validate.js';
-import { evalSettingsFromInput, trainConfigFromInput } from '../../services/job-config.js';
+import {
+  EVALUATE_DEFAULTED,
+  TRAIN_DEFAULTED,
+  evalSettingsFromInput,
+  trainConfigFromInput,
+} from '../../services/job-config.js';
 import { ErrorCode, apiError, badInput, boundedInt, limitExceeded, notFound } from '../errors.js';
 import type { Context } from '../context.js';
 import type { MutationResolvers, TrainConfigInput } from '../generated.js';
@@ -20,26 +25,6 @@ function checkQueue(ctx: Context): void {
 async function checkDatasetSplits(ctx: Context, dataset: string, splits: string[]): Promise<void> {
   for (const s of splits) await ctx.services.datasets.split(dataset, s);
 }
-
-// The input fields with a schema default (see withDefaults).
-const TRAIN_DEFAULTED = [
-  'method',
-  'trainSplit',
-  'valSplit',
-  'backbone',
-  'way',
-  'shot',
-  'query',
-  'valQuery',
-  'episodes',
-  'valEvery',
-  'valEpisodes',
-  'lr',
-  'augment',
-  'seed',
-  'workers',
-] as const;
-const EVALUATE_DEFAULTED = ['split', 'way', 'shot', 'query', 'episodes', 'seed'] as const;
 
 /** Core's schema (types, defaults, bounds, messages) plus this server's limits: services/job-config.ts. */
 function trainConfig(ctx: Context, input: TrainConfigInput): TrainConfig {
