@@ -21,21 +21,9 @@ import {
   type BatchNormLayer,
   type BatchNormOptions,
 } from '../../src/model/batchnorm.js';
+import { relErr } from '../helpers/rel-err.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
-
-function relErr(
-  a: Float32Array | Int32Array | Uint8Array,
-  b: Float32Array | Int32Array | Uint8Array,
-): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < a.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    maxRef = Math.max(maxRef, Math.abs(b[i]));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
 
 /** Runs `f` on both backends with the same seeded inputs and returns the worst relative error. */
 async function compare(f: Case): Promise<number> {

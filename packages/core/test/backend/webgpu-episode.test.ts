@@ -11,23 +11,12 @@ import { RCN, type ModelConfigInput } from '../../src/model/index.js';
 import { type GradientOptions } from '../../src/model/types.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { webGpuMissing } from '../helpers/webgpu.js';
+import { relErr } from '../helpers/rel-err.js';
 
 const missing = await webGpuMissing();
 // This file used 140 s of CPU on lavapipe here (424 s of wall time on a machine loaded about 7x): the
 // default 300 s per test would be too tight on a loaded CI machine.
 const HEAVY_TIMEOUT = 900_000;
-
-/** max |a - b| / max |b| (absolute where b is all zeros). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return m > 0 ? d / m : d;
-}
 
 interface Step {
   loss: number;

@@ -25,6 +25,7 @@ import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { RunDir, defaultTrainConfig, train, type TrainConfig } from '../../src/train/index.js';
 import { requireSharedData } from '../helpers/shared-data.js';
 import { webGpuMissing } from '../helpers/webgpu.js';
+import { relErr } from '../helpers/rel-err.js';
 
 const missing = await webGpuMissing();
 
@@ -131,18 +132,6 @@ async function runKernels(): Promise<Map<string, Float32Array[]>> {
     tf.dispose(ts);
   }
   return out;
-}
-
-/** max |a - b| / max |b| (absolute where b is all zeros). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return m > 0 ? d / m : d;
 }
 
 async function gradientStep(

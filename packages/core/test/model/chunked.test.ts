@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../../src/backend/index.js';
 import { RCN, disposeOutput, type ModelConfigInput } from '../../src/model/index.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
+import { relErr } from '../helpers/rel-err.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;
 
@@ -18,18 +19,6 @@ beforeAll(async () => {
 afterEach(() => {
   delete process.env.RCN_CHUNK_BYTES;
 });
-
-/** max |a - b| / max |b| (absolute where b is all zeros). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return m > 0 ? d / m : d;
-}
 
 interface Step {
   loss: number;

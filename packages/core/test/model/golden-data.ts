@@ -104,18 +104,7 @@ export async function loadLabels(path: string): Promise<tf.Tensor1D> {
   return tf.tensor1d(Array.from(a.data as ArrayLike<number | bigint>, Number), 'int32');
 }
 
-/** max |ours - ref| / max |ref| over the tensor (or / `scale` when given). */
-export function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>, scale?: number): number {
-  if (ours.length !== ref.length) throw new Error(`length mismatch: ${ours.length} vs ${ref.length}`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(ours[i] - ref[i]));
-    maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  }
-  const s = scale ?? maxRef;
-  return s === 0 ? maxDiff : maxDiff / s;
-}
+export { relErr } from '../helpers/rel-err.js';
 
 export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
