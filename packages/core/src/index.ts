@@ -155,6 +155,7 @@ export {
   episodePrediction,
   type LabelledFile,
   type SupportSet,
+  predictionAccuracy,
 } from './predict/index.js';
 export {
   METHODS,

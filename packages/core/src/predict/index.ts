@@ -7,4 +7,5 @@ export {
   Predictor,
   type PredictedEpisode,
   episodePrediction,
+  predictionAccuracy,
 } from './predictor.js';

@@ -173,6 +173,12 @@ export function episodePrediction(
   return { method, way, shot: o.shot, regions: r && w ? regions : 0, geometry, queries };
 }
 
+/** The fraction of an episode's queries predicted as their label (0 for an episode without queries). */
+export function predictionAccuracy(p: EpisodePrediction, episode: Pick<Episode, 'query'>): number {
+  const correct = p.queries.filter((q) => q.predicted === episode.query[q.index].label).length;
+  return p.queries.length ? correct / p.queries.length : 0;
+}
+
 export class Predictor {
   private readonly datasets = new Map<string, Promise<FewShotDataset>>();
 
@@ -230,8 +236,7 @@ export class Predictor {
       throw asPredictorError(e, 'BAD_EPISODE');
     }
     const p = await this.predictArrays(arrays);
-    const correct = p.queries.filter((q, i) => q.predicted === episode.query[i].label).length;
-    return { ...p, episode, accuracy: p.queries.length ? correct / p.queries.length : 0 };
+    return { ...p, episode, accuracy: predictionAccuracy(p, episode) };
   }
 
   /**

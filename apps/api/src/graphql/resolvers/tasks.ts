@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Episode, RunSummary, TaskEvalReport } from '@rcn/core';
+import { predictionAccuracy, type Episode, type RunSummary, type TaskEvalReport } from '@rcn/core';
 import { reportCache } from '../../services/json-cache.js';
 import { resolveCheckpoint, runDirOf } from '../../services/paths.js';
 import {
@@ -130,8 +130,7 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
       query: await Promise.all(r.queryPngs.map(put)),
     };
     const ep = asEpisode(t, index, task, urls);
-    const correct = r.prediction.queries.filter((q) => q.predicted === ep.query[q.index].label).length;
-    const accuracy = ep.query.length ? correct / ep.query.length : 0;
+    const accuracy = predictionAccuracy(r.prediction, ep);
     return predictionFields(
       { ...r.prediction, grid: r.geometry, accuracy },
       ck.ref,
