@@ -8,7 +8,7 @@
  * Same rules as batchnorm_act.c: no stack, no data; dw (zeroed by the caller) and every tensor come from
  * TF.js's heap. co must be a multiple of 8 (the caller checks).
  */
-#include <wasm_simd128.h>
+#include "madd.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -18,23 +18,23 @@ static inline __attribute__((always_inline)) void tile(int T, const float *xs, i
          a31 = a00;
   for (int k = 0; k < count; k++) {
     v128_t d0 = wasm_v128_load(ds), d1 = wasm_v128_load(ds + 4);
-    v128_t s = wasm_f32x4_splat(xs[0]);
-    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, d0));
-    a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, d1));
+    v128_t s = wasm_v128_load32_splat(xs);
+    a00 = MADD(a00, s, d0);
+    a01 = MADD(a01, s, d1);
     if (T > 1) {
-      s = wasm_f32x4_splat(xs[1]);
-      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, d0));
-      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, d1));
+      s = wasm_v128_load32_splat(xs + 1);
+      a10 = MADD(a10, s, d0);
+      a11 = MADD(a11, s, d1);
     }
     if (T > 2) {
-      s = wasm_f32x4_splat(xs[2]);
-      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, d0));
-      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, d1));
+      s = wasm_v128_load32_splat(xs + 2);
+      a20 = MADD(a20, s, d0);
+      a21 = MADD(a21, s, d1);
     }
     if (T > 3) {
-      s = wasm_f32x4_splat(xs[3]);
-      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, d0));
-      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, d1));
+      s = wasm_v128_load32_splat(xs + 3);
+      a30 = MADD(a30, s, d0);
+      a31 = MADD(a31, s, d1);
     }
     xs += ci;
     ds += co;

@@ -10,7 +10,11 @@ import * as tf from '@tensorflow/tfjs-core';
 // the chained ops, into tfjs-core's global registries.
 import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-import { prepareSimdKernels, registerWasmTrainingKernels } from './kernels/index.js';
+import {
+  prepareSimdKernels,
+  registerWasmTrainingKernels,
+  relaxedSimdValidates,
+} from './kernels/index.js';
 import { registerCpuConvFilterGrad } from './kernels/Conv2DBackpropFilterCpu.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -132,6 +136,19 @@ async function loadNative(name: 'tensorflow' | 'tensorflow-gpu'): Promise<string
   return packageVersion(pkg);
 }
 
+/**
+ * Relaxed SIMD gives our conv kernels one fused multiply-add instead of a multiply and an add. V8 ships it
+ * from 11.4 (Node 22); Node 20's V8 has it, complete, behind a flag that must be set before the module is
+ * compiled. RCN_RELAXED_SIMD=0 keeps the baseline build (for A/B measurements, or an engine that misbehaves).
+ */
+async function relaxedSimd(): Promise<boolean> {
+  if (process.env.RCN_RELAXED_SIMD === '0') return false;
+  if (relaxedSimdValidates()) return true;
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return relaxedSimdValidates();
+}
+
 let wasmLoaded = false;
 async function loadWasm(): Promise<string> {
   if (!wasmLoaded) {
@@ -149,7 +166,7 @@ async function loadWasm(): Promise<string> {
   }
   guardWasmMalloc(tf.backend() as BackendWasm);
   // Our own SIMD module (kernels/simd.ts); where it cannot load, those kernels take their other paths.
-  await prepareSimdKernels(tf.backend() as BackendWasm);
+  await prepareSimdKernels(tf.backend() as BackendWasm, { relaxed: await relaxedSimd() });
   return packageVersion('@tensorflow/tfjs-backend-wasm');
 }
 

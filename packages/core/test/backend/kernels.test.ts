@@ -8,7 +8,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import { BATCH_NORM_ACT_BACKWARD, BATCH_NORM_ACT_FORWARD, initBackend } from '../../src/backend/index.js';
 import { convFilterBanding, convFilterSimd } from '../../src/backend/kernels/Conv2DBackpropFilter.js';
-import { simdReady } from '../../src/backend/kernels/simd.js';
+import { convSimd } from '../../src/backend/kernels/Conv2D.js';
+import { prepareSimdKernels, simdReady, simdVariant } from '../../src/backend/kernels/simd.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
 import {
   batchNormBackward,
@@ -70,6 +72,18 @@ const convCases: ConvCase[] = [
   { name: 'stride 2, valid, even size', x: [2, 16, 16, 8], f: [3, 3, 8, 16], stride: 2, pad: 'valid' },
   { name: '5x5, explicit pad 1', x: [2, 12, 12, 4], f: [5, 5, 4, 6], stride: 1, pad: 1 },
   { name: '5x5, stride 2, pad 2', x: [2, 13, 11, 4], f: [5, 5, 4, 6], stride: 2, pad: 2 },
+  // Our conv kernel's edges: rows of 4-pixel tiles plus a rest, asymmetric padding, padding wider than
+  // the taps (whole output rows and columns read only padding).
+  { name: '3x3 same, rows of 5 and 7', x: [2, 7, 5, 16], f: [3, 3, 16, 8], stride: 1, pad: 'same' },
+  {
+    name: '2x2 same (padding at the far side only)',
+    x: [2, 6, 7, 5],
+    f: [2, 2, 5, 8],
+    stride: 1,
+    pad: 'same',
+  },
+  { name: '3x3, pad 3 (borders of padding only)', x: [1, 4, 3, 8], f: [3, 3, 8, 16], stride: 1, pad: 3 },
+  { name: '1x3 taps, 3x1 map', x: [3, 3, 1, 4], f: [1, 3, 4, 8], stride: 1, pad: 'same' },
 ];
 
 describe('wasm training kernels against the cpu backend', () => {
@@ -83,27 +97,41 @@ describe('wasm training kernels against the cpu backend', () => {
     expect(simdReady(tf.backend())).toBe(true);
   });
 
-  // Stride-1 convs with a multiple of 8 output channels take the SIMD weight gradient; the rest, and the
-  // small ones of these again with it switched off, the XNNPACK route.
-  const routes = (c: ConvCase) =>
-    c.stride === 1 && c.f[3] % 8 === 0 ? (c.x[1] <= 17 ? [true, false] : [true]) : [false];
+  // Stride-1 convs with a multiple of 8 output channels take our SIMD kernels (forward, input and weight
+  // gradients); the rest, and the small ones of these again with them switched off, the XNNPACK route. The
+  // SIMD route runs in both builds of the module: relaxed (fused multiply-add) where the engine has it, and
+  // baseline.
+  const routes = (c: ConvCase): Route[] =>
+    c.stride === 1 && c.f[3] % 8 === 0
+      ? c.x[1] <= 17
+        ? ['relaxed', 'baseline', 'xnnpack']
+        : ['relaxed', 'baseline']
+      : ['xnnpack'];
+  type Route = 'relaxed' | 'baseline' | 'xnnpack';
+  async function useRoute(route: Route): Promise<void> {
+    await tf.setBackend('wasm');
+    const simd = route !== 'xnnpack';
+    convFilterSimd.enabled = simd;
+    convSimd.enabled = simd;
+    await prepareSimdKernels(tf.backend() as BackendWasm, { relaxed: route !== 'baseline' });
+  }
   for (const c of convCases)
-    for (const simd of routes(c)) {
-      it(`conv2d gradients (Conv2DBackpropFilter${simd ? ' SIMD' : ''}, Conv2DBackpropInput): ${c.name}`, async () => {
-        convFilterSimd.enabled = simd;
+    for (const route of routes(c)) {
+      it(`conv2d and its gradients (Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput; ${route}): ${c.name}`, async () => {
+        await useRoute(route);
+        if (route !== 'xnnpack') expect(simdVariant(tf.backend())).toBe(route);
         const err = await compare(() => {
           const x = rnd(c.x, 1);
           const w = rnd(c.f, 2).mul(0.1);
+          const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
           const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
             tf
               .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
               .square()
               .sum(),
           );
-          return g([x, w]);
-        }).finally(() => {
-          convFilterSimd.enabled = true;
-        });
+          return [y, ...g([x, w])];
+        }).finally(() => useRoute('relaxed'));
         expect(err).toBeLessThanOrEqual(1e-4);
       });
     }

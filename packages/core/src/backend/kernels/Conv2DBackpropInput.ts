@@ -7,6 +7,7 @@
  */
 import { Conv2DBackpropInput, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dSimd } from './Conv2D.js';
 import {
   conv2d,
   dispose,
@@ -74,16 +75,18 @@ export function conv2DBackpropInputWasm(args: {
   dispose(backend, flipped);
   if (padTop >= 0 && padBottom >= 0 && padLeft >= 0 && padRight >= 0) {
     // Padding only (every stride-1 case): the convolution pads as it reads, without a padded copy of dy.
-    const dx = conv2d(
-      backend,
-      dyd,
-      wf,
-      [1, 1],
-      [
-        [padTop, padBottom],
-        [padLeft, padRight],
-      ],
-    );
+    const dx =
+      conv2dSimd(backend, dyd, wf, padTop, padLeft, h, w) ??
+      conv2d(
+        backend,
+        dyd,
+        wf,
+        [1, 1],
+        [
+          [padTop, padBottom],
+          [padLeft, padRight],
+        ],
+      );
     dispose(backend, wf);
     if (dyd !== dy) dispose(backend, dyd);
     return dx;

@@ -11,6 +11,7 @@ import {
   batchNormActBackwardConfig,
   batchNormActForwardConfig,
 } from './BatchNormAct.js';
+import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -20,6 +21,7 @@ import { captureStock } from './ops.js';
 
 /** Names of the kernels this module registers on wasm (for reports and tests). */
 export const WASM_TRAINING_KERNELS = [
+  'Conv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
@@ -63,6 +65,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   for (const name of STOCK_USED) captureStock(name);
+  override(conv2DConfig);
   override(conv2DBackpropFilterConfig);
   override(conv2DBackpropInputConfig);
   override(maxPoolGradConfig);
@@ -79,7 +82,14 @@ export { conv2DBackpropFilterWasm, convFilterBanding, convFilterSimd } from './C
 export { conv2DBackpropInputWasm } from './Conv2DBackpropInput.js';
 export { maxPoolGradWasm } from './MaxPoolGrad.js';
 export { tileArray } from './Tile.js';
-export { prepareSimdKernels, simdReady } from './simd.js';
+export {
+  prepareSimdKernels,
+  relaxedSimdValidates,
+  simdReady,
+  simdVariant,
+  type SimdVariant,
+} from './simd.js';
+export { conv2DWasm, convSimd } from './Conv2D.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,

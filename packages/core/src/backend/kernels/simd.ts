@@ -6,7 +6,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { SIMD_MODULE_BASE64 } from './simd-module.js';
+import { SIMD_MODULE_BASE64, SIMD_RELAXED_MODULE_BASE64 } from './simd-module.js';
 
 /** A byte offset into the wasm heap. */
 export type Ptr = number;
@@ -37,7 +37,34 @@ export interface SimdExports {
     padLeft: number,
     dw: Ptr,
   ): void;
+  /**
+   * Stride-1 conv2d, y = x * w (wasm/conv2d.c); geometry as conv_filter_grad; `zeros`: ci zero floats
+   * that taps in the padding read.
+   */
+  conv2d_s1(
+    x: Ptr,
+    w: Ptr,
+    n: number,
+    h: number,
+    width: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    zeros: Ptr,
+    y: Ptr,
+  ): void;
 }
+
+/**
+ * Which build of the module runs: `relaxed` (relaxed SIMD: fused multiply-add in the conv kernels, where
+ * the engine validates it) or `baseline` (SIMD multiply then add).
+ */
+export type SimdVariant = 'relaxed' | 'baseline';
 
 /** The WebAssembly API (the package's TypeScript libs declare neither DOM nor its global). */
 interface WasmMemory {
@@ -45,6 +72,7 @@ interface WasmMemory {
 }
 interface WasmApi {
   Memory: abstract new (...args: never[]) => WasmMemory;
+  validate(bytes: Uint8Array): boolean;
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -60,25 +88,42 @@ export function emscripten(backend: BackendWasm): EmscriptenParts {
   return backend.wasm as unknown as EmscriptenParts;
 }
 
-let instance: { memory: WasmMemory; exports: SimdExports } | null = null;
+let instance: { memory: WasmMemory; exports: SimdExports; variant: SimdVariant } | null = null;
+
+const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+
+/** The relaxed build validates in this engine (Node 20 needs V8's flag, see backend/select.ts). */
+export function relaxedSimdValidates(): boolean {
+  return wasmApi.validate(decode(SIMD_RELAXED_MODULE_BASE64));
+}
 
 /**
  * Instantiates the module on the backend's memory (once; asynchronously, as browsers require for modules
- * over 4 KiB on the main thread). False where that fails: the kernels then stay on their other paths.
+ * over 4 KiB on the main thread): the relaxed build where it validates and `relaxed` is not false, else
+ * the baseline one. False where neither loads: the kernels then stay on their other paths.
  */
-export async function prepareSimdKernels(backend: BackendWasm): Promise<boolean> {
+export async function prepareSimdKernels(
+  backend: BackendWasm,
+  opts: { relaxed?: boolean } = {},
+): Promise<boolean> {
   const memory = emscripten(backend).asm?.memory;
   if (!(memory instanceof wasmApi.Memory)) return false;
-  if (instance?.memory === memory) return true;
+  const variant: SimdVariant = opts.relaxed !== false && relaxedSimdValidates() ? 'relaxed' : 'baseline';
+  if (instance?.memory === memory && instance.variant === variant) return true;
   try {
-    const bytes = Uint8Array.from(atob(SIMD_MODULE_BASE64), (ch) => ch.charCodeAt(0));
+    const bytes = decode(variant === 'relaxed' ? SIMD_RELAXED_MODULE_BASE64 : SIMD_MODULE_BASE64);
     const { instance: inst } = await wasmApi.instantiate(bytes, { env: { memory } });
-    instance = { memory, exports: inst.exports as SimdExports };
+    instance = { memory, exports: inst.exports as SimdExports, variant };
     return true;
   } catch {
     instance = null;
     return false;
   }
+}
+
+/** The build that runs on this backend, or null where the module is not loaded. */
+export function simdVariant(backend: unknown): SimdVariant | null {
+  return instance && simdReady(backend) ? instance.variant : null;
 }
 
 /** The module is instantiated on this backend's memory. */

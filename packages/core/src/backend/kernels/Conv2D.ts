@@ -1,0 +1,114 @@
+/**
+ * Forward conv2d on wasm: stride-1, dilation-1 NHWC convolutions with a multiple of 8 output channels (every
+ * conv of Conv4 and ResNet-12) run our SIMD kernel (wasm/conv2d.c); the rest stay on the stock XNNPACK one.
+ *
+ * Why not XNNPACK: TF.js's binary is built for baseline SIMD, so each multiply-add is two instructions,
+ * and at 84 px its convolution also builds an indirection buffer of every tap's address per call. Our
+ * module's relaxed build (simd.ts) issues one fused multiply-add, and the kernel walks NHWC directly.
+ * Measured on the 2-core Xeon of the README, one core: see `pnpm bench profile`.
+ */
+import { backend_util, Conv2D, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { captureStock } from './ops.js';
+import { heap, ptr, simdExports, simdReady } from './simd.js';
+
+/** Use the SIMD kernel where it applies (switchable for A/B measurements and for tests of both routes). */
+export const convSimd = { enabled: true };
+
+/**
+ * y = the stride-1 correlation of x [n,h,w,ci] with filter [kh,kw,ci,co], padded by (padTop, padLeft) and
+ * as many rows and columns at the far side as [outH, outW] needs; null where the SIMD kernel does not apply.
+ */
+export function conv2dSimd(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  padTop: number,
+  padLeft: number,
+  outH: number,
+  outW: number,
+): TensorInfo | null {
+  const [n, h, w, ci] = x.shape;
+  const [kh, kw, fci, co] = filter.shape;
+  if (!convSimd.enabled || co % 8 !== 0 || fci !== ci || padTop < 0 || padLeft < 0 || !simdReady(backend))
+    return null;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const out = backend.makeOutput([n, outH, outW, co], 'float32');
+  // What taps in the padding read (a fresh allocation need not be zero: TF.js reuses freed memory).
+  const zeros = backend.makeOutput([ci], 'float32');
+  new Float32Array(heap(backend), ptr(backend, zeros), ci).fill(0);
+  simdExports(backend, 'Conv2D').conv2d_s1(
+    ptr(backend, x),
+    ptr(backend, filter),
+    n,
+    h,
+    w,
+    ci,
+    outH,
+    outW,
+    co,
+    kh,
+    kw,
+    padTop,
+    padLeft,
+    ptr(backend, zeros),
+    ptr(backend, out),
+  );
+  backend.disposeData(zeros.dataId);
+  return out;
+}
+
+interface Attrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+export function conv2DWasm(args: {
+  inputs: { x: TensorInfo; filter: TensorInfo };
+  backend: BackendWasm;
+  attrs: Attrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs;
+  if (attrs.dataFormat === 'NHWC') {
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const plain =
+      info.strideHeight === 1 &&
+      info.strideWidth === 1 &&
+      info.dilationHeight === 1 &&
+      info.dilationWidth === 1;
+    if (plain) {
+      const y = conv2dSimd(
+        backend,
+        x,
+        filter,
+        info.padInfo.top,
+        info.padInfo.left,
+        info.outHeight,
+        info.outWidth,
+      );
+      if (y) return y;
+    }
+  }
+  return captureStock(Conv2D)({ inputs, backend, attrs } as unknown as Parameters<
+    ReturnType<typeof captureStock>
+  >[0]) as TensorInfo;
+}
+
+export const conv2DConfig: KernelConfig = {
+  kernelName: Conv2D,
+  backendName: 'wasm',
+  kernelFunc: conv2DWasm as unknown as KernelConfig['kernelFunc'],
+};
