@@ -27,22 +27,30 @@ import { relErr } from '../helpers/rel-err.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
 
-/** Runs `f` on both backends with the same seeded inputs and returns the worst relative error. */
-async function compare(f: Case): Promise<number> {
-  const results: { data: Float32Array | Int32Array | Uint8Array; shape: number[] }[][] = [];
-  for (const backend of ['cpu', 'wasm']) {
-    await tf.setBackend(backend);
-    const out = tf.tidy(f);
-    const list = Array.isArray(out) ? out : [out];
-    results.push(list.map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape })));
-    tf.dispose(list);
-  }
+type Result = { data: Float32Array | Int32Array | Uint8Array; shape: number[] }[];
+
+async function runOn(backend: string, f: Case): Promise<Result> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  const r = list.map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape }));
+  tf.dispose(list);
+  return r;
+}
+
+function worstError(got: Result, ref: Result): number {
   let worst = 0;
-  results[0].forEach((ref, i) => {
-    expect(results[1][i].shape).toEqual(ref.shape);
-    worst = Math.max(worst, relErr(results[1][i].data, ref.data));
+  ref.forEach((r, i) => {
+    expect(got[i].shape).toEqual(r.shape);
+    worst = Math.max(worst, relErr(got[i].data, r.data));
   });
   return worst;
+}
+
+/** Runs `f` on both backends with the same seeded inputs and returns the worst relative error. */
+async function compare(f: Case): Promise<number> {
+  const ref = await runOn('cpu', f);
+  return worstError(await runOn('wasm', f), ref);
 }
 
 const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -98,43 +106,50 @@ describe('wasm training kernels against the cpu backend', () => {
   });
 
   // Stride-1 convs with a multiple of 8 output channels take our SIMD kernels (forward, input and weight
-  // gradients); the rest, and the small ones of these again with them switched off, the XNNPACK route. The
-  // SIMD route runs in both builds of the module: relaxed (fused multiply-add) where the engine has it, and
-  // baseline.
+  // gradients; 3x3 filters over a multiple of 4 input channels by Winograd), in both builds of the module:
+  // relaxed (fused multiply-add) where the engine has it, and baseline. The direct kernel in place of
+  // Winograd and, for the small cases, XNNPACK are checked too. The cpu reference is computed once per case.
+  type Route = 'relaxed' | 'baseline' | 'direct' | 'xnnpack';
   const routes = (c: ConvCase): Route[] =>
     c.stride === 1 && c.f[3] % 8 === 0
       ? c.x[1] <= 17
-        ? ['relaxed', 'baseline', 'xnnpack']
-        : ['relaxed', 'baseline']
+        ? ['relaxed', 'baseline', 'direct', 'xnnpack']
+        : ['relaxed', 'baseline', 'direct']
       : ['xnnpack'];
-  type Route = 'relaxed' | 'baseline' | 'xnnpack';
   async function useRoute(route: Route): Promise<void> {
     await tf.setBackend('wasm');
     const simd = route !== 'xnnpack';
     convFilterSimd.enabled = simd;
     convSimd.enabled = simd;
+    convSimd.winograd = route !== 'direct';
     await prepareSimdKernels(tf.backend() as BackendWasm, { relaxed: route !== 'baseline' });
   }
   for (const c of convCases)
-    for (const route of routes(c)) {
-      it(`conv2d and its gradients (Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput; ${route}): ${c.name}`, async () => {
-        await useRoute(route);
-        if (route !== 'xnnpack') expect(simdVariant(tf.backend())).toBe(route);
-        const err = await compare(() => {
-          const x = rnd(c.x, 1);
-          const w = rnd(c.f, 2).mul(0.1);
-          const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
-          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-            tf
-              .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
-              .square()
-              .sum(),
-          );
-          return [y, ...g([x, w])];
-        }).finally(() => useRoute('relaxed'));
-        expect(err).toBeLessThanOrEqual(1e-4);
-      });
-    }
+    it(`conv2d and its gradients (Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput; ${routes(c).join(', ')}): ${c.name}`, async () => {
+      const f = () => {
+        const x = rnd(c.x, 1);
+        const w = rnd(c.f, 2).mul(0.1);
+        const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf
+            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)
+            .square()
+            .sum(),
+        );
+        return [y, ...g([x, w])];
+      };
+      const ref = await runOn('cpu', f);
+      try {
+        for (const route of routes(c)) {
+          await useRoute(route);
+          if (route === 'relaxed' || route === 'baseline') expect(simdVariant(tf.backend())).toBe(route);
+          const err = worstError(await runOn('wasm', f), ref);
+          expect(err, route).toBeLessThanOrEqual(1e-4);
+        }
+      } finally {
+        await useRoute('relaxed');
+      }
+    });
 
   for (const c of convCases.filter((k) => k.f[2] >= 4 && k.x[1] <= 17)) {
     it(`Conv2DBackpropFilter cut into row bands (as for large maps): ${c.name}`, async () => {

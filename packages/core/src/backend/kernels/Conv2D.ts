@@ -12,8 +12,55 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { captureStock } from './ops.js';
 import { heap, ptr, simdExports, simdReady } from './simd.js';
 
-/** Use the SIMD kernel where it applies (switchable for A/B measurements and for tests of both routes). */
-export const convSimd = { enabled: true };
+/**
+ * Use the SIMD kernels where they apply (switchable for A/B measurements and for tests of every route):
+ * `enabled` our kernels at all, `winograd` the Winograd one for 3x3 filters over a multiple of 4 input
+ * channels (else the direct one).
+ */
+export const convSimd = { enabled: true, winograd: true };
+
+/** Tiles per Winograd block: a block's transformed inputs and products (16 * tb * (ci + co) floats). */
+const WINOGRAD_TILES = 64;
+
+function scratch(backend: BackendWasm, floats: number): TensorInfo {
+  return backend.makeOutput([floats], 'float32');
+}
+
+function winograd(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  padTop: number,
+  padLeft: number,
+  out: TensorInfo,
+): void {
+  const [n, h, w, ci] = x.shape;
+  const co = filter.shape[3];
+  const [, outH, outW] = out.shape;
+  const mod = simdExports(backend, 'Conv2D');
+  const u = scratch(backend, 16 * ci * co);
+  const v = scratch(backend, 16 * WINOGRAD_TILES * ci);
+  const m = scratch(backend, 16 * WINOGRAD_TILES * co);
+  mod.wino_filter(ptr(backend, filter), ci, co, ptr(backend, u));
+  mod.wino_conv3x3(
+    ptr(backend, x),
+    ptr(backend, u),
+    n,
+    h,
+    w,
+    ci,
+    outH,
+    outW,
+    co,
+    padTop,
+    padLeft,
+    WINOGRAD_TILES,
+    ptr(backend, v),
+    ptr(backend, m),
+    ptr(backend, out),
+  );
+  for (const t of [u, v, m]) backend.disposeData(t.dataId);
+}
 
 /**
  * y = the stride-1 correlation of x [n,h,w,ci] with filter [kh,kw,ci,co], padded by (padTop, padLeft) and
@@ -34,6 +81,10 @@ export function conv2dSimd(
     return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const out = backend.makeOutput([n, outH, outW, co], 'float32');
+  if (convSimd.winograd && kh === 3 && kw === 3 && ci % 4 === 0) {
+    winograd(backend, x, filter, padTop, padLeft, out);
+    return out;
+  }
   // What taps in the padding read (a fresh allocation need not be zero: TF.js reuses freed memory).
   const zeros = backend.makeOutput([ci], 'float32');
   new Float32Array(heap(backend), ptr(backend, zeros), ci).fill(0);

@@ -58,6 +58,26 @@ export interface SimdExports {
     zeros: Ptr,
     y: Ptr,
   ): void;
+  /** Winograd F(2x2, 3x3) transform of a [3,3,ci,co] filter into u [16][ci][co] (wasm/winograd.c). */
+  wino_filter(g: Ptr, ci: number, co: number, u: Ptr): void;
+  /** Stride-1 3x3 conv2d by Winograd F(2x2, 3x3); v, m: scratch of 16*tb*ci and 16*tb*co floats. */
+  wino_conv3x3(
+    x: Ptr,
+    u: Ptr,
+    n: number,
+    h: number,
+    width: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    padTop: number,
+    padLeft: number,
+    tb: number,
+    v: Ptr,
+    m: Ptr,
+    y: Ptr,
+  ): void;
 }
 
 /**
