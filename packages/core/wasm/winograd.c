@@ -20,13 +20,27 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/*
+ * The 16 planes of every scratch buffer lie SKEW floats further apart than their size: with sizes of a
+ * multiple of 4 KiB (64 tiles by 64 channels), the 16 accesses of one transform would all map to the same
+ * L1 set and evict each other (measured: the transforms then cost 6x the products). Callers size scratch
+ * with wino_plane below.
+ */
+#define SKEW 16
+static inline long plane_of(long floats) { return floats + SKEW; }
+
+/* Floats of one scratch plane holding `floats` (16 planes make a buffer). */
+EXPORT(wino_plane)
+int wino_plane(int floats) { return (int)plane_of(floats); }
+
 static inline v128_t ld(const float *p) { return wasm_v128_load(p); }
 static inline void st(float *p, v128_t v) { wasm_v128_store(p, v); }
 
-/* u[e][c][o] = (G g[:, :, c, o] G^T)[e], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]; co % 4 == 0. */
+/* u[e][c][o] = (G g[:, :, c, o] G^T)[e] (planes e of wino_plane(ci * co) floats),
+ * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]; co % 4 == 0. */
 EXPORT(wino_filter)
 void wino_filter(const float *g, int ci, int co, float *u) {
-  long plane = (long)ci * co;
+  long plane = plane_of((long)ci * co);
   v128_t half = wasm_f32x4_splat(0.5f);
   for (int c = 0; c < ci; c++) {
     for (int o = 0; o < co; o += 4) {
@@ -57,7 +71,7 @@ void wino_filter(const float *g, int ci, int co, float *u) {
 /* Input transform of tiles [t0, t0 + count) into v[e][t - t0][ci], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
 static void input_tiles(const float *x, int h, int wd, int ci, int tilesH, int tilesW, int pt, int pl, long t0,
                         int count, int tb, float *v) {
-  long plane = (long)tb * ci;
+  long plane = plane_of((long)tb * ci);
   v128_t zero = wasm_f32x4_splat(0.0f);
   for (int k = 0; k < count; k++) {
     long t = t0 + k;
@@ -157,7 +171,7 @@ PRODUCT_FN(4)
 /* Output transform, A^T = [1 1 1 0; 0 1 -1 -1]: the 2x2 outputs of each tile that lie inside [ho, wo]. */
 static void output_tiles(const float *m, int ho, int wo, int co, int tilesH, int tilesW, long t0, int count,
                          int tb, float *y) {
-  long plane = (long)tb * co;
+  long plane = plane_of((long)tb * co);
   for (int k = 0; k < count; k++) {
     long t = t0 + k;
     int tw = (int)(t % tilesW);
@@ -187,15 +201,15 @@ static void output_tiles(const float *m, int ho, int wo, int co, int tilesH, int
 
 /*
  * y [n, ho, wo, co] = x [n, h, wd, ci] correlated with the filter whose transform u (wino_filter) is given,
- * padding (pt, pl) before the map and whatever [ho, wo] needs after it. v: 16 * tb * ci floats, m: 16 * tb
- * * co floats of scratch.
+ * padding (pt, pl) before the map and whatever [ho, wo] needs after it. u: 16 planes of wino_plane(ci * co)
+ * floats; v, m: scratch of 16 planes of wino_plane(tb * ci) and wino_plane(tb * co) floats.
  */
 EXPORT(wino_conv3x3)
 void wino_conv3x3(const float *x, const float *u, int n, int h, int wd, int ci, int ho, int wo, int co, int pt,
                   int pl, int tb, float *v, float *m, float *y) {
   int tilesH = (ho + 1) / 2, tilesW = (wo + 1) / 2;
   long tiles = (long)n * tilesH * tilesW;
-  long uplane = (long)ci * co, vplane = (long)tb * ci, mplane = (long)tb * co;
+  long uplane = plane_of((long)ci * co), vplane = plane_of((long)tb * ci), mplane = plane_of((long)tb * co);
   for (long t0 = 0; t0 < tiles; t0 += tb) {
     int count = tiles - t0 < tb ? (int)(tiles - t0) : tb;
     input_tiles(x, h, wd, ci, tilesH, tilesW, pt, pl, t0, count, tb, v);
@@ -222,5 +236,124 @@ void wino_conv3x3(const float *x, const float *u, int n, int h, int wd, int ci, 
       }
     }
     output_tiles(m, ho, wo, co, tilesH, tilesW, t0, count, tb, y);
+  }
+}
+
+/* dY's 2x2 blocks of tiles [t0, t0 + count) as A dY A^T into d[e][t - t0][co], A = [1 0; 1 1; 1 -1; 0 -1]. */
+static void grad_tiles(const float *dy, int ho, int wo, int co, int tilesH, int tilesW, long t0, int count,
+                       int tb, float *d) {
+  long plane = plane_of((long)tb * co);
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int k = 0; k < count; k++) {
+    long t = t0 + k;
+    int tw = (int)(t % tilesW);
+    long rest = t / tilesW;
+    int th = (int)(rest % tilesH);
+    int b = (int)(rest / tilesH);
+    int oh = 2 * th, ow = 2 * tw;
+    int twoRows = oh + 1 < ho, twoCols = ow + 1 < wo;
+    const float *g00 = dy + (((long)b * ho + oh) * wo + ow) * co;
+    float *dk = d + (long)k * co;
+    for (int o = 0; o < co; o += 4) {
+      v128_t y[2][2], s[4][2];
+      y[0][0] = ld(g00 + o);
+      y[0][1] = twoCols ? ld(g00 + co + o) : zero;
+      y[1][0] = twoRows ? ld(g00 + (long)wo * co + o) : zero;
+      y[1][1] = twoRows && twoCols ? ld(g00 + (long)wo * co + co + o) : zero;
+      for (int j = 0; j < 2; j++) {
+        s[0][j] = y[0][j];
+        s[1][j] = wasm_f32x4_add(y[0][j], y[1][j]);
+        s[2][j] = wasm_f32x4_sub(y[0][j], y[1][j]);
+        s[3][j] = wasm_f32x4_neg(y[1][j]);
+      }
+      for (int i = 0; i < 4; i++) {
+        float *p = dk + o + (long)(i * 4) * plane;
+        st(p, s[i][0]);
+        st(p + plane, wasm_f32x4_add(s[i][0], s[i][1]));
+        st(p + 2 * plane, wasm_f32x4_sub(s[i][0], s[i][1]));
+        st(p + 3 * plane, wasm_f32x4_neg(s[i][1]));
+      }
+    }
+  }
+}
+
+/* s[c0..c0+4)[o0..o0+8) += sum over count tiles of v[t][c0..c0+4) outer d[t][o0..o0+8) (strides ci, co). */
+static __attribute__((noinline)) void outer4x8(const float *v, const float *d, int ci, int co, int count,
+                                               float *s) {
+  v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+         a31 = a00;
+  for (int t = 0; t < count; t++) {
+    v128_t d0 = ld(d), d1 = ld(d + 4);
+    v128_t x = wasm_v128_load32_splat(v);
+    a00 = MADD(a00, x, d0);
+    a01 = MADD(a01, x, d1);
+    x = wasm_v128_load32_splat(v + 1);
+    a10 = MADD(a10, x, d0);
+    a11 = MADD(a11, x, d1);
+    x = wasm_v128_load32_splat(v + 2);
+    a20 = MADD(a20, x, d0);
+    a21 = MADD(a21, x, d1);
+    x = wasm_v128_load32_splat(v + 3);
+    a30 = MADD(a30, x, d0);
+    a31 = MADD(a31, x, d1);
+    v += ci;
+    d += co;
+  }
+#define FLUSH(r, lo, hi)                                                                                      \
+  do {                                                                                                        \
+    float *p = s + (long)(r) * co;                                                                            \
+    st(p, wasm_f32x4_add(ld(p), lo));                                                                         \
+    st(p + 4, wasm_f32x4_add(ld(p + 4), hi));                                                                 \
+  } while (0)
+  FLUSH(0, a00, a01);
+  FLUSH(1, a10, a11);
+  FLUSH(2, a20, a21);
+  FLUSH(3, a30, a31);
+#undef FLUSH
+}
+
+/*
+ * Weight gradient of the stride-1 3x3 conv above, by the same transform: with V = B^T d B per input tile
+ * and D = A dY A^T per output tile, dU[e] = sum over tiles of V[e]^T D[e] ([ci x co] each) and dW = G^T dU G.
+ * v, d, s: 16 planes of wino_plane(tb * ci), wino_plane(tb * co), wino_plane(ci * co) floats of scratch;
+ * dw [3, 3, ci, co] is overwritten.
+ */
+EXPORT(wino_filter_grad3x3)
+void wino_filter_grad3x3(const float *x, const float *dy, int n, int h, int wd, int ci, int ho, int wo, int co,
+                         int pt, int pl, int tb, float *v, float *d, float *s, float *dw) {
+  int tilesH = (ho + 1) / 2, tilesW = (wo + 1) / 2;
+  long tiles = (long)n * tilesH * tilesW;
+  long splane = plane_of((long)ci * co), vplane = plane_of((long)tb * ci), dplane = plane_of((long)tb * co);
+  for (long i = 0; i + 4 <= 16 * splane; i += 4) st(s + i, wasm_f32x4_splat(0.0f));
+  for (long t0 = 0; t0 < tiles; t0 += tb) {
+    int count = tiles - t0 < tb ? (int)(tiles - t0) : tb;
+    input_tiles(x, h, wd, ci, tilesH, tilesW, pt, pl, t0, count, tb, v);
+    grad_tiles(dy, ho, wo, co, tilesH, tilesW, t0, count, tb, d);
+    for (int e = 0; e < 16; e++)
+      for (int c0 = 0; c0 < ci; c0 += 4)
+        for (int o0 = 0; o0 < co; o0 += 8)
+          outer4x8(v + e * vplane + c0, d + e * dplane + o0, ci, co, count, s + e * splane + (long)c0 * co + o0);
+  }
+  /* dW = G^T S G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]. */
+  v128_t half = wasm_f32x4_splat(0.5f);
+  for (int c = 0; c < ci; c++) {
+    for (int o = 0; o < co; o += 4) {
+      v128_t q[4][4], r[3][4];
+      for (int e = 0; e < 16; e++) q[e / 4][e % 4] = ld(s + e * splane + (long)c * co + o);
+      for (int j = 0; j < 4; j++) {
+        v128_t p12 = wasm_f32x4_mul(half, wasm_f32x4_add(q[1][j], q[2][j]));
+        r[0][j] = wasm_f32x4_add(q[0][j], p12);
+        r[1][j] = wasm_f32x4_mul(half, wasm_f32x4_sub(q[1][j], q[2][j]));
+        r[2][j] = wasm_f32x4_add(p12, q[3][j]);
+      }
+      for (int i = 0; i < 3; i++) {
+        v128_t p12 = wasm_f32x4_mul(half, wasm_f32x4_add(r[i][1], r[i][2]));
+        float *out = dw + ((long)(i * 3) * ci + c) * co + o;
+        long tap = (long)ci * co;
+        st(out, wasm_f32x4_add(r[i][0], p12));
+        st(out + tap, wasm_f32x4_mul(half, wasm_f32x4_sub(r[i][1], r[i][2])));
+        st(out + 2 * tap, wasm_f32x4_add(p12, r[i][3]));
+      }
+    }
   }
 }

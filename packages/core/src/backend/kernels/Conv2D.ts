@@ -22,6 +22,52 @@ export const convSimd = { enabled: true, winograd: true };
 /** Tiles per Winograd block: a block's transformed inputs and products (16 * tb * (ci + co) floats). */
 const WINOGRAD_TILES = 64;
 
+/** Winograd F(2x2, 3x3) applies: a 3x3 filter over a multiple of 4 input channels (stride 1, the caller's). */
+export function winogradApplies(filterShape: number[]): boolean {
+  const [kh, kw, ci, co] = filterShape;
+  return convSimd.enabled && convSimd.winograd && kh === 3 && kw === 3 && ci % 4 === 0 && co % 8 === 0;
+}
+
+/**
+ * dW [3,3,ci,co] of the stride-1 conv of x [n,h,w,ci] giving dy [n,ho,wo,co] with padding (padTop,
+ * padLeft), by Winograd F(2x2, 3x3) (wasm/winograd.c). The caller checks `winogradApplies` and simdReady.
+ */
+export function winogradFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  padTop: number,
+  padLeft: number,
+): TensorInfo {
+  const [n, h, w, ci] = x.shape;
+  const [, ho, wo, co] = dy.shape;
+  const mod = simdExports(backend, 'Conv2DBackpropFilter');
+  const out = backend.makeOutput([3, 3, ci, co], 'float32');
+  const v = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci));
+  const d = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co));
+  const s = scratch(backend, 16 * mod.wino_plane(ci * co));
+  mod.wino_filter_grad3x3(
+    ptr(backend, x),
+    ptr(backend, dy),
+    n,
+    h,
+    w,
+    ci,
+    ho,
+    wo,
+    co,
+    padTop,
+    padLeft,
+    WINOGRAD_TILES,
+    ptr(backend, v),
+    ptr(backend, d),
+    ptr(backend, s),
+    ptr(backend, out),
+  );
+  for (const t of [v, d, s]) backend.disposeData(t.dataId);
+  return out;
+}
+
 function scratch(backend: BackendWasm, floats: number): TensorInfo {
   return backend.makeOutput([floats], 'float32');
 }
@@ -38,9 +84,9 @@ function winograd(
   const co = filter.shape[3];
   const [, outH, outW] = out.shape;
   const mod = simdExports(backend, 'Conv2D');
-  const u = scratch(backend, 16 * ci * co);
-  const v = scratch(backend, 16 * WINOGRAD_TILES * ci);
-  const m = scratch(backend, 16 * WINOGRAD_TILES * co);
+  const u = scratch(backend, 16 * mod.wino_plane(ci * co));
+  const v = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci));
+  const m = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co));
   mod.wino_filter(ptr(backend, filter), ci, co, ptr(backend, u));
   mod.wino_conv3x3(
     ptr(backend, x),
@@ -81,7 +127,7 @@ export function conv2dSimd(
     return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const out = backend.makeOutput([n, outH, outW, co], 'float32');
-  if (convSimd.winograd && kh === 3 && kw === 3 && ci % 4 === 0) {
+  if (winogradApplies(filter.shape)) {
     winograd(backend, x, filter, padTop, padLeft, out);
     return out;
   }

@@ -20,6 +20,7 @@
 import { Conv2DBackpropFilter, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heap, ptr, simdExports, simdReady } from './simd.js';
+import { winogradApplies, winogradFilterGrad } from './Conv2D.js';
 import {
   add,
   conv2d,
@@ -63,7 +64,10 @@ export function conv2DBackpropFilterWasm(args: {
   } = info;
   const { top, left } = info.padInfo;
   const co = info.outChannels;
-  if (convFilterSimd.enabled && sh === 1 && sw === 1 && co % 8 === 0 && simdReady(backend)) {
+  const stride1 = sh === 1 && sw === 1;
+  if (convFilterSimd.enabled && stride1 && winogradApplies(attrs.filterShape) && simdReady(backend))
+    return winogradFilterGrad(backend, x, dy, top, left);
+  if (convFilterSimd.enabled && stride1 && co % 8 === 0 && simdReady(backend)) {
     const mod = simdExports(backend, 'Conv2DBackpropFilter');
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     // The kernel accumulates into dW. (A fresh allocation need not be zero: TF.js reuses freed memory.)

@@ -58,9 +58,11 @@ export interface SimdExports {
     zeros: Ptr,
     y: Ptr,
   ): void;
+  /** Floats of one Winograd scratch plane that holds `floats` (planes are skewed apart; 16 make a buffer). */
+  wino_plane(floats: number): number;
   /** Winograd F(2x2, 3x3) transform of a [3,3,ci,co] filter into u [16][ci][co] (wasm/winograd.c). */
   wino_filter(g: Ptr, ci: number, co: number, u: Ptr): void;
-  /** Stride-1 3x3 conv2d by Winograd F(2x2, 3x3); v, m: scratch of 16*tb*ci and 16*tb*co floats. */
+  /** Stride-1 3x3 conv2d by Winograd F(2x2, 3x3); v, m: scratch of 16 planes of tb*ci and tb*co floats. */
   wino_conv3x3(
     x: Ptr,
     u: Ptr,
@@ -77,6 +79,28 @@ export interface SimdExports {
     v: Ptr,
     m: Ptr,
     y: Ptr,
+  ): void;
+  /**
+   * Weight gradient of that conv by the same transform; v, d, s: scratch of 16 planes of tb*ci, tb*co and
+   * ci*co floats (see wino_plane); dw [3,3,ci,co] is overwritten.
+   */
+  wino_filter_grad3x3(
+    x: Ptr,
+    dy: Ptr,
+    n: number,
+    h: number,
+    width: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    padTop: number,
+    padLeft: number,
+    tb: number,
+    v: Ptr,
+    d: Ptr,
+    s: Ptr,
+    dw: Ptr,
   ): void;
 }
 
