@@ -68,11 +68,14 @@ void wino_filter(const float *g, int ci, int co, float *u) {
   }
 }
 
-/* Input transform of tiles [t0, t0 + count) into v[e][t - t0][ci], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+/*
+ * Input transform of tiles [t0, t0 + count) into v[e][t - t0][ci], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+ * Each of a tile's 16 taps reads through its own pointer, the zero row `zeros` (ci floats) where it falls in
+ * the padding, so the channel loop has no branches.
+ */
 static void input_tiles(const float *x, int h, int wd, int ci, int tilesH, int tilesW, int pt, int pl, long t0,
-                        int count, int tb, float *v) {
+                        int count, int tb, const float *zeros, float *v) {
   long plane = plane_of((long)tb * ci);
-  v128_t zero = wasm_f32x4_splat(0.0f);
   for (int k = 0; k < count; k++) {
     long t = t0 + k;
     int tw = (int)(t % tilesW);
@@ -81,22 +84,17 @@ static void input_tiles(const float *x, int h, int wd, int ci, int tilesH, int t
     int b = (int)(rest / tilesH);
     int r0 = 2 * th - pt, c0 = 2 * tw - pl;
     const float *img = x + (long)b * h * wd * ci;
-    const float *rows[4];
-    long cols[4];
-    int rowOk[4], colOk[4];
-    for (int i = 0; i < 4; i++) {
-      rowOk[i] = r0 + i >= 0 && r0 + i < h;
-      colOk[i] = c0 + i >= 0 && c0 + i < wd;
-      rows[i] = img + (long)(r0 + i) * wd * ci;
-      cols[i] = (long)(c0 + i) * ci;
-    }
-    int inside = rowOk[0] && rowOk[3] && colOk[0] && colOk[3];
+    const float *src[4][4];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) {
+        int r = r0 + i, col = c0 + j;
+        src[i][j] = r >= 0 && r < h && col >= 0 && col < wd ? img + ((long)r * wd + col) * ci : zeros;
+      }
     float *vk = v + (long)k * ci;
     for (int c = 0; c < ci; c += 4) {
       v128_t d[4][4], s[4][4];
       for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++)
-          d[i][j] = inside || (rowOk[i] && colOk[j]) ? ld(rows[i] + cols[j] + c) : zero;
+        for (int j = 0; j < 4; j++) d[i][j] = ld(src[i][j] + c);
       for (int j = 0; j < 4; j++) {
         s[0][j] = wasm_f32x4_sub(d[0][j], d[2][j]);
         s[1][j] = wasm_f32x4_add(d[1][j], d[2][j]);
@@ -202,17 +200,18 @@ static void output_tiles(const float *m, int ho, int wo, int co, int tilesH, int
 /*
  * y [n, ho, wo, co] = x [n, h, wd, ci] correlated with the filter whose transform u (wino_filter) is given,
  * padding (pt, pl) before the map and whatever [ho, wo] needs after it. u: 16 planes of wino_plane(ci * co)
- * floats; v, m: scratch of 16 planes of wino_plane(tb * ci) and wino_plane(tb * co) floats.
+ * floats; zeros: ci zero floats; v, m: scratch of 16 planes of wino_plane(tb * ci) and wino_plane(tb * co)
+ * floats.
  */
 EXPORT(wino_conv3x3)
 void wino_conv3x3(const float *x, const float *u, int n, int h, int wd, int ci, int ho, int wo, int co, int pt,
-                  int pl, int tb, float *v, float *m, float *y) {
+                  int pl, int tb, const float *zeros, float *v, float *m, float *y) {
   int tilesH = (ho + 1) / 2, tilesW = (wo + 1) / 2;
   long tiles = (long)n * tilesH * tilesW;
   long uplane = plane_of((long)ci * co), vplane = plane_of((long)tb * ci), mplane = plane_of((long)tb * co);
   for (long t0 = 0; t0 < tiles; t0 += tb) {
     int count = tiles - t0 < tb ? (int)(tiles - t0) : tb;
-    input_tiles(x, h, wd, ci, tilesH, tilesW, pt, pl, t0, count, tb, v);
+    input_tiles(x, h, wd, ci, tilesH, tilesW, pt, pl, t0, count, tb, zeros, v);
     for (int e = 0; e < 16; e++) {
       const float *ve = v + e * vplane;
       const float *ue = u + e * uplane;
@@ -315,19 +314,20 @@ static __attribute__((noinline)) void outer4x8(const float *v, const float *d, i
 /*
  * Weight gradient of the stride-1 3x3 conv above, by the same transform: with V = B^T d B per input tile
  * and D = A dY A^T per output tile, dU[e] = sum over tiles of V[e]^T D[e] ([ci x co] each) and dW = G^T dU G.
- * v, d, s: 16 planes of wino_plane(tb * ci), wino_plane(tb * co), wino_plane(ci * co) floats of scratch;
+ * zeros: ci zero floats; v, d, s: 16 planes of wino_plane(tb * ci), wino_plane(tb * co), wino_plane(ci * co)
+ * floats of scratch;
  * dw [3, 3, ci, co] is overwritten.
  */
 EXPORT(wino_filter_grad3x3)
 void wino_filter_grad3x3(const float *x, const float *dy, int n, int h, int wd, int ci, int ho, int wo, int co,
-                         int pt, int pl, int tb, float *v, float *d, float *s, float *dw) {
+                         int pt, int pl, int tb, const float *zeros, float *v, float *d, float *s, float *dw) {
   int tilesH = (ho + 1) / 2, tilesW = (wo + 1) / 2;
   long tiles = (long)n * tilesH * tilesW;
   long splane = plane_of((long)ci * co), vplane = plane_of((long)tb * ci), dplane = plane_of((long)tb * co);
   for (long i = 0; i + 4 <= 16 * splane; i += 4) st(s + i, wasm_f32x4_splat(0.0f));
   for (long t0 = 0; t0 < tiles; t0 += tb) {
     int count = tiles - t0 < tb ? (int)(tiles - t0) : tb;
-    input_tiles(x, h, wd, ci, tilesH, tilesW, pt, pl, t0, count, tb, v);
+    input_tiles(x, h, wd, ci, tilesH, tilesW, pt, pl, t0, count, tb, zeros, v);
     grad_tiles(dy, ho, wo, co, tilesH, tilesW, t0, count, tb, d);
     for (int e = 0; e < 16; e++)
       for (int c0 = 0; c0 < ci; c0 += 4)

@@ -46,6 +46,7 @@ export function winogradFilterGrad(
   const v = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci));
   const d = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co));
   const s = scratch(backend, 16 * mod.wino_plane(ci * co));
+  const zeros = zeroRow(backend, ci);
   mod.wino_filter_grad3x3(
     ptr(backend, x),
     ptr(backend, dy),
@@ -59,17 +60,25 @@ export function winogradFilterGrad(
     padTop,
     padLeft,
     WINOGRAD_TILES,
+    ptr(backend, zeros),
     ptr(backend, v),
     ptr(backend, d),
     ptr(backend, s),
     ptr(backend, out),
   );
-  for (const t of [v, d, s]) backend.disposeData(t.dataId);
+  for (const t of [v, d, s, zeros]) backend.disposeData(t.dataId);
   return out;
 }
 
 function scratch(backend: BackendWasm, floats: number): TensorInfo {
   return backend.makeOutput([floats], 'float32');
+}
+
+/** `floats` zeros: what taps in the padding read (a fresh allocation need not be zero: TF.js reuses memory). */
+function zeroRow(backend: BackendWasm, floats: number): TensorInfo {
+  const z = scratch(backend, floats);
+  new Float32Array(heap(backend), ptr(backend, z), floats).fill(0);
+  return z;
 }
 
 function winograd(
@@ -87,6 +96,7 @@ function winograd(
   const u = scratch(backend, 16 * mod.wino_plane(ci * co));
   const v = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci));
   const m = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co));
+  const zeros = zeroRow(backend, ci);
   mod.wino_filter(ptr(backend, filter), ci, co, ptr(backend, u));
   mod.wino_conv3x3(
     ptr(backend, x),
@@ -101,11 +111,12 @@ function winograd(
     padTop,
     padLeft,
     WINOGRAD_TILES,
+    ptr(backend, zeros),
     ptr(backend, v),
     ptr(backend, m),
     ptr(backend, out),
   );
-  for (const t of [u, v, m]) backend.disposeData(t.dataId);
+  for (const t of [u, v, m, zeros]) backend.disposeData(t.dataId);
 }
 
 /**
@@ -126,14 +137,16 @@ export function conv2dSimd(
   if (!convSimd.enabled || co % 8 !== 0 || fci !== ci || padTop < 0 || padLeft < 0 || !simdReady(backend))
     return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const wino = winogradApplies(filter.shape);
+  // Few input channels (an RGB first layer): too little work per tap for our direct tile; XNNPACK measured
+  // faster there (Conv4's first layer at 84 px: ~100 ms against ~110).
+  if (!wino && ci < 8) return null;
   const out = backend.makeOutput([n, outH, outW, co], 'float32');
-  if (winogradApplies(filter.shape)) {
+  if (wino) {
     winograd(backend, x, filter, padTop, padLeft, out);
     return out;
   }
-  // What taps in the padding read (a fresh allocation need not be zero: TF.js reuses freed memory).
-  const zeros = backend.makeOutput([ci], 'float32');
-  new Float32Array(heap(backend), ptr(backend, zeros), ci).fill(0);
+  const zeros = zeroRow(backend, ci);
   simdExports(backend, 'Conv2D').conv2d_s1(
     ptr(backend, x),
     ptr(backend, filter),

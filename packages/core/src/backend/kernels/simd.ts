@@ -62,7 +62,10 @@ export interface SimdExports {
   wino_plane(floats: number): number;
   /** Winograd F(2x2, 3x3) transform of a [3,3,ci,co] filter into u [16][ci][co] (wasm/winograd.c). */
   wino_filter(g: Ptr, ci: number, co: number, u: Ptr): void;
-  /** Stride-1 3x3 conv2d by Winograd F(2x2, 3x3); v, m: scratch of 16 planes of tb*ci and tb*co floats. */
+  /**
+   * Stride-1 3x3 conv2d by Winograd F(2x2, 3x3); zeros: ci zero floats (what taps in the padding read);
+   * v, m: scratch of 16 planes of tb*ci and tb*co floats.
+   */
   wino_conv3x3(
     x: Ptr,
     u: Ptr,
@@ -76,6 +79,7 @@ export interface SimdExports {
     padTop: number,
     padLeft: number,
     tb: number,
+    zeros: Ptr,
     v: Ptr,
     m: Ptr,
     y: Ptr,
@@ -97,6 +101,7 @@ export interface SimdExports {
     padTop: number,
     padLeft: number,
     tb: number,
+    zeros: Ptr,
     v: Ptr,
     d: Ptr,
     s: Ptr,
