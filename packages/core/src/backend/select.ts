@@ -14,6 +14,7 @@ import {
   prepareSimdKernels,
   registerWasmTrainingKernels,
   relaxedSimdValidates,
+  simdVariant,
 } from './kernels/index.js';
 import { registerCpuConvFilterGrad } from './kernels/Conv2DBackpropFilterCpu.js';
 import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
@@ -212,8 +213,16 @@ function describeDevices(name: ConcreteBackend): string[] {
       return adapter ? formatAdapter(adapter) : ['WebGPU'];
     case 'tensorflow':
       return ['CPU via libtensorflow'];
-    case 'wasm':
-      return ['CPU via WebAssembly SIMD + XNNPACK, one thread per instance'];
+    case 'wasm': {
+      const variant = simdVariant(tf.backend());
+      const ours =
+        variant === 'relaxed'
+          ? ' + our kernels (relaxed SIMD: fused multiply-add)'
+          : variant === 'baseline'
+            ? ' + our kernels (baseline SIMD)'
+            : '';
+      return [`CPU via WebAssembly SIMD + XNNPACK${ours}, one thread per instance`];
+    }
     case 'cpu':
       return ['CPU via plain JavaScript'];
   }

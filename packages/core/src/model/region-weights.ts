@@ -24,8 +24,9 @@ export interface HeadContext {
 }
 
 /**
- * a [S, R, H] + b [Q, R, H] -> [Q, S, R, H]. The gradient's sums over Q and S are products with ones
- * (GEMMs) instead of reductions over leading axes, which are slow on wasm.
+ * a [S, R, H] + b [Q, R, H] -> [Q, S, R, H]; the gradient sums dy over Q and over S (reductions over
+ * adjacent axes, which our wasm Sum kernel does in one pass: products with ones measured ~10x slower, a
+ * GEMM of one row being XNNPACK's worst case).
  */
 const pairAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b] = args as [tf.Tensor3D, tf.Tensor3D];
@@ -35,8 +36,8 @@ const pairAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     value: tf.add(tf.reshape(b, [q, 1, r, h]), tf.reshape(a, [1, s, r, h])),
     gradFunc: (dy: tf.Tensor) =>
       tf.tidy(() => {
-        const da = tf.matMul(tf.ones([1, q]) as tf.Tensor2D, tf.reshape(dy, [q, s * r * h]) as tf.Tensor2D);
-        const db = tf.matMul(tf.ones([q, 1, s]) as tf.Tensor3D, tf.reshape(dy, [q, s, r * h]) as tf.Tensor3D);
+        const da = tf.sum(tf.reshape(dy, [q, s * r * h]), 0);
+        const db = tf.sum(tf.reshape(dy, [q, s, r * h]), 1);
         return [tf.reshape(da, [s, r, h]), tf.reshape(db, [q, r, h])];
       }),
   };

@@ -238,6 +238,14 @@ describe('wasm training kernels against the cpu backend', () => {
       [0, 2],
       [5, 6, 7],
     ],
+    // Middle axes (our kernel, per outer slab): the head's pair-broadcast gradient sums over supports.
+    [[1], [5, 6, 7]],
+    [[1], [75, 5, 1600]],
+    [
+      [1, 2],
+      [3, 4, 5, 6],
+    ],
+    [[1], [2, 1, 3]],
   ] as [number[], number[]][]) {
     it(`Sum and Mean over axes ${JSON.stringify(axes)} of ${JSON.stringify(shape)}`, async () => {
       const err = await compare(() => {

@@ -1,11 +1,17 @@
 /**
- * Forward conv2d on wasm: stride-1, dilation-1 NHWC convolutions with a multiple of 8 output channels (every
- * conv of Conv4 and ResNet-12) run our SIMD kernel (wasm/conv2d.c); the rest stay on the stock XNNPACK one.
+ * Forward conv2d on wasm by our SIMD module (simd.ts) where it applies, else the stock XNNPACK kernel:
+ * - stride-1 3x3 filters over a multiple of 4 input channels and 8 output channels (Conv4 and ResNet-12
+ *   after the first layer): Winograd F(2x2, 3x3) (wasm/winograd.c), 16 multiply-adds per 2x2 outputs
+ *   instead of 36;
+ * - other stride-1, dilation-1 NHWC convs with a multiple of 8 output channels and at least 8 input
+ *   channels (ResNet-12's 1x1 shortcuts): a direct kernel (wasm/conv2d.c) that reads NHWC in place.
+ * The input gradient (Conv2DBackpropInput.ts) and the weight gradient (Conv2DBackpropFilter.ts) use the
+ * same kernels.
  *
  * Why not XNNPACK: TF.js's binary is built for baseline SIMD, so each multiply-add is two instructions,
- * and at 84 px its convolution also builds an indirection buffer of every tap's address per call. Our
- * module's relaxed build (simd.ts) issues one fused multiply-add, and the kernel walks NHWC directly.
- * Measured on the 2-core Xeon of the README, one core: see `pnpm bench profile`.
+ * while the module's relaxed build issues one fused multiply-add; and XNNPACK has no Winograd path.
+ * Measured on the README's 2-core Xeon, one core, Conv4's second layer at 84 px (80 images): XNNPACK
+ * ~410 ms, the direct kernel ~320 ms, Winograd ~130-160 ms. `pnpm bench profile` splits a whole step.
  */
 import { backend_util, Conv2D, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

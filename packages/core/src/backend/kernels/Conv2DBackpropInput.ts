@@ -3,7 +3,8 @@
  *
  * dx is the full correlation of dy (zero-inserted between rows/columns when the stride is > 1) with the
  * spatially flipped filter whose in/out channels are swapped. The stock kernel is a loop about 10x slower
- * than XNNPACK's forward convolution, which this reuses.
+ * than XNNPACK's forward convolution, which this reuses, or, where they apply, our SIMD conv kernels
+ * (Conv2D.ts: Winograd for 3x3 filters, the direct kernel otherwise).
  */
 import { Conv2DBackpropInput, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
