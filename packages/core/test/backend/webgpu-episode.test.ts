@@ -11,7 +11,7 @@ import { RCN, type ModelConfigInput } from '../../src/model/index.js';
 import { type GradientOptions } from '../../src/model/types.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { webGpuMissing } from '../helpers/webgpu.js';
-import { relErr } from '../helpers/rel-err.js';
+import { l2RelErr, relErr } from '../helpers/rel-err.js';
 
 const missing = await webGpuMissing();
 // This file used 140 s of CPU on lavapipe here (424 s of wall time on a machine loaded about 7x): the
@@ -50,10 +50,16 @@ async function oneStep(
   }
 }
 
-function compare(label: string, got: Step, ref: Step, gradTol: number): void {
+function compare(
+  label: string,
+  got: Step,
+  ref: Step,
+  gradTol: number,
+  gradErr: (ours: ArrayLike<number>, ref: ArrayLike<number>) => number = relErr,
+): void {
   expect(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss), 'loss').toBeLessThanOrEqual(1e-5);
   expect([...got.grads.keys()]).toEqual([...ref.grads.keys()]);
-  const errs = [...ref.grads].map(([n, r]) => [n, relErr(got.grads.get(n)!, r)] as const);
+  const errs = [...ref.grads].map(([n, r]) => [n, gradErr(got.grads.get(n)!, r)] as const);
   const stats = [...ref.runningStats].map(([n, r]) => [n, relErr(got.runningStats.get(n)!, r)] as const);
   const worst = (xs: (readonly [string, number])[]) => xs.reduce((a, b) => (b[1] > a[1] ? b : a));
   console.log(
@@ -114,9 +120,14 @@ describe.skipIf(missing !== null)('webgpu: full-size passes', () => {
       const cfg: ModelConfigInput = { backbone: 'conv4', imageSize: 84, seed: 12 };
       const ref = await oneStep('wasm', cfg, [5, 1, 15]);
       const got = await oneStep('webgpu', cfg, [5, 1, 15]);
-      // Measured here: 4.9e-6 at worst (a one-off run with tfjs's own Conv2DBackpropFilter shader, before
-      // grad-kernels.ts computed the weight gradient as a conv, gave 9.4e-4); 1e-3 as for the small steps.
-      compare('Conv4 84x84 5w1s15q on webgpu vs wasm', got, ref, 1e-3);
+      // Gradients in L2: this step has thousands of near-ties (pooling maxima, region matches; the golden
+      // 84 px case lists 742 and 5,534), and since wasm runs Winograd convolutions with fused multiply-adds,
+      // the two backends round differently and part of them go the other way: the largest single entries
+      // then differ by ~1e-3 of the tensor's maximum, and the whole tensors measured 1.0e-3 to 1.4e-3 in
+      // L2 (wasm against its own XNNPACK route, which matched webgpu to 4.9e-6). Against the float64
+      // golden references, with ties aligned, wasm's gradients stay within 1.2e-5. A wrong computation
+      // moves a whole gradient by O(1); 1e-2 separates the two.
+      compare('Conv4 84x84 5w1s15q on webgpu vs wasm', got, ref, 1e-2, l2RelErr);
     },
     HEAVY_TIMEOUT,
   );
