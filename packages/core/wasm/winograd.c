@@ -29,6 +29,14 @@
 #define SKEW 16
 static inline long plane_of(long floats) { return floats + SKEW; }
 
+/* Tile t of the row-major [n, tilesH, tilesW] grid: its image and tile row and column. */
+static inline void tile_at(long t, int tilesH, int tilesW, int *b, int *th, int *tw) {
+  long rest = t / tilesW;
+  *tw = (int)(t % tilesW);
+  *th = (int)(rest % tilesH);
+  *b = (int)(rest / tilesH);
+}
+
 /* Floats of one scratch plane holding `floats` (16 planes make a buffer). */
 EXPORT(wino_plane)
 int wino_plane(int floats) { return (int)plane_of(floats); }
@@ -78,10 +86,8 @@ static void input_tiles(const float *x, int h, int wd, int ci, int tilesH, int t
   long plane = plane_of((long)tb * ci);
   for (int k = 0; k < count; k++) {
     long t = t0 + k;
-    int tw = (int)(t % tilesW);
-    long rest = t / tilesW;
-    int th = (int)(rest % tilesH);
-    int b = (int)(rest / tilesH);
+    int b, th, tw;
+    tile_at(t, tilesH, tilesW, &b, &th, &tw);
     int r0 = 2 * th - pt, c0 = 2 * tw - pl;
     const float *img = x + (long)b * h * wd * ci;
     const float *src[4][4];
@@ -172,10 +178,8 @@ static void output_tiles(const float *m, int ho, int wo, int co, int tilesH, int
   long plane = plane_of((long)tb * co);
   for (int k = 0; k < count; k++) {
     long t = t0 + k;
-    int tw = (int)(t % tilesW);
-    long rest = t / tilesW;
-    int th = (int)(rest % tilesH);
-    int b = (int)(rest / tilesH);
+    int b, th, tw;
+    tile_at(t, tilesH, tilesW, &b, &th, &tw);
     int oh = 2 * th, ow = 2 * tw;
     int twoRows = oh + 1 < ho, twoCols = ow + 1 < wo;
     float *y00 = y + (((long)b * ho + oh) * wo + ow) * co;
@@ -245,10 +249,8 @@ static void grad_tiles(const float *dy, int ho, int wo, int co, int tilesH, int 
   v128_t zero = wasm_f32x4_splat(0.0f);
   for (int k = 0; k < count; k++) {
     long t = t0 + k;
-    int tw = (int)(t % tilesW);
-    long rest = t / tilesW;
-    int th = (int)(rest % tilesH);
-    int b = (int)(rest / tilesH);
+    int b, th, tw;
+    tile_at(t, tilesH, tilesW, &b, &th, &tw);
     int oh = 2 * th, ow = 2 * tw;
     int twoRows = oh + 1 < ho, twoCols = ow + 1 < wo;
     const float *g00 = dy + (((long)b * ho + oh) * wo + ow) * co;
