@@ -149,7 +149,8 @@ export function relaxedSimdValidates(): boolean {
 /**
  * Instantiates the module on the backend's memory (once; asynchronously, as browsers require for modules
  * over 4 KiB on the main thread): the relaxed build where it validates and `relaxed` is not false, else
- * the baseline one. False where neither loads: the kernels then stay on their other paths.
+ * (or where it fails to load) the baseline one. False where neither loads: the kernels then stay on their
+ * other paths.
  */
 export async function prepareSimdKernels(
   backend: BackendWasm,
@@ -157,17 +158,21 @@ export async function prepareSimdKernels(
 ): Promise<boolean> {
   const memory = emscripten(backend).asm?.memory;
   if (!(memory instanceof wasmApi.Memory)) return false;
-  const variant: SimdVariant = opts.relaxed !== false && relaxedSimdValidates() ? 'relaxed' : 'baseline';
-  if (instance?.memory === memory && instance.variant === variant) return true;
-  try {
-    const bytes = decode(variant === 'relaxed' ? SIMD_RELAXED_MODULE_BASE64 : SIMD_MODULE_BASE64);
-    const { instance: inst } = await wasmApi.instantiate(bytes, { env: { memory } });
-    instance = { memory, exports: inst.exports as SimdExports, variant };
-    return true;
-  } catch {
-    instance = null;
-    return false;
+  const wanted: SimdVariant = opts.relaxed !== false && relaxedSimdValidates() ? 'relaxed' : 'baseline';
+  if (instance?.memory === memory && instance.variant === wanted) return true;
+  instance = null;
+  // A relaxed build that validates but fails to instantiate still leaves the baseline one.
+  for (const variant of wanted === 'relaxed' ? (['relaxed', 'baseline'] as const) : (['baseline'] as const)) {
+    try {
+      const bytes = decode(variant === 'relaxed' ? SIMD_RELAXED_MODULE_BASE64 : SIMD_MODULE_BASE64);
+      const { instance: inst } = await wasmApi.instantiate(bytes, { env: { memory } });
+      instance = { memory, exports: inst.exports as SimdExports, variant };
+      return true;
+    } catch {
+      // try the next build
+    }
   }
+  return false;
 }
 
 /** The build that runs on this backend, or null where the module is not loaded. */
