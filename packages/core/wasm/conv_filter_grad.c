@@ -8,49 +8,9 @@
  * Same rules as batchnorm_act.c: no stack, no data; dw (zeroed by the caller) and every tensor come from
  * TF.js's heap. co must be a multiple of 8 (the caller checks).
  */
-#include "madd.h"
+#include "outer.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
-
-static inline __attribute__((always_inline)) void tile(int T, const float *xs, int ci, const float *ds, int co,
-                                                      int count, float *dwt) {
-  v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
-         a31 = a00;
-  for (int k = 0; k < count; k++) {
-    v128_t d0 = wasm_v128_load(ds), d1 = wasm_v128_load(ds + 4);
-    v128_t s = wasm_v128_load32_splat(xs);
-    a00 = MADD(a00, s, d0);
-    a01 = MADD(a01, s, d1);
-    if (T > 1) {
-      s = wasm_v128_load32_splat(xs + 1);
-      a10 = MADD(a10, s, d0);
-      a11 = MADD(a11, s, d1);
-    }
-    if (T > 2) {
-      s = wasm_v128_load32_splat(xs + 2);
-      a20 = MADD(a20, s, d0);
-      a21 = MADD(a21, s, d1);
-    }
-    if (T > 3) {
-      s = wasm_v128_load32_splat(xs + 3);
-      a30 = MADD(a30, s, d0);
-      a31 = MADD(a31, s, d1);
-    }
-    xs += ci;
-    ds += co;
-  }
-#define FLUSH(t, lo, hi)                                                                                      \
-  do {                                                                                                        \
-    float *p = dwt + (t) * co;                                                                                \
-    wasm_v128_store(p, wasm_f32x4_add(wasm_v128_load(p), lo));                                                \
-    wasm_v128_store(p + 4, wasm_f32x4_add(wasm_v128_load(p + 4), hi));                                        \
-  } while (0)
-  FLUSH(0, a00, a01);
-  if (T > 1) FLUSH(1, a10, a11);
-  if (T > 2) FLUSH(2, a20, a21);
-  if (T > 3) FLUSH(3, a30, a31);
-#undef FLUSH
-}
 
 EXPORT(conv_filter_grad)
 void conv_filter_grad(const float *x, const float *dy, int n, int h, int w, int ci, int ho, int wo, int co, int kh,
@@ -72,13 +32,14 @@ void conv_filter_grad(const float *x, const float *dy, int n, int h, int w, int 
           const float *ds0 = drow + (long)ow0 * co;
           int c0 = 0;
           for (; c0 + 4 <= ci; c0 += 4)
-            for (int o0 = 0; o0 < co; o0 += 8) tile(4, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
+            for (int o0 = 0; o0 < co; o0 += 8)
+              outer_tile(4, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
           int rest = ci - c0;
           if (rest)
             for (int o0 = 0; o0 < co; o0 += 8) {
-              if (rest == 3) tile(3, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
-              else if (rest == 2) tile(2, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
-              else tile(1, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
+              if (rest == 3) outer_tile(3, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
+              else if (rest == 2) outer_tile(2, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
+              else outer_tile(1, xs0 + c0, ci, ds0 + o0, co, count, dwij + c0 * co + o0);
             }
         }
       }

@@ -16,7 +16,7 @@
  * Same rules as batchnorm_act.c: no stack, no data; every buffer comes from TF.js's heap. ci must be a
  * multiple of 4 and co of 8 (the caller checks).
  */
-#include "madd.h"
+#include "outer.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -278,39 +278,11 @@ static void grad_tiles(const float *dy, int ho, int wo, int co, int tilesH, int 
   }
 }
 
-/* s[c0..c0+4)[o0..o0+8) += sum over count tiles of v[t][c0..c0+4) outer d[t][o0..o0+8) (strides ci, co). */
+/* s[c0..c0+4)[o0..o0+8) += sum over count tiles of v[t][c0..c0+4) outer d[t][o0..o0+8) (strides ci, co);
+ * called per tile, not inlined: see conv2d.c on V8's tiering. */
 static __attribute__((noinline)) void outer4x8(const float *v, const float *d, int ci, int co, int count,
                                                float *s) {
-  v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
-         a31 = a00;
-  for (int t = 0; t < count; t++) {
-    v128_t d0 = ld(d), d1 = ld(d + 4);
-    v128_t x = wasm_v128_load32_splat(v);
-    a00 = MADD(a00, x, d0);
-    a01 = MADD(a01, x, d1);
-    x = wasm_v128_load32_splat(v + 1);
-    a10 = MADD(a10, x, d0);
-    a11 = MADD(a11, x, d1);
-    x = wasm_v128_load32_splat(v + 2);
-    a20 = MADD(a20, x, d0);
-    a21 = MADD(a21, x, d1);
-    x = wasm_v128_load32_splat(v + 3);
-    a30 = MADD(a30, x, d0);
-    a31 = MADD(a31, x, d1);
-    v += ci;
-    d += co;
-  }
-#define FLUSH(r, lo, hi)                                                                                      \
-  do {                                                                                                        \
-    float *p = s + (long)(r) * co;                                                                            \
-    st(p, wasm_f32x4_add(ld(p), lo));                                                                         \
-    st(p + 4, wasm_f32x4_add(ld(p + 4), hi));                                                                 \
-  } while (0)
-  FLUSH(0, a00, a01);
-  FLUSH(1, a10, a11);
-  FLUSH(2, a20, a21);
-  FLUSH(3, a30, a31);
-#undef FLUSH
+  outer_tile(4, v, ci, d, co, count, s);
 }
 
 /*

@@ -16,7 +16,7 @@
 import { backend_util, Conv2D, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { captureStock } from './ops.js';
-import { heap, ptr, simdExports, simdReady } from './simd.js';
+import { convDims, heap, ptr, simdExports, simdReady, type SimdExports } from './simd.js';
 
 /**
  * Use the SIMD kernels where they apply (switchable for A/B measurements and for tests of every route):
@@ -45,24 +45,16 @@ export function winogradFilterGrad(
   padTop: number,
   padLeft: number,
 ): TensorInfo {
-  const [n, h, w, ci] = x.shape;
-  const [, ho, wo, co] = dy.shape;
+  const ci = x.shape[3];
+  const co = dy.shape[3];
   const mod = simdExports(backend, 'Conv2DBackpropFilter');
   const out = backend.makeOutput([3, 3, ci, co], 'float32');
-  const v = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci));
-  const d = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co));
+  const { v, m: d, zeros } = blockScratch(backend, mod, ci, co);
   const s = scratch(backend, 16 * mod.wino_plane(ci * co));
-  const zeros = zeroRow(backend, ci);
   mod.wino_filter_grad3x3(
     ptr(backend, x),
     ptr(backend, dy),
-    n,
-    h,
-    w,
-    ci,
-    ho,
-    wo,
-    co,
+    ...convDims(x, dy),
     padTop,
     padLeft,
     WINOGRAD_TILES,
@@ -87,6 +79,23 @@ function zeroRow(backend: BackendWasm, floats: number): TensorInfo {
   return z;
 }
 
+/**
+ * Scratch of one Winograd block: transformed inputs (v), products or transformed output gradients (m), and
+ * the zero row that taps in the padding read.
+ */
+function blockScratch(
+  backend: BackendWasm,
+  mod: SimdExports,
+  ci: number,
+  co: number,
+): { v: TensorInfo; m: TensorInfo; zeros: TensorInfo } {
+  return {
+    v: scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci)),
+    m: scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co)),
+    zeros: zeroRow(backend, ci),
+  };
+}
+
 function winograd(
   backend: BackendWasm,
   x: TensorInfo,
@@ -95,25 +104,16 @@ function winograd(
   padLeft: number,
   out: TensorInfo,
 ): void {
-  const [n, h, w, ci] = x.shape;
+  const ci = x.shape[3];
   const co = filter.shape[3];
-  const [, outH, outW] = out.shape;
   const mod = simdExports(backend, 'Conv2D');
   const u = scratch(backend, 16 * mod.wino_plane(ci * co));
-  const v = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci));
-  const m = scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co));
-  const zeros = zeroRow(backend, ci);
+  const { v, m, zeros } = blockScratch(backend, mod, ci, co);
   mod.wino_filter(ptr(backend, filter), ci, co, ptr(backend, u));
   mod.wino_conv3x3(
     ptr(backend, x),
     ptr(backend, u),
-    n,
-    h,
-    w,
-    ci,
-    outH,
-    outW,
-    co,
+    ...convDims(x, out),
     padTop,
     padLeft,
     WINOGRAD_TILES,
@@ -138,7 +138,7 @@ export function conv2dSimd(
   outH: number,
   outW: number,
 ): TensorInfo | null {
-  const [n, h, w, ci] = x.shape;
+  const [n, , , ci] = x.shape;
   const [kh, kw, fci, co] = filter.shape;
   if (!convSimd.enabled || co % 8 !== 0 || fci !== ci || padTop < 0 || padLeft < 0 || !simdReady(backend))
     return null;
@@ -156,13 +156,7 @@ export function conv2dSimd(
   simdExports(backend, 'Conv2D').conv2d_s1(
     ptr(backend, x),
     ptr(backend, filter),
-    n,
-    h,
-    w,
-    ci,
-    outH,
-    outW,
-    co,
+    ...convDims(x, out),
     kh,
     kw,
     padTop,

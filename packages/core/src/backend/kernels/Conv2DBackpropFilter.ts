@@ -22,7 +22,7 @@
  */
 import { Conv2DBackpropFilter, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heap, ptr, simdExports, simdReady } from './simd.js';
+import { convDims, heap, ptr, simdExports, simdReady } from './simd.js';
 import { winogradApplies, winogradFilterGrad } from './Conv2D.js';
 import {
   add,
@@ -78,13 +78,7 @@ export function conv2DBackpropFilterWasm(args: {
     mod.conv_filter_grad(
       ptr(backend, x),
       ptr(backend, dy),
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      ho,
-      wo,
-      co,
+      ...convDims(x, dy),
       kh,
       kw,
       top,

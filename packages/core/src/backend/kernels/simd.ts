@@ -11,6 +11,19 @@ import { SIMD_MODULE_BASE64, SIMD_RELAXED_MODULE_BASE64 } from './simd-module.js
 /** A byte offset into the wasm heap. */
 export type Ptr = number;
 
+/**
+ * The geometry every conv kernel of the module takes right after its two input pointers: the input
+ * [n, h, width, ci] and the output's (or the output gradient's) [ho, wo, co].
+ */
+export type ConvDims = [n: number, h: number, width: number, ci: number, ho: number, wo: number, co: number];
+
+/** ConvDims of an NHWC input x and an NHWC output (or output gradient) y. */
+export function convDims(x: TensorInfo, y: TensorInfo): ConvDims {
+  const [n, h, width, ci] = x.shape;
+  const [, ho, wo, co] = y.shape;
+  return [n, h, width, ci, ho, wo, co];
+}
+
 export interface SimdExports {
   bn_sum(x: Ptr, m: number, c: number, acc: Ptr): void;
   bn_sqdev(x: Ptr, m: number, c: number, mean: Ptr, acc: Ptr): void;
@@ -21,42 +34,19 @@ export interface SimdExports {
   bn_bwd_dx(...args: number[]): void;
   bn_bwd_pool_sums(...args: number[]): void;
   bn_bwd_pool_dx(...args: number[]): void;
+  /** Weight gradient of a stride-1 conv (wasm/conv_filter_grad.c); dw, zeroed by the caller, accumulates. */
   conv_filter_grad(
     x: Ptr,
     dy: Ptr,
-    n: number,
-    h: number,
-    w: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    dw: Ptr,
+    ...rest: [...ConvDims, kh: number, kw: number, padTop: number, padLeft: number, dw: Ptr]
   ): void;
   /**
-   * Stride-1 conv2d, y = x * w (wasm/conv2d.c); geometry as conv_filter_grad; `zeros`: ci zero floats
-   * that taps in the padding read.
+   * Stride-1 conv2d, y = x * w (wasm/conv2d.c); `zeros`: ci zero floats that taps in the padding read.
    */
   conv2d_s1(
     x: Ptr,
     w: Ptr,
-    n: number,
-    h: number,
-    width: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    zeros: Ptr,
-    y: Ptr,
+    ...rest: [...ConvDims, kh: number, kw: number, padTop: number, padLeft: number, zeros: Ptr, y: Ptr]
   ): void;
   /** Floats of one Winograd scratch plane that holds `floats` (planes are skewed apart; 16 make a buffer). */
   wino_plane(floats: number): number;
@@ -69,20 +59,7 @@ export interface SimdExports {
   wino_conv3x3(
     x: Ptr,
     u: Ptr,
-    n: number,
-    h: number,
-    width: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    padTop: number,
-    padLeft: number,
-    tb: number,
-    zeros: Ptr,
-    v: Ptr,
-    m: Ptr,
-    y: Ptr,
+    ...rest: [...ConvDims, padTop: number, padLeft: number, tb: number, zeros: Ptr, v: Ptr, m: Ptr, y: Ptr]
   ): void;
   /**
    * Weight gradient of that conv by the same transform; v, d, s: scratch of 16 planes of tb*ci, tb*co and
@@ -91,21 +68,17 @@ export interface SimdExports {
   wino_filter_grad3x3(
     x: Ptr,
     dy: Ptr,
-    n: number,
-    h: number,
-    width: number,
-    ci: number,
-    ho: number,
-    wo: number,
-    co: number,
-    padTop: number,
-    padLeft: number,
-    tb: number,
-    zeros: Ptr,
-    v: Ptr,
-    d: Ptr,
-    s: Ptr,
-    dw: Ptr,
+    ...rest: [
+      ...ConvDims,
+      padTop: number,
+      padLeft: number,
+      tb: number,
+      zeros: Ptr,
+      v: Ptr,
+      d: Ptr,
+      s: Ptr,
+      dw: Ptr,
+    ]
   ): void;
 }
 
@@ -139,11 +112,17 @@ export function emscripten(backend: BackendWasm): EmscriptenParts {
 
 let instance: { memory: WasmMemory; exports: SimdExports; variant: SimdVariant } | null = null;
 
-const decode = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+const moduleBytes: Partial<Record<SimdVariant, Uint8Array>> = {};
+
+/** A build's bytes, decoded once (start-up validates the relaxed build, then instantiates one build). */
+function bytesOf(variant: SimdVariant): Uint8Array {
+  const b64 = variant === 'relaxed' ? SIMD_RELAXED_MODULE_BASE64 : SIMD_MODULE_BASE64;
+  return (moduleBytes[variant] ??= Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+}
 
 /** The relaxed build validates in this engine (Node 20 needs V8's flag, see backend/select.ts). */
 export function relaxedSimdValidates(): boolean {
-  return wasmApi.validate(decode(SIMD_RELAXED_MODULE_BASE64));
+  return wasmApi.validate(bytesOf('relaxed'));
 }
 
 /**
@@ -164,8 +143,7 @@ export async function prepareSimdKernels(
   // A relaxed build that validates but fails to instantiate still leaves the baseline one.
   for (const variant of wanted === 'relaxed' ? (['relaxed', 'baseline'] as const) : (['baseline'] as const)) {
     try {
-      const bytes = decode(variant === 'relaxed' ? SIMD_RELAXED_MODULE_BASE64 : SIMD_MODULE_BASE64);
-      const { instance: inst } = await wasmApi.instantiate(bytes, { env: { memory } });
+      const { instance: inst } = await wasmApi.instantiate(bytesOf(variant), { env: { memory } });
       instance = { memory, exports: inst.exports as SimdExports, variant };
       return true;
     } catch {
