@@ -40,6 +40,15 @@ static inline void acc_add(double *acc, v128_t v) {
   wasm_v128_store(acc + 2, wasm_f64x2_add(wasm_v128_load(acc + 2), hi));
 }
 
+/* acc[0..4) += a + b, the two rows summed in float64 first (the row-pair passes below). */
+static inline void acc_add_pair(double *acc, v128_t a, v128_t b) {
+  v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b));
+  v128_t ha = wasm_i32x4_shuffle(a, a, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(b, b, 2, 3, 0, 1);
+  v128_t hi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(ha), wasm_f64x2_promote_low_f32x4(hb));
+  wasm_v128_store(acc, wasm_f64x2_add(wasm_v128_load(acc), lo));
+  wasm_v128_store(acc + 2, wasm_f64x2_add(wasm_v128_load(acc + 2), hi));
+}
+
 /* acc[k] += sum_i x[i, k], over row pairs (as our Reduce kernel sums). */
 EXPORT(bn_sum)
 void bn_sum(const float *x, int m, int c, double *acc) {
@@ -49,11 +58,7 @@ void bn_sum(const float *x, int m, int c, double *acc) {
     const float *b = a + c;
     for (int k = 0; k < c; k += 4) {
       v128_t va = ld(a + k), vb = ld(b + k);
-      v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(va), wasm_f64x2_promote_low_f32x4(vb));
-      v128_t ha = wasm_i32x4_shuffle(va, va, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(vb, vb, 2, 3, 0, 1);
-      v128_t hi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(ha), wasm_f64x2_promote_low_f32x4(hb));
-      wasm_v128_store(acc + k, wasm_f64x2_add(wasm_v128_load(acc + k), lo));
-      wasm_v128_store(acc + k + 2, wasm_f64x2_add(wasm_v128_load(acc + k + 2), hi));
+      acc_add_pair(acc + k, va, vb);
     }
   }
   if (r < m)
@@ -71,11 +76,7 @@ void bn_sqdev(const float *x, int m, int c, const float *mean, double *acc) {
       v128_t mu = ld(mean + k);
       v128_t da = wasm_f32x4_sub(ld(a + k), mu), db = wasm_f32x4_sub(ld(b + k), mu);
       v128_t va = wasm_f32x4_mul(da, da), vb = wasm_f32x4_mul(db, db);
-      v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(va), wasm_f64x2_promote_low_f32x4(vb));
-      v128_t ha = wasm_i32x4_shuffle(va, va, 2, 3, 0, 1), hb = wasm_i32x4_shuffle(vb, vb, 2, 3, 0, 1);
-      v128_t hi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(ha), wasm_f64x2_promote_low_f32x4(hb));
-      wasm_v128_store(acc + k, wasm_f64x2_add(wasm_v128_load(acc + k), lo));
-      wasm_v128_store(acc + k + 2, wasm_f64x2_add(wasm_v128_load(acc + k + 2), hi));
+      acc_add_pair(acc + k, va, vb);
     }
   }
   if (r < m)
