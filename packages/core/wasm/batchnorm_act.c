@@ -105,17 +105,47 @@ static inline void norm_rows(const float *x, long rows, int c, const float *mean
   }
 }
 
+/* out = act(xhat * gamma + beta) for m rows of c: a layer's output recomputed from its cache. */
+EXPORT(bn_affine_act)
+void bn_affine_act(const float *xhat, int m, int c, const float *gamma, const float *beta, int act, float slope,
+                   float *out) {
+  v128_t sl = wasm_f32x4_splat(slope);
+  for (long i = 0; i < m; i++) {
+    for (int k = 0; k < c; k += 4)
+      st(out + k, activate(wasm_f32x4_add(wasm_f32x4_mul(ld(xhat + k), ld(gamma + k)), ld(beta + k)), act, sl));
+    xhat += c;
+    out += c;
+  }
+}
+
 EXPORT(bn_norm_act)
 void bn_norm_act(const float *x, int m, int c, const float *mean, const float *rstd, const float *gamma,
                  const float *beta, int act, float slope, float *xhat, float *out) {
   norm_rows(x, m, c, mean, rstd, gamma, beta, act, wasm_f32x4_splat(slope), xhat, out);
 }
 
-/* xhat for every position, and out = maxPool2x2(act(xhat * gamma + beta)) [n, h/2, w/2, c]. */
-EXPORT(bn_norm_act_pool)
-void bn_norm_act_pool(const float *x, int n, int h, int w, int c, const float *mean, const float *rstd,
-                      const float *gamma, const float *beta, int act, float slope, float *xhat, float *out) {
-  v128_t sl = wasm_f32x4_splat(slope);
+/*
+ * The pool passes take one BatchNorm input or two summed before the activation (ResNet-12's residual tail,
+ * act(BN(conv3) + BN(shortcut))): `two` selects, and the second input's pointers are ignored without it.
+ * pre = (xhat * gamma + beta) [+ (xhat2 * gamma2 + beta2)], rounded per operation as the composite does.
+ */
+#define INLINE static inline __attribute__((always_inline))
+
+/* The pre-activation of one position from its normalised value(s), per-channel parameters in registers. */
+INLINE v128_t pre_of(int two, v128_t xh, v128_t g, v128_t be, v128_t xh2, v128_t g2, v128_t be2) {
+  v128_t pre = wasm_f32x4_add(wasm_f32x4_mul(xh, g), be);
+  return two ? wasm_f32x4_add(pre, wasm_f32x4_add(wasm_f32x4_mul(xh2, g2), be2)) : pre;
+}
+
+/*
+ * xhat (and xhat2) for every position, and out = maxPool2x2(act(pre)) [n, h/2, w/2, c]. Positions no window
+ * reads (an odd last row or column) get their xhat only.
+ */
+INLINE void norm_act_pool(int two, const float *x, const float *x2, int n, int h, int w, int c,
+                          const float *mean, const float *rstd, const float *gamma, const float *beta,
+                          const float *mean2, const float *rstd2, const float *gamma2, const float *beta2, int act,
+                          float slope, float *xhat, float *xhat2, float *out) {
+  v128_t sl = wasm_f32x4_splat(slope), zero = wasm_f32x4_splat(0.0f);
   int ho = h / 2, wo = w / 2;
   long row = (long)w * c;
   for (int b = 0; b < n; b++) {
@@ -124,12 +154,18 @@ void bn_norm_act_pool(const float *x, int n, int h, int w, int c, const float *m
       for (int px = 0; px < wo; px++, p0 += 2 * c) {
         for (int k = 0; k < c; k += 4) {
           v128_t mu = ld(mean + k), rs = ld(rstd + k), g = ld(gamma + k), be = ld(beta + k);
+          v128_t mu2 = zero, rs2 = zero, g2 = zero, be2 = zero;
+          if (two) mu2 = ld(mean2 + k), rs2 = ld(rstd2 + k), g2 = ld(gamma2 + k), be2 = ld(beta2 + k);
           long q[4] = {p0 + k, p0 + c + k, p0 + row + k, p0 + row + c + k};
-          v128_t best = wasm_f32x4_splat(0.0f);
+          v128_t best = zero;
           for (int j = 0; j < 4; j++) {
-            v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + q[j]), mu), rs);
+            v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + q[j]), mu), rs), xh2 = zero;
             st(xhat + q[j], xh);
-            v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, g), be), act, sl);
+            if (two) {
+              xh2 = wasm_f32x4_mul(wasm_f32x4_sub(ld(x2 + q[j]), mu2), rs2);
+              st(xhat2 + q[j], xh2);
+            }
+            v128_t a = activate(pre_of(two, xh, g, be, xh2, g2, be2), act, sl);
             best = j == 0 ? a : wasm_v128_bitselect(a, best, wasm_f32x4_gt(a, best));
           }
           st(out, best);
@@ -140,13 +176,33 @@ void bn_norm_act_pool(const float *x, int n, int h, int w, int c, const float *m
         long p = ((long)b * h + 2 * py) * row + (long)(w - 1) * c;
         norm_rows(x + p, 1, c, mean, rstd, gamma, beta, act, sl, xhat + p, 0);
         norm_rows(x + p + row, 1, c, mean, rstd, gamma, beta, act, sl, xhat + p + row, 0);
+        if (two) {
+          norm_rows(x2 + p, 1, c, mean2, rstd2, gamma2, beta2, act, sl, xhat2 + p, 0);
+          norm_rows(x2 + p + row, 1, c, mean2, rstd2, gamma2, beta2, act, sl, xhat2 + p + row, 0);
+        }
       }
     }
     if (h & 1) {
       long p = ((long)b * h + h - 1) * row;
       norm_rows(x + p, w, c, mean, rstd, gamma, beta, act, sl, xhat + p, 0);
+      if (two) norm_rows(x2 + p, w, c, mean2, rstd2, gamma2, beta2, act, sl, xhat2 + p, 0);
     }
   }
+}
+
+EXPORT(bn_norm_act_pool)
+void bn_norm_act_pool(const float *x, int n, int h, int w, int c, const float *mean, const float *rstd,
+                      const float *gamma, const float *beta, int act, float slope, float *xhat, float *out) {
+  norm_act_pool(0, x, 0, n, h, w, c, mean, rstd, gamma, beta, 0, 0, 0, 0, act, slope, xhat, 0, out);
+}
+
+/* The same for two inputs summed before the activation (p2: mean2, rstd2, gamma2, beta2, each c floats). */
+EXPORT(bn2_norm_act_pool)
+void bn2_norm_act_pool(const float *x, const float *x2, int n, int h, int w, int c, const float *mean,
+                       const float *rstd, const float *gamma, const float *beta, const float *p2, int act,
+                       float slope, float *xhat, float *xhat2, float *out) {
+  norm_act_pool(1, x, x2, n, h, w, c, mean, rstd, gamma, beta, p2, p2 + c, p2 + 2 * c, p2 + 3 * c, act, slope,
+                xhat, xhat2, out);
 }
 
 /* acc[0..c) += sum dpre, acc[c..2c) += sum dpre * xhat, dpre = dy * act'(out). */
@@ -188,12 +244,13 @@ void bn_bwd_dx(const float *dy, const float *xhat, int m, int c, const float *ga
 
 /*
  * Pool backward, pass 1: per pooled element the window's winner (first maximum, row-major, as MaxPoolGrad
- * routes) into which[], and the sums of bn_bwd_sums over the winners (every other position has dpre = 0).
+ * routes) into which[], and the sums of bn_bwd_sums over the winners (every other position has dpre = 0):
+ * acc[0..c) sum dpre, acc[c..2c) sum dpre * xhat, with two inputs acc[2c..3c) sum dpre * xhat2.
  */
-EXPORT(bn_bwd_pool_sums)
-void bn_bwd_pool_sums(const float *dyp, const float *xhat, int n, int h, int w, int c, const float *gamma,
-                      const float *beta, int act, float slope, int *which, double *acc) {
-  v128_t sl = wasm_f32x4_splat(slope);
+INLINE void bwd_pool_sums(int two, const float *dyp, const float *xhat, const float *xhat2, int n, int h, int w,
+                          int c, const float *gamma, const float *beta, const float *gamma2, const float *beta2,
+                          int act, float slope, int *which, double *acc) {
+  v128_t sl = wasm_f32x4_splat(slope), zero = wasm_f32x4_splat(0.0f);
   int ho = h / 2, wo = w / 2;
   long row = (long)w * c;
   for (int b = 0; b < n; b++) {
@@ -201,19 +258,22 @@ void bn_bwd_pool_sums(const float *dyp, const float *xhat, int n, int h, int w, 
       long p0 = ((long)b * h + 2 * py) * row;
       for (int px = 0; px < wo; px++, p0 += 2 * c) {
         for (int k = 0; k < c; k += 4) {
-          v128_t g = ld(gamma + k), be = ld(beta + k);
+          v128_t g = ld(gamma + k), be = ld(beta + k), g2 = zero, be2 = zero;
+          if (two) g2 = ld(gamma2 + k), be2 = ld(beta2 + k);
           long q[4] = {p0 + k, p0 + c + k, p0 + row + k, p0 + row + c + k};
-          v128_t best = wasm_f32x4_splat(0.0f), bx = best, idx = wasm_i32x4_splat(0);
+          v128_t best = zero, bx = zero, bx2 = zero, idx = wasm_i32x4_splat(0);
           for (int j = 0; j < 4; j++) {
-            v128_t xh = ld(xhat + q[j]);
-            v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, g), be), act, sl);
+            v128_t xh = ld(xhat + q[j]), xh2 = two ? ld(xhat2 + q[j]) : zero;
+            v128_t a = activate(pre_of(two, xh, g, be, xh2, g2, be2), act, sl);
             if (j == 0) {
               best = a;
               bx = xh;
+              bx2 = xh2;
             } else {
               v128_t gt = wasm_f32x4_gt(a, best);
               best = wasm_v128_bitselect(a, best, gt);
               bx = wasm_v128_bitselect(xh, bx, gt);
+              if (two) bx2 = wasm_v128_bitselect(xh2, bx2, gt);
               idx = wasm_v128_bitselect(wasm_i32x4_splat(j), idx, gt);
             }
           }
@@ -221,12 +281,26 @@ void bn_bwd_pool_sums(const float *dyp, const float *xhat, int n, int h, int w, 
           v128_t d = dmask(ld(dyp), best, act, sl);
           acc_add(acc + k, d);
           acc_add(acc + c + k, wasm_f32x4_mul(d, bx));
+          if (two) acc_add(acc + 2 * c + k, wasm_f32x4_mul(d, bx2));
           which += 4;
           dyp += 4;
         }
       }
     }
   }
+}
+
+EXPORT(bn_bwd_pool_sums)
+void bn_bwd_pool_sums(const float *dyp, const float *xhat, int n, int h, int w, int c, const float *gamma,
+                      const float *beta, int act, float slope, int *which, double *acc) {
+  bwd_pool_sums(0, dyp, xhat, 0, n, h, w, c, gamma, beta, 0, 0, act, slope, which, acc);
+}
+
+EXPORT(bn2_bwd_pool_sums)
+void bn2_bwd_pool_sums(const float *dyp, const float *xhat, const float *xhat2, int n, int h, int w, int c,
+                       const float *gamma, const float *beta, const float *gamma2, const float *beta2, int act,
+                       float slope, int *which, double *acc) {
+  bwd_pool_sums(1, dyp, xhat, xhat2, n, h, w, c, gamma, beta, gamma2, beta2, act, slope, which, acc);
 }
 
 /* dx of one position that no window reads: dpre = 0. */
@@ -240,12 +314,16 @@ static inline void dx_zero_rows(const float *xhat, long rows, int c, const float
   }
 }
 
-/* Pool backward, pass 2: dx for every position, dpre = the pooled gradient at the winner, else 0. */
-EXPORT(bn_bwd_pool_dx)
-void bn_bwd_pool_dx(const float *dyp, const float *xhat, int n, int h, int w, int c, const float *gamma,
-                    const float *beta, int act, float slope, const int *which, const float *scale, const float *kx,
-                    const float *off, float *dx) {
-  v128_t sl = wasm_f32x4_splat(slope);
+/*
+ * Pool backward, pass 2: dx (and dx2) for every position, dpre = the pooled gradient at the winner, else 0.
+ * prm: scale, kx, off (c floats each), with two inputs followed by scale2, kx2, off2.
+ */
+INLINE void bwd_pool_dx(int two, const float *dyp, const float *xhat, const float *xhat2, int n, int h, int w,
+                        int c, const float *gamma, const float *beta, const float *gamma2, const float *beta2,
+                        int act, float slope, const int *which, const float *prm, float *dx, float *dx2) {
+  v128_t sl = wasm_f32x4_splat(slope), zero = wasm_f32x4_splat(0.0f);
+  const float *scale = prm, *kx = prm + c, *off = prm + 2 * c;
+  const float *scale2 = prm + 3 * c, *kx2 = prm + 4 * c, *off2 = prm + 5 * c;
   int ho = h / 2, wo = w / 2;
   long row = (long)w * c;
   for (int b = 0; b < n; b++) {
@@ -254,15 +332,21 @@ void bn_bwd_pool_dx(const float *dyp, const float *xhat, int n, int h, int w, in
       for (int px = 0; px < wo; px++, p0 += 2 * c) {
         for (int k = 0; k < c; k += 4) {
           v128_t g = ld(gamma + k), be = ld(beta + k), sc = ld(scale + k), kk = ld(kx + k), of = ld(off + k);
+          v128_t g2 = zero, be2 = zero, sc2 = zero, kk2 = zero, of2 = zero;
+          if (two) g2 = ld(gamma2 + k), be2 = ld(beta2 + k), sc2 = ld(scale2 + k), kk2 = ld(kx2 + k), of2 = ld(off2 + k);
           v128_t wi = wasm_v128_load(which), gp = ld(dyp);
           long q[4] = {p0 + k, p0 + c + k, p0 + row + k, p0 + row + c + k};
           for (int j = 0; j < 4; j++) {
-            v128_t xh = ld(xhat + q[j]);
-            v128_t a = activate(wasm_f32x4_add(wasm_f32x4_mul(xh, g), be), act, sl);
+            v128_t xh = ld(xhat + q[j]), xh2 = two ? ld(xhat2 + q[j]) : zero;
+            v128_t a = activate(pre_of(two, xh, g, be, xh2, g2, be2), act, sl);
             v128_t d = dmask(gp, a, act, sl);
             d = wasm_v128_and(d, wasm_i32x4_eq(wi, wasm_i32x4_splat(j)));
             v128_t u = wasm_f32x4_sub(wasm_f32x4_mul(d, sc), wasm_f32x4_mul(xh, kk));
             st(dx + q[j], wasm_f32x4_sub(u, of));
+            if (two) {
+              v128_t u2 = wasm_f32x4_sub(wasm_f32x4_mul(d, sc2), wasm_f32x4_mul(xh2, kk2));
+              st(dx2 + q[j], wasm_f32x4_sub(u2, of2));
+            }
           }
           which += 4;
           dyp += 4;
@@ -272,11 +356,29 @@ void bn_bwd_pool_dx(const float *dyp, const float *xhat, int n, int h, int w, in
         long p = ((long)b * h + 2 * py) * row + (long)(w - 1) * c;
         dx_zero_rows(xhat + p, 1, c, kx, off, dx + p);
         dx_zero_rows(xhat + p + row, 1, c, kx, off, dx + p + row);
+        if (two) {
+          dx_zero_rows(xhat2 + p, 1, c, kx2, off2, dx2 + p);
+          dx_zero_rows(xhat2 + p + row, 1, c, kx2, off2, dx2 + p + row);
+        }
       }
     }
     if (h & 1) {
       long p = ((long)b * h + h - 1) * row;
       dx_zero_rows(xhat + p, w, c, kx, off, dx + p);
+      if (two) dx_zero_rows(xhat2 + p, w, c, kx2, off2, dx2 + p);
     }
   }
+}
+
+EXPORT(bn_bwd_pool_dx)
+void bn_bwd_pool_dx(const float *dyp, const float *xhat, int n, int h, int w, int c, const float *gamma,
+                    const float *beta, int act, float slope, const int *which, const float *prm, float *dx) {
+  bwd_pool_dx(0, dyp, xhat, 0, n, h, w, c, gamma, beta, 0, 0, act, slope, which, prm, dx, 0);
+}
+
+EXPORT(bn2_bwd_pool_dx)
+void bn2_bwd_pool_dx(const float *dyp, const float *xhat, const float *xhat2, int n, int h, int w, int c,
+                     const float *gamma, const float *beta, const float *gamma2, const float *beta2, int act,
+                     float slope, const int *which, const float *prm, float *dx, float *dx2) {
+  bwd_pool_dx(1, dyp, xhat, xhat2, n, h, w, c, gamma, beta, gamma2, beta2, act, slope, which, prm, dx, dx2);
 }

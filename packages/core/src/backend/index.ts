@@ -18,7 +18,9 @@ export { type TensorData, type WeightMap } from './weight-map.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
+  BATCH_NORM_ACT_OUTPUT,
   batchNormActReady,
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
+  type BatchNormActOutputAttrs,
 } from './kernels/BatchNormAct.js';

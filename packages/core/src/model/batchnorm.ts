@@ -11,9 +11,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
+  BATCH_NORM_ACT_OUTPUT,
   batchNormActReady,
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
+  type BatchNormActOutputAttrs,
 } from '../backend/index.js';
 import { branchKey, overrideActivation, type ActivationSites, type BranchOverrides } from './branches.js';
 import { maxPool2Grad, type MaxPoolOverride } from './grad-kernels.js';
@@ -164,11 +166,24 @@ export function affineAct(
   return out;
 }
 
-/** The layer's output, from the cache (a new tensor the caller disposes). */
+/** The layer's output, from the cache (a new tensor the caller disposes); one pass where fused. */
 export function batchNormOutput(cache: BatchNormCache, opts: BatchNormOptions): tf.Tensor {
-  return cache.out
-    ? tf.clone(cache.out)
-    : affineAct(cache.xhats, cache.gammas, cache.betas, opts, cache.shape);
+  if (cache.out) return tf.clone(cache.out);
+  if (fusedApplies(cache.xhats.length, cache.shape, false)) {
+    const attrs: BatchNormActOutputAttrs = {
+      activation: opts.activation,
+      slope: opts.slope,
+      shape: cache.shape,
+    };
+    return tf
+      .engine()
+      .runKernel(
+        BATCH_NORM_ACT_OUTPUT,
+        { xhat: cache.xhats[0], gamma: cache.gammas[0], beta: cache.betas[0] },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor;
+  }
+  return affineAct(cache.xhats, cache.gammas, cache.betas, opts, cache.shape);
 }
 
 /**
@@ -182,8 +197,8 @@ export function batchNormForward(
   keep: boolean,
   keepOut = false,
 ): { out: tf.Tensor; cache: BatchNormCache | null } {
-  if (fusedApplies(inputs.length, inputs[0].x.shape))
-    return fusedForward(inputs[0], opts, keep, keepOut, false);
+  if (fusedApplies(inputs.length, inputs[0].x.shape, false))
+    return fusedForward(inputs, opts, keep, keepOut, false);
   const shape = inputs[0].x.shape;
   const c = shape[shape.length - 1];
   const m = inputs[0].x.size / c;
@@ -250,7 +265,7 @@ export function batchNormBackward(
   opts: BatchNormOptions,
   out?: tf.Tensor,
 ): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
-  if (fusedApplies(cache.xhats.length, cache.shape) && !activationOverridden(cache, opts))
+  if (fusedApplies(cache.xhats.length, cache.shape, false) && !activationOverridden(cache, opts))
     return fusedBackward(dy, cache, opts, false);
   const { shape } = cache;
   const c = shape[shape.length - 1];
@@ -379,10 +394,11 @@ function tapeRecording(): boolean {
   return state.gradientDepth > 0 && state.kernelDepth === 0;
 }
 
-function fusedApplies(inputs: number, shape: number[]): boolean {
+/** The fused kernels take one input, or two summed before the activation when a pool follows. */
+function fusedApplies(inputs: number, shape: number[], pool: boolean): boolean {
   return (
     fusedEnabled &&
-    inputs === 1 &&
+    (inputs === 1 || (inputs === 2 && pool)) &&
     !tapeRecording() &&
     tf.getKernel(BATCH_NORM_ACT_FORWARD, tf.getBackend()) !== undefined &&
     batchNormActReady(tf.backend(), shape[shape.length - 1])
@@ -390,47 +406,51 @@ function fusedApplies(inputs: number, shape: number[]): boolean {
 }
 
 function fusedForward(
-  inp: BatchNormInput,
+  inputs: BatchNormInput[],
   opts: BatchNormOptions,
   keep: boolean,
   keepOut: boolean,
   pool: boolean,
 ): { out: tf.Tensor; cache: BatchNormCache | null } {
-  const { x, bn } = inp;
   const attrs: BatchNormActForwardAttrs = {
     eps: opts.eps,
     activation: opts.activation,
     slope: opts.slope,
     pool,
   };
-  const [xhat, out, mean, variance, rstd] = tf
+  const [a, b] = inputs;
+  const named: tf.NamedTensorMap = { x: a.x, gamma: a.bn.gamma, beta: a.bn.beta };
+  if (b) Object.assign(named, { x2: b.x, gamma2: b.bn.gamma, beta2: b.bn.beta });
+  // Outputs: xhat, out, mean, variance, rstd, then the second input's xhat, mean, variance, rstd.
+  const [xhat, out, mean, variance, rstd, ...second] = tf
     .engine()
-    .runKernel(
-      BATCH_NORM_ACT_FORWARD,
-      { x, gamma: bn.gamma, beta: bn.beta },
-      attrs as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor[];
-  if (opts.updateStats) tf.tidy(() => updateRunningStats(inp, mean, variance, xhat.shape[0], opts));
-  tf.dispose([mean, variance]);
+    .runKernel(BATCH_NORM_ACT_FORWARD, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const perInput = [{ xhat, mean, variance, rstd }];
+  if (b) perInput.push({ xhat: second[0], mean: second[1], variance: second[2], rstd: second[3] });
+  if (opts.updateStats)
+    tf.tidy(() =>
+      perInput.forEach((r, i) => updateRunningStats(inputs[i], r.mean, r.variance, xhat.shape[0], opts)),
+    );
+  tf.dispose(perInput.flatMap((r) => [r.mean, r.variance]));
   if (!keep) {
-    tf.dispose([xhat, rstd]);
+    tf.dispose(perInput.flatMap((r) => [r.xhat, r.rstd]));
     return { out, cache: null };
   }
   const overrides = opts.activation !== 'none' ? opts.branches?.activations : undefined;
-  const call = overrides ? branchKey(opts.pass ?? '', bn.name) : '';
+  const call = overrides ? branchKey(opts.pass ?? '', inputs.map((i) => i.bn.name).join('+')) : '';
   const sites = overrides?.get(call) ?? null;
   const kept = keepOut && !pool && opts.activation !== 'none' ? tf.clone(out) : null;
   return {
     out,
     cache: {
-      xhats: [xhat as tf.Tensor2D],
-      rstds: [rstd],
-      gammas: [bn.gamma],
-      betas: [bn.beta],
+      xhats: perInput.map((r) => r.xhat as tf.Tensor2D),
+      rstds: perInput.map((r) => r.rstd),
+      gammas: inputs.map((i) => i.bn.gamma),
+      betas: inputs.map((i) => i.bn.beta),
       out: kept,
       sites,
       call,
-      shape: x.shape,
+      shape: a.x.shape,
     },
   };
 }
@@ -447,34 +467,49 @@ function fusedBackward(
     pool,
     shape: cache.shape,
   };
-  const [dx, dGamma, dBeta] = tf.engine().runKernel(
-    BATCH_NORM_ACT_BACKWARD,
-    {
-      dy,
-      xhat: cache.xhats[0],
-      gamma: cache.gammas[0],
-      beta: cache.betas[0],
-      rstd: cache.rstds[0],
-    },
-    attrs as unknown as tf.NamedAttrMap,
-  ) as tf.Tensor[];
-  return { dx: [dx], dGamma: [dGamma as tf.Tensor1D], dBeta: [dBeta as tf.Tensor1D] };
+  const named: tf.NamedTensorMap = {
+    dy,
+    xhat: cache.xhats[0],
+    gamma: cache.gammas[0],
+    beta: cache.betas[0],
+    rstd: cache.rstds[0],
+  };
+  if (cache.xhats.length === 2)
+    Object.assign(named, {
+      xhat2: cache.xhats[1],
+      gamma2: cache.gammas[1],
+      beta2: cache.betas[1],
+      rstd2: cache.rstds[1],
+    });
+  // dx, dGamma, dBeta per input.
+  const outs = tf
+    .engine()
+    .runKernel(BATCH_NORM_ACT_BACKWARD, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const res = { dx: [] as tf.Tensor[], dGamma: [] as tf.Tensor1D[], dBeta: [] as tf.Tensor1D[] };
+  for (let i = 0; i < outs.length; i += 3) {
+    res.dx.push(outs[i]);
+    res.dGamma.push(outs[i + 1] as tf.Tensor1D);
+    res.dBeta.push(outs[i + 2] as tf.Tensor1D);
+  }
+  return res;
 }
 
 /**
- * maxPool(act(BN(x)), 2, 2, 'valid') with batch statistics, and with `keep` the cache for
- * `batchNormPoolBackward` (the activation before the pool is never kept, nor, fused, even written).
+ * maxPool(act(sum_i BN_i(x_i)), 2, 2, 'valid') with batch statistics, for one input or two (ResNet-12's
+ * residual tail), and with `keep` the cache for `batchNormPoolBackward` (the activation before the pool is
+ * never kept, nor, fused, even written).
  */
 export function batchNormPoolForward(
-  inp: BatchNormInput,
+  inputs: BatchNormInput | BatchNormInput[],
   opts: BatchNormOptions,
   keep: boolean,
 ): { out: tf.Tensor4D; cache: BatchNormCache | null } {
-  if (fusedApplies(1, inp.x.shape)) {
-    const r = fusedForward(inp, opts, keep, false, true);
+  const list = Array.isArray(inputs) ? inputs : [inputs];
+  if (fusedApplies(list.length, list[0].x.shape, true)) {
+    const r = fusedForward(list, opts, keep, false, true);
     return { out: r.out as tf.Tensor4D, cache: r.cache };
   }
-  const r = batchNormForward([inp], opts, keep);
+  const r = batchNormForward(list, opts, keep);
   const out = tf.maxPool(r.out as tf.Tensor4D, 2, 2, 'valid');
   r.out.dispose();
   return { out, cache: r.cache };
@@ -493,7 +528,7 @@ export function batchNormPoolBackward(
   poolOverride?: MaxPoolOverride,
 ): { dx: tf.Tensor[]; dGamma: tf.Tensor1D[]; dBeta: tf.Tensor1D[] } {
   if (
-    fusedApplies(cache.xhats.length, cache.shape) &&
+    fusedApplies(cache.xhats.length, cache.shape, true) &&
     !activationOverridden(cache, opts) &&
     !poolOverride?.sites.window.length
   )

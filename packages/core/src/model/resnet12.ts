@@ -20,6 +20,8 @@ import {
 import {
   batchNormBackward,
   batchNormOutput,
+  batchNormPoolBackward,
+  batchNormPoolForward,
   createBatchNorm,
   disposeCache,
   type BatchNormCache,
@@ -28,7 +30,7 @@ import {
 import type { DropBlockConfig } from './config.js';
 import { dropBlockMask } from './dropblock.js';
 import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
-import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
+import { conv2dGradFilter, conv2dGradInput } from './grad-kernels.js';
 import type { ParamStore } from './params.js';
 import { resnet12BytesPerImage, resnet12ChunkStep, type ResChunkContext } from './resnet12-chunked.js';
 
@@ -95,21 +97,24 @@ export class ResNet12 implements Backbone {
     const z1 = layer(x, 0);
     const z2 = layer(z1, 1);
     z1.dispose();
-    // LeakyReLU(BN3(conv3) + BN(shortcut conv)) as one layer: neither branch nor their sum is kept.
+    // maxPool(LeakyReLU(BN3(conv3) + BN(shortcut conv))) as one layer (fused where the backend has the
+    // kernel): neither branch, nor their sum, nor the pre-pool activation is kept.
     const c3 = tf.conv2d(z2, w[2], 1, 'same');
     z2.dispose();
     const cd = tf.conv2d(x, b.downConv as tf.Tensor4D, 1, 'same');
-    const tail = bnLayer(
-      [
-        { x: c3, bn: b.bns[2] },
-        { x: cd, bn: b.downBn },
-      ],
-      opts,
-      keep,
-    );
+    const branches = [
+      { x: c3, bn: b.bns[2] },
+      { x: cd, bn: b.downBn },
+    ];
+    let tail: { out: tf.Tensor4D; cache: BatchNormCache | null };
+    if (opts.batchStats) tail = batchNormPoolForward(branches, opts, keep);
+    else {
+      const r = bnLayer(branches, opts, keep);
+      tail = { out: tf.maxPool(r.out, 2, 2, 'valid'), cache: r.cache };
+      r.out.dispose();
+    }
     tf.dispose([c3, cd]);
-    const pooled = tf.maxPool(tail.out, 2, 2, 'valid');
-    tail.out.dispose();
+    const pooled = tail.out;
     const mask =
       ctx.training && b.dropBlock && this.drop && this.drop.rate > 0
         ? dropBlockMask(
@@ -133,12 +138,9 @@ export class ResNet12 implements Backbone {
         if (!cache3 || caches.length !== 2) throw new Error('ResNet12: no trace kept');
         const recompute = (c: BatchNormCache) => batchNormOutput(c, opts) as tf.Tensor4D;
         const dPooled = mask ? (tf.mul(dOut, mask) as tf.Tensor4D) : dOut;
-        const z = recompute(cache3);
-        const pool = `${b.prefix}.maxpool`;
-        const dz = maxPool2Grad(dPooled, z, pooled, poolSites(ctx, pool));
+        const sites = poolSites(ctx, `${b.prefix}.maxpool`);
+        const g3 = batchNormPoolBackward(dPooled, cache3, opts, pooled, sites);
         if (dPooled !== dOut) dPooled.dispose();
-        const g3 = batchNormBackward(dz, cache3, opts, z);
-        tf.dispose([dz, z]);
         const [dc3, dcd] = g3.dx as tf.Tensor4D[];
         accumulate(grads, `${b.prefix}.bn3.weight`, g3.dGamma[0]);
         accumulate(grads, `${b.prefix}.bn3.bias`, g3.dBeta[0]);

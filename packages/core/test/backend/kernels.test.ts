@@ -6,7 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import { BATCH_NORM_ACT_BACKWARD, BATCH_NORM_ACT_FORWARD, initBackend } from '../../src/backend/index.js';
+import {
+  BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_FORWARD,
+  BATCH_NORM_ACT_OUTPUT,
+  initBackend,
+} from '../../src/backend/index.js';
 import { convFilterBanding, convFilterSimd } from '../../src/backend/kernels/Conv2DBackpropFilter.js';
 import { convSimd } from '../../src/backend/kernels/Conv2D.js';
 import { prepareSimdKernels, simdReady, simdVariant } from '../../src/backend/kernels/simd.js';
@@ -15,6 +20,7 @@ import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
 import {
   batchNormBackward,
   batchNormForward,
+  batchNormOutput,
   batchNormPoolBackward,
   batchNormPoolForward,
   disposeCache,
@@ -107,14 +113,16 @@ describe('wasm training kernels against the cpu backend', () => {
 
   // Stride-1 convs with a multiple of 8 output channels take our SIMD kernels (forward, input and weight
   // gradients; 3x3 filters over a multiple of 4 input channels by Winograd), in both builds of the module:
-  // relaxed (fused multiply-add) where the engine has it, and baseline. The direct kernel in place of
-  // Winograd and, for the small cases, XNNPACK are checked too. The cpu reference is computed once per case.
-  type Route = 'relaxed' | 'baseline' | 'direct' | 'xnnpack';
+  // relaxed (fused multiply-add) where the engine has it, and baseline. Both Winograd tiles, F(2x2, 3x3)
+  // and F(4x4, 3x3), are forced on every case (the automatic choice picks one by map size), the direct
+  // kernel in place of Winograd and, for the small cases, XNNPACK are checked too. The cpu reference is
+  // computed once per case.
+  type Route = 'relaxed' | 'baseline' | 'F(2x2)' | 'F(4x4)' | 'direct' | 'xnnpack';
   const routes = (c: ConvCase): Route[] =>
     c.stride === 1 && c.f[3] % 8 === 0
       ? c.x[1] <= 17
-        ? ['relaxed', 'baseline', 'direct', 'xnnpack']
-        : ['relaxed', 'baseline', 'direct']
+        ? ['relaxed', 'baseline', 'F(2x2)', 'F(4x4)', 'direct', 'xnnpack']
+        : ['relaxed', 'baseline', 'F(2x2)', 'F(4x4)', 'direct']
       : ['xnnpack'];
   async function useRoute(route: Route): Promise<void> {
     await tf.setBackend('wasm');
@@ -122,6 +130,7 @@ describe('wasm training kernels against the cpu backend', () => {
     convFilterSimd.enabled = simd;
     convSimd.enabled = simd;
     convSimd.winograd = route !== 'direct';
+    convSimd.tile = route === 'F(2x2)' ? 2 : route === 'F(4x4)' ? 4 : 'auto';
     await prepareSimdKernels(tf.backend() as BackendWasm, { relaxed: route !== 'baseline' });
   }
   for (const c of convCases)
@@ -324,17 +333,12 @@ describe('wasm training kernels against the cpu backend', () => {
   /**
    * The fused BatchNorm + activation (+ pool) kernels through model/batchnorm.ts: on cpu the composite of tf
    * ops runs, on wasm the fused kernels; forward output, cache, running statistics and every gradient agree.
+   * With two inputs, their BatchNorms are summed before the activation (ResNet-12's residual tail).
    */
   const bnCase =
-    (shape: number[], activation: Activation, pool: boolean, seed: number) => (): tf.Tensor[] => {
+    (shape: number[], activation: Activation, pool: boolean, seed: number, inputs = 1) =>
+    (): tf.Tensor[] => {
       const c = shape[shape.length - 1];
-      const bn: BatchNormLayer = {
-        name: 'bn',
-        gamma: tf.variable(tf.add(rnd([c], seed + 1), 1)),
-        beta: tf.variable(rnd([c], seed + 2)),
-        runningMean: tf.variable(rnd([c], seed + 3)),
-        runningVar: tf.variable(tf.add(tf.abs(rnd([c], seed + 4)), 0.5)),
-      };
       const opts: BatchNormOptions = {
         batchStats: true,
         updateStats: true,
@@ -343,40 +347,58 @@ describe('wasm training kernels against the cpu backend', () => {
         activation,
         slope: 0.1,
       };
-      // Shifted and scaled like a conv output; some channels constant-ish to exercise ties in the pool.
-      const x = tf.add(tf.mul(rnd(shape, seed), 3), 0.5);
-      const preBias = rnd([c], seed + 5) as tf.Tensor1D;
-      const input = { x, bn, preBias };
+      const layers: BatchNormLayer[] = [];
+      const list = Array.from({ length: inputs }, (_, i) => {
+        const s = seed + 10 * i;
+        const bn: BatchNormLayer = {
+          name: `bn${i}`,
+          gamma: tf.variable(tf.add(rnd([c], s + 1), 1)),
+          beta: tf.variable(rnd([c], s + 2)),
+          runningMean: tf.variable(rnd([c], s + 3)),
+          runningVar: tf.variable(tf.add(tf.abs(rnd([c], s + 4)), 0.5)),
+        };
+        layers.push(bn);
+        // Shifted and scaled like a conv output.
+        const x = tf.add(tf.mul(rnd(shape, s), 3 - i), 0.5 * (i + 1));
+        return { x, bn, preBias: rnd([c], s + 5) as tf.Tensor1D };
+      });
       let out: tf.Tensor;
       let cache: BatchNormCache | null;
-      if (pool) ({ out, cache } = batchNormPoolForward(input, opts, true));
-      else ({ out, cache } = batchNormForward([input], opts, true));
+      if (pool) ({ out, cache } = batchNormPoolForward(list, opts, true));
+      else ({ out, cache } = batchNormForward(list, opts, true));
       if (!cache) throw new Error('no cache');
       const dy = rnd(out.shape, seed + 6);
       const g = pool
         ? batchNormPoolBackward(dy as tf.Tensor4D, cache, opts, out as tf.Tensor4D)
         : batchNormBackward(dy, cache, opts);
+      // The output recomputed from the cache (as ResNet-12's backward pass does), before any pool.
+      const recomputed = batchNormOutput(cache, opts);
       const kept = [
-        tf.clone(cache.xhats[0]),
-        tf.clone(cache.rstds[0]),
-        tf.clone(bn.runningMean),
-        tf.clone(bn.runningVar),
+        recomputed,
+        ...cache.xhats.map((t) => tf.clone(t)),
+        ...cache.rstds.map((t) => tf.clone(t)),
+        ...layers.flatMap((bn) => [tf.clone(bn.runningMean), tf.clone(bn.runningVar)]),
       ];
       disposeCache(cache);
-      tf.dispose([bn.gamma, bn.beta, bn.runningMean, bn.runningVar]);
+      tf.dispose(layers.flatMap((bn) => [bn.gamma, bn.beta, bn.runningMean, bn.runningVar]));
       return [out, ...kept, ...g.dx, ...g.dGamma, ...g.dBeta];
     };
 
-  for (const [shape, activation, pool] of [
-    [[2, 9, 7, 64], 'relu', true],
-    [[3, 8, 6, 16], 'relu', true],
-    [[2, 6, 6, 8], 'leaky', true],
-    [[2, 5, 5, 64], 'relu', false],
-    [[3, 4, 4, 16], 'leaky', false],
-    [[7, 12], 'none', false],
-  ] as [number[], Activation, boolean][]) {
-    it(`fused BatchNorm ${activation}${pool ? ' + 2x2 max-pool' : ''} ${JSON.stringify(shape)}: forward and backward`, async () => {
-      const f = bnCase(shape, activation, pool, 21);
+  for (const [shape, activation, pool, inputs] of [
+    [[2, 9, 7, 64], 'relu', true, 1],
+    [[3, 8, 6, 16], 'relu', true, 1],
+    [[2, 6, 6, 8], 'leaky', true, 1],
+    [[2, 5, 5, 64], 'relu', false, 1],
+    [[3, 4, 4, 16], 'leaky', false, 1],
+    [[7, 12], 'none', false, 1],
+    // ResNet-12's residual tail: odd rows and columns that no window reads, then even ones.
+    [[2, 9, 7, 64], 'leaky', true, 2],
+    [[3, 8, 6, 16], 'leaky', true, 2],
+    [[2, 5, 6, 8], 'relu', true, 2],
+  ] as [number[], Activation, boolean, number][]) {
+    const what = `${inputs === 2 ? 'sum of two BatchNorms' : 'BatchNorm'} ${activation}`;
+    it(`fused ${what}${pool ? ' + 2x2 max-pool' : ''} ${JSON.stringify(shape)}: forward and backward`, async () => {
+      const f = bnCase(shape, activation, pool, 21, inputs);
       expect(await compare(f)).toBeLessThanOrEqual(1e-4);
       // The fused kernels did run on wasm (else this compared the composite with itself), and leak nothing.
       await tf.setBackend('wasm');
@@ -384,6 +406,7 @@ describe('wasm training kernels against the cpu backend', () => {
       const p = await tf.profile(() => tf.dispose(tf.tidy(f)));
       expect(p.kernelNames).toContain(BATCH_NORM_ACT_FORWARD);
       expect(p.kernelNames).toContain(BATCH_NORM_ACT_BACKWARD);
+      if (inputs === 1) expect(p.kernelNames).toContain(BATCH_NORM_ACT_OUTPUT);
       expect(tf.memory().numTensors).toBe(before);
     });
   }
@@ -395,5 +418,6 @@ describe('wasm training kernels against the cpu backend', () => {
     const p = await tf.profile(() => tf.dispose(tf.tidy(f)));
     expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_FORWARD);
     expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_BACKWARD);
+    expect(p.kernelNames).not.toContain(BATCH_NORM_ACT_OUTPUT);
   });
 });

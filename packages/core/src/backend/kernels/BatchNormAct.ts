@@ -20,6 +20,11 @@
  * (the pre-pool [B, H, W, C]); outputs dx (`shape`), dgamma, dbeta [C]. The activation, and with `pool`
  * the window maxima (first maximum wins, as MaxPoolGrad routes), are recomputed from xhat, so the forward
  * pass keeps only xhat.
+ * Two inputs (pool only): ResNet-12's residual tail, maxPool(act(BN(x) + BN(x2))). The forward kernel
+ * takes x2, gamma2, beta2 too and also outputs xhat2, mean2, variance2, rstd2; the backward kernel takes
+ * xhat2, gamma2, beta2, rstd2 and outputs dx2, dgamma2, dbeta2 after the first input's three.
+ * Output (RcnBatchNormActOutput): act(xhat * gamma + beta) in `shape`, the layer's output recomputed from
+ * its cache where the backward pass needs it as an input (ResNet-12's first two layers of a block).
  */
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -27,6 +32,7 @@ import { emscripten, heap, ptr, simdExports, simdReady, type SimdExports } from 
 
 export const BATCH_NORM_ACT_FORWARD = 'RcnBatchNormActForward';
 export const BATCH_NORM_ACT_BACKWARD = 'RcnBatchNormActBackward';
+export const BATCH_NORM_ACT_OUTPUT = 'RcnBatchNormActOutput';
 
 export type FusedActivation = 'none' | 'relu' | 'leaky';
 
@@ -36,6 +42,13 @@ export interface BatchNormActForwardAttrs {
   slope: number;
   /** Follow with a 2x2 stride-2 valid max-pool (x must be 4D). */
   pool: boolean;
+}
+
+/** The output recomputed from the cache: act(xhat * gamma + beta), reshaped to `shape`. */
+export interface BatchNormActOutputAttrs {
+  activation: FusedActivation;
+  slope: number;
+  shape: number[];
 }
 
 export interface BatchNormActBackwardAttrs {
@@ -60,23 +73,15 @@ export function batchNormActReady(backend: unknown, channels: number): boolean {
 
 const ACT_CODE: Record<FusedActivation, number> = { none: 0, relu: 1, leaky: 2 };
 
-function forward(args: {
-  inputs: { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
-  backend: BackendWasm;
-  attrs: BatchNormActForwardAttrs;
-}): TensorInfo[] {
-  const { inputs, backend, attrs } = args;
-  const { x } = inputs;
-  const { pool } = attrs;
-  const shape = x.shape;
-  const c = shape[shape.length - 1];
-  const mod = moduleFor(backend, c, BATCH_NORM_ACT_FORWARD);
-  const m = util.sizeFromShape(shape) / c;
-  if (pool && shape.length !== 4)
-    throw new Error(`${BATCH_NORM_ACT_FORWARD}: pool needs NHWC, got [${shape}]`);
-  const [n, h, w] = shape;
-  const xhatInfo = backend.makeOutput([m, c], 'float32');
-  const outInfo = backend.makeOutput(pool ? [n, Math.floor(h / 2), Math.floor(w / 2), c] : shape, 'float32');
+/** Per-channel batch statistics of x [m, c] into mean, variance and rstd, rounded as the composite rounds. */
+function statistics(
+  backend: BackendWasm,
+  mod: SimdExports,
+  x: TensorInfo,
+  m: number,
+  c: number,
+  eps: number,
+): { mean: TensorInfo; variance: TensorInfo; rstd: TensorInfo } {
   const meanInfo = backend.makeOutput([c], 'float32');
   const varInfo = backend.makeOutput([c], 'float32');
   const rstdInfo = backend.makeOutput([1, c], 'float32');
@@ -96,28 +101,105 @@ function forward(args: {
     mod.bn_sqdev(ptr(backend, x), m, c, ptr(backend, meanInfo), accPtr);
     for (let k = 0; k < c; k++) {
       variance[k] = f32(acc[k]) / m;
-      rstd[k] = 1 / f32(Math.sqrt(f32(variance[k] + f32(attrs.eps))));
+      rstd[k] = 1 / f32(Math.sqrt(f32(variance[k] + f32(eps))));
     }
   } finally {
     e._free(accPtr);
   }
+  return { mean: meanInfo, variance: varInfo, rstd: rstdInfo };
+}
+
+/** The pair kernels need two inputs of one shape, summed before the activation and pooled. */
+function checkPair(kernel: string, pool: boolean, shape: number[], other: TensorInfo | undefined): void {
+  if (!other) return;
+  if (!pool) throw new Error(`${kernel}: a second input needs pool (the residual tail's layout)`);
+  if (!util.arraysEqual(other.shape, shape))
+    throw new Error(`${kernel}: the second input is [${other.shape}], the first [${shape}]`);
+}
+
+function forward(args: {
+  inputs: {
+    x: TensorInfo;
+    gamma: TensorInfo;
+    beta: TensorInfo;
+    x2?: TensorInfo;
+    gamma2?: TensorInfo;
+    beta2?: TensorInfo;
+  };
+  backend: BackendWasm;
+  attrs: BatchNormActForwardAttrs;
+}): TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { x, x2 } = inputs;
+  const { pool } = attrs;
+  const shape = x.shape;
+  const c = shape[shape.length - 1];
+  const mod = moduleFor(backend, c, BATCH_NORM_ACT_FORWARD);
+  const m = util.sizeFromShape(shape) / c;
+  if (pool && shape.length !== 4)
+    throw new Error(`${BATCH_NORM_ACT_FORWARD}: pool needs NHWC, got [${shape}]`);
+  checkPair(BATCH_NORM_ACT_FORWARD, pool, shape, x2);
+  const [n, h, w] = shape;
+  const xhatInfo = backend.makeOutput([m, c], 'float32');
+  const outInfo = backend.makeOutput(pool ? [n, Math.floor(h / 2), Math.floor(w / 2), c] : shape, 'float32');
+  const st = statistics(backend, mod, x, m, c, attrs.eps);
   const common = [
-    ptr(backend, meanInfo),
-    ptr(backend, rstdInfo),
+    ptr(backend, st.mean),
+    ptr(backend, st.rstd),
     ptr(backend, inputs.gamma),
     ptr(backend, inputs.beta),
-    ACT_CODE[attrs.activation],
-    attrs.slope,
-    ptr(backend, xhatInfo),
-    ptr(backend, outInfo),
   ] as const;
-  if (pool) mod.bn_norm_act_pool(ptr(backend, x), n, h, w, c, ...common);
-  else mod.bn_norm_act(ptr(backend, x), m, c, ...common);
-  return [xhatInfo, outInfo, meanInfo, varInfo, rstdInfo];
+  const act = ACT_CODE[attrs.activation];
+  const first = [xhatInfo, outInfo, st.mean, st.variance, st.rstd];
+  if (!x2) {
+    const tail = [act, attrs.slope, ptr(backend, xhatInfo), ptr(backend, outInfo)] as const;
+    if (pool) mod.bn_norm_act_pool(ptr(backend, x), n, h, w, c, ...common, ...tail);
+    else mod.bn_norm_act(ptr(backend, x), m, c, ...common, ...tail);
+    return first;
+  }
+  const xhat2Info = backend.makeOutput([m, c], 'float32');
+  const st2 = statistics(backend, mod, x2, m, c, attrs.eps);
+  const e = emscripten(backend);
+  // The second input's per-channel parameters, contiguous: mean2, rstd2, gamma2, beta2.
+  const p2 = e._malloc(16 * c);
+  try {
+    const block = new Float32Array(heap(backend), p2, 4 * c);
+    [st2.mean, st2.rstd, inputs.gamma2!, inputs.beta2!].forEach((t, i) =>
+      block.set(new Float32Array(heap(backend), ptr(backend, t), c), i * c),
+    );
+    mod.bn2_norm_act_pool(
+      ptr(backend, x),
+      ptr(backend, x2),
+      n,
+      h,
+      w,
+      c,
+      ...common,
+      p2,
+      act,
+      attrs.slope,
+      ptr(backend, xhatInfo),
+      ptr(backend, xhat2Info),
+      ptr(backend, outInfo),
+    );
+  } finally {
+    e._free(p2);
+  }
+  return [...first, xhat2Info, st2.mean, st2.variance, st2.rstd];
 }
 
 function backward(args: {
-  inputs: { dy: TensorInfo; xhat: TensorInfo; gamma: TensorInfo; beta: TensorInfo; rstd: TensorInfo };
+  inputs: {
+    dy: TensorInfo;
+    xhat: TensorInfo;
+    gamma: TensorInfo;
+    beta: TensorInfo;
+    rstd: TensorInfo;
+    xhat2?: TensorInfo;
+    gamma2?: TensorInfo;
+    beta2?: TensorInfo;
+    rstd2?: TensorInfo;
+  };
   backend: BackendWasm;
   attrs: BatchNormActBackwardAttrs;
 }): TensorInfo[] {
@@ -127,48 +209,137 @@ function backward(args: {
   const mod = moduleFor(backend, c, BATCH_NORM_ACT_BACKWARD);
   const m = util.sizeFromShape(shape) / c;
   const [n, h, w] = shape;
-  const dxInfo = backend.makeOutput(shape, 'float32');
-  const dGammaInfo = backend.makeOutput([c], 'float32');
-  const dBetaInfo = backend.makeOutput([c], 'float32');
+  const two = inputs.xhat2 !== undefined;
+  checkPair(BATCH_NORM_ACT_BACKWARD, pool, inputs.xhat.shape, inputs.xhat2);
+  const ni = two ? 2 : 1;
+  const outs = Array.from({ length: ni }, () => ({
+    dx: backend.makeOutput(shape, 'float32'),
+    dGamma: backend.makeOutput([c], 'float32'),
+    dBeta: backend.makeOutput([c], 'float32'),
+  }));
   const e = emscripten(backend);
-  // acc: float64 [2c] (sum dpre, sum dpre * xhat); then float32 [3c] (scale, kx, off) after it.
-  const scratch = e._malloc(16 * c + 12 * c);
+  // acc: float64 [(1 + ni) c] (sum dpre, then sum dpre * xhat per input); then float32 [3 ni c] (scale, kx,
+  // off per input) after it.
+  const accBytes = 8 * (1 + ni) * c;
+  const scratch = e._malloc(accBytes + 12 * ni * c);
   // Pool: which of its window's four positions won, per pooled element.
   const which = pool ? e._malloc(4 * n * Math.floor(h / 2) * Math.floor(w / 2) * c) : 0;
   try {
-    const acc = new Float64Array(heap(backend), scratch, 2 * c);
-    const params = new Float32Array(heap(backend), scratch + 16 * c, 3 * c);
+    const acc = new Float64Array(heap(backend), scratch, (1 + ni) * c);
+    const params = new Float32Array(heap(backend), scratch + accBytes, 3 * ni * c);
     acc.fill(0);
-    const [dy, xhat, gamma, beta] = [inputs.dy, inputs.xhat, inputs.gamma, inputs.beta].map((t) =>
-      ptr(backend, t),
-    );
+    const p = (t: TensorInfo | undefined) => (t ? ptr(backend, t) : 0);
+    const [dy, xhat, gamma, beta, xhat2, gamma2, beta2] = [
+      inputs.dy,
+      inputs.xhat,
+      inputs.gamma,
+      inputs.beta,
+      inputs.xhat2,
+      inputs.gamma2,
+      inputs.beta2,
+    ].map(p);
     const act = ACT_CODE[attrs.activation];
-    if (pool) mod.bn_bwd_pool_sums(dy, xhat, n, h, w, c, gamma, beta, act, attrs.slope, which, scratch);
-    else mod.bn_bwd_sums(dy, xhat, m, c, gamma, beta, act, attrs.slope, scratch);
-    const dGamma = new Float32Array(heap(backend), ptr(backend, dGammaInfo), c);
-    const dBeta = new Float32Array(heap(backend), ptr(backend, dBetaInfo), c);
-    const rstd = new Float32Array(heap(backend), ptr(backend, inputs.rstd), c);
-    const g = new Float32Array(heap(backend), gamma, c);
-    // The composite's per-channel float32 ops: s = gamma * rstd, kx = s * (dgamma / m), off = s * (dbeta / m).
-    for (let k = 0; k < c; k++) {
-      dBeta[k] = acc[k];
-      dGamma[k] = acc[c + k];
-      const s = f32(g[k] * rstd[k]);
-      params[k] = s;
-      params[c + k] = s * f32(dGamma[k] / m);
-      params[2 * c + k] = s * f32(dBeta[k] / m);
-    }
-    const [scale, kx, off] = [0, 1, 2].map((i) => scratch + 16 * c + 4 * c * i);
-    const dx = ptr(backend, dxInfo);
-    if (pool)
-      mod.bn_bwd_pool_dx(dy, xhat, n, h, w, c, gamma, beta, act, attrs.slope, which, scale, kx, off, dx);
-    else mod.bn_bwd_dx(dy, xhat, m, c, gamma, beta, act, attrs.slope, scale, kx, off, dx);
+    const { slope } = attrs;
+    if (two)
+      mod.bn2_bwd_pool_sums(
+        dy,
+        xhat,
+        xhat2,
+        n,
+        h,
+        w,
+        c,
+        gamma,
+        beta,
+        gamma2,
+        beta2,
+        act,
+        slope,
+        which,
+        scratch,
+      );
+    else if (pool) mod.bn_bwd_pool_sums(dy, xhat, n, h, w, c, gamma, beta, act, slope, which, scratch);
+    else mod.bn_bwd_sums(dy, xhat, m, c, gamma, beta, act, slope, scratch);
+    // The composite's per-channel float32 ops per input i: s = gamma * rstd, kx = s * (dgamma / m),
+    // off = s * (dbeta / m); dbeta (sum dpre) is the same for every input.
+    const perInput: [TensorInfo, TensorInfo][] = [[inputs.gamma, inputs.rstd]];
+    if (two) perInput.push([inputs.gamma2!, inputs.rstd2!]);
+    perInput.forEach(([gammaInfo, rstdInfo], i) => {
+      const dGamma = new Float32Array(heap(backend), ptr(backend, outs[i].dGamma), c);
+      const dBeta = new Float32Array(heap(backend), ptr(backend, outs[i].dBeta), c);
+      const rstd = new Float32Array(heap(backend), ptr(backend, rstdInfo), c);
+      const g = new Float32Array(heap(backend), ptr(backend, gammaInfo), c);
+      const base = 3 * i * c;
+      for (let k = 0; k < c; k++) {
+        dBeta[k] = acc[k];
+        dGamma[k] = acc[(1 + i) * c + k];
+        const s = f32(g[k] * rstd[k]);
+        params[base + k] = s;
+        params[base + c + k] = s * f32(dGamma[k] / m);
+        params[base + 2 * c + k] = s * f32(dBeta[k] / m);
+      }
+    });
+    const prm = scratch + accBytes;
+    const dx = ptr(backend, outs[0].dx);
+    if (two) {
+      const dx2 = ptr(backend, outs[1].dx);
+      mod.bn2_bwd_pool_dx(
+        dy,
+        xhat,
+        xhat2,
+        n,
+        h,
+        w,
+        c,
+        gamma,
+        beta,
+        gamma2,
+        beta2,
+        act,
+        slope,
+        which,
+        prm,
+        dx,
+        dx2,
+      );
+    } else if (pool) mod.bn_bwd_pool_dx(dy, xhat, n, h, w, c, gamma, beta, act, slope, which, prm, dx);
+    else mod.bn_bwd_dx(dy, xhat, m, c, gamma, beta, act, slope, prm, prm + 4 * c, prm + 8 * c, dx);
   } finally {
     e._free(scratch);
     if (which) e._free(which);
   }
-  return [dxInfo, dGammaInfo, dBetaInfo];
+  return outs.flatMap((o) => [o.dx, o.dGamma, o.dBeta]);
 }
+
+function output(args: {
+  inputs: { xhat: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+  backend: BackendWasm;
+  attrs: BatchNormActOutputAttrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const [m, c] = inputs.xhat.shape;
+  const mod = moduleFor(backend, c, BATCH_NORM_ACT_OUTPUT);
+  if (util.sizeFromShape(attrs.shape) !== m * c)
+    throw new Error(`${BATCH_NORM_ACT_OUTPUT}: shape [${attrs.shape}] does not hold xhat [${m}, ${c}]`);
+  const out = backend.makeOutput(attrs.shape, 'float32');
+  mod.bn_affine_act(
+    ptr(backend, inputs.xhat),
+    m,
+    c,
+    ptr(backend, inputs.gamma),
+    ptr(backend, inputs.beta),
+    ACT_CODE[attrs.activation],
+    attrs.slope,
+    ptr(backend, out),
+  );
+  return out;
+}
+
+export const batchNormActOutputConfig: KernelConfig = {
+  kernelName: BATCH_NORM_ACT_OUTPUT,
+  backendName: 'wasm',
+  kernelFunc: output as unknown as KernelFunc,
+};
 
 export const batchNormActForwardConfig: KernelConfig = {
   kernelName: BATCH_NORM_ACT_FORWARD,

@@ -1,8 +1,9 @@
 /**
  * Forward conv2d on wasm by our SIMD module (simd.ts) where it applies, else the stock XNNPACK kernel:
  * - stride-1 3x3 filters over a multiple of 4 input channels and 8 output channels (Conv4 and ResNet-12
- *   after the first layer): Winograd F(2x2, 3x3) (wasm/winograd.c), 16 multiply-adds per 2x2 outputs
- *   instead of 36;
+ *   after the first layer): Winograd (wasm/winograd.c), F(4x4, 3x3) with 36 multiply-adds per 4x4 outputs
+ *   instead of 144, or F(2x2, 3x3) with 16 per 2x2 instead of 36 on maps too small for 4x4 tiles (see
+ *   winogradTile);
  * - other stride-1, dilation-1 NHWC convs with a multiple of 8 output channels and at least 8 input
  *   channels (ResNet-12's 1x1 shortcuts): a direct kernel (wasm/conv2d.c) that reads NHWC in place.
  * The input gradient (Conv2DBackpropInput.ts) and the weight gradient (Conv2DBackpropFilter.ts) use the
@@ -11,24 +12,50 @@
  * Why not XNNPACK: TF.js's binary is built for baseline SIMD, so each multiply-add is two instructions,
  * while the module's relaxed build issues one fused multiply-add; and XNNPACK has no Winograd path.
  * Measured on the README's 2-core Xeon, one core, Conv4's second layer at 84 px (80 images): XNNPACK
- * ~410 ms, the direct kernel ~320 ms, Winograd ~130-160 ms. `pnpm bench profile` splits a whole step.
+ * ~410 ms, the direct kernel ~320 ms, Winograd F(2x2) ~130-160 ms. F(4x4) against F(2x2), same core, 80
+ * images: 16x16 maps 64->64 channels ~15 against ~22 ms, 21x21 160->320 ~305-335 against ~430-455 ms,
+ * 10x10 640->640 (a third of the 4x4 tiles' outputs is padding) ~620-680 against ~700 ms. Its float32
+ * error against the cpu backend is ~5e-6..1e-5 (max-normalised), F(2x2)'s ~1e-6 (kernels.test.ts checks
+ * both routes at 1e-4). `pnpm bench profile` splits a whole step.
  */
 import { backend_util, Conv2D, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { captureStock } from './ops.js';
-import { convDims, heap, ptr, simdExports, simdReady, type SimdExports } from './simd.js';
+import { captureStock, dispose, reverse, transpose } from './ops.js';
+import { convDims, heap, ptr, simdExports, simdReady, type SimdExports, type WinogradTile } from './simd.js';
 
 /**
  * Use the SIMD kernels where they apply (switchable for A/B measurements and for tests of every route):
  * `enabled` our kernels at all, `winograd` the Winograd one for 3x3 filters over a multiple of 4 input
- * channels (else the direct one).
+ * channels (else the direct one), `tile` its output tile (`auto`: winogradTile's choice).
  */
-export const convSimd = { enabled: true, winograd: true };
+export const convSimd: { enabled: boolean; winograd: boolean; tile: WinogradTile | 'auto' } = {
+  enabled: true,
+  winograd: true,
+  tile: 'auto',
+};
 
-/** Tiles per Winograd block: a block's transformed inputs and products (16 * tb * (ci + co) floats). */
-const WINOGRAD_TILES = 64;
+/**
+ * Tiles per Winograd block, by tile size: a block's transformed inputs and products ((m + 2)^2 * tb *
+ * (ci + co) floats) should stay in L2.
+ */
+const WINOGRAD_TILES: Record<WinogradTile, number> = { 2: 64, 4: 32 };
 
-/** Winograd F(2x2, 3x3) applies: a 3x3 filter over a multiple of 4 input channels (stride 1, the caller's). */
+/** Multiplies per output, per (ci, co) pair, of F(m x m, 3x3) over an [ho, wo] map, partial tiles included. */
+function winogradCost(m: WinogradTile, ho: number, wo: number): number {
+  return (Math.ceil(ho / m) * Math.ceil(wo / m) * (m + 2) ** 2) / (ho * wo);
+}
+
+/**
+ * The Winograd tile for an [ho, wo] output (or output gradient): F(4x4, 3x3) where it needs fewer
+ * multiplies than F(2x2, 3x3) (36 per 16 outputs against 16 per 4 on whole tiles; on small maps its
+ * partial tiles waste more), else F(2x2, 3x3), whose transforms round less.
+ */
+export function winogradTile(ho: number, wo: number): WinogradTile {
+  if (convSimd.tile !== 'auto') return convSimd.tile;
+  return winogradCost(4, ho, wo) < winogradCost(2, ho, wo) ? 4 : 2;
+}
+
+/** Winograd applies: a 3x3 filter over a multiple of 4 input channels (stride 1, the caller's). */
 export function winogradApplies(filterShape: number[]): boolean {
   const [kh, kw, ci, co] = filterShape;
   return convSimd.enabled && convSimd.winograd && kh === 3 && kw === 3 && ci % 4 === 0 && co % 8 === 0;
@@ -36,7 +63,7 @@ export function winogradApplies(filterShape: number[]): boolean {
 
 /**
  * dW [3,3,ci,co] of the stride-1 conv of x [n,h,w,ci] giving dy [n,ho,wo,co] with padding (padTop,
- * padLeft), by Winograd F(2x2, 3x3) (wasm/winograd.c). The caller checks `winogradApplies` and simdReady.
+ * padLeft), by Winograd (wasm/winograd.c). The caller checks `winogradApplies` and simdReady.
  */
 export function winogradFilterGrad(
   backend: BackendWasm,
@@ -49,15 +76,17 @@ export function winogradFilterGrad(
   const co = dy.shape[3];
   const mod = simdExports(backend, 'Conv2DBackpropFilter');
   const out = backend.makeOutput([3, 3, ci, co], 'float32');
-  const { v, m: d, zeros } = blockScratch(backend, mod, ci, co);
-  const s = scratch(backend, 16 * mod.wino_plane(ci * co));
+  const tile = winogradTile(dy.shape[1], dy.shape[2]);
+  const { v, m: d, zeros } = blockScratch(backend, mod, tile, ci, co);
+  const s = scratch(backend, (tile + 2) ** 2 * mod.wino_plane(ci * co));
   mod.wino_filter_grad3x3(
+    tile,
     ptr(backend, x),
     ptr(backend, dy),
     ...convDims(x, dy),
     padTop,
     padLeft,
-    WINOGRAD_TILES,
+    WINOGRAD_TILES[tile],
     ptr(backend, zeros),
     ptr(backend, v),
     ptr(backend, d),
@@ -86,12 +115,14 @@ function zeroRow(backend: BackendWasm, floats: number): TensorInfo {
 function blockScratch(
   backend: BackendWasm,
   mod: SimdExports,
+  tile: WinogradTile,
   ci: number,
   co: number,
 ): { v: TensorInfo; m: TensorInfo; zeros: TensorInfo } {
+  const planes = (tile + 2) ** 2;
   return {
-    v: scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * ci)),
-    m: scratch(backend, 16 * mod.wino_plane(WINOGRAD_TILES * co)),
+    v: scratch(backend, planes * mod.wino_plane(WINOGRAD_TILES[tile] * ci)),
+    m: scratch(backend, planes * mod.wino_plane(WINOGRAD_TILES[tile] * co)),
     zeros: zeroRow(backend, ci),
   };
 }
@@ -100,23 +131,26 @@ function winograd(
   backend: BackendWasm,
   x: TensorInfo,
   filter: TensorInfo,
+  flipped: boolean,
   padTop: number,
   padLeft: number,
   out: TensorInfo,
 ): void {
   const ci = x.shape[3];
-  const co = filter.shape[3];
+  const co = out.shape[3];
   const mod = simdExports(backend, 'Conv2D');
-  const u = scratch(backend, 16 * mod.wino_plane(ci * co));
-  const { v, m, zeros } = blockScratch(backend, mod, ci, co);
-  mod.wino_filter(ptr(backend, filter), ci, co, ptr(backend, u));
+  const tile = winogradTile(out.shape[1], out.shape[2]);
+  const u = scratch(backend, (tile + 2) ** 2 * mod.wino_plane(ci * co));
+  const { v, m, zeros } = blockScratch(backend, mod, tile, ci, co);
+  mod.wino_filter(tile, flipped ? 1 : 0, ptr(backend, filter), ci, co, ptr(backend, u));
   mod.wino_conv3x3(
+    tile,
     ptr(backend, x),
     ptr(backend, u),
     ...convDims(x, out),
     padTop,
     padLeft,
-    WINOGRAD_TILES,
+    WINOGRAD_TILES[tile],
     ptr(backend, zeros),
     ptr(backend, v),
     ptr(backend, m),
@@ -128,6 +162,9 @@ function winograd(
 /**
  * y = the stride-1 correlation of x [n,h,w,ci] with filter [kh,kw,ci,co], padded by (padTop, padLeft) and
  * as many rows and columns at the far side as [outH, outW] needs; null where the SIMD kernel does not apply.
+ * `flipped`: the filter is given as [kh,kw,co,ci] and used flipped and transposed (the input gradient's
+ * filter, see Conv2DBackpropInput.ts); the Winograd transform reads it so in place, the direct kernel gets
+ * a flipped copy.
  */
 export function conv2dSimd(
   backend: BackendWasm,
@@ -137,25 +174,36 @@ export function conv2dSimd(
   padLeft: number,
   outH: number,
   outW: number,
+  flipped = false,
 ): TensorInfo | null {
   const [n, , , ci] = x.shape;
-  const [kh, kw, fci, co] = filter.shape;
-  if (!convSimd.enabled || co % 8 !== 0 || fci !== ci || padTop < 0 || padLeft < 0 || !simdReady(backend))
+  const [kh, kw, a, b] = filter.shape;
+  const shape = flipped ? [kh, kw, b, a] : [kh, kw, a, b];
+  const co = shape[3];
+  if (
+    !convSimd.enabled ||
+    co % 8 !== 0 ||
+    shape[2] !== ci ||
+    padTop < 0 ||
+    padLeft < 0 ||
+    !simdReady(backend)
+  )
     return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  const wino = winogradApplies(filter.shape);
+  const wino = winogradApplies(shape);
   // Few input channels (an RGB first layer): too little work per tap for our direct tile; XNNPACK measured
   // faster there (Conv4's first layer at 84 px: ~100 ms against ~110).
   if (!wino && ci < 8) return null;
   const out = backend.makeOutput([n, outH, outW, co], 'float32');
   if (wino) {
-    winograd(backend, x, filter, padTop, padLeft, out);
+    winograd(backend, x, filter, flipped, padTop, padLeft, out);
     return out;
   }
+  const w = flipped ? flipTranspose(backend, filter) : filter;
   const zeros = zeroRow(backend, ci);
   simdExports(backend, 'Conv2D').conv2d_s1(
     ptr(backend, x),
-    ptr(backend, filter),
+    ptr(backend, w),
     ...convDims(x, out),
     kh,
     kw,
@@ -164,8 +212,16 @@ export function conv2dSimd(
     ptr(backend, zeros),
     ptr(backend, out),
   );
-  backend.disposeData(zeros.dataId);
+  dispose(backend, zeros, ...(w === filter ? [] : [w]));
   return out;
+}
+
+/** [kh,kw,a,b] -> [kh,kw,b,a], flipped in both spatial axes: the input gradient's filter. */
+export function flipTranspose(backend: BackendWasm, filter: TensorInfo): TensorInfo {
+  const flipped = reverse(backend, filter, [0, 1]);
+  const wf = transpose(backend, flipped, [0, 1, 3, 2]);
+  dispose(backend, flipped);
+  return wf;
 }
 
 interface Attrs {

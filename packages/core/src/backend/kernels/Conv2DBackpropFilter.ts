@@ -16,9 +16,9 @@
  * conv of the same FLOPs. Stride-1 convs (every conv of Conv4 and ResNet-12) with a multiple of 8 output
  * channels instead run our own SIMD kernel (wasm/conv_filter_grad.c, see simd.ts): register-tiled outer
  * products in one pass over x and dy, without transposes or packed copies. Stride-1 3x3 filters over a
- * multiple of 4 input channels take the Winograd F(2x2, 3x3) weight gradient of the same module
- * (wasm/winograd.c: dU = sum over tiles of V^T D, dW = G^T dU G), with 16 multiply-adds per tile and
- * channel pair instead of 36.
+ * multiple of 4 input channels take the Winograd weight gradient of the same module (wasm/winograd.c:
+ * dU = sum over tiles of V^T D, dW = G^T dU G), with the forward conv's tile (Conv2D.ts, winogradTile):
+ * 36 multiply-adds per 4x4 tile and channel pair instead of 144, or 16 per 2x2 tile instead of 36.
  */
 import { Conv2DBackpropFilter, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

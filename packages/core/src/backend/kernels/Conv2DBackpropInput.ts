@@ -4,11 +4,13 @@
  * dx is the full correlation of dy (zero-inserted between rows/columns when the stride is > 1) with the
  * spatially flipped filter whose in/out channels are swapped. The stock kernel is a loop about 10x slower
  * than XNNPACK's forward convolution, which this reuses, or, where they apply, our SIMD conv kernels
- * (Conv2D.ts: Winograd for 3x3 filters, the direct kernel otherwise).
+ * (Conv2D.ts: Winograd for 3x3 filters, the direct kernel otherwise). The Winograd filter transform reads
+ * the filter flipped and transposed in place: the stock Reverse kernel took ~120-200 ms on ResNet-12's
+ * 3x3x640x640 filters, more than some of the convs.
  */
 import { Conv2DBackpropInput, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2dSimd } from './Conv2D.js';
+import { conv2dSimd, flipTranspose } from './Conv2D.js';
 import {
   conv2d,
   dispose,
@@ -16,9 +18,7 @@ import {
   pad,
   padOrCrop,
   reshape,
-  reverse,
   slice,
-  transpose,
   type ConvGradAttrs,
 } from './ops.js';
 
@@ -71,27 +71,30 @@ export function conv2DBackpropInputWasm(args: {
   const padLeft = kw - 1 - left;
   const padBottom = h - hd - padTop + kh - 1;
   const padRight = w - wd - padLeft + kw - 1;
-  const flipped = reverse(backend, filter, [0, 1]);
-  const wf = transpose(backend, flipped, [0, 1, 3, 2]);
-  dispose(backend, flipped);
   if (padTop >= 0 && padBottom >= 0 && padLeft >= 0 && padRight >= 0) {
     // Padding only (every stride-1 case): the convolution pads as it reads, without a padded copy of dy.
-    const dx =
-      conv2dSimd(backend, dyd, wf, padTop, padLeft, h, w) ??
-      conv2d(
-        backend,
-        dyd,
-        wf,
-        [1, 1],
-        [
-          [padTop, padBottom],
-          [padLeft, padRight],
-        ],
-      );
+    // Our kernels take the filter unflipped (the Winograd transform flips it as it reads it).
+    const simd = conv2dSimd(backend, dyd, filter, padTop, padLeft, h, w, true);
+    if (simd) {
+      if (dyd !== dy) dispose(backend, dyd);
+      return simd;
+    }
+    const wf = flipTranspose(backend, filter);
+    const dx = conv2d(
+      backend,
+      dyd,
+      wf,
+      [1, 1],
+      [
+        [padTop, padBottom],
+        [padLeft, padRight],
+      ],
+    );
     dispose(backend, wf);
     if (dyd !== dy) dispose(backend, dyd);
     return dx;
   }
+  const wf = flipTranspose(backend, filter);
   const dyp = padOrCrop(backend, dyd, padTop, padBottom, padLeft, padRight);
   if (dyd !== dy && dyp !== dyd) dispose(backend, dyd);
   const dx = conv2d(backend, dyp, wf);

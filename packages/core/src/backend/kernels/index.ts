@@ -8,8 +8,10 @@ import { batchMatMulConfig } from './BatchMatMul.js';
 import {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
+  BATCH_NORM_ACT_OUTPUT,
   batchNormActBackwardConfig,
   batchNormActForwardConfig,
+  batchNormActOutputConfig,
 } from './BatchNormAct.js';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -31,6 +33,7 @@ export const WASM_TRAINING_KERNELS = [
   'BatchMatMul',
   BATCH_NORM_ACT_FORWARD,
   BATCH_NORM_ACT_BACKWARD,
+  BATCH_NORM_ACT_OUTPUT,
 ] as const;
 
 // Composites call stock kernels by name; capture them all before any is replaced.
@@ -75,6 +78,7 @@ export function registerWasmTrainingKernels(): void {
   override(batchMatMulConfig());
   override(batchNormActForwardConfig);
   override(batchNormActBackwardConfig);
+  override(batchNormActOutputConfig);
   registered = true;
 }
 
@@ -87,7 +91,9 @@ export { convSimd } from './Conv2D.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,
+  BATCH_NORM_ACT_OUTPUT,
   batchNormActReady,
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
+  type BatchNormActOutputAttrs,
 } from './BatchNormAct.js';

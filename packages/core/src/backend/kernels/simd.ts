@@ -24,16 +24,33 @@ export function convDims(x: TensorInfo, y: TensorInfo): ConvDims {
   return [n, h, width, ci, ho, wo, co];
 }
 
+/** Output tile side of the Winograd kernels: F(2x2, 3x3) or F(4x4, 3x3). */
+export type WinogradTile = 2 | 4;
+
 export interface SimdExports {
   bn_sum(x: Ptr, m: number, c: number, acc: Ptr): void;
   bn_sqdev(x: Ptr, m: number, c: number, mean: Ptr, acc: Ptr): void;
   // Arguments as in batchnorm_act.c: pointers and sizes, all numbers.
   bn_norm_act(...args: number[]): void;
   bn_norm_act_pool(...args: number[]): void;
+  bn_affine_act(
+    xhat: Ptr,
+    m: number,
+    c: number,
+    gamma: Ptr,
+    beta: Ptr,
+    act: number,
+    slope: number,
+    out: Ptr,
+  ): void;
   bn_bwd_sums(...args: number[]): void;
   bn_bwd_dx(...args: number[]): void;
   bn_bwd_pool_sums(...args: number[]): void;
   bn_bwd_pool_dx(...args: number[]): void;
+  // The same for two inputs summed before the activation (ResNet-12's residual tail).
+  bn2_norm_act_pool(...args: number[]): void;
+  bn2_bwd_pool_sums(...args: number[]): void;
+  bn2_bwd_pool_dx(...args: number[]): void;
   /** Weight gradient of a stride-1 conv (wasm/conv_filter_grad.c); dw, zeroed by the caller, accumulates. */
   conv_filter_grad(
     x: Ptr,
@@ -48,24 +65,32 @@ export interface SimdExports {
     w: Ptr,
     ...rest: [...ConvDims, kh: number, kw: number, padTop: number, padLeft: number, zeros: Ptr, y: Ptr]
   ): void;
-  /** Floats of one Winograd scratch plane that holds `floats` (planes are skewed apart; 16 make a buffer). */
-  wino_plane(floats: number): number;
-  /** Winograd F(2x2, 3x3) transform of a [3,3,ci,co] filter into u [16][ci][co] (wasm/winograd.c). */
-  wino_filter(g: Ptr, ci: number, co: number, u: Ptr): void;
   /**
-   * Stride-1 3x3 conv2d by Winograd F(2x2, 3x3); zeros: ci zero floats (what taps in the padding read);
-   * v, m: scratch of 16 planes of tb*ci and tb*co floats.
+   * Floats of one Winograd scratch plane that holds `floats` (planes are skewed apart; (tile + 2)^2 make
+   * a buffer).
+   */
+  wino_plane(floats: number): number;
+  /**
+   * Winograd F(tile x tile, 3x3) transform of a [3,3,ci,co] filter (flip 0), or of a [3,3,co,ci] one
+   * flipped and transposed (flip 1, the input gradient's), into u: (tile+2)^2 planes of co/8 [ci][8] strips.
+   */
+  wino_filter(tile: WinogradTile, flip: 0 | 1, g: Ptr, ci: number, co: number, u: Ptr): void;
+  /**
+   * Stride-1 3x3 conv2d by Winograd F(tile x tile, 3x3) (wasm/winograd.c); zeros: ci zero floats (what
+   * taps in the padding read); v, m: scratch of (tile + 2)^2 planes of tb*ci and tb*co floats.
    */
   wino_conv3x3(
+    tile: WinogradTile,
     x: Ptr,
     u: Ptr,
     ...rest: [...ConvDims, padTop: number, padLeft: number, tb: number, zeros: Ptr, v: Ptr, m: Ptr, y: Ptr]
   ): void;
   /**
-   * Weight gradient of that conv by the same transform; v, d, s: scratch of 16 planes of tb*ci, tb*co and
-   * ci*co floats (see wino_plane); dw [3,3,ci,co] is overwritten.
+   * Weight gradient of that conv by the same transform; v, d, s: scratch of (tile + 2)^2 planes of tb*ci,
+   * tb*co and ci*co floats (see wino_plane); dw [3,3,ci,co] is overwritten.
    */
   wino_filter_grad3x3(
+    tile: WinogradTile,
     x: Ptr,
     dy: Ptr,
     ...rest: [
