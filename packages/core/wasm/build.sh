@@ -15,7 +15,7 @@ trap 'rm -rf "$out"' EXIT
 build() {
   "$CLANG" --target=wasm32 -O3 -msimd128 -ffp-contract=off -nostdlib -fno-builtin -Wall -Werror "$@" \
     -Wl,--no-entry -Wl,--import-memory -Wl,-z,stack-size=0 -Wl,--initial-memory=65536 \
-    batchnorm_act.c conv_filter_grad.c conv2d.c winograd.c
+    batchnorm_act.c conv_filter_grad.c conv2d.c gemm.c winograd.c
 }
 build -o "$out/m.wasm"
 build -mrelaxed-simd -DRCN_RELAXED -o "$out/r.wasm"

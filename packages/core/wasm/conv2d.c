@@ -26,9 +26,16 @@ static inline __attribute__((always_inline)) void tile(int P, const float *xrow,
 #pragma clang loop unroll(full)
   for (int p = 0; p < PMAX; p++)
     if (p < P) acc[p][0] = acc[p][1] = wasm_f32x4_splat(0.0f);
+  /*
+   * Where every tap column of the tile lies inside the image, a tap row's kw pixels are kw * ci contiguous
+   * floats of x, as its kw taps are of w: one run of kw * ci instead of kw runs of ci (an RGB first layer:
+   * 3 runs of 9 per tile instead of 9 runs of 3, whose loop overhead outweighed the arithmetic).
+   */
+  int inside = ow0 - pl >= 0 && ow0 + P - 1 + kw - 1 - pl < wd;
+  int runs = inside ? 1 : kw, run = inside ? kw * ci : ci;
   for (int i = i0; i < i1; i++) {
     const float *xr = xrow + (long)i * rowStep;
-    for (int j = 0; j < kw; j++) {
+    for (int j = 0; j < runs; j++) {
       const float *xp[PMAX];
 #pragma clang loop unroll(full)
       for (int p = 0; p < PMAX; p++) {
@@ -38,7 +45,7 @@ static inline __attribute__((always_inline)) void tile(int P, const float *xrow,
         }
       }
       const float *wp = w + (long)(i * kw + j) * ci * co;
-      for (int c = 0; c < ci; c++) {
+      for (int c = 0; c < run; c++) {
         v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 4);
 #pragma clang loop unroll(full)
         for (int p = 0; p < PMAX; p++) {

@@ -14,8 +14,8 @@
  *   Y = A^T M A   per tile and co: AxA -> the MxM outputs (those inside the map are written)
  *
  * Tiles go in blocks of tb (the caller sizes them so that a block's V and M stay in L2): transform the
- * block's inputs into v [A*A][tb][ci], multiply into m [A*A][tb][co], transform out. The products use the
- * register tile of conv2d.c (4 tiles by 8 output channels). Each plane of u is stored as co / 8 strips of
+ * block's inputs into v [A*A][tb][ci], multiply into m [A*A][tb][co], transform out. The products are
+ * gemm.c's (register tiles of 4 tiles by 8 output channels). Each plane of u is stored as co / 8 strips of
  * [ci][8] floats, the columns one register tile reads: with rows co floats apart, a strip's 8-float pieces
  * fell into a few L1 sets (co = 640: 8 of 64) and came from L2 on every pass.
  *
@@ -26,6 +26,7 @@
  * Same rules as batchnorm_act.c: no stack, no data; every buffer comes from TF.js's heap. ci must be a
  * multiple of 4 and co of 8 (the caller checks).
  */
+#include "gemm.h"
 #include "outer.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -211,88 +212,6 @@ INLINE void input_tiles(int M, const float *x, int h, int wd, int ci, int tilesH
       UNROLL for (int i = 0; i < A; i++) bt_1d(M, s[i], 1, r[i], 1);
       UNROLL for (int i = 0; i < A; i++) UNROLL for (int j = 0; j < A; j++) st(vk + c + (i * A + j) * plane,
                                                                              r[i][j]);
-    }
-  }
-}
-
-/* m[t][o0..o0+8) = v[t][:] . u[:][0..8) for P consecutive tiles (v's rows ci floats apart, m's co; u is
- * the [ci][8] strip of o0). */
-INLINE void product(int P, const float *v, const float *u, int ci, int co, float *m) {
-  v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
-         a31 = a00;
-  for (int c = 0; c < ci; c++) {
-    v128_t w0 = ld(u), w1 = ld(u + 4);
-    v128_t s = wasm_v128_load32_splat(v + c);
-    a00 = MADD(a00, s, w0);
-    a01 = MADD(a01, s, w1);
-    if (P > 1) {
-      s = wasm_v128_load32_splat(v + ci + c);
-      a10 = MADD(a10, s, w0);
-      a11 = MADD(a11, s, w1);
-    }
-    if (P > 2) {
-      s = wasm_v128_load32_splat(v + 2 * ci + c);
-      a20 = MADD(a20, s, w0);
-      a21 = MADD(a21, s, w1);
-    }
-    if (P > 3) {
-      s = wasm_v128_load32_splat(v + 3 * ci + c);
-      a30 = MADD(a30, s, w0);
-      a31 = MADD(a31, s, w1);
-    }
-    u += 8;
-  }
-  st(m, a00);
-  st(m + 4, a01);
-  if (P > 1) {
-    st(m + co, a10);
-    st(m + co + 4, a11);
-  }
-  if (P > 2) {
-    st(m + 2 * co, a20);
-    st(m + 2 * co + 4, a21);
-  }
-  if (P > 3) {
-    st(m + 3 * co, a30);
-    st(m + 3 * co + 4, a31);
-  }
-}
-
-/* Called per register tile, not inlined into one long call: see conv2d.c on V8's tiering. */
-#define PRODUCT_FN(P)                                                                                         \
-  static __attribute__((noinline)) void product##P(const float *v, const float *u, int ci, int co, float *m) { \
-    product(P, v, u, ci, co, m);                                                                              \
-  }
-PRODUCT_FN(1)
-PRODUCT_FN(2)
-PRODUCT_FN(3)
-PRODUCT_FN(4)
-#undef PRODUCT_FN
-
-/* m[e] = v[e] u[e] for each of the `planes` positions: [count x ci] by [ci x co]. */
-static void products(int planes, const float *v, long vplane, const float *u, long uplane, int ci, int co,
-                     int count, float *m, long mplane) {
-  for (int e = 0; e < planes; e++) {
-    const float *ve = v + e * vplane;
-    const float *ue = u + e * uplane;
-    float *me = m + e * mplane;
-    for (int o0 = 0; o0 < co; o0 += 8) {
-      int k = 0;
-      const float *strip = ue + (long)o0 * ci;
-      for (; k + 4 <= count; k += 4) product4(ve + (long)k * ci, strip, ci, co, me + (long)k * co + o0);
-      switch (count - k) {
-      case 3:
-        product3(ve + (long)k * ci, strip, ci, co, me + (long)k * co + o0);
-        break;
-      case 2:
-        product2(ve + (long)k * ci, strip, ci, co, me + (long)k * co + o0);
-        break;
-      case 1:
-        product1(ve + (long)k * ci, strip, ci, co, me + (long)k * co + o0);
-        break;
-      default:
-        break;
-      }
     }
   }
 }

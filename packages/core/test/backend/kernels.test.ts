@@ -311,8 +311,14 @@ describe('wasm training kernels against the cpu backend', () => {
     });
   }
 
+  // Unbatched products take our SIMD GEMM (columns padded to whole 8-wide strips: 125, 300, 1 and 13
+  // columns are partial, 64 whole), batched ones the stock kernel.
   for (const [aShape, bShape, ta, tb] of [
     [[125, 64], [64, 125], false, false],
+    [[125, 64], [64, 64], false, false],
+    [[300, 64], [64, 1], false, false],
+    [[300, 64], [300, 1], true, false],
+    [[1, 7, 9], [1, 13, 9], false, true],
     [[64, 125], [64, 300], true, false],
     [[125, 64], [300, 64], false, true],
     [[64, 125], [300, 64], true, true],

@@ -51,6 +51,15 @@ export interface SimdExports {
   bn2_norm_act_pool(...args: number[]): void;
   bn2_bwd_pool_sums(...args: number[]): void;
   bn2_bwd_pool_dx(...args: number[]): void;
+  /**
+   * b [k, n] (trans 0) or b [n, k] transposed (trans 1) as ceil(n/8) strips of [k][8] floats, columns past
+   * n zero (wasm/gemm.c).
+   */
+  pack_strips(b: Ptr, k: number, n: number, trans: 0 | 1, out: Ptr): void;
+  /** c [m, n8] = a [m, k] . b, b packed by pack_strips into n8 (a multiple of 8) columns. */
+  sgemm(a: Ptr, strips: Ptr, m: number, k: number, n8: number, c: Ptr): void;
+  /** The first n of each row's n8 columns, rows compacted into dst [m, n]. */
+  drop_columns(src: Ptr, m: number, n8: number, n: number, dst: Ptr): void;
   /** Weight gradient of a stride-1 conv (wasm/conv_filter_grad.c); dw, zeroed by the caller, accumulates. */
   conv_filter_grad(
     x: Ptr,
