@@ -28,8 +28,8 @@ static inline __attribute__((always_inline)) void tile(int P, const float *xrow,
     if (p < P) acc[p][0] = acc[p][1] = wasm_f32x4_splat(0.0f);
   /*
    * Where every tap column of the tile lies inside the image, a tap row's kw pixels are kw * ci contiguous
-   * floats of x, as its kw taps are of w: one run of kw * ci instead of kw runs of ci (an RGB first layer:
-   * 3 runs of 9 per tile instead of 9 runs of 3, whose loop overhead outweighed the arithmetic).
+   * floats of x, as its kw taps are of w: one run of kw * ci instead of kw runs of ci, less loop overhead
+   * where ci is small.
    */
   int inside = ow0 - pl >= 0 && ow0 + P - 1 + kw - 1 - pl < wd;
   int runs = inside ? 1 : kw, run = inside ? kw * ci : ci;
@@ -116,5 +116,19 @@ void conv2d_s1(const float *x, const float *w, int n, int h, int wd, int ci, int
         }
       }
     }
+  }
+}
+
+/*
+ * dst [rows, c4] = src [rows, c] followed by c4 - c zeros per row: an input's channels (or a filter's
+ * per-tap [ci, co] blocks) padded to the multiple of 4 that Winograd needs (Conv2D.ts: RGB first layers).
+ */
+EXPORT(pad_rows)
+void pad_rows(const float *src, int rows, int c, int c4, float *dst) {
+  for (long r = 0; r < rows; r++) {
+    const float *s = src + r * c;
+    float *d = dst + r * c4;
+    for (int k = 0; k < c; k++) d[k] = s[k];
+    for (int k = c; k < c4; k++) d[k] = 0.0f;
   }
 }

@@ -98,6 +98,8 @@ const convCases: ConvCase[] = [
   },
   { name: '3x3, pad 3 (borders of padding only)', x: [1, 4, 3, 8], f: [3, 3, 8, 16], stride: 1, pad: 3 },
   { name: '1x3 taps, 3x1 map', x: [3, 3, 1, 4], f: [1, 3, 4, 8], stride: 1, pad: 'same' },
+  // Channels padded to a multiple of 4 for Winograd (as an RGB first layer's 3 to 4).
+  { name: '3x3 same over 5 channels', x: [2, 9, 7, 5], f: [3, 3, 5, 8], stride: 1, pad: 'same' },
 ];
 
 describe('wasm training kernels against the cpu backend', () => {

@@ -11,7 +11,8 @@
  * backend has them and otherwise runs its composite, which is what test/backend/kernels.test.ts checks
  * them against on the cpu backend. Every float32 rounding of the composite is reproduced (Math.fround
  * after each op, float64 accumulators like our Reduce kernel), so the two agree to the last bits except for
- * summation order.
+ * summation order and the batch statistics' sums, whose blocks of 8 rows are first summed in float32
+ * (wasm/batchnorm_act.c: a quarter as many values widened to float64; relative error ~2e-7 per block).
  *
  * Forward: inputs x [M, C] (any shape with C last), gamma, beta [C]; outputs xhat [M, C], the activation
  * (x's shape, or pooled [B, H/2, W/2, C] with `pool`), and per channel the batch mean, the biased variance
@@ -94,7 +95,7 @@ function statistics(
     const variance = new Float32Array(heap(backend), ptr(backend, varInfo), c);
     const rstd = new Float32Array(heap(backend), ptr(backend, rstdInfo), c);
     acc.fill(0);
-    mod.bn_sum(ptr(backend, x), m, c, accPtr);
+    mod.bn_sum(ptr(backend, x), m, c, 1, accPtr);
     // Rounded as the composite rounds: the float32 sum, then a float32 division.
     for (let k = 0; k < c; k++) mean[k] = f32(acc[k]) / m;
     acc.fill(0);

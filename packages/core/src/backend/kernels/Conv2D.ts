@@ -4,6 +4,9 @@
  *   after the first layer): Winograd (wasm/winograd.c), F(4x4, 3x3) with 36 multiply-adds per 4x4 outputs
  *   instead of 144, or F(2x2, 3x3) with 16 per 2x2 instead of 36 on maps too small for 4x4 tiles (see
  *   winogradTile);
+ *   3x3 filters over other channel counts (RGB first layers) take Winograd too, their channels
+ *   zero-padded to a multiple of 4 (Conv4's first layer, 80 images, one core: XNNPACK ~18-21 ms at 32 px
+ *   and ~170-188 ms at 84 px, this ~12-13 and ~151-155 ms, padding included);
  * - other stride-1, dilation-1 NHWC convs with a multiple of 8 output channels and at least 8 input
  *   channels (ResNet-12's 1x1 shortcuts): a direct kernel (wasm/conv2d.c) that reads NHWC in place.
  * The input gradient (Conv2DBackpropInput.ts) and the weight gradient (Conv2DBackpropFilter.ts) use the
@@ -191,8 +194,9 @@ export function conv2dSimd(
     return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const wino = winogradApplies(shape);
-  // Few input channels (an RGB first layer): too little work per tap for our direct tile; XNNPACK measured
-  // faster there (Conv4's first layer at 84 px: ~100 ms against ~110).
+  if (!wino && !flipped && winogradApplies([kh, kw, 4 * Math.ceil(ci / 4), co]))
+    return paddedWinograd(backend, x, filter, padTop, padLeft, outH, outW);
+  // Few input channels: too little work per tap for our direct tile.
   if (!wino && ci < 8) return null;
   const out = backend.makeOutput([n, outH, outW, co], 'float32');
   if (wino) {
@@ -213,6 +217,34 @@ export function conv2dSimd(
     ptr(backend, out),
   );
   dispose(backend, zeros, ...(w === filter ? [] : [w]));
+  return out;
+}
+
+/**
+ * A 3x3 conv whose input channels are not a multiple of 4 (an RGB first layer) by Winograd after all: x's
+ * channels and the filter's input channels zero-padded to the next multiple of 4, which leaves the sums
+ * unchanged.
+ */
+function paddedWinograd(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  padTop: number,
+  padLeft: number,
+  outH: number,
+  outW: number,
+): TensorInfo {
+  const [n, h, w, ci] = x.shape;
+  const [kh, kw, , co] = filter.shape;
+  const ci4 = 4 * Math.ceil(ci / 4);
+  const mod = simdExports(backend, 'Conv2D');
+  const xp = backend.makeOutput([n, h, w, ci4], 'float32');
+  mod.pad_rows(ptr(backend, x), n * h * w, ci, ci4, ptr(backend, xp));
+  const fp = backend.makeOutput([kh, kw, ci4, co], 'float32');
+  mod.pad_rows(ptr(backend, filter), kh * kw, ci * co, ci4 * co, ptr(backend, fp));
+  const out = backend.makeOutput([n, outH, outW, co], 'float32');
+  winograd(backend, xp, fp, false, padTop, padLeft, out);
+  dispose(backend, xp, fp);
   return out;
 }
 

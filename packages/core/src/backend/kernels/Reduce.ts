@@ -82,7 +82,7 @@ function simdReduce(
       // Views after the allocation: growing the heap detaches older ones.
       const acc = new Float64Array(heap(backend), accPtr, inner);
       acc.fill(0);
-      mod.bn_sum(ptr(backend, x) + 4 * o * rows * inner, rows, inner, accPtr);
+      mod.bn_sum(ptr(backend, x) + 4 * o * rows * inner, rows, inner, 0, accPtr);
       const dst = new Float32Array(heap(backend), ptr(backend, out) + 4 * o * inner, inner);
       for (let k = 0; k < inner; k++) dst[k] = acc[k] * scale;
     }

@@ -28,7 +28,8 @@ export function convDims(x: TensorInfo, y: TensorInfo): ConvDims {
 export type WinogradTile = 2 | 4;
 
 export interface SimdExports {
-  bn_sum(x: Ptr, m: number, c: number, acc: Ptr): void;
+  /** acc += column sums of x [m, c]: exact row pairs (blocked 0, Reduce.ts) or 8-row blocks (1, see C). */
+  bn_sum(x: Ptr, m: number, c: number, blocked: 0 | 1, acc: Ptr): void;
   bn_sqdev(x: Ptr, m: number, c: number, mean: Ptr, acc: Ptr): void;
   // Arguments as in batchnorm_act.c: pointers and sizes, all numbers.
   bn_norm_act(...args: number[]): void;
@@ -51,6 +52,8 @@ export interface SimdExports {
   bn2_norm_act_pool(...args: number[]): void;
   bn2_bwd_pool_sums(...args: number[]): void;
   bn2_bwd_pool_dx(...args: number[]): void;
+  /** dst [rows, c4] = src [rows, c], each row followed by c4 - c zeros (wasm/conv2d.c). */
+  pad_rows(src: Ptr, rows: number, c: number, c4: number, dst: Ptr): void;
   /**
    * b [k, n] (trans 0) or b [n, k] transposed (trans 1) as ceil(n/8) strips of [k][8] floats, columns past
    * n zero (wasm/gemm.c).
