@@ -241,24 +241,9 @@ function backward(args: {
     ].map(p);
     const act = ACT_CODE[attrs.activation];
     const { slope } = attrs;
-    if (two)
-      mod.bn2_bwd_pool_sums(
-        dy,
-        xhat,
-        xhat2,
-        n,
-        h,
-        w,
-        c,
-        gamma,
-        beta,
-        gamma2,
-        beta2,
-        act,
-        slope,
-        which,
-        scratch,
-      );
+    // The pair kernels' common arguments: the gradient, both inputs' xhat and parameters, the winners.
+    const pair = [dy, xhat, xhat2, n, h, w, c, gamma, beta, gamma2, beta2, act, slope, which] as const;
+    if (two) mod.bn2_bwd_pool_sums(...pair, scratch);
     else if (pool) mod.bn_bwd_pool_sums(dy, xhat, n, h, w, c, gamma, beta, act, slope, which, scratch);
     else mod.bn_bwd_sums(dy, xhat, m, c, gamma, beta, act, slope, scratch);
     // The composite's per-channel float32 ops per input i: s = gamma * rstd, kx = s * (dgamma / m),
@@ -282,28 +267,8 @@ function backward(args: {
     });
     const prm = scratch + accBytes;
     const dx = ptr(backend, outs[0].dx);
-    if (two) {
-      const dx2 = ptr(backend, outs[1].dx);
-      mod.bn2_bwd_pool_dx(
-        dy,
-        xhat,
-        xhat2,
-        n,
-        h,
-        w,
-        c,
-        gamma,
-        beta,
-        gamma2,
-        beta2,
-        act,
-        slope,
-        which,
-        prm,
-        dx,
-        dx2,
-      );
-    } else if (pool) mod.bn_bwd_pool_dx(dy, xhat, n, h, w, c, gamma, beta, act, slope, which, prm, dx);
+    if (two) mod.bn2_bwd_pool_dx(...pair, prm, dx, ptr(backend, outs[1].dx));
+    else if (pool) mod.bn_bwd_pool_dx(dy, xhat, n, h, w, c, gamma, beta, act, slope, which, prm, dx);
     else mod.bn_bwd_dx(dy, xhat, m, c, gamma, beta, act, slope, prm, prm + 4 * c, prm + 8 * c, dx);
   } finally {
     e._free(scratch);
