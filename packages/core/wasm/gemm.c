@@ -69,8 +69,8 @@ PRODUCT_FN(4)
 #undef PRODUCT_FN
 
 /* m[e] = v[e] u[e] for each of the `planes` positions: [count x ci] by [ci x co]. */
-void products(int planes, const float *v, long vplane, const float *u, long uplane, int ci, int co,
-                     int count, float *m, long mplane) {
+void products(int planes, const float *v, long vplane, const float *u, long uplane, int ci, int co, int count,
+              float *m, long mplane) {
   for (int e = 0; e < planes; e++) {
     const float *ve = v + e * vplane;
     const float *ue = u + e * uplane;

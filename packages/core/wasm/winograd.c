@@ -3,7 +3,8 @@
  * Algorithms for Convolutional Neural Networks", 2016): each MxM block of outputs costs A*A multiply-adds
  * per (ci, co) pair, A = M + 2, instead of 9*M*M: 16 instead of 36 for F(2x2), 36 instead of 144 for
  * F(4x4). The forward conv and (through the flipped, transposed filter) the input gradient of every 3x3
- * conv in Conv4 and ResNet-12 after the first layer, and their weight gradients. The caller picks M per
+ * conv in Conv4 and ResNet-12 (an RGB first layer's channels padded to 4 by the caller, Conv2D.ts), and
+ * the weight gradients of those after the first layer. The caller picks M per
  * map (Conv2D.ts: the one with fewer multiplies once partial tiles are counted; F(2x2) on a tie, as its
  * transforms round less).
  *
