@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   batchNormForward,
+  batchNormPoolForward,
   runningBatchNorm,
   type BatchNormCache,
   type BatchNormInput,
@@ -94,6 +95,23 @@ export function bnLayer(
   }
   if (keep) throw new Error('a training trace needs batch statistics');
   return { out: runningBatchNorm(inputs, opts) as tf.Tensor4D, cache: null };
+}
+
+/**
+ * maxPool(bnLayer(inputs), 2, 2, 'valid'): with batch statistics as one layer (`batchNormPoolForward`,
+ * fused where the backend has the kernel, the pre-pool activation never kept), else the layer then the
+ * pool.
+ */
+export function bnPoolLayer(
+  inputs: BatchNormInput[],
+  opts: BatchNormOptions,
+  keep: boolean,
+): { out: tf.Tensor4D; cache: BatchNormCache | null } {
+  if (opts.batchStats) return batchNormPoolForward(inputs, opts, keep);
+  const r = bnLayer(inputs, opts, keep);
+  const out = tf.maxPool(r.out, 2, 2, 'valid');
+  r.out.dispose();
+  return { out, cache: r.cache };
 }
 
 /** Adds `g` into `grads[name]` (summing the support and query passes' contributions), disposing the parts. */

@@ -8,6 +8,7 @@ import {
   accumulate,
   bnLayer,
   bnOptions,
+  bnPoolLayer,
   chainApply,
   chainTrace,
   poolSites,
@@ -19,10 +20,8 @@ import {
 import {
   batchNormBackward,
   batchNormPoolBackward,
-  batchNormPoolForward,
   createBatchNorm,
   disposeCache,
-  type BatchNormCache,
   type BatchNormLayer,
 } from './batchnorm.js';
 import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
@@ -68,18 +67,9 @@ export class Conv4 implements Backbone {
     // The conv bias is not added: see BatchNormOptions.preBias.
     const conv = tf.conv2d(x, b.weight as tf.Tensor4D, 1, b.pad);
     const input = { x: conv, bn: b.bn, preBias: opts.preBias };
-    let out: tf.Tensor4D;
-    let cache: BatchNormCache | null;
-    if (b.pool && opts.batchStats) {
-      // BN, ReLU and pool as one (fused where the backend has the kernel); the pre-pool activation is not
-      // kept: the backward pass recomputes it from the cache.
-      ({ out, cache } = batchNormPoolForward(input, opts, keep));
-    } else {
-      const r = bnLayer([input], opts, keep);
-      cache = r.cache;
-      out = b.pool ? tf.maxPool(r.out, 2, 2, 'valid') : r.out;
-      if (out !== r.out) r.out.dispose();
-    }
+    // With a pool, BN, ReLU and pool as one (see bnPoolLayer): the backward pass recomputes the pre-pool
+    // activation from the cache.
+    const { out, cache } = b.pool ? bnPoolLayer([input], opts, keep) : bnLayer([input], opts, keep);
     conv.dispose();
     return {
       out,

@@ -9,6 +9,7 @@ import {
   accumulate,
   bnLayer,
   bnOptions,
+  bnPoolLayer,
   chainApply,
   chainTrace,
   poolSites,
@@ -21,7 +22,6 @@ import {
   batchNormBackward,
   batchNormOutput,
   batchNormPoolBackward,
-  batchNormPoolForward,
   createBatchNorm,
   disposeCache,
   type BatchNormCache,
@@ -102,17 +102,14 @@ export class ResNet12 implements Backbone {
     const c3 = tf.conv2d(z2, w[2], 1, 'same');
     z2.dispose();
     const cd = tf.conv2d(x, b.downConv as tf.Tensor4D, 1, 'same');
-    const branches = [
-      { x: c3, bn: b.bns[2] },
-      { x: cd, bn: b.downBn },
-    ];
-    let tail: { out: tf.Tensor4D; cache: BatchNormCache | null };
-    if (opts.batchStats) tail = batchNormPoolForward(branches, opts, keep);
-    else {
-      const r = bnLayer(branches, opts, keep);
-      tail = { out: tf.maxPool(r.out, 2, 2, 'valid'), cache: r.cache };
-      r.out.dispose();
-    }
+    const tail = bnPoolLayer(
+      [
+        { x: c3, bn: b.bns[2] },
+        { x: cd, bn: b.downBn },
+      ],
+      opts,
+      keep,
+    );
     tf.dispose([c3, cd]);
     const pooled = tail.out;
     const mask =

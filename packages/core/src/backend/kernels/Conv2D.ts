@@ -28,8 +28,9 @@ import { convDims, heap, ptr, simdExports, simdReady, type SimdExports, type Win
 
 /**
  * Use the SIMD kernels where they apply (switchable for A/B measurements and for tests of every route):
- * `enabled` our kernels at all, `winograd` the Winograd one for 3x3 filters over a multiple of 4 input
- * channels (else the direct one), `tile` its output tile (`auto`: winogradTile's choice).
+ * `enabled` our kernels at all, `winograd` the Winograd one for 3x3 filters (over other than a multiple
+ * of 4 input channels, after padding them; else the direct one or XNNPACK), `tile` its output tile
+ * (`auto`: winogradTile's choice).
  */
 export const convSimd: { enabled: boolean; winograd: boolean; tile: WinogradTile | 'auto' } = {
   enabled: true,
