@@ -47,6 +47,7 @@ interface TrainFlags {
   episodes?: string;
   valEvery?: string;
   valEpisodes?: string;
+  earlyStop?: string;
   imageSize?: string;
   lr?: string;
   seed?: string;
@@ -108,6 +109,7 @@ const FLAG_OF: Record<string, string> = {
   episodes: '--episodes',
   valEvery: '--val-every',
   valEpisodes: '--val-episodes',
+  earlyStop: '--early-stop',
   lr: '--lr',
   seed: '--seed',
   workers: '--workers',
@@ -132,6 +134,7 @@ function flagValues(f: TrainFlags): Record<string, unknown> {
     episodes: int(f.episodes, '--episodes'),
     valEvery: int(f.valEvery, '--val-every'),
     valEpisodes: int(f.valEpisodes, '--val-episodes'),
+    earlyStop: int(f.earlyStop, '--early-stop'),
     lr: num(f.lr, '--lr'),
     seed: int(f.seed, '--seed'),
     workers: int(f.workers, '--workers'),
@@ -213,6 +216,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--episodes <n>', intHelp('episodes'))
     .option('--val-every <n>', intHelp('valEvery'))
     .option('--val-episodes <n>', intHelp('valEpisodes'))
+    .option('--early-stop <n>', intHelp('earlyStop'))
     .option('--image-size <px>', intHelp('imageSize', "the dataset's"))
     .option('--lr <lr>', `Adam learning rate (default ${TRAIN_DEFAULTS.lr}; > 0)`)
     .option('--seed <s>', intHelp('seed'))
@@ -343,7 +347,11 @@ async function trainAction(
     bar.stop();
     if (f.json) console.log(JSON.stringify({ type: 'summary', ...summary }));
     else {
-      console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes`);
+      const early =
+        summary.stopReason === 'early-stop'
+          ? ` (stopped early: no new best in ${summary.config.earlyStop} validations)`
+          : '';
+      console.log(`run ${summary.id}: ${summary.status} after ${summary.episode} episodes${early}`);
       if (summary.bestValAccuracy !== null) {
         console.log(
           `best validation accuracy ${(100 * summary.bestValAccuracy).toFixed(2)} ± ${(100 * (summary.bestValCi95 ?? 0)).toFixed(2)} % at episode ${summary.bestEpisode}`,

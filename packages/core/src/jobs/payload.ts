@@ -49,6 +49,11 @@ export const trainJobSchema = z.object({
   episodes: z.number().int().min(1).optional(),
   /** Then evaluate (a sweep cell: train, then test). */
   evaluate: evalAfterSchema.optional(),
+  /**
+   * Further evaluations after `evaluate` (e.g. the 5-shot test of a 1-shot model); the job is done when
+   * every report exists.
+   */
+  evaluateAlso: z.array(evalAfterSchema).optional(),
 });
 export type TrainJobData = z.infer<typeof trainJobSchema>;
 

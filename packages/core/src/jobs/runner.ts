@@ -144,6 +144,7 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
       runId: resume ? undefined : d.runId,
       resumeDir: resume ? dir : undefined,
       episodes: resume ? (d.episodes ?? d.config.episodes) : undefined,
+      dataDir: resume ? d.config.dataDir : undefined,
       signal: opts.signal,
       logEvery: Math.max(1, Math.min(50, Math.floor(d.config.episodes / 20))),
       onProgress: (p: TrainProgress) =>
@@ -157,26 +158,31 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
           etaSeconds: num(p.etaSeconds),
         }),
     });
-    let evaluation: EvaluationResult | null = null;
-    if (summary.status === 'finished' && d.evaluate && !opts.signal?.aborted) {
-      const { checkpoint, ...settings } = d.evaluate;
+    // The first evaluation is the job's result; the others only need their reports written.
+    const evaluations = d.evaluate ? [d.evaluate, ...(d.evaluateAlso ?? [])] : [];
+    const results: EvaluationResult[] = [];
+    for (const e of summary.status === 'finished' ? evaluations : []) {
+      if (opts.signal?.aborted) break;
+      const { checkpoint, ...settings } = e;
       const reportPath = new RunDir(dir).evaluationPath({
         checkpoint,
         ...settings,
         bnInference: resolveModelConfig(d.config.model).bnInference,
       });
-      evaluation =
+      results.push(
         (await existingReport(reportPath)) ??
-        (await evaluate(
-          join(dir, 'checkpoints', checkpoint),
-          settings,
-          d.config.dataDir,
-          reportPath,
-          `${d.runId}/${checkpoint}`,
-          opts,
-        ));
+          (await evaluate(
+            join(dir, 'checkpoints', checkpoint),
+            settings,
+            d.config.dataDir,
+            reportPath,
+            `${d.runId}/${checkpoint}`,
+            opts,
+          )),
+      );
     }
-    const cancelled = summary.status === 'interrupted' || (d.evaluate !== undefined && !evaluation);
+    const evaluation = results[0] ?? null;
+    const cancelled = summary.status === 'interrupted' || results.length < evaluations.length;
     await logAttempt(dir, {
       event: cancelled ? 'stop' : 'finish',
       worker,

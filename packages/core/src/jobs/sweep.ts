@@ -27,6 +27,18 @@ type Scalar = string | number | boolean;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+const evalSpecSchema = z
+  .strictObject({
+    split: z.string().default('test'),
+    way: boundedIntSchema(EVAL_FIELDS.way.min, EVAL_FIELDS.way.max).optional(),
+    shot: boundedIntSchema(EVAL_FIELDS.shot.min, EVAL_FIELDS.shot.max).optional(),
+    query: intFieldSchema(EVAL_FIELDS.query),
+    episodes: intFieldSchema(EVAL_FIELDS.episodes),
+    seed: intFieldSchema(EVAL_FIELDS.seed),
+    checkpoint: z.enum(['best', 'latest']).default('best'),
+  })
+  .prefault({});
+
 export const sweepSpecSchema = z.strictObject({
   name: z.string().regex(NAME, "letters, digits, '.', '_' and '-' (max 64)").optional(),
   /** Training options every cell shares (the keys of `rcn train --config`). */
@@ -35,18 +47,11 @@ export const sweepSpecSchema = z.strictObject({
   grid: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).default({}),
   /** Seeds: a list, or a count n for 0..n-1. */
   seeds: z.union([z.array(z.number().int().min(0)).min(1), z.number().int().min(1)]).default(1),
-  /** Test evaluation after training; way and shot default to the cell's. */
-  eval: z
-    .strictObject({
-      split: z.string().default('test'),
-      way: boundedIntSchema(EVAL_FIELDS.way.min, EVAL_FIELDS.way.max).optional(),
-      shot: boundedIntSchema(EVAL_FIELDS.shot.min, EVAL_FIELDS.shot.max).optional(),
-      query: intFieldSchema(EVAL_FIELDS.query),
-      episodes: intFieldSchema(EVAL_FIELDS.episodes),
-      seed: intFieldSchema(EVAL_FIELDS.seed),
-      checkpoint: z.enum(['best', 'latest']).default('best'),
-    })
-    .prefault({}),
+  /**
+   * Test evaluation after training; way and shot default to the cell's. A list runs each in turn: the
+   * first is the sweep table's, the others are kept in the cells' run folders (e.g. 5-shot beside 1-shot).
+   */
+  eval: z.union([evalSpecSchema, z.array(evalSpecSchema).min(1)]).prefault({}),
   /** Queue priority of the cells (1 highest). */
   priority: z.number().int().min(1).optional(),
 });
@@ -112,6 +117,11 @@ function product(grid: Record<string, Scalar[]>): Record<string, Scalar>[] {
   return out;
 }
 
+/** The spec's evaluations as a list (the first is the table's). */
+export function evalSpecs(spec: SweepSpec): z.infer<typeof evalSpecSchema>[] {
+  return Array.isArray(spec.eval) ? spec.eval : [spec.eval];
+}
+
 /** The cells of a sweep: grid x seeds, each a validated training configuration and its evaluation. */
 export function planSweep(
   spec: SweepSpec & { name: string },
@@ -149,21 +159,29 @@ export function planSweep(
         .join('_')
         .slice(0, 128);
       assertRunId(id);
-      const evaluate: EvalAfterTraining = {
+      const [evaluate, ...also]: EvalAfterTraining[] = evalSpecs(spec).map((e) => ({
         dataset: config.dataset,
-        split: spec.eval.split,
-        way: spec.eval.way ?? config.way,
-        shot: spec.eval.shot ?? config.shot,
-        query: spec.eval.query,
-        episodes: spec.eval.episodes,
-        seed: spec.eval.seed,
-        checkpoint: spec.eval.checkpoint,
-      };
+        split: e.split,
+        way: e.way ?? config.way,
+        shot: e.shot ?? config.shot,
+        query: e.query,
+        episodes: e.episodes,
+        seed: e.seed,
+        checkpoint: e.checkpoint,
+      }));
       cells.push({
         id,
         setting,
         seed,
-        job: { kind: 'train', runsDir: opts.runsDir, runId: id, config, resume: false, evaluate },
+        job: {
+          kind: 'train',
+          runsDir: opts.runsDir,
+          runId: id,
+          config,
+          resume: false,
+          evaluate,
+          ...(also.length ? { evaluateAlso: also } : {}),
+        },
       });
     }
   }
@@ -226,8 +244,9 @@ export interface CellStatus {
   error: string | null;
 }
 
-export function cellReportPath(cell: SweepCell): string {
-  const { checkpoint, ...settings } = cell.job.evaluate!;
+/** Where the report of one of a cell's evaluations goes (default: the table's). */
+export function cellReportPath(cell: SweepCell, evaluation = cell.job.evaluate!): string {
+  const { checkpoint, ...settings } = evaluation;
   return new RunDir(join(cell.job.runsDir, cell.id)).evaluationPath({
     checkpoint,
     ...settings,
@@ -250,6 +269,7 @@ export async function sweepStatus(plan: SweepPlan, runsDir?: string): Promise<Ce
         error: null,
       };
       const report = cellReportPath(c);
+      const allReports = [report, ...(c.job.evaluateAlso ?? []).map((e) => cellReportPath(c, e))];
       const dir = join(c.job.runsDir, c.id);
       let s: RunSummary | null = null;
       try {
@@ -257,7 +277,7 @@ export async function sweepStatus(plan: SweepPlan, runsDir?: string): Promise<Ce
       } catch {
         s = null; // a status file being replaced: read it as unknown this time
       }
-      if (existsSync(report)) {
+      if (allReports.every((p) => existsSync(p))) {
         const r = JSON.parse(await readFile(report, 'utf8')) as { accuracy: number; ci95: number };
         return {
           ...base,

@@ -25,6 +25,12 @@ export interface TrainerProgress {
   bestValAccuracy: number | null;
   bestValCi95: number | null;
   bestEpisode: number | null;
+  /** Validations in a row without a new best (absent in older checkpoints: 0). */
+  sinceBest?: number;
+  /** Seconds of training before this checkpoint, over all processes (absent in older checkpoints). */
+  elapsedSeconds?: number;
+  /** Set when the run stopped early (early stopping): resuming it trains no further. */
+  stopReason?: 'early-stop';
 }
 
 export interface TrainerState {

@@ -60,6 +60,12 @@ export const TRAIN_FIELDS = {
   valEvery: { doc: 'validate every n episodes', default: 500, min: 1, max: L.maxEpisodes },
   valEpisodes: { doc: 'fixed validation episodes', default: 300, min: 1, max: L.maxValEpisodes },
   lrPatience: { doc: 'plateau epochs before the lr drops', default: 2, min: 0, max: L.maxLrPatience },
+  earlyStop: {
+    doc: 'stop after this many validations without a new best (0: never)',
+    default: 0,
+    min: 0,
+    max: L.maxLrPatience,
+  },
   seed: { doc: 'seed of every random stream', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
   workers: {
     doc: 'worker threads; one episode per worker per step',
@@ -149,6 +155,7 @@ function buildTrainConfigSchema(strict: boolean) {
       .refine((v) => v > 0 && v < 1, { error: (i) => `must be in (0, 1), got ${String(i.input)}` })
       .default(TRAIN_DEFAULTS.lrFactor),
     lrPatience: intField(F.lrPatience),
+    earlyStop: intField(F.earlyStop),
     normalization: object(
       {
         mean: triple.refine((m) => m.every(Number.isFinite), 'expected 3 finite numbers'),

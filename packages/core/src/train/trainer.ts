@@ -44,6 +44,11 @@ export interface TrainOptions {
   resumeDir?: string;
   /** With `resumeDir`: train up to this many episodes in total instead of the saved config's. */
   episodes?: number;
+  /**
+   * With `resumeDir`: the data folder, where it differs from the saved config's (the same data mounted
+   * elsewhere, e.g. a campaign resumed from a fresh clone).
+   */
+  dataDir?: string;
   /** Stops after the current step, saving a checkpoint; the run is marked `interrupted`. */
   signal?: AbortSignal;
   onEvent?: (e: MetricEvent) => void;
@@ -170,6 +175,7 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     run = await RunDir.open(opts.resumeDir);
     cfg = await run.config();
     if (opts.episodes !== undefined) cfg = { ...cfg, episodes: opts.episodes };
+    if (opts.dataDir !== undefined) cfg = { ...cfg, dataDir: opts.dataDir };
     const current = await run.status();
     // Only a recorded, live owner blocks: status files written before owners were recorded cannot tell.
     if (current?.status === 'running' && current.owner)
@@ -252,6 +258,8 @@ async function trainLoop(
     bestValAccuracy: null,
     bestValCi95: null,
     bestEpisode: null,
+    sinceBest: 0,
+    elapsedSeconds: 0,
   };
 
   if (resume) {
@@ -268,6 +276,10 @@ async function trainLoop(
   }
 
   const startedAt = previous?.startedAt ?? new Date().toISOString();
+  // Wall-clock training time over every process of this run: the checkpoint's, plus this process's.
+  const processStart = performance.now();
+  const elapsedAtStart = progress.elapsedSeconds ?? 0;
+  const elapsed = () => elapsedAtStart + (performance.now() - processStart) / 1000;
   const owner = currentOwner();
   const summary = (status: RunStatus, error?: string): RunSummary => ({
     id: run.id,
@@ -278,6 +290,8 @@ async function trainLoop(
     bestValAccuracy: progress.bestValAccuracy,
     bestValCi95: progress.bestValCi95,
     bestEpisode: progress.bestEpisode,
+    elapsedSeconds: elapsed(),
+    ...(progress.stopReason ? { stopReason: progress.stopReason } : {}),
     startedAt,
     updatedAt: new Date().toISOString(),
     ...(error ? { error } : {}),
@@ -307,6 +321,7 @@ async function trainLoop(
     },
   });
   const saveLatest = async () => {
+    progress.elapsedSeconds = elapsed();
     await readableSync(allVariables());
     return saveTrainingCheckpoint(run.latestDir, model, checkpointInfo(), {
       progress: { ...progress },
@@ -354,6 +369,8 @@ async function trainLoop(
       progress.bestValCi95 = report.ci95;
       progress.bestEpisode = progress.episode;
     }
+    progress.sinceBest = best ? 0 : (progress.sinceBest ?? 0) + 1;
+    if (cfg.earlyStop > 0 && progress.sinceBest >= cfg.earlyStop) progress.stopReason = 'early-stop';
     adam.lr = plateau.step(report.accuracy);
     await emit({
       type: 'val',
@@ -364,6 +381,7 @@ async function trainLoop(
       lr: adam.lr,
       best,
       time: new Date().toISOString(),
+      elapsedSeconds: elapsed(),
     });
     if (best) {
       await readableSync(allVariables());
@@ -375,6 +393,8 @@ async function trainLoop(
 
   // Training episodes come from a stream that builds them ahead (episodes/loader.ts): image decoding and
   // augmentation overlap the step (with workers the main thread is idle during it) instead of adding to it.
+  // An early-stopped run trains no further, even when resumed with a larger budget.
+  const remaining = progress.stopReason ? 0 : cfg.episodes - progress.episode;
   const stream = episodeStream(
     trainDs,
     {
@@ -386,7 +406,7 @@ async function trainLoop(
       seed: cfg.seed,
     },
     progress.episode,
-    cfg.episodes - progress.episode,
+    Math.max(0, remaining),
     { augmentQueries: cfg.augment, prefetch: 2 * (pool ? pool.workers : 1) },
   );
   const nextBatches = async (w: number): Promise<EpisodeArrays[]> => {
@@ -399,7 +419,7 @@ async function trainLoop(
     return out;
   };
   try {
-    while (progress.episode < cfg.episodes) {
+    while (progress.episode < cfg.episodes && !progress.stopReason) {
       // A signal or a cancel message is an event: without this the loop would only see it at the next
       // real I/O (a log line, up to 50 steps later).
       await yieldToEventLoop();

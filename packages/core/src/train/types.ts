@@ -33,6 +33,11 @@ export interface TrainConfig {
   /** ReduceLROnPlateau on validation accuracy (mode max). */
   lrFactor: number;
   lrPatience: number;
+  /**
+   * Stops training once this many validations in a row brought no new best (0: never). With the plateau
+   * schedule this is the convergence rule: the learning rate has been cut and the model still does not improve.
+   */
+  earlyStop: number;
   /** Input normalisation, (pixel / 255 - mean) / std per channel; default: the dataset's. */
   normalization?: { mean: [number, number, number]; std: [number, number, number] };
   /** Augment training queries as the reference does. */
@@ -68,6 +73,11 @@ export type MetricEvent =
       lr: number;
       best: boolean;
       time: string;
+      /**
+       * Seconds this run has trained so far, summed over its processes (a resumed run does not count the
+       * time it was stopped); absent in runs recorded before it was.
+       */
+      elapsedSeconds?: number;
     };
 
 export interface RunSummary {
@@ -83,6 +93,10 @@ export interface RunSummary {
   startedAt: string;
   updatedAt: string;
   error?: string;
+  /** Why a finished run stopped before its planned episodes: `early-stop` (see TrainConfig.earlyStop). */
+  stopReason?: 'early-stop';
+  /** Seconds spent training, over all its processes. */
+  elapsedSeconds?: number;
   /**
    * The process training the run, while it runs: readers that find it gone (its pid dead on this host, or
    * no heartbeat for a long time) report the run as `interrupted` instead of `running` for ever.
