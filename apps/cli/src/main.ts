@@ -11,6 +11,8 @@ import { registerSweepCommand } from './commands/sweep.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTasksCommands } from './commands/tasks.js';
+import { registerCampaignCommand } from './commands/campaign.js';
+import { registerZooCommand } from './commands/zoo.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -34,6 +36,8 @@ registerWorkerCommand(program);
 registerSweepCommand(program);
 registerPredictCommand(program);
 registerTasksCommands(program);
+registerCampaignCommand(program);
+registerZooCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

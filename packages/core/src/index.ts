@@ -121,6 +121,13 @@ export {
   sweepTable,
   sweepsDir,
   runJob,
+  readCampaign,
+  planCampaign,
+  campaignStatus,
+  runCampaign,
+  type Campaign,
+  type CampaignCellStatus,
+  type CampaignEvent,
 } from './jobs/index.js';
 export {
   type CheckpointMetadata,
@@ -141,8 +148,23 @@ export {
   readCheckpointMetadata,
   openCheckpoint,
   type OpenedCheckpoint,
+  ZOO_PREFIX,
 } from './model/index.js';
-export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths } from './paths/index.js';
+export { defaultDataDir, defaultRunsDir, defaultZooDir, launchDir, resolvePaths } from './paths/index.js';
+export {
+  compareZooCheck,
+  listZoo,
+  pickZooModel,
+  readZooCard,
+  runZooCheck,
+  writeZooCard,
+  ZOO_CARD_FILE,
+  type ZooCard,
+  type ZooCheck,
+  type ZooEvaluation,
+  type ZooModel,
+  publishZooModel,
+} from './zoo/index.js';
 export {
   formatPredictions,
   predictFiles,

@@ -112,7 +112,7 @@ export function trainConfigFromInput(
 export function evalSettingsFromInput(
   c: EvaluateInput,
   limits: Limits,
-): Required<Omit<EvalConfig, 'workers'>> {
+): Required<Omit<EvalConfig, 'workers' | 'withinGroup'>> {
   serverLimit(c.way, 'way', limits.maxWay);
   serverLimit(c.shot, 'shot', limits.maxShot);
   serverLimit(c.query, 'query', limits.maxQuery);

@@ -43,6 +43,7 @@ interface EvalFlags {
   bn?: string;
   backend?: string;
   tasks?: string;
+  withinAlphabet?: boolean;
   json?: boolean;
 }
 
@@ -55,12 +56,17 @@ export function evalSettings(f: Omit<EvalFlags, 'checkpoint'>) {
     episodes: int(f.episodes, '--episodes'),
     seed: int(f.seed, '--seed'),
     workers: int(f.workers, '--workers'),
+    withinGroup: f.withinAlphabet || undefined,
   };
   try {
-    const { way, shot, query, episodes, seed, workers } = loadEvalConfig([
-      { kind: 'flag', values, name: (field) => `--${field}` },
+    const { way, shot, query, episodes, seed, workers, withinGroup } = loadEvalConfig([
+      {
+        kind: 'flag',
+        values,
+        name: (field) => (field === 'withinGroup' ? '--within-alphabet' : `--${field}`),
+      },
     ]).value;
-    return { way, shot, query, episodes, seed, workers };
+    return { way, shot, query, episodes, seed, workers, ...(withinGroup ? { withinGroup } : {}) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -127,6 +133,10 @@ export function registerEvalCommand(program: Command): void {
     .option(
       '--tasks <file>',
       "fixed episodes instead of sampled ones: a tasks JSON file (paths relative to it) or a folder of Lake's one-shot runs",
+    )
+    .option(
+      '--within-alphabet',
+      "Lake's one-shot form: every episode's classes from one alphabet (Omniglot; one rotation each)",
     )
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {

@@ -424,7 +424,13 @@ export async function loadOmniglotChars(
         return id;
       });
       const name = `${char.alphabet.replace(/_/g, ' ')}, ${char.character}${rot ? `, rotated ${rot}°` : ''}`;
-      classes.push({ id: base + rotSuffix(rot), name, imageIds, source: char.source });
+      classes.push({
+        id: base + rotSuffix(rot),
+        name,
+        imageIds,
+        source: char.source,
+        group: char.alphabet + rotSuffix(rot),
+      });
     }
   }
   const cache = opts.cache ?? new DecodeCache();

@@ -25,6 +25,11 @@ export interface ClassInfo {
   readonly source: string;
   /** Image folders: files in the class folder that are not a supported image, by extension. */
   readonly skipped?: Readonly<Record<string, number>>;
+  /**
+   * Classes that belong together, for within-group episodes (all their classes from one group): for
+   * Omniglot the alphabet at one rotation (`Greek`, `Greek@rot90`), the form of Lake's one-shot task.
+   */
+  readonly group?: string;
 }
 
 /** An image of an episode: its id and its class. */

@@ -3,7 +3,13 @@
  * so episode i is rebuilt without sampling episodes 0..i-1. Support and query sets are disjoint; both are
  * class-major (all images of class 0, then class 1, ...), and label i is the i-th sampled class.
  */
-import { type FewShotDataset, type ImageRef, DataError, formatSkipped } from '../data/index.js';
+import {
+  type ClassInfo,
+  type FewShotDataset,
+  type ImageRef,
+  DataError,
+  formatSkipped,
+} from '../data/index.js';
 import { Rng } from '../util/index.js';
 import { formatEpisodeId, validateEpisodeSpec, type EpisodeSpec } from './spec.js';
 
@@ -56,6 +62,41 @@ export function checkDatasetFor(ds: FewShotDataset, way: number, need: number): 
   checked.set(ds, seen);
 }
 
+const groupsOf = new WeakMap<FewShotDataset, Map<string, ClassInfo[]>>();
+
+/** The split's classes by group, in class order (computed once per dataset). */
+function classGroups(ds: FewShotDataset): Map<string, ClassInfo[]> {
+  let groups = groupsOf.get(ds);
+  if (!groups) {
+    groups = new Map();
+    for (const c of ds.classes) {
+      if (c.group === undefined) continue;
+      const g = groups.get(c.group);
+      if (g) g.push(c);
+      else groups.set(c.group, [c]);
+    }
+    groupsOf.set(ds, groups);
+  }
+  return groups;
+}
+
+/** A group with at least `way` classes, uniformly among those that have enough. */
+function pickGroup(ds: FewShotDataset, way: number, rng: Rng): ClassInfo[] {
+  const groups = [...classGroups(ds).values()];
+  if (!groups.length)
+    throw new DataError(
+      ds.root,
+      `${ds.name}/${ds.split} has no class groups, so within-group (within-alphabet) episodes cannot be drawn; only Omniglot's alphabets are groups`,
+    );
+  const eligible = groups.filter((g) => g.length >= way);
+  if (!eligible.length)
+    throw new DataError(
+      ds.root,
+      `${ds.name}/${ds.split}: no class group has ${way} classes (the largest has ${Math.max(...groups.map((g) => g.length))}); lower the way`,
+    );
+  return eligible[rng.int(eligible.length)];
+}
+
 export function sampleEpisode(ds: FewShotDataset, spec: EpisodeSpec): Episode {
   validateEpisodeSpec(spec);
   if (spec.dataset !== ds.name || spec.split !== ds.split) {
@@ -66,7 +107,8 @@ export function sampleEpisode(ds: FewShotDataset, spec: EpisodeSpec): Episode {
   const need = spec.shot + spec.query;
   checkDatasetFor(ds, spec.way, need);
   const rng = episodeRng(spec, STREAM_SAMPLE);
-  const picked = rng.sample(ds.classes.length, spec.way).map((i) => ds.classes[i]);
+  const pool = spec.withinGroup ? pickGroup(ds, spec.way, rng) : ds.classes;
+  const picked = rng.sample(pool.length, spec.way).map((i) => pool[i]);
   const support: EpisodeImage[] = [];
   const query: EpisodeImage[] = [];
   picked.forEach((c, label) => {

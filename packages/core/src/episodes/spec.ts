@@ -1,6 +1,7 @@
 /**
- * Episode identity: (dataset, split, way, shot, query, seed, index), written `dataset:split:way:shot:query:seed:index`.
- * The identity alone rebuilds the episode (and its augmented batch), on any machine.
+ * Episode identity: (dataset, split, way, shot, query, seed, index), written `dataset:split:way:shot:query:seed:index`,
+ * and `:group` appended for a within-group episode. The identity alone rebuilds the episode (and its
+ * augmented batch), on any machine.
  */
 export interface EpisodeSpec {
   /** Registry name of the dataset (no ':'). */
@@ -16,6 +17,11 @@ export interface EpisodeSpec {
   seed: number;
   /** Episode number within the stream (>= 0). */
   index: number;
+  /**
+   * All classes from one class group (`ClassInfo.group`; Omniglot: one alphabet), as Lake's one-shot task
+   * draws them: harder than classes from anywhere, since characters of one alphabet look alike.
+   */
+  withinGroup?: boolean;
 }
 
 function checkInt(v: number, what: string, min: number): void {
@@ -36,20 +42,28 @@ export function validateEpisodeSpec(s: EpisodeSpec): EpisodeSpec {
   checkInt(s.query, 'query', 0);
   checkInt(s.seed, 'seed', Number.MIN_SAFE_INTEGER);
   checkInt(s.index, 'index', 0);
+  if (s.withinGroup !== undefined && typeof s.withinGroup !== 'boolean')
+    throw new Error(`episode withinGroup must be true or false, got ${JSON.stringify(s.withinGroup)}`);
   return s;
 }
 
 export function formatEpisodeId(s: EpisodeSpec): string {
   validateEpisodeSpec(s);
-  return [s.dataset, s.split, s.way, s.shot, s.query, s.seed, s.index].join(':');
+  const id = [s.dataset, s.split, s.way, s.shot, s.query, s.seed, s.index].join(':');
+  return s.withinGroup ? `${id}:${GROUP_SUFFIX}` : id;
 }
+
+const GROUP_SUFFIX = 'group';
 
 /** Parses `dataset:split:way:shot:query:seed:index`; errors say which field is wrong. */
 export function parseEpisodeId(id: string): EpisodeSpec {
   const parts = id.split(':');
-  if (parts.length !== 7)
+  const withinGroup = parts.length === 8 && parts[7] === GROUP_SUFFIX;
+  if (parts.length === 8 && !withinGroup)
+    throw new Error(`bad episode id '${id}': the 8th field may only be '${GROUP_SUFFIX}', got '${parts[7]}'`);
+  if (parts.length !== 7 && !withinGroup)
     throw new Error(
-      `bad episode id '${id}': expected dataset:split:way:shot:query:seed:index (7 fields, got ${parts.length})`,
+      `bad episode id '${id}': expected dataset:split:way:shot:query:seed:index[:${GROUP_SUFFIX}] (7 or 8 fields, got ${parts.length})`,
     );
   const num = (i: number, what: string) => {
     if (!/^-?\d+$/.test(parts[i]))
@@ -64,5 +78,6 @@ export function parseEpisodeId(id: string): EpisodeSpec {
     query: num(4, 'query'),
     seed: num(5, 'seed'),
     index: num(6, 'index'),
+    ...(withinGroup ? { withinGroup } : {}),
   });
 }

@@ -33,6 +33,8 @@ export const evalConfigSchema = z
     episodes: intFieldSchema(EVAL_FIELDS.episodes),
     seed: intFieldSchema(EVAL_FIELDS.seed),
     workers: intFieldSchema(EVAL_FIELDS.workers),
+    /** Every episode's classes from one class group (Omniglot: one alphabet, Lake's one-shot form). */
+    withinGroup: z.boolean({ error: () => 'expected true or false' }).default(false),
   })
   .superRefine((c, ctx) => {
     const images = c.way * (c.shot + c.query);

@@ -25,6 +25,8 @@ export interface EvalOptions {
   episodes: number;
   /** Seed of the episode stream; fixed so that runs are compared on the same episodes. */
   seed: number;
+  /** Every episode's classes from one class group (Omniglot: one alphabet; Lake's one-shot task). */
+  withinGroup?: boolean;
   /** Parallel workers (model replicas); omit to evaluate in this thread. */
   pool?: ReplicaPool<EpisodeArrays, ModelConfig>;
   /** Episodes built ahead and sent to the pool at once (bounds memory). */
@@ -41,6 +43,8 @@ export interface EvalReport {
   query: number;
   episodes: number;
   seed: number;
+  /** Present (true) when every episode's classes came from one class group. */
+  withinGroup?: boolean;
   /** Mean episode accuracy in [0, 1]. */
   accuracy: number;
   /** Half-width of the 95% confidence interval, in [0, 1]. */
@@ -131,6 +135,7 @@ export async function evaluateModel(
           query: opts.query,
           seed: opts.seed,
           index: i,
+          ...(opts.withinGroup ? { withinGroup: true } : {}),
         }),
       );
     }
@@ -155,6 +160,7 @@ export async function evaluateModel(
     query: opts.query,
     episodes: opts.episodes,
     seed: opts.seed,
+    ...(opts.withinGroup ? { withinGroup: true } : {}),
     accuracy: s.mean,
     ci95: s.ci95,
     std: s.std,

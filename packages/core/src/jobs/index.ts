@@ -18,3 +18,15 @@ export {
   sweepTable,
 } from './sweep.js';
 export { runJob } from './runner.js';
+export {
+  readCampaign,
+  planCampaign,
+  campaignStatus,
+  runCampaign,
+  zooNameOf,
+  type Campaign,
+  type CampaignCellStatus,
+  type CampaignEvent,
+  type CampaignOutcome,
+  type StagePlan,
+} from './campaign.js';

@@ -19,6 +19,8 @@ export const evalSettingsSchema = z.object({
   query: bounded(EVAL_FIELDS.query),
   episodes: bounded(EVAL_FIELDS.episodes),
   seed: bounded(EVAL_FIELDS.seed),
+  /** Within-group episodes (Omniglot: one alphabet each). */
+  withinGroup: z.boolean().optional(),
 });
 export type EvalSettings = z.infer<typeof evalSettingsSchema>;
 

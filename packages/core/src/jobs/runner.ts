@@ -17,6 +17,7 @@ import { evaluateModel, importLakeRuns, isLakeRuns, evaluateTasks, readTaskFile 
 import { writeJsonAtomic } from '../io/index.js';
 import { resolveModelConfig, resolveCheckpointDir, openCheckpoint } from '../model/index.js';
 import { RunDir, train, type TrainProgress } from '../train/index.js';
+import { describeMachine } from '../zoo/index.js';
 import type {
   EvalSettings,
   EvaluateJobData,
@@ -37,7 +38,7 @@ export interface RunJobOptions {
 
 /** One line of a run's `attempts.jsonl`. */
 export type AttemptEvent =
-  | { event: 'start'; worker: string; time: string; fromEpisode: number }
+  | { event: 'start'; worker: string; time: string; fromEpisode: number; machine?: string }
   /** `finish`: trained (and evaluated); `stop`: cancelled or handed back, to be continued. */
   | { event: 'finish' | 'stop'; worker: string; time: string; status: string; episode: number }
   | { event: 'error'; worker: string; time: string; message: string };
@@ -137,7 +138,14 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
     for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'checkpoints'])
       await rm(join(dir, f), { recursive: true, force: true });
   }
-  await logAttempt(dir, { event: 'start', worker, time: new Date().toISOString(), fromEpisode: from ?? 0 });
+  await logAttempt(dir, {
+    event: 'start',
+    worker,
+    time: new Date().toISOString(),
+    fromEpisode: from ?? 0,
+    // What trained each stretch of the run: zoo cards state it.
+    machine: describeMachine(),
+  });
   try {
     const summary = await train(resume ? null : d.config, {
       runsDir: d.runsDir,

@@ -36,6 +36,8 @@ const evalSpecSchema = z
     episodes: intFieldSchema(EVAL_FIELDS.episodes),
     seed: intFieldSchema(EVAL_FIELDS.seed),
     checkpoint: z.enum(['best', 'latest']).default('best'),
+    /** Within-group episodes (Omniglot: all classes of an episode from one alphabet, as Lake's task). */
+    withinGroup: z.boolean().optional(),
   })
   .prefault({});
 
@@ -168,6 +170,7 @@ export function planSweep(
         episodes: e.episodes,
         seed: e.seed,
         checkpoint: e.checkpoint,
+        ...(e.withinGroup ? { withinGroup: true } : {}),
       }));
       cells.push({
         id,

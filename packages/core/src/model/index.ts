@@ -49,6 +49,7 @@ export {
   type OpenedCheckpoint,
   describeCheckpoint,
   type CheckpointDescription,
+  ZOO_PREFIX,
 } from './open.js';
 export {
   regionGeometry,

@@ -5,12 +5,13 @@
  *
  * A reference is a checkpoint folder (`.../checkpoints/best`, or its `.old` twin mid-save), a run folder
  * (then `checkpoints/<name>`, `best` unless asked), or, where no such folder exists, `<runId>` or
- * `<runId>/<best|latest>` inside `runsDir`.
+ * `<runId>/<best|latest>` inside `runsDir`, then a model of the zoo by name. `zoo:<name>` names a zoo model
+ * whatever the runs folder holds.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkpointNormalisation, inputSpecOf, type InputSpec, type NormStats } from '../data/index.js';
-import { defaultRunsDir } from '../paths/index.js';
+import { defaultRunsDir, defaultZooDir, ZOO_NAME } from '../paths/index.js';
 import {
   CHECKPOINT_FILES,
   CheckpointError,
@@ -32,8 +33,12 @@ export interface CheckpointLocation {
   dir: string;
   /** The run folder around it, or null for a checkpoint outside any run. */
   runDir: string | null;
-  /** `best` / `latest` inside a run; the folder's name otherwise. */
+  /** `best` / `latest` inside a run; the folder's name otherwise (a zoo model's name). */
   name: string;
+  /** A zoo model: its name (its reports go to `<runsDir>/zoo/<name>/`, never into the zoo folder). */
+  zoo?: string;
+  /** Where reports about a checkpoint outside any run go, when not its own folder. */
+  reportsDir?: string;
 }
 
 /** Everything about a checkpoint except its weights: cheap, no tensors (the API's main thread uses it). */
@@ -60,6 +65,8 @@ export interface OpenCheckpointOptions {
   runsDir?: string;
   /** Which checkpoint of a run folder (default `best`). */
   name?: CheckpointName;
+  /** The model zoo (default `defaultZooDir()`). */
+  zooDir?: string;
   /** Model settings to change after loading (e.g. `bnInference` for an evaluation). */
   override?: Partial<ModelConfig>;
 }
@@ -81,6 +88,15 @@ function inRun(runDir: string, name: string): CheckpointLocation {
 
 /** Where a reference points (see the module comment); throws CHECKPOINT_NOT_FOUND naming what was tried. */
 export function locateCheckpoint(ref: string, opts: OpenCheckpointOptions = {}): CheckpointLocation {
+  const runsDir = resolve(opts.runsDir ?? defaultRunsDir());
+  if (ref.startsWith(ZOO_PREFIX)) {
+    const found = inZoo(ref.slice(ZOO_PREFIX.length), runsDir, opts);
+    if (found) return found;
+    throw new CheckpointError(
+      'CHECKPOINT_NOT_FOUND',
+      `${ref}: no such model in the zoo (${opts.zooDir ?? defaultZooDir() ?? 'no zoo folder'}); \`pnpm cli zoo\` lists them`,
+    );
+  }
   const path = resolve(ref);
   if (hasCheckpoint(path)) {
     const dir = resolveCheckpointDir(path);
@@ -91,15 +107,28 @@ export function locateCheckpoint(ref: string, opts: OpenCheckpointOptions = {}):
   }
   if (isRunDir(path)) return inRun(path, opts.name ?? 'best');
   const parts = ref.split('/');
-  const runsDir = resolve(opts.runsDir ?? defaultRunsDir());
   if (parts.length <= 2 && parts.every((p) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p))) {
     const runDir = join(runsDir, parts[0]);
     if (isRunDir(runDir)) return inRun(runDir, parts[1] ?? opts.name ?? 'best');
   }
+  const zoo = inZoo(ref, runsDir, opts);
+  if (zoo) return zoo;
   throw new CheckpointError(
     'CHECKPOINT_NOT_FOUND',
-    `${ref}: not a checkpoint folder, a run folder, or a run in ${runsDir} (<runId>[/best|latest])`,
+    `${ref}: not a checkpoint folder, a run folder, a run in ${runsDir} (<runId>[/best|latest]) or a zoo model`,
   );
+}
+
+/** The prefix that names a zoo model whatever the runs folder holds (`zoo:omniglot-rcn-conv4-20w1s`). */
+export const ZOO_PREFIX = 'zoo:';
+
+/** A zoo model by name (`zoo/<name>/` is a checkpoint folder), or null. */
+function inZoo(name: string, runsDir: string, opts: OpenCheckpointOptions): CheckpointLocation | null {
+  const zooDir = opts.zooDir ?? defaultZooDir();
+  if (!zooDir || !ZOO_NAME.test(name)) return null;
+  const dir = join(zooDir, name);
+  if (!existsSync(join(dir, CHECKPOINT_FILES.manifest))) return null;
+  return { dir, runDir: null, name, zoo: name, reportsDir: join(runsDir, 'zoo', name) };
 }
 
 function describe(loc: CheckpointLocation, metadata: CheckpointMetadata): CheckpointDescription {

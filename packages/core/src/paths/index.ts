@@ -1,1 +1,9 @@
-export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths, devTokenPath } from './workspace.js';
+export {
+  defaultDataDir,
+  defaultRunsDir,
+  defaultZooDir,
+  launchDir,
+  resolvePaths,
+  devTokenPath,
+  ZOO_NAME,
+} from './workspace.js';

@@ -190,3 +190,20 @@ export function launchDir(scripts: readonly string[], env: NodeJS.ProcessEnv = p
   }
   return process.cwd();
 }
+
+/**
+ * The model zoo: `RCN_ZOO_DIR`, else `zoo/` at the workspace root (the trained models committed with the
+ * repository), else none. Unlike data and runs it has no per-user fallback: the zoo ships with the code.
+ */
+export function defaultZooDir(
+  env: NodeJS.ProcessEnv = process.env,
+  searchFrom: readonly string[] = rootSearch(),
+): string | undefined {
+  if (env.RCN_ZOO_DIR) return resolve(env.RCN_ZOO_DIR);
+  const root = workspaceRoot(searchFrom);
+  const dir = root && join(root, 'zoo');
+  return dir && existsSync(dir) ? dir : undefined;
+}
+
+/** Zoo model names: lower-case letters, digits, '.', '_' and '-', as folder names under the zoo. */
+export const ZOO_NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;

@@ -12,7 +12,7 @@ export {
   tasksReportName,
 } from './run-dir.js';
 export { train, TrainingAbortedError, TrainingDivergedError, type TrainProgress } from './trainer.js';
-export { type Method, type RunSummary, type TrainConfig } from './types.js';
+export { type Method, type MetricEvent, type RunSummary, type TrainConfig } from './types.js';
 export {
   TRAIN_DEFAULTS,
   TRAIN_FIELDS,

@@ -91,6 +91,8 @@ export interface EvaluationKey {
   seed: number;
   /** BatchNorm statistics at evaluation (the model's effective setting). */
   bnInference: 'batch' | 'running';
+  /** Within-group episodes (Omniglot: one alphabet each). */
+  withinGroup?: boolean;
 }
 
 /** A name part in file-name characters (a dataset given as a folder contributes its last name). */
@@ -99,7 +101,7 @@ const namePart = (s: string) =>
 
 /** The report name of an evaluation, the same for the CLI and the API. */
 export function evaluationName(k: EvaluationKey): string {
-  return `${namePart(k.checkpoint)}-${namePart(k.dataset)}-${namePart(k.split)}-${k.way}w${k.shot}s${k.query}q-${k.episodes}e-seed${k.seed}-bn${k.bnInference}`;
+  return `${namePart(k.checkpoint)}-${namePart(k.dataset)}-${namePart(k.split)}-${k.way}w${k.shot}s${k.query}q-${k.episodes}e-seed${k.seed}-bn${k.bnInference}${k.withinGroup ? '-group' : ''}`;
 }
 
 /** The report name of a fixed-task evaluation (`tasks/<name>.json`). */
@@ -143,13 +145,15 @@ export class RunDir {
 
   /**
    * The folder reports about checkpoint `checkpointDir` go to, by kind: its run's `evaluations/` or
-   * `tasks/` when it lies in a run (`runDir`), else the checkpoint's own folder.
+   * `tasks/` when it lies in a run (`runDir`), `<reportsDir>/<kind>` for a zoo model (the zoo stays as
+   * committed), else the checkpoint's own folder.
    */
   static reportDir(
-    checkpoint: { dir: string; runDir: string | null },
+    checkpoint: { dir: string; runDir: string | null; reportsDir?: string },
     kind: 'evaluations' | 'tasks',
   ): string {
-    return checkpoint.runDir ? join(checkpoint.runDir, kind) : checkpoint.dir;
+    if (checkpoint.runDir) return join(checkpoint.runDir, kind);
+    return checkpoint.reportsDir ? join(checkpoint.reportsDir, kind) : checkpoint.dir;
   }
 
   /** Every readable evaluation report, by name (file name without `.json`), names sorted. */
