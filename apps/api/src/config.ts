@@ -15,6 +15,7 @@ import {
   oneOfSchema,
   parseQueueUrl,
   resolvePaths,
+  defaultZooDir,
   type BackendName,
 } from '@rcn/core';
 
@@ -66,6 +67,8 @@ export interface ApiConfig {
   dataDir: string;
   runsDir: string;
   dbPath: string;
+  /** The model zoo (read-only), or null when there is none. */
+  zooDir: string | null;
   /** Content-addressed cache of rendered PNGs. */
   cacheDir: string;
   /** Bearer token that mutations require. */
@@ -126,6 +129,7 @@ export const apiSettingsSchema = z
     dataDir: z.string().min(1),
     runsDir: z.string().min(1),
     dbPath: z.string().min(1),
+    zooDir: z.string().min(1),
     cacheDir: z.string().min(1),
     token: z.string(),
     backend: oneOfSchema(BACKEND_NAMES, 'backend'),
@@ -149,6 +153,7 @@ export const API_ENV: Record<string, string> = {
   dataDir: 'RCN_DATA_DIR',
   runsDir: 'RCN_RUNS_DIR',
   dbPath: 'RCN_API_DB',
+  zooDir: 'RCN_ZOO_DIR',
   cacheDir: 'RCN_API_CACHE_DIR',
   token: 'RCN_API_TOKEN',
   backend: 'RCN_BACKEND',
@@ -242,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     dataDir,
     runsDir,
     dbPath,
+    zooDir: f.zooDir ? resolve(base, f.zooDir) : (defaultZooDir({}) ?? null),
     cacheDir: resolve(f.cacheDir ?? resolve(runsDir, '.rcn-api-cache')),
     token: token ?? randomBytes(24).toString('base64url'),
     tokenGenerated: token === undefined,

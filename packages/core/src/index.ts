@@ -150,11 +150,19 @@ export {
   type OpenedCheckpoint,
   ZOO_PREFIX,
 } from './model/index.js';
-export { defaultDataDir, defaultRunsDir, defaultZooDir, launchDir, resolvePaths } from './paths/index.js';
+export {
+  defaultDataDir,
+  defaultRunsDir,
+  defaultZooDir,
+  launchDir,
+  resolvePaths,
+  ZOO_NAME,
+} from './paths/index.js';
 export {
   compareZooCheck,
   listZoo,
   pickZooModel,
+  zooModelFor,
   readZooCard,
   runZooCheck,
   writeZooCard,

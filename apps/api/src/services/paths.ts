@@ -5,7 +5,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { assertRunId, resolveCheckpointDir } from '@rcn/core';
+import { assertRunId, resolveCheckpointDir, ZOO_NAME, ZOO_PREFIX } from '@rcn/core';
 import { ErrorCode, apiError, badInput, notFound } from '../graphql/errors.js';
 
 export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
@@ -13,8 +13,10 @@ export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
 
 export interface CheckpointRef {
   ref: string;
-  runId: string;
-  name: CheckpointName;
+  /** The run it belongs to; null for a zoo model. */
+  runId: string | null;
+  /** `best` / `latest` of a run, or a zoo model's name. */
+  name: string;
   /** Folder holding model.json (the `.old` copy while a save is being replaced). */
   dir: string;
 }
@@ -50,10 +52,14 @@ export function runDirOf(runsDir: string, runId: string): string {
   return confine(runsDir, dir, `run '${runId}'`);
 }
 
-/** Parses `<runId>/<best|latest>` (a bare run id means its best checkpoint) and finds its folder. */
-export function resolveCheckpoint(runsDir: string, ref: string): CheckpointRef {
+/**
+ * Parses `<runId>/<best|latest>` (a bare run id means its best checkpoint) or `zoo:<name>` (a model of the
+ * zoo, read-only) and finds its folder.
+ */
+export function resolveCheckpoint(runsDir: string, ref: string, zooDir: string | null = null): CheckpointRef {
   if (typeof ref !== 'string' || ref.length === 0 || ref.length > 200)
-    throw badInput('checkpoint: expected "<runId>/<best|latest>"', 'checkpoint');
+    throw badInput('checkpoint: expected "<runId>/<best|latest>" or "zoo:<name>"', 'checkpoint');
+  if (ref.startsWith(ZOO_PREFIX)) return resolveZooModel(zooDir, ref);
   const parts = ref.split('/');
   if (
     parts.length > 2 ||
@@ -89,6 +95,27 @@ export function resolveCheckpoint(runsDir: string, ref: string): CheckpointRef {
  * Text for clients with every configured root made relative: `<runs>/a/checkpoints/best` becomes
  * `a/checkpoints/best`, a bare root becomes `<runs>`. Responses never reveal where the server keeps files.
  */
+function resolveZooModel(zooDir: string | null, ref: string): CheckpointRef {
+  const name = ref.slice(ZOO_PREFIX.length);
+  if (!ZOO_NAME.test(name))
+    throw apiError(ErrorCode.FORBIDDEN_PATH, `checkpoint '${ref}': expected "zoo:<name>", not a path`, {
+      field: 'checkpoint',
+    });
+  const dir = zooDir ? join(zooDir, name) : null;
+  if (!dir || !existsSync(join(dir, 'model.json'))) throw notFound(`no model '${name}' in the zoo`);
+  return { ref, runId: null, name, dir: confine(zooDir!, dir, `checkpoint '${ref}'`) };
+}
+
+/** The run of a checkpoint that reports are written into; zoo models have none (their card is their report). */
+export function runOfCheckpoint(ck: CheckpointRef): string {
+  if (ck.runId === null)
+    throw badInput(
+      `checkpoint '${ck.ref}': a zoo model is read-only (its card holds its evaluations); evaluate a run's checkpoint`,
+      'checkpoint',
+    );
+  return ck.runId;
+}
+
 export function publicPaths(roots: Record<string, string>): (text: string) => string {
   const pairs: [string, string][] = [];
   for (const [name, dir] of Object.entries(roots)) {

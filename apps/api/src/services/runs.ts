@@ -40,6 +40,7 @@ export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null)
             episodesPerSecond: e.episodesPerSecond,
             best: null,
             time: e.time,
+            elapsedSeconds: null,
           }
         : {
             type: 'val',
@@ -51,6 +52,7 @@ export async function runMetrics(run: RunSummary, type?: 'train' | 'val' | null)
             episodesPerSecond: null,
             best: e.best,
             time: e.time,
+            elapsedSeconds: e.elapsedSeconds ?? null,
           },
     );
 }

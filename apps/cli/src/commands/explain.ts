@@ -25,10 +25,11 @@ import {
 } from '@rcn/core';
 import { backendOption, intFlag as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
+import { checkpointOrZoo } from '../zoo-default.js';
 import { progressBar } from '../progress.js';
 
 interface CommonFlags {
-  checkpoint: string;
+  checkpoint?: string;
   dataDir?: string;
   backend?: string;
 }
@@ -36,14 +37,17 @@ interface CommonFlags {
 async function open(f: CommonFlags, dataset?: string): Promise<ExplainContext> {
   const backend = await initBackend(backendOption(f.backend));
   console.error(`backend: ${formatBackend(backend)}`);
-  return loadExplainContext(f.checkpoint, { dataDir: f.dataDir, dataset });
+  return loadExplainContext(await checkpointOrZoo(f.checkpoint, { dataset: dataset ?? 'omniglot' }), {
+    dataDir: f.dataDir,
+    dataset,
+  });
 }
 
 const common = (cmd: Command): Command =>
   cmd
-    .requiredOption(
-      '--checkpoint <dir>',
-      'checkpoint directory (e.g. runs/<id>/checkpoints/best) or a run directory',
+    .option(
+      '--checkpoint <ref>',
+      "checkpoint directory, run directory, <runId>[/best|latest] or zoo model (default: the zoo's model for the dataset)",
     )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)');
@@ -70,7 +74,7 @@ export function registerExplainCommands(program: Command): void {
       try {
         const ds = await ctx.openSplit(spec.split);
         const x = await explainEpisode(ctx.model, ds, f.episode);
-        const out = resolve(f.out ?? join(ctx.checkpointDir, 'explanations', f.episode.replaceAll(':', '_')));
+        const out = resolve(f.out ?? join(ctx.outputDir, 'explanations', f.episode.replaceAll(':', '_')));
         await mkdir(out, { recursive: true });
         await writeFile(join(out, 'panel.png'), await renderEpisodePanel(x));
         let pairs = 0;
@@ -145,7 +149,7 @@ export function registerExplainCommands(program: Command): void {
             onProgress: (done) => bar.update(done, {}),
           });
           bar.stop();
-          const out = resolve(f.out ?? join(ctx.checkpointDir, 'parts'));
+          const out = resolve(f.out ?? join(ctx.outputDir, 'parts'));
           await mkdir(out, { recursive: true });
           const base = `${f.split}-${f.class.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
           await writeFile(join(out, `${base}.png`), await renderPartsGallery(ds, res, ctx.geometry));

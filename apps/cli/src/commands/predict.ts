@@ -21,9 +21,10 @@ import {
 } from '@rcn/core';
 import { backendOption } from '../args.js';
 import { UsageError } from '../exit-codes.js';
+import { checkpointOrZoo } from '../zoo-default.js';
 
 interface PredictFlags {
-  checkpoint: string;
+  checkpoint?: string;
   support: string;
   query: string[];
   explain?: string;
@@ -40,7 +41,10 @@ export function registerPredictCommand(program: Command): void {
     .description(
       'classify image files against support images (one sub-folder per class) with a checkpoint; --explain writes region maps',
     )
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory or a run directory (its best checkpoint)')
+    .option(
+      '--checkpoint <ref>',
+      "checkpoint directory, run directory (its best checkpoint), <runId> or zoo model (default: the zoo's model for images like the supports)",
+    )
     .requiredOption(
       '--support <dir>',
       'folder with one sub-folder of images per class, the same number in each',
@@ -69,7 +73,8 @@ export function registerPredictCommand(program: Command): void {
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
-      const predictor = await Predictor.open(f.checkpoint, {
+      const checkpoint = await checkpointOrZoo(f.checkpoint, { imageFile: support.files[0]?.path });
+      const predictor = await Predictor.open(checkpoint, {
         override: f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
       });
       const { metadata, method, dir: ckDir } = predictor.checkpoint;

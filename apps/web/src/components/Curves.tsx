@@ -17,6 +17,7 @@ import {
 } from 'recharts';
 import { SERIES } from '@/lib/colormap';
 import type { MetricFieldsFragment as MetricPoint } from '@/gql/graphql';
+import { TimeToAccuracy, minutesOf } from './TimeToAccuracy';
 
 export interface CurveRun {
   id: string;
@@ -271,6 +272,12 @@ export function Curves({ runs }: { runs: CurveRun[] }) {
           </ComposedChart>
         </ChartFrame>
       </div>
+      <figure className="panel" style={{ margin: '12px 0 0' }}>
+        <figcaption>
+          <h3>Validation accuracy against minutes of training</h3>
+        </figcaption>
+        <TimeToAccuracy series={runs.map((r) => ({ label: r.label, points: minutesOf(r.metrics) }))} />
+      </figure>
     </div>
   );
 }

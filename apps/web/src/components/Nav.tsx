@@ -6,6 +6,7 @@ const LINKS = [
   { href: '/', label: 'Overview' },
   { href: '/runs', label: 'Runs' },
   { href: '/sweeps', label: 'Sweeps' },
+  { href: '/zoo', label: 'Model zoo' },
   { href: '/explore', label: 'Episode explorer' },
   { href: '/parts', label: 'Prototypical parts' },
   { href: '/try', label: 'Try your images' },

@@ -65,6 +65,50 @@ export const METRIC_FIELDS = graphql(`
     lr
     ci95
     best
+    elapsedSeconds
+    time
+  }
+`);
+
+/** A model of the zoo as pickers and the zoo page show it. */
+export const ZOO_FIELDS = graphql(`
+  fragment ZooFields on ZooModel {
+    name
+    ref
+    title
+    method
+    dataset
+    way
+    shot
+    episodes
+    wallSeconds
+    machine
+    command
+    test {
+      split
+      way
+      shot
+      query
+      episodes
+      withinGroup
+      accuracy
+      ci95
+    }
+    validation {
+      episode
+      seconds
+      accuracy
+      ci95
+      lr
+    }
+  }
+`);
+
+export const ZOO = graphql(`
+  query Zoo {
+    zoo {
+      ...ZooFields
+    }
   }
 `);
 
@@ -318,6 +362,9 @@ export const CHECKPOINTS = graphql(`
       checkpoints {
         ...CheckpointFields
       }
+    }
+    zoo {
+      ...ZooFields
     }
   }
 `);

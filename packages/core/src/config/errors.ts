@@ -28,14 +28,24 @@ function objectKeysAt(schema: AnySchema, path: readonly PropertyKey[]): string[]
   const unwrap = (x: AnySchema | undefined): AnySchema | undefined => {
     let cur = x;
     for (let i = 0; cur && i < 16; i++) {
-      const def = (cur as { _zod: { def: { innerType?: AnySchema; in?: AnySchema } } })._zod.def;
+      const def = (
+        cur as {
+          _zod: {
+            def: { innerType?: AnySchema; in?: AnySchema; options?: AnySchema[]; element?: AnySchema };
+          };
+        }
+      )._zod.def;
       if (def.innerType) cur = def.innerType;
       else if (def.in) cur = def.in;
+      // One mapping or a list of them (a sweep's `eval`): the keys are the mapping's.
+      else if (def.options) cur = def.options.map(unwrap).find((o) => o && 'shape' in o) ?? def.options[0];
+      else if (def.element) cur = def.element;
       else break;
     }
     return cur;
   };
   for (const p of path) {
+    if (typeof p === 'number') continue; // an index into a list: the element's keys
     const inner: Record<string, AnySchema> | undefined = (
       unwrap(s) as { shape?: Record<string, AnySchema> } | undefined
     )?.shape;

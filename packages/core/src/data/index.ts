@@ -20,6 +20,7 @@ export {
   type PreprocessedImage,
   preprocessImage,
   preprocessImageFile,
+  isGreyImageFile,
   checkpointNormalisation,
 } from './preprocess.js';
 export { type DatasetEntry, discoverDatasets, findDatasets, openDataset } from './registry.js';

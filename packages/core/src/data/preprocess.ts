@@ -4,6 +4,7 @@
  * the images look like that data at all.
  */
 import { readFile } from 'node:fs/promises';
+import { decodeNetpbm, isNetpbm } from '../io/index.js';
 import { DataError } from './errors.js';
 import { decodeImage, resizeAreaGrey, sharpInput } from './image.js';
 import { normalizeInto } from './normalize.js';
@@ -108,6 +109,21 @@ async function colourfulness(bytes: Uint8Array, opts: PreprocessOptions): Promis
   for (let i = 0; i < data.length; i += info.channels)
     acc += Math.abs(data[i] - data[i + 1]) + Math.abs(data[i + 1] - data[i + 2]);
   return acc / (2 * 255 * (data.length / info.channels));
+}
+
+/**
+ * Whether an image file is grey (its channels differ by at most `DOMAIN_COLOUR` on average): which kind of
+ * model fits it when the user names none.
+ */
+export async function isGreyImageFile(path: string, opts: PreprocessOptions = {}): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new DataError(path, `cannot read (${(e as Error).message})`);
+  }
+  if (isNetpbm(bytes)) return decodeNetpbm(bytes).channels === 1;
+  return (await colourfulness(bytes, opts)) <= DOMAIN_COLOUR;
 }
 
 /** Decodes encoded bytes (any format `decodeImage` reads) with the checkpoint's treatment. */

@@ -26,6 +26,11 @@ export interface ExplainContext {
   metadata: CheckpointMetadata;
   /** The checkpoint directory actually read. */
   checkpointDir: string;
+  /**
+   * Where outputs about this checkpoint go by default: the checkpoint's folder, or for a zoo model its
+   * folder under the runs folder (the zoo stays as committed).
+   */
+  outputDir: string;
   geometry: RegionGeometry;
   /** The checkpoint's dataset (or the override). */
   dataset: string;
@@ -73,6 +78,7 @@ export async function loadExplainContext(
     model,
     metadata: ck.metadata,
     checkpointDir: ck.dir,
+    outputDir: ck.reportsDir ?? ck.dir,
     geometry,
     dataset,
     openSplit(split) {

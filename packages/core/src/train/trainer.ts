@@ -259,7 +259,6 @@ async function trainLoop(
     bestValCi95: null,
     bestEpisode: null,
     sinceBest: 0,
-    elapsedSeconds: 0,
   };
 
   if (resume) {
@@ -290,7 +289,8 @@ async function trainLoop(
     bestValAccuracy: progress.bestValAccuracy,
     bestValCi95: progress.bestValCi95,
     bestEpisode: progress.bestEpisode,
-    elapsedSeconds: elapsed(),
+    // A stopped run's time is the one its latest checkpoint records, so a resume reports it unchanged.
+    elapsedSeconds: status === 'running' ? elapsed() : (progress.elapsedSeconds ?? elapsed()),
     ...(progress.stopReason ? { stopReason: progress.stopReason } : {}),
     startedAt,
     updatedAt: new Date().toISOString(),

@@ -8,6 +8,6 @@ export {
   type ZooEvaluation,
 } from './card.js';
 export { runZooCheck, compareZooCheck, type ZooCheckSpec } from './check.js';
-export { listZoo, pickZooModel, type ZooModel, type ZooQuery } from './list.js';
+export { listZoo, pickZooModel, zooModelFor, type ZooModel, type ZooQuery } from './list.js';
 export { publishZooModel, describeMachine, type PublishZooOptions } from './publish.js';
 export { renderZooCardMarkdown, renderZooCurveSvg } from './render.js';

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ZOO_NAME } from '../paths/index.js';
+import { isGreyImageFile } from '../data/index.js';
+import { defaultZooDir, ZOO_NAME } from '../paths/index.js';
 import { readZooCard, ZOO_CARD_FILE, type ZooCard } from './card.js';
 
 export interface ZooModel {
@@ -64,4 +65,25 @@ export function pickZooModel(models: readonly ZooModel[], q: ZooQuery): ZooModel
     return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
   });
   return matches[0] ?? null;
+}
+
+/**
+ * The zoo model a command uses when the user names no checkpoint: the one for `dataset`, or for the kind of
+ * image `imageFile` is (grey: Omniglot; colour: a natural-image model). Throws, saying what is missing and
+ * what the zoo holds, when none fits.
+ */
+export async function zooModelFor(
+  q: { dataset?: string; imageFile?: string },
+  zooDir: string | undefined = defaultZooDir(),
+): Promise<ZooModel> {
+  const models = await listZoo(zooDir);
+  const channels = q.imageFile ? ((await isGreyImageFile(q.imageFile)) ? 1 : 3) : undefined;
+  const m = pickZooModel(models, { dataset: q.dataset, channels });
+  if (m) return m;
+  const what = q.dataset ? `dataset '${q.dataset}'` : channels === 1 ? 'grey images' : 'colour images';
+  throw new Error(
+    `no checkpoint given and the model zoo has none for ${what} ` +
+      `(${zooDir ? `zoo ${zooDir}: ${models.map((x) => x.name).join(', ') || 'empty'}` : 'no zoo folder'}); ` +
+      'pass --checkpoint <run or checkpoint folder>',
+  );
 }

@@ -106,6 +106,71 @@ describe.skipIf(!HAVE_DATA)('episode sampler (real data)', () => {
   });
 });
 
+describe.skipIf(!HAVE_DATA)("within-group episodes (Lake's within-alphabet form)", () => {
+  it('draws every class of an episode from one alphabet at one rotation, reproducibly from the id', async () => {
+    const om = await loadOmniglot(join(DATA_DIR, 'omniglot'), 'evaluation');
+    const groups = new Map<string, number>();
+    for (const c of om.classes) groups.set(c.group!, (groups.get(c.group!) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let index = 0; index < 60; index++) {
+      const spec: EpisodeSpec = {
+        dataset: 'omniglot',
+        split: 'evaluation',
+        way: 20,
+        shot: 1,
+        query: 2,
+        seed: 0,
+        index,
+        withinGroup: true,
+      };
+      const ep = sampleEpisode(om, spec);
+      checkEpisode(om, ep);
+      const groupOf = (id: string) => om.classes.find((c) => c.id === id)!.group!;
+      const g = new Set(ep.classes.map((c) => groupOf(c.id)));
+      expect(g.size).toBe(1);
+      const [group] = g;
+      seen.add(group);
+      // The group is the alphabet, at the rotation of the episode's characters.
+      const [alphabet] = ep.classes[0].id.split('/');
+      expect(group.split('@')[0]).toBe(alphabet);
+      expect(ep.id.endsWith(':group')).toBe(true);
+      expect(sampleEpisode(om, parseEpisodeId(ep.id))).toEqual(ep);
+      expect(parseEpisodeId(ep.id).withinGroup).toBe(true);
+    }
+    // Many groups are visited, not one.
+    expect(seen.size).toBeGreaterThan(20);
+    // The same identity without the form draws from anywhere: another episode.
+    const any = sampleEpisode(om, {
+      dataset: 'omniglot',
+      split: 'evaluation',
+      way: 20,
+      shot: 1,
+      query: 2,
+      seed: 0,
+      index: 0,
+    });
+    expect(
+      new Set(any.classes.map((c) => om.classes.find((x) => x.id === c.id)!.group)).size,
+    ).toBeGreaterThan(1);
+  });
+
+  it('refuses datasets without groups and ways no group can fill, naming the dataset', async () => {
+    const tiny = await loadMiniImageNetLayout(join(DATA_DIR, 'tiny-imagenet-32'), 'test', { imageSize: 32 });
+    const base = { split: 'test', way: 5, shot: 1, query: 1, seed: 0, index: 0, withinGroup: true };
+    expect(() => sampleEpisode(tiny, { ...base, dataset: 'tiny-imagenet-32' })).toThrow(
+      /tiny-imagenet-32\/test has no class groups/,
+    );
+    const om = await loadOmniglot(join(DATA_DIR, 'omniglot'), 'evaluation');
+    const sizes = new Map<string, number>();
+    for (const c of om.classes) sizes.set(c.group!, (sizes.get(c.group!) ?? 0) + 1);
+    const largest = Math.max(...sizes.values());
+    expect(() =>
+      sampleEpisode(om, { ...base, dataset: 'omniglot', split: 'evaluation', way: largest + 1 }),
+    ).toThrow(new RegExp(`no class group has ${largest + 1} classes \\(the largest has ${largest}\\)`));
+    expect(() => parseEpisodeId('omniglot:evaluation:5:1:1:0:0:alphabet')).toThrow(/8th field/);
+  });
+});
+
 const GOLDEN = {
   classes: ['c12', 'c18', 'c16'],
   support: ['c12/i24', 'c18/i20', 'c16/i1'],

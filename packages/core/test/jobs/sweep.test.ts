@@ -80,6 +80,9 @@ describe('sweeps', () => {
     await expect(spec('bad5', 'eval: { episdoes: 600 }')).rejects.toThrow(
       "bad5.yaml: 'eval.episdoes': unknown key 'episdoes'; did you mean 'episodes'?",
     );
+    await expect(spec('bad6', 'eval: [{ episodes: 600 }, { episdoes: 600 }]')).rejects.toThrow(
+      "bad6.yaml: 'eval.1.episdoes': unknown key 'episdoes'; did you mean 'episodes'?",
+    );
     const typo = await spec('bad6', 'base: { episodez: 100 }');
     expect(() => planSweep(typo, { runsDir: tmp })).toThrow(
       "cell (base) seed 0: episodez: unknown key 'episodez'; did you mean 'episodes'?",
@@ -100,6 +103,40 @@ describe('sweeps', () => {
     await saveSweep(runsDir, plan);
     const other = planSweep(await spec('p', SPEC.replace('episodes: 100', 'episodes: 200')), { runsDir });
     await expect(saveSweep(runsDir, other)).rejects.toThrow(/different plan/);
+  });
+
+  it("runs a list of evaluations per cell: the first is the table's, a cell is done when all are", async () => {
+    const runsDir = join(tmp, 'runs-evals');
+    const plan = planSweep(
+      await spec(
+        'e',
+        [
+          'base: { dataset: omniglot, way: 20 }',
+          'eval:',
+          '  - { split: evaluation, shot: 1, withinGroup: true }',
+          '  - { split: evaluation, shot: 5 }',
+        ].join('\n'),
+      ),
+      { runsDir },
+    );
+    const [cell] = plan.cells;
+    expect(cell.job.evaluate).toMatchObject({ split: 'evaluation', way: 20, shot: 1, withinGroup: true });
+    expect(cell.job.evaluateAlso).toEqual([
+      expect.objectContaining({ split: 'evaluation', way: 20, shot: 5, episodes: 600, query: 15 }),
+    ]);
+    expect(cell.job.evaluateAlso![0]).not.toHaveProperty('withinGroup');
+    expect(parseJobData(cell.job, 'test')).toEqual(cell.job);
+    // Within-group reports have their own names.
+    expect(cellReportPath(cell)).toMatch(/-20w1s15q-600e-seed0-bnbatch-group\.json$/);
+    const first = cellReportPath(cell);
+    await mkdir(dirname(first), { recursive: true });
+    await writeFile(first, JSON.stringify({ accuracy: 0.9, ci95: 0.01 }));
+    expect((await sweepStatus(plan))[0].state).toBe('pending');
+    await writeFile(
+      cellReportPath(cell, cell.job.evaluateAlso![0]),
+      JSON.stringify({ accuracy: 0.95, ci95: 0.01 }),
+    );
+    expect((await sweepStatus(plan))[0]).toMatchObject({ state: 'done', accuracy: 0.9 });
   });
 
   it('reports per setting the mean over seeds with a t-based 95% CI across seeds', async () => {

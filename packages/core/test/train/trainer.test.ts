@@ -153,6 +153,48 @@ describe.skipIf(!data.available)('episodic trainer', () => {
     expect(metrics.filter((e) => e.type === 'train').map((e) => e.episode)).toEqual([2, 4]);
   });
 
+  it('stops early after earlyStop validations without a new best, and a resume trains no further', async () => {
+    // A learning rate this small leaves every prediction as it was: no validation can beat the first.
+    const cfg = tinyConfig({ lr: 1e-12, episodes: 40, valEvery: 2, earlyStop: 2 });
+    const s = await train(cfg, { runsDir: runs, runId: 'early' });
+    expect(s.status).toBe('finished');
+    expect(s.stopReason).toBe('early-stop');
+    const vals = (await new RunDir(join(runs, 'early')).metrics()).filter((e) => e.type === 'val');
+    expect(vals.map((v) => v.best)).toEqual([true, false, false]);
+    expect(s.episode).toBe(6);
+    expect(s.bestEpisode).toBe(2);
+    // Training time grows from one validation to the next and the summary counts all of it.
+    const secs = vals.map((v) => v.elapsedSeconds!);
+    for (let i = 1; i < secs.length; i++) expect(secs[i]).toBeGreaterThan(secs[i - 1]);
+    expect(s.elapsedSeconds!).toBeGreaterThanOrEqual(secs.at(-1)!);
+    const again = await train(null, { resumeDir: join(runs, 'early'), episodes: 60 });
+    expect(again.episode).toBe(6);
+    expect(again.stopReason).toBe('early-stop');
+    expect(again.elapsedSeconds!).toBeGreaterThanOrEqual(s.elapsedSeconds!);
+  });
+
+  it('a resumed run counts the training time of its earlier processes, not the pause', async () => {
+    const ac = new AbortController();
+    const first = await train(tinyConfig({ episodes: 6, valEvery: 2 }), {
+      runsDir: runs,
+      runId: 'timed',
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase === 'train' && p.episode === 3) ac.abort();
+      },
+    });
+    expect(first.status).toBe('interrupted');
+    const pauseMs = 1500;
+    await new Promise((r) => setTimeout(r, pauseMs));
+    const t0 = Date.now();
+    const done = await train(null, { resumeDir: join(runs, 'timed') });
+    const secondSeconds = (Date.now() - t0) / 1000;
+    expect(done.status).toBe('finished');
+    // Everything both processes trained, and nothing of the pause between them.
+    expect(done.elapsedSeconds!).toBeGreaterThan(first.elapsedSeconds!);
+    expect(done.elapsedSeconds!).toBeLessThanOrEqual(first.elapsedSeconds! + secondSeconds + 1e-3);
+  });
+
   it('rejects a bad config naming the field', async () => {
     await expect(train({ ...tinyConfig(), way: 1 }, { runsDir: runs })).rejects.toThrow(
       /way: expected an integer >= 2/,

@@ -11,6 +11,7 @@ import { mutations } from './mutations.js';
 import { runQueries, runTypes } from './runs.js';
 import { sweepQueries, sweepTypes } from './sweeps.js';
 import { jobTasks, runTasks, tasksMutation, tasksQueries, tasksTypes } from './tasks.js';
+import { zooQueries } from './zoo.js';
 
 function literal(v: ValueNode): unknown {
   switch (v.kind) {
@@ -48,6 +49,7 @@ export const resolvers: Resolvers = {
     ...inferenceQueries,
     ...sweepQueries,
     ...tasksQueries,
+    ...zooQueries,
   },
   Mutation: { ...mutations, ...predictMutation, ...tasksMutation },
   Subscription: {

@@ -142,7 +142,7 @@ export async function ramFields(
 export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prototypicalParts'> = {
   prediction: async (_p, { checkpoint, episode }, ctx) => {
     const { services } = ctx;
-    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint, services.config.zooDir);
     const spec = await checkEpisode(services.config.limits, services.datasets, episode);
     const r = await mapCoreErrors(() => services.inference.predictEpisode(ck.dir, spec));
     return predictionFields(r, ck.ref, r.episode, (q) =>
@@ -152,7 +152,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
 
   ram: async (_p, { checkpoint, episode, query, support, top }, ctx) => {
     const { services } = ctx;
-    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint, services.config.zooDir);
     const spec = await checkEpisode(services.config.limits, services.datasets, episode);
     boundedInt(query, 'query', 0, spec.way * spec.query - 1);
     boundedInt(support, 'support', 0, spec.way * spec.shot - 1);
@@ -171,7 +171,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
   },
 
   prototypicalParts: async (_p, args, { services }) => {
-    const ck = resolveCheckpoint(services.config.runsDir, args.checkpoint);
+    const ck = resolveCheckpoint(services.config.runsDir, args.checkpoint, services.config.zooDir);
     return mapCoreErrors(() => services.parts.get(ck, args.class, args));
   },
 };
@@ -179,7 +179,7 @@ export const inferenceQueries: Pick<QueryResolvers, 'prediction' | 'ram' | 'prot
 export const predictMutation: Pick<MutationResolvers, 'predict'> = {
   predict: async (_p, { checkpoint, supports, queries }, { services }) => {
     const limits = services.config.limits;
-    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint, services.config.zooDir);
     const total = supports.length + queries.length;
     if (total > limits.maxUploadImages)
       throw limitExceeded(

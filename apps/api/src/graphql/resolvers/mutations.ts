@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { newRunId, RunDir, type TrainConfig } from '@rcn/core';
 import { checkpointDescription } from '../../services/inference.js';
-import { resolveCheckpoint, runDirOf, checkRunId } from '../../services/paths.js';
+import { resolveCheckpoint, runDirOf, checkRunId, runOfCheckpoint } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
 import { withDefaults } from '../../services/validate.js';
 import {
@@ -106,7 +106,7 @@ export const mutations: Omit<MutationResolvers, 'predict' | 'evaluateTasks'> = {
   evaluate: async (_p, { checkpoint, config: input }, ctx) => {
     const config = withDefaults(input, EVALUATE_DEFAULTED);
     const { runsDir, limits, dataDir, backend } = ctx.services.config;
-    const ck = resolveCheckpoint(runsDir, checkpoint);
+    const ck = resolveCheckpoint(runsDir, checkpoint, ctx.services.config.zooDir);
     const checked = evalSettingsFromInput(config, limits);
     const ds = await ctx.services.datasets.split(config.dataset, config.split);
     if (ds.classes.length < config.way)
@@ -118,7 +118,7 @@ export const mutations: Omit<MutationResolvers, 'predict' | 'evaluateTasks'> = {
     const settings = checked;
     // Named and placed by core's RunDir, as the CLI's reports are; BatchNorm as the checkpoint evaluates.
     const { metadata } = await checkpointDescription(ck.dir);
-    const reportPath = new RunDir(runDirOf(runsDir, ck.runId)).evaluationPath({
+    const reportPath = new RunDir(runDirOf(runsDir, runOfCheckpoint(ck))).evaluationPath({
       checkpoint: ck.name,
       ...settings,
       bnInference: metadata.model.bnInference,

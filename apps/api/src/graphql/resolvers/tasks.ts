@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { predictionAccuracy, type Episode, type RunSummary, type TaskEvalReport } from '@rcn/core';
 import { reportCache } from '../../services/json-cache.js';
-import { resolveCheckpoint, runDirOf } from '../../services/paths.js';
+import { resolveCheckpoint, runDirOf, runOfCheckpoint } from '../../services/paths.js';
 import {
   checkAllEpisodes,
   episodeIndex,
@@ -121,7 +121,7 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
 
   taskPrediction: async (_p, { checkpoint, file, episode }, ctx) => {
     const { services } = ctx;
-    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint, services.config.zooDir);
     const { t, index, task, payload } = await openEpisode(ctx, file, episode);
     const r = await mapCoreErrors(() => services.inference.predictTask(payload(ck.dir)));
     const put = (u8: Uint8Array) => services.pngs.put(Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
@@ -141,7 +141,7 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
 
   taskRam: async (_p, { checkpoint, file, episode, query, support, top }, ctx) => {
     const { services } = ctx;
-    const ck = resolveCheckpoint(services.config.runsDir, checkpoint);
+    const ck = resolveCheckpoint(services.config.runsDir, checkpoint, services.config.zooDir);
     const { task, payload } = await openEpisode(ctx, file, episode);
     boundedInt(query, 'query', 0, task.query.length - 1);
     boundedInt(support, 'support', 0, task.support.files.length - 1);
@@ -156,7 +156,7 @@ export const tasksQueries: Pick<QueryResolvers, 'tasksFile' | 'taskPrediction' |
 export const tasksMutation: Pick<MutationResolvers, 'evaluateTasks'> = {
   evaluateTasks: async (_p, { checkpoint, file }, ctx) => {
     const { runsDir, limits, dataDir, backend } = ctx.services.config;
-    const ck = resolveCheckpoint(runsDir, checkpoint);
+    const ck = resolveCheckpoint(runsDir, checkpoint, ctx.services.config.zooDir);
     const t = await openTasks(ctx.services.config, file);
     for (const task of checkAllEpisodes(t))
       checkShape(limits, {
@@ -168,7 +168,7 @@ export const tasksMutation: Pick<MutationResolvers, 'evaluateTasks'> = {
     if (ctx.services.jobs.openCount() >= max)
       throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
     const name = tasksReportName(ck.name, file);
-    const reportPath = join(runDirOf(runsDir, ck.runId), 'tasks', `${name}.json`);
+    const reportPath = join(runDirOf(runsDir, runOfCheckpoint(ck)), 'tasks', `${name}.json`);
     const settings = { tasks: file.path, ...(file.run ? { tasksRun: file.run } : {}), format: t.format };
     return ctx.services.jobs.submit(
       'evaluate',

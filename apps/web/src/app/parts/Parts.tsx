@@ -14,7 +14,7 @@ export function Parts() {
   const [split, setSplit] = useState('test');
   const [cls, setCls] = useState('');
   const [episodes, setEpisodes] = useState(20);
-  const dataset = ck?.run.dataset ?? '';
+  const dataset = ck?.dataset ?? '';
   const classesQ = useGql(SPLIT_CLASSES, { dataset, split, limit: 1000 }, { pause: !dataset });
   const classes = classesQ.data?.dataset?.split?.classes ?? [];
   const chosen = cls && classes.some((c) => c.id === cls) ? cls : (classes[0]?.id ?? '');

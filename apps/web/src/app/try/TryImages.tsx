@@ -98,7 +98,7 @@ export function TryImages() {
     setSampling(true);
     setSampleError(null);
     try {
-      const dataset = ck.run.dataset;
+      const dataset = ck.dataset;
       const offset = Math.floor(Math.random() * 30);
       const r = await client
         .query<{
