@@ -55,15 +55,17 @@ async function swapInProgress(dir: string): Promise<boolean> {
  */
 async function commitState(c: Campaign, message: string): Promise<void> {
   const git = (...args: string[]) => run('git', ['-C', c.root, ...args]);
+  // Before the first model is published the zoo folder does not exist yet.
+  const paths = [c.runsDir, c.zooDir].filter((p) => existsSync(p));
   for (let i = 0; i < 60 && ((await swapInProgress(c.runsDir)) || (await swapInProgress(c.zooDir))); i++)
     await new Promise((r) => setTimeout(r, 500));
-  await git('add', '-A', '--', c.runsDir, c.zooDir);
-  const staged = (await git('diff', '--cached', '--name-only', '--', c.runsDir, c.zooDir)).stdout.trim();
+  await git('add', '-A', '--', ...paths);
+  const staged = (await git('diff', '--cached', '--name-only', '--', ...paths)).stdout.trim();
   if (!staged) {
     console.error('commit: nothing changed');
     return;
   }
-  await git('commit', '-q', '-m', message, '--', c.runsDir, c.zooDir);
+  await git('commit', '-q', '-m', message, '--', ...paths);
   console.error(`commit: ${staged.split('\n').length} files (${message})`);
 }
 
