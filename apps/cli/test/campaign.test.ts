@@ -109,6 +109,10 @@ describe.skipIf(!haveData)('campaign and zoo commands', () => {
         zooName: 'tiny-rcn-5w1s',
       }),
     ]);
+    const md = cli(['campaign', 'status', '--file', 'campaign/campaign.yaml', '--markdown']);
+    expect(md.stdout).toMatch(
+      /^\| tiny_method-rcn_seed0 \| done \| 4 \| \d+\.\d+ \(ep\. \d\) \| [\d.]+ h \| \d+\.\d+ ± \d+\.\d+ \| `tiny-rcn-5w1s` \|$/m,
+    );
     const list = cli(['zoo']);
     expect(list.stdout).toMatch(/^tiny-rcn-5w1s +tiny-imagenet-32\/test: 5w1s \d+\.\d+ ± \d+\.\d+%/m);
     const show = cli(['zoo', 'show', 'tiny-rcn-5w1s']);

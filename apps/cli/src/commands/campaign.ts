@@ -23,6 +23,7 @@ interface CampaignFlags {
   commit?: boolean;
   dataDir?: string;
   json?: boolean;
+  markdown?: boolean;
 }
 
 const DEFAULT_FILE = 'campaign/campaign.yaml';
@@ -74,6 +75,18 @@ async function printStatus(c: Campaign, f: CampaignFlags): Promise<void> {
   const status = await campaignStatus(c, plans);
   if (f.json) {
     console.log(JSON.stringify(status, null, 2));
+    return;
+  }
+  if (f.markdown) {
+    const p = (v: number | null, ci?: number | null) =>
+      v === null ? '-' : `${(100 * v).toFixed(2)}${ci != null ? ` ± ${(100 * ci).toFixed(2)}` : ''}`;
+    console.log('| cell | state | episodes | best validation (%) | training time | test (%) | zoo |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const s of status)
+      console.log(
+        `| ${s.id} | ${s.state} | ${s.episode.toLocaleString('en-US')} | ${p(s.bestValAccuracy)}${s.bestEpisode === null ? '' : ` (ep. ${s.bestEpisode.toLocaleString('en-US')})`} | ` +
+          `${s.elapsedSeconds === null ? '-' : `${(s.elapsedSeconds / 3600).toFixed(2)} h`} | ${p(s.accuracy, s.ci95)} | ${s.published ? `\`${s.zooName}\`` : '-'} |`,
+      );
     return;
   }
   for (const s of status) {
@@ -162,6 +175,7 @@ export function registerCampaignCommand(program: Command): void {
     .option('--commit', 'run: commit the runs folder and the zoo when it stops (the state to continue from)')
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--json', 'status: JSON')
+    .option('--markdown', 'status: a Markdown table')
     .action(async (action: string, f: CampaignFlags) => {
       const c = await load(f);
       if (action === 'status') return printStatus(c, f);
