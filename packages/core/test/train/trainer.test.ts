@@ -107,11 +107,13 @@ describe.skipIf(!data.available)('episodic trainer', () => {
       ...e,
       time: '',
       episodesPerSecond: 0,
+      elapsedSeconds: 0,
     }));
     const mb = (await new RunDir(join(runs, 'resumed')).metrics()).map((e) => ({
       ...e,
       time: '',
       episodesPerSecond: 0,
+      elapsedSeconds: 0,
     }));
     expect(mb.filter((e) => e.type === 'val')).toEqual(ma.filter((e) => e.type === 'val'));
   });
