@@ -13,14 +13,12 @@
  */
 export { setBlockObserver } from './backbone.js';
 export {
-  type CheckpointInfo,
-  type CheckpointMetadata,
   readCheckpoint,
   resolveCheckpointDir,
   saveCheckpoint,
-  CheckpointError,
   readCheckpointMetadata,
 } from './checkpoint.js';
+export { type CheckpointInfo, type CheckpointMetadata, CheckpointError } from './checkpoint-format.js';
 export { l2Normalize } from './comparison.js';
 export {
   type BackboneKind,
@@ -60,3 +58,4 @@ export {
   type Box,
 } from './geometry.js';
 export { createModel } from './create.js';
+export { type FetchedCheckpoint, fetchCheckpoint } from './fetch-checkpoint.js';
