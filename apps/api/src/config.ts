@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   BACKEND_NAMES,
@@ -68,6 +68,8 @@ export interface ApiConfig {
   dbPath: string;
   /** Content-addressed cache of rendered PNGs. */
   cacheDir: string;
+  /** The model zoo (one checkpoint folder per model, served under /checkpoints/zoo/), or null for none. */
+  zooDir: string | null;
   /** Bearer token that mutations require. */
   token: string;
   /** True when the token was generated at start (none configured): it is printed once. */
@@ -127,6 +129,7 @@ export const apiSettingsSchema = z
     runsDir: z.string().min(1),
     dbPath: z.string().min(1),
     cacheDir: z.string().min(1),
+    zooDir: z.string().min(1),
     token: z.string(),
     backend: oneOfSchema(BACKEND_NAMES, 'backend'),
     inferenceWorkers: int(1, 64),
@@ -150,6 +153,7 @@ export const API_ENV: Record<string, string> = {
   runsDir: 'RCN_RUNS_DIR',
   dbPath: 'RCN_API_DB',
   cacheDir: 'RCN_API_CACHE_DIR',
+  zooDir: 'RCN_ZOO_DIR',
   token: 'RCN_API_TOKEN',
   backend: 'RCN_BACKEND',
   inferenceWorkers: 'RCN_API_INFERENCE_WORKERS',
@@ -243,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     runsDir,
     dbPath,
     cacheDir: resolve(f.cacheDir ?? resolve(runsDir, '.rcn-api-cache')),
+    // The zoo sits at the repository root (`zoo/<name>/`), beside the default runs folder.
+    zooDir: f.zooDir ? resolve(base, f.zooDir) : paths.root ? join(paths.root, 'zoo') : null,
     token: token ?? randomBytes(24).toString('base64url'),
     tokenGenerated: token === undefined,
     backend: f.backend ?? 'auto',
