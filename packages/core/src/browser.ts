@@ -22,6 +22,7 @@ export {
   type PreprocessedImage,
   type RgbaImage,
 } from './data/browser.js';
+export { type DemoEpisode, type DemoManifest, isDemoManifest } from './demo/browser.js';
 export { type EpisodeArrays } from './episodes/browser.js';
 export {
   classRam,
@@ -39,6 +40,8 @@ export {
   type FetchCheckpointOptions,
   type FetchedCheckpoint,
   fetchCheckpoint,
+  type GridGeometry,
+  gridGeometry,
   type Method,
   regionGeometry,
   type RegionGeometry,

@@ -141,6 +141,8 @@ export {
   readCheckpointMetadata,
   openCheckpoint,
   type OpenedCheckpoint,
+  gridGeometry,
+  type GridGeometry,
 } from './model/index.js';
 export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths } from './paths/index.js';
 export {
@@ -192,3 +194,4 @@ export {
   type IntField,
   type LoadedConfig,
 } from './config/index.js';
+export { exportDemo } from './demo/index.js';

@@ -14,7 +14,13 @@ export {
   type FetchFunction,
   fetchCheckpoint,
 } from './fetch-checkpoint.js';
-export { type Box, regionGeometry, type RegionGeometry } from './geometry.js';
+export {
+  type Box,
+  type GridGeometry,
+  gridGeometry,
+  regionGeometry,
+  type RegionGeometry,
+} from './geometry.js';
 export { type WeightMap } from './params.js';
 export { ProtoNet } from './protonet.js';
 export { RCN } from './rcn.js';

@@ -56,6 +56,8 @@ export {
   cellsToRegions,
   regionPatchBox,
   type Box,
+  type GridGeometry,
+  gridGeometry,
 } from './geometry.js';
 export { createModel } from './create.js';
 export { type FetchedCheckpoint, fetchCheckpoint } from './fetch-checkpoint.js';
