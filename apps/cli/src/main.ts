@@ -11,6 +11,7 @@ import { registerSweepCommand } from './commands/sweep.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTasksCommands } from './commands/tasks.js';
+import { registerExportDemoCommand } from './commands/export-demo.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -34,6 +35,7 @@ registerWorkerCommand(program);
 registerSweepCommand(program);
 registerPredictCommand(program);
 registerTasksCommands(program);
+registerExportDemoCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
