@@ -71,6 +71,7 @@ function Demo() {
           models={[{ id: 'model', label: m.model.label, url: m.model.url }]}
           base={document.baseURI}
           backend={backend === 'webgpu' || backend === 'wasm' ? backend : 'auto'}
+          ourKernels={params.get('kernels') !== 'stock'}
           episodePicker={(load) => <Examples m={m} load={load} />}
           footer={
             <footer className="small muted" style={{ marginTop: 16 }} data-testid="demo-credit">

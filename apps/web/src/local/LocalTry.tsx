@@ -46,6 +46,8 @@ export interface LocalTryProps {
   /** Where the page is served from: `tfjs/` beside it holds the wasm binaries. */
   base: string;
   backend?: 'auto' | 'webgpu' | 'wasm';
+  /** False: wasm on TF.js's stock kernels only (`?kernels=stock`, to measure what ours bring). */
+  ourKernels?: boolean;
   /** The host's episode picker: calls `load` with an episode of the model's dataset. */
   episodePicker?: (load: (e: DatasetEpisode) => Promise<void>, ck: FetchedCheckpoint | null) => ReactNode;
   /** Shown under the results (e.g. a dataset's licence). */
@@ -124,6 +126,7 @@ export function LocalTry({
   initialModel,
   base,
   backend = 'auto',
+  ourKernels = true,
   episodePicker,
   footer,
 }: LocalTryProps) {
@@ -145,8 +148,10 @@ export function LocalTry({
   const [selected, setSelected] = useState(0);
 
   useEffect(() => {
-    startBackend(backend, base).then(setInfo, (e: unknown) => setError(`backend: ${(e as Error).message}`));
-  }, [backend, base]);
+    startBackend(backend, base, ourKernels).then(setInfo, (e: unknown) =>
+      setError(`backend: ${(e as Error).message}`),
+    );
+  }, [backend, base, ourKernels]);
 
   useEffect(() => {
     if (!info || !model) return;

@@ -52,9 +52,16 @@ const MAX_SIDE = 1024;
 
 let backend: Promise<BrowserBackendInfo> | null = null;
 
-/** Starts the backend once per page (`auto`: WebGPU on a real GPU adapter, else wasm SIMD). */
-export function startBackend(choice: 'auto' | 'webgpu' | 'wasm', base: string): Promise<BrowserBackendInfo> {
-  backend ??= initBrowserBackend({ backend: choice, wasmPaths: new URL(WASM_DIR, base).href });
+/**
+ * Starts the backend once per page (`auto`: WebGPU on a real GPU adapter, else wasm SIMD); `ourKernels`
+ * false keeps wasm on TF.js's stock kernels (to measure what ours bring).
+ */
+export function startBackend(
+  choice: 'auto' | 'webgpu' | 'wasm',
+  base: string,
+  ourKernels = true,
+): Promise<BrowserBackendInfo> {
+  backend ??= initBrowserBackend({ backend: choice, wasmPaths: new URL(WASM_DIR, base).href, ourKernels });
   return backend;
 }
 

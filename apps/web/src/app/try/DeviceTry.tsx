@@ -81,6 +81,7 @@ export function DeviceTry() {
       initialModel={params.get('checkpoint')}
       base={typeof window === 'undefined' ? 'http://localhost/' : `${window.location.origin}/`}
       backend={backend === 'webgpu' || backend === 'wasm' ? backend : 'auto'}
+      ourKernels={params.get('kernels') !== 'stock'}
       episodePicker={(load, ck) =>
         ck?.dataset ? (
           <EpisodePicker
