@@ -95,6 +95,7 @@ export {
   toRgb,
   ExplainError,
   type EpisodeExplanation,
+  computeEpisodeRam,
 } from './explain/index.js';
 export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic } from './io/index.js';
 export {
@@ -143,6 +144,7 @@ export {
   type OpenedCheckpoint,
   gridGeometry,
   type GridGeometry,
+  fetchCheckpoint,
 } from './model/index.js';
 export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths } from './paths/index.js';
 export {
@@ -158,6 +160,7 @@ export {
   type LabelledFile,
   type SupportSet,
   predictionAccuracy,
+  runEpisode,
 } from './predict/index.js';
 export {
   METHODS,
