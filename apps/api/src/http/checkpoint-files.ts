@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCheckpoint, resolveCheckpointDir } from '@rcn/core';
@@ -50,7 +50,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, dir: string, 
       `no checkpoint file '${file}' (metadata.json, model.json or a blob model.json names)`,
     );
   const path = join(dir, file);
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch {
