@@ -22,7 +22,6 @@ export interface FetchedResponse {
   ok: boolean;
   status: number;
   statusText: string;
-  text(): Promise<string>;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 export type FetchFunction = (url: string, init?: { signal?: AbortSignal }) => Promise<FetchedResponse>;
@@ -87,9 +86,9 @@ export async function fetchCheckpoint(
     return res;
   };
   const text = async (href: string) => {
-    const t = await (await load(href)).text();
-    bytes += t.length;
-    return t;
+    const buf = await (await load(href)).arrayBuffer();
+    bytes += buf.byteLength;
+    return new TextDecoder().decode(buf);
   };
   const metaUrl = new URL(CHECKPOINT_FILES.metadata, base).href;
   const manifestUrl = new URL(CHECKPOINT_FILES.manifest, base).href;

@@ -1,8 +1,14 @@
 'use client';
 /** The try page's two modes: the API computes (images uploaded), or this browser does (nothing uploaded). */
+import dynamic from 'next/dynamic';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { DeviceTry } from './DeviceTry';
 import { TryImages } from './TryImages';
+
+// TensorFlow.js and the model code come only with this mode, in a chunk of their own.
+const DeviceTry = dynamic(() => import('./DeviceTry').then((m) => m.DeviceTry), {
+  ssr: false,
+  loading: () => <p className="small muted">Loading the on-device mode…</p>,
+});
 
 export function TryModes() {
   const params = useSearchParams();
