@@ -1,6 +1,7 @@
 /**
  * `rcn/core-faces`: in packages/core/src, a file reaches another folder only through that folder's face
- * (`../<folder>/index.js`), and a face (or the package root) exports names, never `export *`.
+ * (`../<folder>/index.js`, or its browser face `../<folder>/browser.js` where it has one), and a face (or
+ * the package root, or its browser entry) exports names, never `export *`.
  * The README's "Architecture" section states the rule; scripts/faces-codemod.mjs fixes violations.
  */
 import path from 'node:path';
@@ -29,7 +30,10 @@ export default {
     if (!m) return {};
     const [, src, rel] = m;
     const from = topFolder(rel);
-    const isFace = rel === 'index.ts' || (from !== '' && rel === `${from}/index.ts`);
+    const isFace =
+      rel === 'index.ts' ||
+      rel === 'browser.ts' ||
+      (from !== '' && (rel === `${from}/index.ts` || rel === `${from}/browser.ts`));
 
     function check(node, source) {
       if (!source || typeof source.value !== 'string' || !source.value.startsWith('.')) return;
@@ -37,7 +41,8 @@ export default {
       if (target.startsWith('..')) return;
       const to = topFolder(target);
       if (to === '' || to === from) return;
-      if (target.split(path.sep).join('/') === `${to}/index.js`) return;
+      const posix = target.split(path.sep).join('/');
+      if (posix === `${to}/index.js` || posix === `${to}/browser.js`) return;
       let face = path.relative(path.dirname(context.filename), path.join(src, to, 'index.js'));
       face = face.split(path.sep).join('/');
       context.report({

@@ -61,6 +61,8 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 const quietBuild = join(ROOT, 'scripts', 'quiet-build.mjs');
 const generated = spawnSync(process.execPath, [quietBuild, '@rcn/web', 'codegen'], { stdio: 'inherit' });
 if (generated.status !== 0) process.exit(generated.status ?? 1);
+// The wasm binaries the try page's "on this device" mode loads from /tfjs/ (as the web's own `dev` does).
+spawnSync(process.execPath, [join(WEB_DIR, 'scripts', 'tfjs-wasm.mjs')], { stdio: 'inherit' });
 const { devTokenPath, launchDir, resolvePaths } = await import('../packages/core/dist/paths/index.js');
 
 const apiPort = port('RCN_API_PORT', 4000);

@@ -74,9 +74,11 @@ function folderOf(file) {
   return parts.length > 1 ? parts[0] : '';
 }
 const faceFile = (folder) => path.join(SRC, folder, 'index.ts');
+/** A folder's browser face (what a browser bundle may use), where it has one. */
+const browserFaceFile = (folder) => path.join(SRC, folder, 'browser.ts');
 const isFace = (file) => {
   const f = folderOf(file);
-  return f !== null && f !== '' && file === faceFile(f);
+  return f !== null && f !== '' && (file === faceFile(f) || file === browserFaceFile(f));
 };
 function resolveRel(from, spec) {
   if (!spec.startsWith('.')) return null;
@@ -205,7 +207,8 @@ function rewriteImports(ctx) {
         const target = resolveRel(file, lit.text);
         const B = target && folderOf(target);
         if (target && B && B !== A) {
-          const face = faceFile(B);
+          // An import of the browser face stays one: files on the browser path must not reach index.ts.
+          const face = target === browserFaceFile(B) ? target : faceFile(B);
           if (target !== face) {
             if (ts.isImportDeclaration(n) && namedImports(n) === null)
               throw new Error(`${file}: '${lit.text}': a default or namespace import; change it by hand`);
@@ -262,7 +265,7 @@ function requiredFromFaces(ctx) {
       if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier) continue;
       const target = resolveRel(file, st.moduleSpecifier.text);
       const B = target && folderOf(target);
-      if (!target || !B || B === A || target !== faceFile(B)) continue;
+      if (!target || !B || B === A || !(target === faceFile(B) || target === browserFaceFile(B))) continue;
       if (A === '') {
         // A name the root lists that the folder no longer has (it moved): say so rather than guess.
         const have = exportsOf(ctx.checker, ctx.program.getSourceFile(target));
@@ -522,18 +525,20 @@ function updateReadme(ctx) {
         .sort()
         .map((d) => `\`${d}/\``)
         .join(', ') || 'no other folder';
+    const listed = (face) =>
+      [...exportsOf(ctx.checker, ctx.program.getSourceFile(face)).keys()]
+        .sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }))
+        .map((n) => `\`${n}\``)
+        .join(', ');
     const face = faceFile(folder);
-    const names = fs.existsSync(face)
-      ? [...exportsOf(ctx.checker, ctx.program.getSourceFile(face)).keys()]
-          .sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }))
-          .map((n) => `\`${n}\``)
-          .join(', ')
-      : 'no face: entry points only';
-    return `| \`${folder}/\` | ${uses} | ${names} |`;
+    const names = fs.existsSync(face) ? listed(face) : 'no face: entry points only';
+    const browser = browserFaceFile(folder);
+    const browserNames = fs.existsSync(browser) ? listed(browser) : 'none';
+    return `| \`${folder}/\` | ${uses} | ${names} | ${browserNames} |`;
   });
   const table = [
-    '| folder | imports from | its face (`index.ts`) exports |',
-    '| --- | --- | --- |',
+    '| folder | imports from | its face (`index.ts`) exports | its browser face (`browser.ts`) exports |',
+    '| --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
   // Compared without prettier's column padding, so that a formatted table counts as up to date.

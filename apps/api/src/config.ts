@@ -67,10 +67,10 @@ export interface ApiConfig {
   dataDir: string;
   runsDir: string;
   dbPath: string;
-  /** The model zoo (read-only), or null when there is none. */
-  zooDir: string | null;
   /** Content-addressed cache of rendered PNGs. */
   cacheDir: string;
+  /** The model zoo (one checkpoint folder per model, served under /checkpoints/zoo/), or null for none. */
+  zooDir: string | null;
   /** Bearer token that mutations require. */
   token: string;
   /** True when the token was generated at start (none configured): it is printed once. */
@@ -129,8 +129,8 @@ export const apiSettingsSchema = z
     dataDir: z.string().min(1),
     runsDir: z.string().min(1),
     dbPath: z.string().min(1),
-    zooDir: z.string().min(1),
     cacheDir: z.string().min(1),
+    zooDir: z.string().min(1),
     token: z.string(),
     backend: oneOfSchema(BACKEND_NAMES, 'backend'),
     inferenceWorkers: int(1, 64),
@@ -153,8 +153,8 @@ export const API_ENV: Record<string, string> = {
   dataDir: 'RCN_DATA_DIR',
   runsDir: 'RCN_RUNS_DIR',
   dbPath: 'RCN_API_DB',
-  zooDir: 'RCN_ZOO_DIR',
   cacheDir: 'RCN_API_CACHE_DIR',
+  zooDir: 'RCN_ZOO_DIR',
   token: 'RCN_API_TOKEN',
   backend: 'RCN_BACKEND',
   inferenceWorkers: 'RCN_API_INFERENCE_WORKERS',
@@ -247,8 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.RCN_
     dataDir,
     runsDir,
     dbPath,
-    zooDir: f.zooDir ? resolve(base, f.zooDir) : (defaultZooDir({}) ?? null),
     cacheDir: resolve(f.cacheDir ?? resolve(runsDir, '.rcn-api-cache')),
+    // The zoo sits at the repository root (`zoo/<name>/`), beside the default runs folder (core's rule).
+    zooDir: f.zooDir ? resolve(base, f.zooDir) : (defaultZooDir({}) ?? null),
     token: token ?? randomBytes(24).toString('base64url'),
     tokenGenerated: token === undefined,
     backend: f.backend ?? 'auto',

@@ -13,6 +13,7 @@ import { registerPredictCommand } from './commands/predict.js';
 import { registerTasksCommands } from './commands/tasks.js';
 import { registerCampaignCommand } from './commands/campaign.js';
 import { registerZooCommand } from './commands/zoo.js';
+import { registerExportDemoCommand } from './commands/export-demo.js';
 import { EXIT, UsageError } from './exit-codes.js';
 
 const program = new Command()
@@ -38,6 +39,7 @@ registerPredictCommand(program);
 registerTasksCommands(program);
 registerCampaignCommand(program);
 registerZooCommand(program);
+registerExportDemoCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);

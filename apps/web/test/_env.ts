@@ -12,6 +12,16 @@ export const API_ROOT = join(REPO_ROOT, 'apps', 'api');
 export const ARTIFACTS = join(WEB_ROOT, 'test-artifacts');
 export const DATASET = 'tiny-imagenet-32';
 export const CHROMIUM = process.env.RCN_CHROMIUM ?? '/usr/bin/chromium';
+/** Headless, no GPU, nothing fetched behind the test's back. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function dataDir(): string {
   return process.env.RCN_DATA_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data');

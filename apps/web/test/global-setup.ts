@@ -1,6 +1,7 @@
 /**
  * Builds what the end-to-end test runs: the API (tsc) and the dashboard (`next build`) when its build is
- * missing or older than its sources, each after its GraphQL types are generated (when stale). Set RCN_WEB_SKIP_BUILD=1 to use the existing builds as they are.
+ * missing or older than its sources, each after its GraphQL types are generated (when stale), with the
+ * wasm binaries the dashboard serves. Set RCN_WEB_SKIP_BUILD=1 to use the existing builds as they are.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -27,6 +28,11 @@ export default function setup(): void {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: API_ROOT, stdio: 'inherit' });
   console.log(`[web e2e] API built in ${Date.now() - t0} ms`);
   codegenIfStale(WEB_ROOT, ['../api/schema.graphql', 'codegen.ts', 'src'], 'src/gql/graphql.ts', 'src/gql');
+  // The wasm binaries the "on this device" mode loads from /tfjs/ (what the `build` script copies too).
+  execFileSync(process.execPath, [join(WEB_ROOT, 'scripts', 'tfjs-wasm.mjs')], {
+    cwd: WEB_ROOT,
+    stdio: 'inherit',
+  });
   const buildId = join(WEB_ROOT, '.next', 'BUILD_ID');
   const stale =
     !existsSync(buildId) ||

@@ -95,6 +95,7 @@ export {
   toRgb,
   ExplainError,
   type EpisodeExplanation,
+  computeEpisodeRam,
 } from './explain/index.js';
 export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic } from './io/index.js';
 export {
@@ -149,6 +150,9 @@ export {
   openCheckpoint,
   type OpenedCheckpoint,
   ZOO_PREFIX,
+  gridGeometry,
+  type GridGeometry,
+  fetchCheckpoint,
 } from './model/index.js';
 export {
   defaultDataDir,
@@ -186,6 +190,7 @@ export {
   type LabelledFile,
   type SupportSet,
   predictionAccuracy,
+  runEpisode,
 } from './predict/index.js';
 export {
   METHODS,
@@ -222,3 +227,4 @@ export {
   type IntField,
   type LoadedConfig,
 } from './config/index.js';
+export { exportDemo } from './demo/index.js';

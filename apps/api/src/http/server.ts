@@ -1,6 +1,7 @@
 /**
  * The HTTP layer: Node's http server, Apollo at /graphql (through its integration API, no framework),
- * dataset images at /images/..., rendered PNGs at /files/<sha256>.png, and /health.
+ * dataset images at /images/..., rendered PNGs at /files/<sha256>.png, checkpoint files at
+ * /checkpoints/... (checkpoint-files.ts), and /health.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,6 +10,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { encodePng, type FewShotDataset } from '@rcn/core';
 import type { Context, Services } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
+import { serveCheckpointFile } from './checkpoint-files.js';
 import { errorMessage } from '../util/errors.js';
 
 class BodyTooLarge extends Error {}
@@ -217,6 +219,7 @@ export function createHttpServer(apollo: ApolloServer<Context>, services: Servic
       if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
       if (parts[0] === 'images') return serveDatasetImage(req, res, services, parts.slice(1));
       if (parts[0] === 'files' && parts.length === 2) return serveFile(req, res, services, parts[1]);
+      if (parts[0] === 'checkpoints') return serveCheckpointFile(req, res, services, parts.slice(1));
       return notFoundJson(res, `no route ${url.pathname}; GraphQL is at /graphql`);
     };
     route().catch((e: unknown) => {

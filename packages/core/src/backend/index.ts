@@ -13,7 +13,7 @@ export { allVariables, readableSync } from './sync-read.js';
 export { type TaskContext, transferable } from './tasks.js';
 export { wasmHeapBytes, WasmMemoryError } from './wasm-guard.js';
 export { WebGpuDeviceError, WebGpuLimitError } from './webgpu-guard.js';
-export { webGpuBytesAllocated, webGpuBufferLimit } from './webgpu.js';
+export { webGpuBytesAllocated, webGpuBufferLimit } from './webgpu-adapter.js';
 export { type TensorData, type WeightMap } from './weight-map.js';
 export {
   BATCH_NORM_ACT_BACKWARD,

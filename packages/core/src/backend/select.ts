@@ -21,7 +21,8 @@ import { guardWasmMalloc, hookXnnFailures } from './wasm-guard.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allVariables, readableSync } from './sync-read.js';
 import { explainNoGpu, probeTensorflowGpu } from './tf-gpu-probe.js';
-import { formatAdapter, loadWebGpu, type WebGpuAdapterInfo } from './webgpu.js';
+import { loadWebGpu } from './webgpu.js';
+import { formatAdapter, type WebGpuAdapterInfo } from './webgpu-adapter.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

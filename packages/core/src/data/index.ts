@@ -18,11 +18,9 @@ export {
   inputSpecOf,
   normalizeImageInto,
   type PreprocessedImage,
-  preprocessImage,
-  preprocessImageFile,
-  isGreyImageFile,
   checkpointNormalisation,
-} from './preprocess.js';
+} from './input-spec.js';
+export { isGreyImageFile, preprocessImage, preprocessImageFile } from './preprocess.js';
 export { type DatasetEntry, discoverDatasets, findDatasets, openDataset } from './registry.js';
 export {
   type ClassInfo,

@@ -14,7 +14,8 @@ import { readNpz } from '../io/index.js';
 import { DecodeCache } from './cache.js';
 import { readCsv, readText } from './csv.js';
 import { DataError } from './errors.js';
-import { decodeImage, decodeImageFile, resizeAreaGrey, rotateSquare } from './image.js';
+import { decodeImage, decodeImageFile } from './image.js';
+import { resizeAreaGrey, rotateSquare } from './pixels.js';
 import { REFERENCE_NORM, type ClassInfo, type FewShotDataset, type NormStats } from './types.js';
 
 export const OMNIGLOT_SETS = ['images_background', 'images_evaluation'] as const;

@@ -1,5 +1,5 @@
 /** The one shape every loader yields, whatever the format on disk. */
-import type { InputTreatment } from './preprocess.js';
+import type { InputTreatment } from './input-spec.js';
 
 /** Per-channel normalisation, in [0, 1] pixel units: `(x / 255 - mean) / std`. */
 export interface NormStats {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DataError, type FewShotDataset, type NormStats, normalizeInto } from '../data/index.js';
 import { augmentInto, REFERENCE_AUGMENT, type AugmentConfig } from './augment.js';
 import { episodeRng, STREAM_AUGMENT, type Episode, type EpisodeImage } from './sampler.js';
+import { arraysToTensors } from './tensors.js';
 
 export interface BatchOptions {
   /**
@@ -102,18 +103,6 @@ export async function buildEpisodeArrays(
     queries,
     supportLabels: Int32Array.from(ep.support, (s) => s.label),
     queryLabels: Int32Array.from(ep.query, (q) => q.label),
-  };
-}
-
-/** Tensors from arrays (one upload each); the caller disposes them. */
-export function arraysToTensors(
-  a: EpisodeArrays,
-): Omit<EpisodeTensorBatch, 'episode' | 'dispose' | 'way' | 'shot'> {
-  return {
-    support: tf.tensor4d(a.support, [a.supportLabels.length, a.height, a.width, 3], 'float32'),
-    query: tf.tensor4d(a.queries, [a.queryLabels.length, a.height, a.width, 3], 'float32'),
-    supportLabels: tf.tensor1d(a.supportLabels, 'int32'),
-    queryLabels: tf.tensor1d(a.queryLabels, 'int32'),
   };
 }
 

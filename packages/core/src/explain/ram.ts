@@ -5,7 +5,7 @@
  * its shots' scores, so each (shot, region) carries w_k r_k / (K * class score) of it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { l2Normalize, type RCN, disposeOutput, type EpisodeBatch } from '../model/index.js';
+import { l2Normalize, type RCN, disposeOutput, type EpisodeBatch } from '../model/browser.js';
 
 /** Every number the maps are made of, for one episode (typed arrays, row-major as documented). */
 export interface EpisodeRam {

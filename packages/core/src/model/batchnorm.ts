@@ -16,7 +16,7 @@ import {
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
   type BatchNormActOutputAttrs,
-} from '../backend/index.js';
+} from '../backend/browser.js';
 import { branchKey, overrideActivation, type ActivationSites, type BranchOverrides } from './branches.js';
 import { maxPool2Grad, type MaxPoolOverride } from './grad-kernels.js';
 import type { ParamStore } from './params.js';

@@ -10,7 +10,7 @@
  * webgpu the guard (backend/webgpu-guard.ts) then throws a `WebGpuLimitError` as before.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { webGpuBufferLimit } from '../backend/index.js';
+import { webGpuBufferLimit } from '../backend/browser.js';
 import type { BackboneTrace, LayerContext } from './backbone.js';
 
 /** One block of a chunked pass: per-chunk outputs, and the backward pass over per-chunk gradients. */

@@ -1,5 +1,7 @@
 /** Builds the model of a few-shot method; every method shares the FewShotModel interface and harness. */
-import type { ModelConfigInput } from './config.js';
+import { CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
+import type { ModelConfig, ModelConfigInput } from './config.js';
+import type { WeightMap } from './params.js';
 import { ProtoNet } from './protonet.js';
 import { RCN } from './rcn.js';
 import { RelationNet } from './relationnet.js';
@@ -17,4 +19,27 @@ export function createModel(method: Method, config: ModelConfigInput): FewShotMo
       // Methods arrive from checkpoints and config files too, not only from type-checked code.
       throw new Error(`unknown method '${String(method)}'; expected rcn, protonet or relationnet`);
   }
+}
+
+/**
+ * The model a checkpoint's metadata describes, holding its weights (`source` names the checkpoint in
+ * errors); weights that do not fit are CHECKPOINT_INVALID. Every loader builds its model here.
+ */
+export function checkpointModel(
+  metadata: CheckpointMetadata,
+  weights: WeightMap,
+  source: string,
+  override: Partial<ModelConfig> = {},
+): FewShotModel {
+  const model = createModel(metadata.method, { ...metadata.model, ...override });
+  try {
+    model.setWeights(weights);
+  } catch (e) {
+    model.dispose();
+    throw new CheckpointError(
+      'CHECKPOINT_INVALID',
+      `${source}: weights do not fit a ${metadata.method} model (${(e as Error).message})`,
+    );
+  }
+  return model;
 }

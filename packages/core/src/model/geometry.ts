@@ -141,6 +141,35 @@ export function regionTile(geom: RegionGeometry, k: number): Box {
 }
 
 /**
+ * The region grid flattened to plain numbers, as the API's `RegionGrid` and the dashboard draw it:
+ * clients place regions where the model sees them instead of stretching the grid over the image.
+ */
+export interface GridGeometry {
+  rows: number;
+  cols: number;
+  imageSize: number;
+  /** Receptive-field centre of each region row / column, in image pixels (continuous coordinates). */
+  rowCentres: number[];
+  colCentres: number[];
+  /** Side of one feature cell's receptive field, in pixels. */
+  receptiveField: number;
+  /** Region k's tile (row-major): the tiles partition the image, split halfway between region centres. */
+  regions: Box[];
+}
+
+export function gridGeometry(g: RegionGeometry): GridGeometry {
+  return {
+    rows: g.gridH,
+    cols: g.gridW,
+    imageSize: g.imageSize,
+    rowCentres: g.rows.centres,
+    colCentres: g.cols.centres,
+    receptiveField: g.cells.rf,
+    regions: Array.from({ length: g.gridH * g.gridW }, (_v, k) => regionTile(g, k)),
+  };
+}
+
+/**
  * A square patch around region k for galleries: centred on its receptive-field centre, `scale` grid cells
  * wide (the full receptive field of a Conv4 cell covers almost a 28 px image, so it would show nothing
  * specific; edge tiles run to the border, so the grid pitch sets the side, not the tile).

@@ -13,14 +13,12 @@
  */
 export { setBlockObserver } from './backbone.js';
 export {
-  type CheckpointInfo,
-  type CheckpointMetadata,
   readCheckpoint,
   resolveCheckpointDir,
   saveCheckpoint,
-  CheckpointError,
   readCheckpointMetadata,
 } from './checkpoint.js';
+export { type CheckpointInfo, type CheckpointMetadata, CheckpointError } from './checkpoint-format.js';
 export { l2Normalize } from './comparison.js';
 export {
   type BackboneKind,
@@ -59,5 +57,8 @@ export {
   cellsToRegions,
   regionPatchBox,
   type Box,
+  type GridGeometry,
+  gridGeometry,
 } from './geometry.js';
 export { createModel } from './create.js';
+export { type FetchedCheckpoint, fetchCheckpoint } from './fetch-checkpoint.js';

@@ -10,20 +10,13 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkpointNormalisation, inputSpecOf, type InputSpec, type NormStats } from '../data/index.js';
 import { defaultRunsDir, defaultZooDir, ZOO_NAME } from '../paths/index.js';
-import {
-  CHECKPOINT_FILES,
-  CheckpointError,
-  readCheckpoint,
-  readCheckpointMetadata,
-  resolveCheckpointDir,
-  type CheckpointMetadata,
-} from './checkpoint.js';
+import { readCheckpoint, readCheckpointMetadata, resolveCheckpointDir } from './checkpoint.js';
+import { CHECKPOINT_FILES, CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
+import { describeMetadata, type MetadataDescription } from './checkpoint-description.js';
 import type { ModelConfig } from './config.js';
-import { createModel } from './create.js';
-import { regionGeometry, type RegionGeometry } from './geometry.js';
-import type { FewShotModel, Method } from './types.js';
+import { checkpointModel } from './create.js';
+import type { FewShotModel } from './types.js';
 
 export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
 export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
@@ -42,18 +35,7 @@ export interface CheckpointLocation {
 }
 
 /** Everything about a checkpoint except its weights: cheap, no tensors (the API's main thread uses it). */
-export interface CheckpointDescription extends CheckpointLocation {
-  method: Method;
-  metadata: CheckpointMetadata;
-  /** Per-channel statistics every input of this model is normalised with. */
-  normalisation: NormStats;
-  /** The whole input treatment (channels, resize, size, normalisation) for image files and uploads. */
-  input: InputSpec;
-  /** Where the regions lie in the image; null for methods without a region grid (ProtoNet, Relation Net). */
-  geometry: RegionGeometry | null;
-  /** The dataset the checkpoint was trained on, or null when it names none. */
-  dataset: string | null;
-}
+export interface CheckpointDescription extends CheckpointLocation, MetadataDescription {}
 
 export interface OpenedCheckpoint extends CheckpointDescription {
   model: FewShotModel;
@@ -132,30 +114,7 @@ function inZoo(name: string, runsDir: string, opts: OpenCheckpointOptions): Chec
 }
 
 function describe(loc: CheckpointLocation, metadata: CheckpointMetadata): CheckpointDescription {
-  const metaPath = join(loc.dir, CHECKPOINT_FILES.metadata);
-  let input: InputSpec;
-  try {
-    input = inputSpecOf(metadata);
-  } catch (e) {
-    throw new CheckpointError('CHECKPOINT_INVALID', `${metaPath}: ${(e as Error).message}`);
-  }
-  let geometry: RegionGeometry | null = null;
-  if (metadata.method === 'rcn') {
-    try {
-      geometry = regionGeometry(metadata.model);
-    } catch (e) {
-      throw new CheckpointError('CHECKPOINT_INVALID', `${metaPath}: model: ${(e as Error).message}`);
-    }
-  }
-  return {
-    ...loc,
-    method: metadata.method,
-    metadata,
-    normalisation: checkpointNormalisation(metadata),
-    input,
-    geometry,
-    dataset: metadata.dataset ?? null,
-  };
+  return { ...loc, ...describeMetadata(metadata, join(loc.dir, CHECKPOINT_FILES.metadata)) };
 }
 
 /** A checkpoint's description without loading its weights. */
@@ -175,15 +134,6 @@ export async function openCheckpoint(
   const loc = locateCheckpoint(ref, opts);
   const { metadata, weights } = await readCheckpoint(loc.dir);
   const description = describe(loc, metadata);
-  const model = createModel(metadata.method, { ...metadata.model, ...opts.override });
-  try {
-    model.setWeights(weights);
-  } catch (e) {
-    model.dispose();
-    throw new CheckpointError(
-      'CHECKPOINT_INVALID',
-      `${loc.dir}: weights do not fit a ${metadata.method} model (${(e as Error).message})`,
-    );
-  }
+  const model = checkpointModel(metadata, weights, loc.dir, opts.override);
   return { ...description, model, dispose: () => model.dispose() };
 }

@@ -4,7 +4,7 @@
  * reference import). Values are stored in TensorFlow.js layout (conv kernels [kh, kw, in, out]).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorData, WeightMap } from '../backend/index.js';
+import type { TensorData, WeightMap } from '../backend/browser.js';
 
 export type { TensorData, WeightMap };
 

@@ -193,7 +193,8 @@ export function launchDir(scripts: readonly string[], env: NodeJS.ProcessEnv = p
 
 /**
  * The model zoo: `RCN_ZOO_DIR`, else `zoo/` at the workspace root (the trained models committed with the
- * repository), else none. Unlike data and runs it has no per-user fallback: the zoo ships with the code.
+ * repository; it may not exist yet), else none. Unlike data and runs it has no per-user fallback: the zoo
+ * ships with the code.
  */
 export function defaultZooDir(
   env: NodeJS.ProcessEnv = process.env,
@@ -201,8 +202,7 @@ export function defaultZooDir(
 ): string | undefined {
   if (env.RCN_ZOO_DIR) return resolve(env.RCN_ZOO_DIR);
   const root = workspaceRoot(searchFrom);
-  const dir = root && join(root, 'zoo');
-  return dir && existsSync(dir) ? dir : undefined;
+  return root && join(root, 'zoo');
 }
 
 /** Zoo model names: lower-case letters, digits, '.', '_' and '-', as folder names under the zoo. */

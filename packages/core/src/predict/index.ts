@@ -4,8 +4,8 @@ export { formatPredictions, predictFiles } from './predict.js';
 export {
   type EpisodePrediction,
   type SupportComparison,
-  Predictor,
-  type PredictedEpisode,
   episodePrediction,
   predictionAccuracy,
-} from './predictor.js';
+} from './episode-prediction.js';
+export { Predictor, type PredictedEpisode } from './predictor.js';
+export { type EpisodeModel, type EpisodeResult, runEpisode } from './run-episode.js';

@@ -10,7 +10,7 @@ import {
   omniglotCharsFromZip,
   readOmniglotChars,
 } from '../../src/data/omniglot.js';
-import { resizeAreaGrey, rotateSquare } from '../../src/data/image.js';
+import { resizeAreaGrey, rotateSquare } from '../../src/data/pixels.js';
 import { DATA_DIR, HAVE_DATA, tempDir } from './_data-dir.js';
 
 const OMNI = join(DATA_DIR, 'omniglot');

@@ -50,8 +50,25 @@ describe('rcn/core-faces lint rule', () => {
     expect(ok).toEqual([]);
   });
 
+  it("accepts a folder's browser face as a face, and nothing else of the folder", async () => {
+    expect(
+      await lint(
+        'explain/new-thing.ts',
+        "import { RCN } from '../model/browser.js';\nexport const x = RCN;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await lint(
+        'explain/new-thing.ts',
+        "import { RCN } from '../model/browsers.js';\nexport const x = RCN;\n",
+      ),
+    ).toHaveLength(1);
+  });
+
   it('reports `export *` in a face and in the package root', async () => {
     expect(await lint('model/index.ts', "export * from './rcn.js';\n")).toHaveLength(1);
+    expect(await lint('model/browser.ts', "export * from './rcn.js';\n")).toHaveLength(1);
+    expect(await lint('browser.ts', "export * from './model/browser.js';\n")).toHaveLength(1);
     expect(await lint('index.ts', "export * from './model/index.js';\n")).toHaveLength(1);
     expect(await lint('model/rcn-parts.ts', "export * from './rcn.js';\n")).toEqual([]);
   });
@@ -90,8 +107,8 @@ describe('folder cycle check', () => {
 
 describe("the README's table of faces", () => {
   /** Names a face exports: its `export { ... } from` lists, `type` markers and `as` renames resolved. */
-  const faceNames = (folder: string): string[] => {
-    const text = readFileSync(join(core, 'src', folder, 'index.ts'), 'utf8');
+  const faceNames = (folder: string, face = 'index.ts'): string[] => {
+    const text = readFileSync(join(core, 'src', folder, face), 'utf8');
     return [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s*from/g)]
       .flatMap((m) => m[1].split(','))
       .map((n) =>
@@ -109,11 +126,12 @@ describe("the README's table of faces", () => {
     const readme = readFileSync(join(repo, 'README.md'), 'utf8');
     const block = readme.slice(readme.indexOf('<!-- faces: generated'), readme.indexOf('<!-- /faces -->'));
     const rows = new Map(
-      [...block.matchAll(/^\| `(\w+)\/` +\|([^|]*)\|([^|]*)\|$/gm)].map((m) => [
+      [...block.matchAll(/^\| `(\w+)\/` +\|([^|]*)\|([^|]*)\|([^|]*)\|$/gm)].map((m) => [
         m[1],
         {
           deps: [...m[2].matchAll(/`(\w+)\/`/g)].map((x) => x[1]),
           names: [...m[3].matchAll(/`(\w+)`/g)].map((x) => x[1]),
+          browser: [...m[4].matchAll(/`(\w+)`/g)].map((x) => x[1]),
         },
       ]),
     );
@@ -124,6 +142,10 @@ describe("the README's table of faces", () => {
       expect(row.deps, folder).toEqual([...edges.keys()].sort());
       if (existsSync(join(core, 'src', folder, 'index.ts')))
         expect([...row.names].sort(), folder).toEqual(faceNames(folder));
+      const browser = existsSync(join(core, 'src', folder, 'browser.ts'))
+        ? faceNames(folder, 'browser.ts')
+        : [];
+      expect([...row.browser].sort(), `${folder}/browser.ts`).toEqual(browser);
     }
   });
 

@@ -24,7 +24,7 @@ import {
   type ModelConfigInput,
 } from '../../src/model/index.js';
 import { Predictor } from '../../src/predict/index.js';
-import { PredictorError } from '../../src/predict/predictor.js';
+import { PredictorError } from '../../src/predict/episode-prediction.js';
 import { Rng } from '../../src/util/rng.js';
 
 const CFG: ModelConfigInput = {

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
-import { TryImages } from './TryImages';
+import { Suspense } from 'react';
+import { TryModes } from './TryModes';
 
 export const metadata: Metadata = { title: 'Try your images' };
 
@@ -9,10 +10,11 @@ export default function TryPage() {
       <h1>Try your own images</h1>
       <p className="lede">
         Give a few labelled support images per class (the same number for every class) and some query images;
-        the checkpoint classifies each query by comparing its regions with the supports&apos;. Images are
-        downscaled in your browser before they are sent.
+        the checkpoint classifies each query by comparing its regions with the supports&apos;.
       </p>
-      <TryImages />
+      <Suspense>
+        <TryModes />
+      </Suspense>
     </>
   );
 }

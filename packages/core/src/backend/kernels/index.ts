@@ -86,7 +86,13 @@ export { conv2DBackpropFilterWasm, convFilterBanding, convFilterSimd } from './C
 export { conv2DBackpropInputWasm } from './Conv2DBackpropInput.js';
 export { maxPoolGradWasm } from './MaxPoolGrad.js';
 export { tileArray } from './Tile.js';
-export { prepareSimdKernels, relaxedSimdValidates, simdReady, simdVariant } from './simd.js';
+export {
+  prepareSimdKernels,
+  relaxedSimdValidates,
+  simdReady,
+  simdVariant,
+  type SimdVariant,
+} from './simd.js';
 export { convSimd } from './Conv2D.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
