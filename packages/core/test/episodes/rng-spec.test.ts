@@ -56,7 +56,7 @@ describe('episode identity strings', () => {
     expect(id).toBe('tiny-imagenet-32:train:5:5:15:123:4567');
     expect(parseEpisodeId(id)).toEqual(spec);
     expect(parseEpisodeId('omniglot:test:20:1:0:-3:0').seed).toBe(-3);
-    expect(() => parseEpisodeId('omniglot:train:5:1:15:1')).toThrow(/7 fields, got 6/);
+    expect(() => parseEpisodeId('omniglot:train:5:1:15:1')).toThrow(/7 or 8 fields, got 6/);
     expect(() => parseEpisodeId('omniglot:train:five:1:15:1:0')).toThrow(/way 'five' is not an integer/);
     expect(() => parseEpisodeId('omniglot:train:0:1:15:1:0')).toThrow(/way must be an integer >= 1/);
     expect(() => parseEpisodeId('omniglot:train:5:1:15:1:-1')).toThrow(/index must be/);
