@@ -39,6 +39,7 @@ export {
   openDataset,
   preprocessImage,
   seededClassSplit,
+  findFolderDataset,
 } from './data/index.js';
 export {
   type Episode,
@@ -121,6 +122,7 @@ export {
   sweepTable,
   sweepsDir,
   runJob,
+  checkSweepPlan,
 } from './jobs/index.js';
 export {
   type CheckpointMetadata,
@@ -141,6 +143,7 @@ export {
   readCheckpointMetadata,
   openCheckpoint,
   type OpenedCheckpoint,
+  resolveModelConfig,
 } from './model/index.js';
 export { defaultDataDir, defaultRunsDir, launchDir, resolvePaths } from './paths/index.js';
 export {
@@ -180,6 +183,14 @@ export {
   evaluationName,
   tasksReportName,
   maxTrainWorkers,
+  PlanError,
+  type FieldName,
+  formatPlan,
+  planProblems,
+  runSplits,
+  currentOwner,
+  deadOwnerReason,
+  type RunOwner,
 } from './train/index.js';
 export {
   ConfigError,

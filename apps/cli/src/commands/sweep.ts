@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  checkSweepPlan,
   EmbeddedEngine,
   RedisEngine,
   defaultDataDir,
@@ -56,6 +57,8 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
       // The environment layer of the documented precedence (core reads no environment).
       backend: process.env.RCN_BACKEND || undefined,
     });
+    // Every cell's splits and episode shapes, before any cell runs or is enqueued.
+    await checkSweepPlan(plan);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -79,7 +82,7 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
       }
       console.error(
         `enqueued ${todo.length} cells on ${url}${retried ? ` (${retried} retried)` : ''}; ` +
-          `follow with: rcn sweep status ${plan.name}`,
+          `follow with: pnpm cli sweep status ${plan.name}`,
       );
     } finally {
       await engine.close();
@@ -121,7 +124,7 @@ export function registerSweepCommand(program: Command): void {
     .argument('[name]', 'sweep name (status, report)')
     .option(
       '--queue <url>',
-      'redis://host:port: enqueue for `rcn worker`s instead of running here (env RCN_QUEUE)',
+      'redis://host:port: enqueue for `pnpm cli worker`s instead of running here (env RCN_QUEUE)',
     )
     .option('--runs-dir <dir>', 'runs folder (env RCN_RUNS_DIR)')
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')

@@ -4,9 +4,10 @@
  * optional split file).
  */
 import sharp from 'sharp';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { DecodeCache } from './cache.js';
+import { entriesOf } from './entries.js';
 import { readText } from './csv.js';
 import { DataError } from './errors.js';
 import { decodeImageFile } from './image.js';
@@ -86,10 +87,10 @@ export async function readClassListSplit(path: string, split?: string): Promise<
 export async function listImages(dir: string): Promise<{ images: string[]; skipped: SkippedFiles }> {
   const images: string[] = [];
   const skipped: SkippedFiles = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (!e.isFile() || e.name.startsWith('.')) continue;
-    const ext = extname(e.name).toLowerCase();
-    if (IMAGE_EXTENSIONS.has(ext)) images.push(e.name);
+  for (const name of await entriesOf(dir, 'file')) {
+    if (name.startsWith('.')) continue;
+    const ext = extname(name).toLowerCase();
+    if (IMAGE_EXTENSIONS.has(ext)) images.push(name);
     else skipped[ext || '(none)'] = (skipped[ext || '(none)'] ?? 0) + 1;
   }
   return { images: images.sort(), skipped };
@@ -111,10 +112,7 @@ export async function folderDataset(
   const size = opts.imageSize ?? 84;
   let present: string[];
   try {
-    present = (await readdir(imagesDir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
+    present = (await entriesOf(imagesDir, 'dir')).sort();
   } catch (e) {
     throw new DataError(
       imagesDir,
@@ -218,10 +216,7 @@ export function seededClassSplit(
 
 async function classFolderNames(root: string): Promise<string[]> {
   try {
-    return (await readdir(root, { withFileTypes: true }))
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort();
+    return (await entriesOf(root, 'dir')).filter((name) => !name.startsWith('.')).sort();
   } catch (e) {
     throw new DataError(
       root,

@@ -22,7 +22,13 @@ export {
   preprocessImageFile,
   checkpointNormalisation,
 } from './preprocess.js';
-export { type DatasetEntry, discoverDatasets, findDatasets, openDataset } from './registry.js';
+export {
+  type DatasetEntry,
+  discoverDatasets,
+  findDatasets,
+  findFolderDataset,
+  openDataset,
+} from './registry.js';
 export {
   type ClassInfo,
   type FewShotDataset,

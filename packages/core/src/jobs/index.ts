@@ -5,6 +5,7 @@ export { parseQueueUrl, RedisEngine, startQueueWorker } from './redis.js';
 export {
   cellReportPath,
   type CellStatus,
+  checkSweepPlan,
   loadSweep,
   planSweep,
   readSweepSpec,

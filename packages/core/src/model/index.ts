@@ -60,3 +60,4 @@ export {
   type Box,
 } from './geometry.js';
 export { createModel } from './create.js';
+export { episodeMemoryBytes } from './memory.js';
