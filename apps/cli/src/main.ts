@@ -12,6 +12,9 @@ import { registerWorkerCommand } from './commands/worker.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTasksCommands } from './commands/tasks.js';
 import { EXIT, UsageError } from './exit-codes.js';
+import { outliveClosedPipes } from './stdio.js';
+
+outliveClosedPipes();
 
 const program = new Command()
   // How users run it (no `rcn` binary is installed): usage lines then read as commands to type.

@@ -102,8 +102,7 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
     console.error('stopping: running cells save a checkpoint; run the sweep again to continue');
     void engine.close();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stop);
   for (const c of todo) await engine.submit(c.id, c.job);
   await engine.drain();
   process.stdout.write(await report(plan, { ...f, format: 'md' }));

@@ -267,8 +267,8 @@ export function registerTrainCommand(program: Command): void {
         else console.error(line);
         ac.abort();
       };
-      process.on('SIGINT', () => onSignal('SIGINT'));
-      process.on('SIGTERM', () => onSignal('SIGTERM'));
+      // SIGHUP: the terminal closed (an ssh session dropped); the run is saved as on Ctrl-C.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));
       const startUp = async <T>(p: Promise<T>): Promise<T> => {
         const r = await p;
         if (ac.signal.aborted) throw new TrainingAbortedError();
