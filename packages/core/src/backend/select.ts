@@ -22,6 +22,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { allVariables, readableSync } from './sync-read.js';
 import { explainNoGpu, probeTensorflowGpu } from './tf-gpu-probe.js';
 import { formatAdapter, loadWebGpu, type WebGpuAdapterInfo } from './webgpu.js';
+import { probeWebGpu } from './webgpu-probe.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -182,6 +183,17 @@ async function loadCpu(): Promise<string> {
 let adapter: WebGpuAdapterInfo | undefined;
 
 async function loadWebGpuBackend(allowCpu: boolean): Promise<string> {
+  if (!allowCpu) {
+    // `auto`: Dawn is loaded here only on a real GPU adapter, found by a child process that keeps the
+    // driver's messages out of this one's output (webgpu-probe.ts).
+    const probe = await probeWebGpu();
+    if (!probe.adapter) throw new BackendUnavailableError('webgpu', probe.reason ?? 'no adapter');
+    if (probe.adapter.cpuFallback)
+      throw new BackendUnavailableError(
+        'webgpu',
+        `the only WebGPU adapter is a CPU fallback (${probe.adapter.description}); name the backend to use it (--backend webgpu)`,
+      );
+  }
   try {
     adapter = await loadWebGpu(allowCpu);
   } catch (e) {
