@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import {
   checkSweepPlan,
   EmbeddedEngine,
-  RedisEngine,
+  openRedisEngine,
   defaultDataDir,
   defaultRunsDir,
   loadSweep,
@@ -68,7 +68,7 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
   console.error(`sweep ${plan.name}: ${plan.cells.length} cells (${summary(status)})`);
   const url = f.queue ?? process.env.RCN_QUEUE;
   if (url) {
-    const engine = new RedisEngine({ url });
+    const engine = await openRedisEngine({ url });
     try {
       await engine.ready();
       let retried = 0;

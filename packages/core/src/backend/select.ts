@@ -5,10 +5,6 @@
  * the package folder exists but its binding does not, so every native import is wrapped and reported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients, and its `register_all_gradients` entry cannot be loaded by
-// Node's ESM resolver (extensionless imports); the union package's Node bundle registers them all, and
-// the chained ops, into tfjs-core's global registries.
-import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import {
   prepareSimdKernels,
@@ -243,6 +239,16 @@ function describeDevices(name: ConcreteBackend): string[] {
 let current: BackendInfo | undefined;
 
 /**
+ * tfjs-core alone registers no gradients, and its `register_all_gradients` entry cannot be loaded by Node's
+ * ESM resolver (extensionless imports); the union package's Node bundle registers them all, and the chained
+ * ops, into tfjs-core's global registries. It is loaded with the first backend, not on import: importing it
+ * takes longer than the rest of core, and a process that never computes (the API's main thread, `runs`,
+ * `datasets`) need not pay for it. Everything that computes initialises a backend first.
+ */
+let registries: Promise<unknown> | null = null;
+const loadRegistries = () => (registries ??= import('@tensorflow/tfjs'));
+
+/**
  * Selects and initialises a backend. `requested` defaults to `auto` (core reads no environment: the CLI and
  * the API resolve `--backend` / `RCN_BACKEND` in their documented order and pass the name), which tries
  * tensorflow-gpu (only when libtensorflow registered a GPU), then webgpu (only on a real GPU adapter; a CPU
@@ -250,6 +256,7 @@ let current: BackendInfo | undefined;
  */
 export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
   const want = requested ?? 'auto';
+  await loadRegistries();
   // Leaving webgpu, tfjs moves each tensor to the next backend with a synchronous read, which webgpu cannot
   // do under Node for values still on the GPU: bring the variables (weights, optimiser state) back first.
   if (tf.getBackend() === 'webgpu') await readableSync(allVariables());
