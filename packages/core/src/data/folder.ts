@@ -3,9 +3,9 @@
  * split JSON files listing class folders) and for users' own data (any folder of class folders, with an
  * optional split file).
  */
-import sharp from 'sharp';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { sharp } from '../io/index.js';
 import { DecodeCache } from './cache.js';
 import { entriesOf } from './entries.js';
 import { readText } from './csv.js';
@@ -15,15 +15,22 @@ import type { ImageFolderOptions } from './mini-imagenet.js';
 import { Rng } from '../util/index.js';
 import { MINI_IMAGENET_NORM, type ClassInfo, type FewShotDataset } from './types.js';
 
-/** Extensions of every format the installed sharp decodes from a buffer, plus netpbm (decoded here). */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
-  ...Object.values(sharp.format).flatMap((f) =>
-    f.input.buffer ? (f.input.fileSuffix ?? []).filter((x: string) => !x.slice(1).includes('.')) : [],
-  ),
-  '.pgm',
-  '.ppm',
-  '.pnm',
-]);
+let extensions: ReadonlySet<string> | null = null;
+
+/**
+ * Extensions of every format the installed sharp decodes from a buffer, plus netpbm (decoded here); asked
+ * of sharp on first use (loading sharp is deferred: io/sharp.ts).
+ */
+export function imageExtensions(): ReadonlySet<string> {
+  return (extensions ??= new Set([
+    ...Object.values(sharp().format).flatMap((f) =>
+      f.input.buffer ? (f.input.fileSuffix ?? []).filter((x: string) => !x.slice(1).includes('.')) : [],
+    ),
+    '.pgm',
+    '.ppm',
+    '.pnm',
+  ]));
+}
 
 /** Files in class folders that are not images of a supported format, by extension (`(none)` for none). */
 export type SkippedFiles = Record<string, number>;
@@ -35,7 +42,7 @@ export function formatSkipped(skipped: SkippedFiles | undefined): string {
   const n = e.reduce((a, [, c]) => a + c, 0);
   return (
     `${n} file${n === 1 ? '' : 's'} not read (${e.map(([x, c]) => `${x} x${c}`).join(', ')}); ` +
-    `supported: ${[...IMAGE_EXTENSIONS].sort().join(' ')}`
+    `supported: ${[...imageExtensions()].sort().join(' ')}`
   );
 }
 
@@ -90,7 +97,7 @@ export async function listImages(dir: string): Promise<{ images: string[]; skipp
   for (const name of await entriesOf(dir, 'file')) {
     if (name.startsWith('.')) continue;
     const ext = extname(name).toLowerCase();
-    if (IMAGE_EXTENSIONS.has(ext)) images.push(name);
+    if (imageExtensions().has(ext)) images.push(name);
     else skipped[ext || '(none)'] = (skipped[ext || '(none)'] ?? 0) + 1;
   }
   return { images: images.sort(), skipped };

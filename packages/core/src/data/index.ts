@@ -2,13 +2,7 @@ export { DecodeCache } from './cache.js';
 export { readText } from './csv.js';
 export { DataError } from './errors.js';
 export { fetchOmniglot } from './fetch.js';
-export {
-  formatSkipped,
-  IMAGE_EXTENSIONS,
-  listImages,
-  seededClassSplit,
-  type SkippedFiles,
-} from './folder.js';
+export { formatSkipped, imageExtensions, listImages, seededClassSplit, type SkippedFiles } from './folder.js';
 export { normalizeInto } from './normalize.js';
 export { OMNIGLOT_SCHEMES, type OmniglotScheme } from './omniglot.js';
 export { preloadDataset } from './preload.js';
