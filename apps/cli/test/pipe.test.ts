@@ -54,10 +54,13 @@ async function interruptThroughClosedPipe(runs: string, id: string, signal: Node
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<number | null>((res) => child.on('exit', res));
-  await new Promise<void>((res) => {
+  let err = '';
+  await new Promise<void>((res, rej) => {
     child.stderr.on('data', (d: Buffer) => {
-      if (/train \d+\/400/.test(d.toString())) res();
+      err += d.toString();
+      if (/train \d+\/400/.test(err)) res();
     });
+    void exited.then((code) => rej(new Error(`train exited (${code}) before training:\n${err}`)));
   });
   // The reader is gone: every later write of the trainer fails with EPIPE.
   child.stdout.destroy();
