@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNetpbm } from '@rcn/core';
-import { dataDir, removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
+import { dataDir, removeDirs, startServer, type ServerProcess } from '../scripts/server-process.js';
 import { DATASET, describeWithData } from './_data.js';
 import { JOB_FIELDS, TINY_TRAIN, codeOf, finished, ok, waitJob, type JobView } from './_helpers.js';
 
