@@ -13,6 +13,8 @@ const config: NextConfig = {
   // Images come from the API through our own proxy routes (/images, /files); they are tiny PNGs
   // served with cache headers, so next/image optimisation is not used.
   images: { unoptimized: true },
+  // A name users guess: the explorer's page is /explore. Query strings (?run=, ?checkpoint=) pass through.
+  redirects: async () => [{ source: '/explorer', destination: '/explore', permanent: false }],
 };
 
 export default config;

@@ -1,7 +1,10 @@
-/** Wiring: store, services, job recovery, Apollo and the HTTP server; `stop` undoes it in reverse. */
+/**
+ * Wiring: store, services, job recovery, Apollo and the HTTP server; `stop` undoes it in reverse. What a
+ * first query does not need (the model workers, the run index) starts after the server listens.
+ */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { EmbeddedEngine, RedisEngine, type BackendInfo, type JobEngine } from '@rcn/core';
+import { EmbeddedEngine, openRedisEngine, type BackendInfo, type JobEngine } from '@rcn/core';
 import type { ApiConfig } from './config.js';
 import { createApollo, createSchema } from './graphql/apollo.js';
 import { publicPaths } from './services/paths.js';
@@ -31,7 +34,7 @@ export async function startApp(
   const store = new SqliteStore(config.dbPath);
   let engine: JobEngine;
   if (config.queue) {
-    const redis = new RedisEngine({ url: config.queue });
+    const redis = await openRedisEngine({ url: config.queue });
     await redis.ready();
     engine = redis;
     log(
@@ -44,10 +47,9 @@ export async function startApp(
     log(
       `job ${j.id} (${j.kind}${j.runId ? `, run ${j.runId}` : ''}) was unfinished when the server stopped: marked failed`,
     );
-  await syncRuns(config.runsDir, store);
-
+  // Neither the run index nor the model workers are needed by a first query (`runs` syncs the index
+  // itself): both start once the server listens, so that it answers within a second of starting.
   const inference = new InferenceService(config.inferenceWorkers, config.backend, config.dataDir);
-  await inference.ready();
   let backend: Promise<BackendInfo> | null = null;
   const datasets = new DatasetService(config.dataDir);
   const pngs = new PngStore(config.cacheDir);
@@ -74,6 +76,13 @@ export async function startApp(
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
+  });
+  setImmediate(() => {
+    syncRuns(config.runsDir, store).catch((e: unknown) => log(`indexing the runs folder: ${String(e)}`));
+    // A backend that cannot load is reported here and by every model query, not by refusing to start.
+    inference
+      .warm()
+      .catch((e: unknown) => log(`model workers: ${e instanceof Error ? e.message : String(e)}`));
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -171,15 +171,52 @@ describeWithData('the server under misuse', () => {
       await s.gql<{ resumeTraining: JobView }>(`mutation { resumeTraining(runId: "nodata") { id } }`),
     ).resumeTraining;
     expect((await waitJob(s, job.id, finished)).status).toBe('failed');
+    // A run the CLI trained on a folder of images given by its path, outside the data folder (its config
+    // records the absolute folder and data folder); resumed here, it fails on an image it cannot decode,
+    // and the error names that image by its path.
+    const folder = join(s.dirs.root, 'elsewhere', 'my-images');
+    for (const c of ['a', 'b', 'c', 'd', 'e']) {
+      mkdirSync(join(folder, c), { recursive: true });
+      for (let i = 1; i <= 4; i++) writeFileSync(join(folder, c, `${i}.pgm`), 'P5\n28 28\n255\n');
+    }
+    writeFileSync(
+      join(folder, 'splits.json'),
+      JSON.stringify({ train: ['a', 'b'], val: ['c', 'd'], test: ['e'] }),
+    );
+    mkdirSync(join(s.dirs.runs, 'byfolder'));
+    writeFileSync(
+      join(s.dirs.runs, 'byfolder', 'config.json'),
+      JSON.stringify({ ...cfg, dataset: folder, dataDir: dataDir(), way: 2, valEpisodes: 1 }),
+    );
+    const byFolder = ok(
+      await s.gql<{ resumeTraining: JobView }>(`mutation { resumeTraining(runId: "byfolder") { id } }`),
+    ).resumeTraining;
+    const failed = await waitJob(s, byFolder.id, finished);
+    expect(failed.status).toBe('failed');
+    // The error names the image (its class folder and file), not where the server keeps it.
+    expect(failed.error).toMatch(/my-images\/[ab]\/\d\.pgm/);
 
     const res = await s.gql(
-      `{ runs { id error config evaluations { name checkpoint } checkpoints { ref } }
-         jobs(limit: 50) { id error config run { error } }
+      `{ runs { id dataset error config evaluations { name checkpoint dataset } checkpoints { ref } }
+         run(id: "byfolder") { dataset config error }
+         jobs(limit: 50) { id error config run { dataset error config } }
          datasets { name error } }`,
     );
-    const text = JSON.stringify(ok(res));
+    const data = ok(res) as { run: { dataset: string; config: { dataset: string } } };
+    const text = JSON.stringify(data);
     expect(text).toContain('base/checkpoints/best');
-    for (const root of new Set([s.dirs.root, realpathSync(s.dirs.root), dataDir(), realpathSync(dataDir())]))
+    // A folder dataset is shown by its name.
+    expect(data.run.dataset).toBe('my-images');
+    expect(data.run.config.dataset).toBe('my-images');
+    expect(text).not.toContain('"dataDir"');
+    for (const root of new Set([
+      s.dirs.root,
+      realpathSync(s.dirs.root),
+      dataDir(),
+      realpathSync(dataDir()),
+      folder,
+      '/elsewhere/',
+    ]))
       expect(text).not.toContain(root);
   });
 

@@ -20,7 +20,7 @@ import {
   type ServerProcess,
 } from '../scripts/server-process.js';
 import { DATASET, describeWithData } from './_data.js';
-import { planSweep, readSweepSpec, RedisEngine, saveSweep } from '@rcn/core';
+import { openRedisEngine, planSweep, readSweepSpec, saveSweep } from '@rcn/core';
 import { finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
@@ -151,7 +151,7 @@ const exited = (c: ChildProcess) =>
     };
     const before = ok(await s.gql<{ sweep: SweepView }>(q)).sweep;
     expect(before.progress).toEqual({ cells: 2, done: 0, pending: 2 });
-    const engine = new RedisEngine({ url });
+    const engine = await openRedisEngine({ url });
     try {
       for (const c of plan.cells) await engine.submit(c.id, c.job);
     } finally {

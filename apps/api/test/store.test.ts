@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunSummary, TrainConfig } from '@rcn/core';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { deadOwnerReason, type RunSummary, type TrainConfig } from '@rcn/core';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 
@@ -78,6 +80,22 @@ describe('SqliteStore', () => {
     expect(s.indexedRunIds().sort()).toEqual(['a', 'bb']);
     s.pruneRuns(['bb']);
     expect(s.indexedRunIds()).toEqual(['bb']);
+    s.close();
+  });
+
+  it("after a restart fails only the jobs whose owner is gone, never a live server's", () => {
+    const s = new SqliteStore(dbPath());
+    const live = { pid: process.pid, host: hostname() };
+    const dead = { pid: spawnSync(process.execPath, ['-e', '']).pid!, host: hostname() };
+    s.createJob({ id: 'live', kind: 'train', config: {}, runId: 'r1', checkpoint: null, owner: live });
+    s.createJob({ id: 'dead', kind: 'train', config: {}, runId: 'r2', checkpoint: null, owner: dead });
+    s.createJob({ id: 'old', kind: 'train', config: {}, runId: 'r3', checkpoint: null });
+    s.heartbeatJobs(live);
+    expect(s.getJob('live')?.owner).toMatchObject(live);
+    const lost = s.failUnfinished('restarted', (o) => !o || deadOwnerReason(o) !== null);
+    expect(lost.map((j) => j.id).sort()).toEqual(['dead', 'old']);
+    expect(s.getJob('live')?.status).toBe('queued');
+    expect(s.getJob('dead')).toMatchObject({ status: 'failed', error: 'restarted' });
     s.close();
   });
 });

@@ -28,6 +28,7 @@ const job = (id: string, status: JobRecord['status']): JobRecord => ({
   progress: null,
   result: null,
   error: null,
+  owner: null,
   createdAt: '',
   startedAt: null,
   finishedAt: null,

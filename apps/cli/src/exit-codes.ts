@@ -7,7 +7,7 @@ export const EXIT = {
   usage: 2,
   /** Training diverged (non-finite loss or gradient); the last good checkpoint is kept. */
   diverged: 3,
-  /** Interrupted by SIGINT/SIGTERM after saving a checkpoint. */
+  /** Interrupted by SIGINT/SIGTERM/SIGHUP after saving a checkpoint. */
   interrupted: 130,
 } as const;
 

@@ -15,6 +15,9 @@ import { registerCampaignCommand } from './commands/campaign.js';
 import { registerZooCommand } from './commands/zoo.js';
 import { registerExportDemoCommand } from './commands/export-demo.js';
 import { EXIT, UsageError } from './exit-codes.js';
+import { outliveClosedPipes } from './stdio.js';
+
+outliveClosedPipes();
 
 const program = new Command()
   // How users run it (no `rcn` binary is installed): usage lines then read as commands to type.

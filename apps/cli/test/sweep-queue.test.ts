@@ -161,6 +161,8 @@ describe.skipIf(!haveData || !haveRedis)('sweep on Redis with two workers, one k
     const enq = cli(['sweep', yaml, ...common, '--queue', url]);
     expect(enq.status, enq.stderr).toBe(0);
     expect(enq.stderr).toMatch(/enqueued 3 cells/);
+    // The command to follow it is one that exists (`rcn` is not installed; `pnpm cli` is).
+    expect(enq.stderr).toMatch(/follow with: pnpm cli sweep status tiny\b/);
     // Enqueuing again adds nothing: job ids are the cells' run ids.
     expect(cli(['sweep', yaml, ...common, '--queue', url]).status).toBe(0);
 

@@ -505,6 +505,27 @@ describeE2E('dashboard against the real API', () => {
     await shot('parts');
   });
 
+  it('logged out, starting a run points to Log in and says where `pnpm dev` wrote the token', async () => {
+    await page.goto(`${web.url}/runs`);
+    await page.getByText('Start a training run').click();
+    const form = page.getByRole('form', { name: 'Start a training run' });
+    await form.getByRole('button', { name: 'Start training' }).click();
+    const alert = form.getByTestId('login-needed');
+    await alert.waitFor({ timeout: 30_000 });
+    const text = await alert.innerText();
+    expect(text).toContain('.rcn/dev-token');
+    expect(text).not.toMatch(/Bearer/);
+    expect(await alert.getByRole('link', { name: 'Log in' }).getAttribute('href')).toBe('/login');
+  });
+
+  it('explorer opens a run by `?run=` (its best checkpoint), also through /explorer', async () => {
+    await page.goto(`${web.url}/explorer?run=${RUN_ID}`);
+    await page.waitForURL(/\/explore\?run=/);
+    const tile = page.getByTestId('query-0');
+    await tile.locator('.mark').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('episode-accuracy').innerText()).toMatch(/\d+\/\d+/);
+  });
+
   it('logs in with the API token (mutations through the dashboard need it)', async () => {
     await page.goto(`${web.url}/login`);
     await page.getByLabel('API token').fill(TEST_TOKEN);

@@ -120,6 +120,49 @@ describeE2E('dashboard exposure and login', () => {
     }
   });
 
+  it('limits wrong tokens per client with a growing delay; other clients and the right token still work', async () => {
+    const login = (token: string, client: string) =>
+      fetch(`${web.url}/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+        body: JSON.stringify({ token }),
+      });
+    const guesser = '198.51.100.23';
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await login(`guess-${i}-0000000000000000`, guesser)).status);
+    // Three typos are free; the fourth wrong token starts a delay.
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    const locked = await login(TEST_TOKEN, guesser);
+    // While locked even the right token is not checked.
+    expect(locked.status).toBe(429);
+    const first = Number(locked.headers.get('retry-after'));
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(((await locked.json()) as { error: { message: string } }).error.message).toMatch(
+      /too many wrong tokens from this client; try again in \d+ s/,
+    );
+    // Another client is not held up.
+    expect((await login(TEST_TOKEN, '198.51.100.99')).status).toBe(200);
+    // After the wait, the next wrong token doubles it.
+    await new Promise((r) => setTimeout(r, first * 1000));
+    expect((await login('guess-again-000000000000000', guesser)).status).toBe(401);
+    const again = await login(TEST_TOKEN, guesser);
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(2 * first);
+    // Then the right token logs in, and clears the count.
+    await new Promise((r) => setTimeout(r, Number(again.headers.get('retry-after')) * 1000));
+    expect((await login(TEST_TOKEN, guesser)).status).toBe(200);
+    expect((await login('one-typo-00000000000000000', guesser)).status).toBe(401);
+  });
+
+  it('/login says where `pnpm dev` keeps the token; /explorer redirects to /explore with its query', async () => {
+    const html = await (await fetch(`${web.url}/login`)).text();
+    expect(html).toContain('.rcn/dev-token');
+    const r = await fetch(`${web.url}/explorer?run=some-run`, { redirect: 'manual' });
+    expect([307, 308]).toContain(r.status);
+    expect(new URL(r.headers.get('location')!, web.url).pathname).toBe('/explore');
+    expect(new URL(r.headers.get('location')!, web.url).searchParams.get('run')).toBe('some-run');
+  });
+
   it('`start` listens on loopback only unless RCN_WEB_HOST says otherwise', async () => {
     const script = (
       JSON.parse(readFileSync(join(WEB_ROOT, 'package.json'), 'utf8')) as {

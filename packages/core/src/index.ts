@@ -39,6 +39,7 @@ export {
   openDataset,
   preprocessImage,
   seededClassSplit,
+  findFolderDataset,
 } from './data/index.js';
 export {
   type Episode,
@@ -105,7 +106,8 @@ export {
   type JobEngine,
   type JobEvent,
   type JobProgress,
-  RedisEngine,
+  type RedisEngine,
+  openRedisEngine,
   type SweepPlan,
   type SweepRow,
   cellReportPath,
@@ -129,6 +131,7 @@ export {
   type Campaign,
   type CampaignCellStatus,
   type CampaignEvent,
+  checkSweepPlan,
 } from './jobs/index.js';
 export {
   type CheckpointMetadata,
@@ -153,6 +156,7 @@ export {
   gridGeometry,
   type GridGeometry,
   fetchCheckpoint,
+  resolveModelConfig,
 } from './model/index.js';
 export {
   defaultDataDir,
@@ -215,6 +219,14 @@ export {
   evaluationName,
   tasksReportName,
   maxTrainWorkers,
+  PlanError,
+  type FieldName,
+  formatPlan,
+  planProblems,
+  runSplits,
+  currentOwner,
+  deadOwnerReason,
+  type RunOwner,
 } from './train/index.js';
 export {
   ConfigError,

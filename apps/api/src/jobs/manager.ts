@@ -6,7 +6,14 @@
  * that `job(id)` polling sees it, and listeners get every update for subscriptions.
  */
 import { randomUUID } from 'node:crypto';
-import { RunDir, type JobData, type JobEngine, type JobEvent } from '@rcn/core';
+import {
+  currentOwner,
+  deadOwnerReason,
+  RunDir,
+  type JobData,
+  type JobEngine,
+  type JobEvent,
+} from '@rcn/core';
 import type { JobKind, JobProgress, JobRecord, Store } from '../store/types.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -28,12 +35,21 @@ export const RESTART_REASON =
 
 const FINAL = new Set(['finished', 'failed', 'cancelled']);
 
+/**
+ * How often this server stamps the jobs it runs as alive. Another server on the same database reads a job
+ * whose owner's pid is alive on this host, or whose heartbeat is recent, as not its to fail.
+ */
+const JOB_HEARTBEAT_MS = 10_000;
+
 export class JobManager {
   private readonly listeners = new Set<JobListener>();
   private readonly lastWrite = new Map<string, number>();
   private readonly pending = new Map<string, JobProgress>();
   private closing = false;
   private readonly off: () => void;
+  /** This server process, the owner of the jobs it submits to its embedded engine. */
+  private readonly owner = currentOwner();
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
@@ -41,6 +57,24 @@ export class JobManager {
     private readonly runsDir: string,
   ) {
     this.off = engine.subscribe((e) => this.onEvent(e));
+    this.heartbeat = setInterval(() => {
+      try {
+        this.store.heartbeatJobs(this.owner);
+      } catch {
+        // A busy database: the next beat writes it (a heartbeat is stale only after minutes).
+      }
+    }, JOB_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * The live server process that runs `job` when it is not this one (a second server on the same
+   * database): only that process can stop it. Null for this server's jobs, finished ones, and the queue's.
+   */
+  ownedElsewhere(job: JobRecord): JobRecord['owner'] {
+    if (this.engine.durable || FINAL.has(job.status) || !job.owner) return null;
+    const mine = job.owner.pid === this.owner.pid && job.owner.host === this.owner.host;
+    return mine || deadOwnerReason(job.owner) ? null : job.owner;
   }
 
   get engineName(): string {
@@ -48,8 +82,10 @@ export class JobManager {
   }
 
   /**
-   * After a restart. Embedded: jobs the previous process owned are failed, and their runs marked
-   * interrupted. Redis: jobs live on in the queue; those that ended while the server was away are updated.
+   * After a restart. Embedded: jobs whose owner is gone (its pid dead on this host, or no heartbeat for
+   * minutes; older rows without an owner) are failed, and their runs marked interrupted; jobs of another
+   * live server on the same database are left to it. Redis: jobs live on in the queue; those that ended
+   * while the server was away are updated.
    */
   async recover(): Promise<JobRecord[]> {
     if (this.engine.durable) {
@@ -66,7 +102,7 @@ export class JobManager {
       }
       return [];
     }
-    const lost = this.store.failUnfinished(RESTART_REASON);
+    const lost = this.store.failUnfinished(RESTART_REASON, (o) => !o || deadOwnerReason(o) !== null);
     for (const job of lost) {
       if (job.kind !== 'train' || !job.runId) continue;
       try {
@@ -115,6 +151,8 @@ export class JobManager {
       config: meta.config,
       runId: meta.runId,
       checkpoint: meta.checkpoint,
+      // The queue's jobs belong to its workers, not to this process.
+      ...(this.engine.durable ? {} : { owner: this.owner }),
     });
     this.emit(job);
     this.engine.submit(job.id, data).catch((e: unknown) => this.end(job.id, 'failed', null, errorMessage(e)));
@@ -183,6 +221,7 @@ export class JobManager {
    */
   async close(graceMs = CANCEL_GRACE_MS): Promise<void> {
     this.closing = true;
+    clearInterval(this.heartbeat);
     await this.engine.close(graceMs);
     this.off();
   }

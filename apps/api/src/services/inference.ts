@@ -34,15 +34,21 @@ const TIMEOUT_MS = 120_000;
 const PARTS_TIMEOUT_MS = 600_000;
 
 export class InferenceService {
-  private pool: WorkerPool;
+  /**
+   * Started on first use or by `warm()`, never during start-up: each worker loads TensorFlow.js and its
+   * backend (seconds on a busy machine), which no query but a model's needs.
+   */
+  private current: WorkerPool | null = null;
   private pending = 0;
 
   constructor(
     private readonly size: number,
     private readonly backendName: BackendName,
     private readonly dataDir: string,
-  ) {
-    this.pool = this.createPool();
+  ) {}
+
+  private get pool(): WorkerPool {
+    return (this.current ??= this.createPool());
   }
 
   private createPool(): WorkerPool {
@@ -54,7 +60,8 @@ export class InferenceService {
     });
   }
 
-  ready(): Promise<void> {
+  /** Starts the workers (if not yet) and resolves once each has loaded its backend. */
+  warm(): Promise<void> {
     return this.pool.ready();
   }
 
@@ -86,8 +93,8 @@ export class InferenceService {
       return await Promise.race([pool.run<T>(task, payload, transfer), timeout]);
     } catch (e) {
       if (e instanceof WorkerLost || (e as { code?: unknown }).code === WORKER_LOST) {
-        if (this.pool === pool) {
-          this.pool = this.createPool();
+        if (this.current === pool) {
+          this.current = this.createPool();
           void pool.close();
         }
         throw apiError(
@@ -136,8 +143,8 @@ export class InferenceService {
     return this.run('tasks.ram', p);
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    await this.current?.close();
   }
 }
 

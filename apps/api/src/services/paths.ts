@@ -4,7 +4,7 @@
  * (after following symlinks) to lie inside its root.
  */
 import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { assertRunId, resolveCheckpointDir, ZOO_NAME, ZOO_PREFIX } from '@rcn/core';
 import { ErrorCode, apiError, badInput, notFound } from '../graphql/errors.js';
 
@@ -91,10 +91,6 @@ export function resolveCheckpoint(runsDir: string, ref: string, zooDir: string |
   return { ref: `${runId}/${name}`, runId, name, dir: confine(runsDir, dir, `checkpoint '${ref}'`) };
 }
 
-/**
- * Text for clients with every configured root made relative: `<runs>/a/checkpoints/best` becomes
- * `a/checkpoints/best`, a bare root becomes `<runs>`. Responses never reveal where the server keeps files.
- */
 function resolveZooModel(zooDir: string | null, ref: string): CheckpointRef {
   const name = ref.slice(ZOO_PREFIX.length);
   if (!ZOO_NAME.test(name))
@@ -116,7 +112,27 @@ export function runOfCheckpoint(ck: CheckpointRef): string {
   return ck.runId;
 }
 
-export function publicPaths(roots: Record<string, string>): (text: string) => string {
+/**
+ * An absolute path the configured roots do not cover (a dataset folder given by path to the CLI, an image in
+ * it): preceded by the start, a space, a quote or a bracket, so that URLs (`http://host/x`) are left alone.
+ */
+const OTHER_ABSOLUTE = /(^|[\s'"`([])(\/[^\s'"`()[\],;:]*)/g;
+
+/** The last two parts of a path (`class/image.png`), enough to find it, nothing of where it lies. */
+function tail(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts.length ? `…/${parts.slice(-2).join('/')}` : path;
+}
+
+/** Text for clients: `publicPaths(roots)`'s function. */
+export type PublicText = (text: string) => string;
+
+/**
+ * Text for clients with every configured root made relative: `<runs>/a/checkpoints/best` becomes
+ * `a/checkpoints/best`, a bare root becomes `<runs>`; any other absolute path is cut to its last two parts
+ * (`…/cat/1.png`). Responses never reveal where the server keeps files.
+ */
+export function publicPaths(roots: Record<string, string>): PublicText {
   const pairs: [string, string][] = [];
   for (const [name, dir] of Object.entries(roots)) {
     const forms = new Set([resolve(dir)]);
@@ -131,6 +147,32 @@ export function publicPaths(roots: Record<string, string>): (text: string) => st
   return (text) => {
     let out = text;
     for (const [dir, name] of pairs) out = out.split(`${dir}/`).join('').split(dir).join(`<${name}>`);
-    return out;
+    return out.replace(OTHER_ABSOLUTE, (_m, before: string, path: string) => `${before}${tail(path)}`);
   };
+}
+
+/**
+ * A run's dataset as clients see it: a registry name as it is; a folder given by its path, relative to the
+ * data folder when inside it, else by its folder name (`my-images`), as run ids name it.
+ */
+export function publicDataset(dataset: string, text: PublicText): string {
+  if (!isAbsolute(dataset)) return dataset;
+  const shown = text(dataset);
+  return shown.startsWith('…/') || shown.startsWith('<') ? basename(dataset) : shown;
+}
+
+/** Text about a run (its error, its job's error): its dataset folder by name, then `text`. */
+export function publicRunText(message: string, config: unknown, text: PublicText): string {
+  const d = (config as { dataset?: unknown } | null)?.dataset;
+  const named =
+    typeof d === 'string' && isAbsolute(d) ? message.split(d).join(publicDataset(d, text)) : message;
+  return text(named);
+}
+
+/** A run's or job's configuration without server paths: no data folder, its dataset by name. */
+export function publicConfig(config: unknown, text: PublicText): unknown {
+  if (!config || typeof config !== 'object') return config;
+  const { dataDir: _dataDir, ...rest } = config as Record<string, unknown>;
+  if (typeof rest.dataset === 'string') rest.dataset = publicDataset(rest.dataset, text);
+  return rest;
 }

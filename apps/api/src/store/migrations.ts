@@ -41,6 +41,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'job owners',
+    // The server process that runs each job, as run folders record their trainer: a second server on the
+    // same database must not fail the jobs of a first one that is alive.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+      ALTER TABLE jobs ADD COLUMN owner_host TEXT;
+      ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

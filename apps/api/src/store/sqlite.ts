@@ -2,9 +2,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RunSummary } from '@rcn/core';
+import type { RunOwner, RunSummary } from '@rcn/core';
 import { migrate } from './migrations.js';
-import type { JobKind, JobPatch, JobRecord, JobStatus, NewJob, Store } from './types.js';
+import type { JobKind, JobOwner, JobPatch, JobRecord, JobStatus, NewJob, Store } from './types.js';
 
 interface JobRow {
   id: string;
@@ -20,6 +20,9 @@ interface JobRow {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  owner_pid: number | null;
+  owner_host: string | null;
+  heartbeat_at: string | null;
 }
 
 const parse = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));
@@ -39,6 +42,10 @@ function toRecord(r: JobRow): JobRecord {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     updatedAt: r.updated_at,
+    owner:
+      r.owner_pid === null || r.owner_host === null
+        ? null
+        : { pid: r.owner_pid, host: r.owner_host, heartbeatAt: r.heartbeat_at ?? r.updated_at },
   };
 }
 
@@ -57,10 +64,22 @@ export class SqliteStore implements Store {
     const now = new Date().toISOString();
     this.db
       .prepare(
-        `INSERT INTO jobs (id, kind, status, config, run_id, checkpoint, created_at, updated_at)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (id, kind, status, config, run_id, checkpoint, created_at, updated_at,
+           owner_pid, owner_host, heartbeat_at)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(job.id, job.kind, JSON.stringify(job.config), job.runId, job.checkpoint, now, now);
+      .run(
+        job.id,
+        job.kind,
+        JSON.stringify(job.config),
+        job.runId,
+        job.checkpoint,
+        now,
+        now,
+        job.owner?.pid ?? null,
+        job.owner?.host ?? null,
+        job.owner ? now : null,
+      );
     return this.getJob(job.id)!;
   }
 
@@ -102,18 +121,26 @@ export class SqliteStore implements Store {
     return this.getJob(id)!;
   }
 
-  failUnfinished(reason: string): JobRecord[] {
+  heartbeatJobs(owner: JobOwner): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET heartbeat_at = ? WHERE owner_pid = ? AND owner_host = ? AND status IN ('queued', 'running')`,
+      )
+      .run(new Date().toISOString(), owner.pid, owner.host);
+  }
+
+  failUnfinished(reason: string, isGone: (owner: RunOwner | null) => boolean = () => true): JobRecord[] {
     return this.db.transaction(() => {
       const rows = this.db
         .prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running')`)
         .all() as JobRow[];
+      const lost = rows.map(toRecord).filter((j) => isGone(j.owner));
       const now = new Date().toISOString();
-      this.db
-        .prepare(
-          `UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE status IN ('queued', 'running')`,
-        )
-        .run(reason, now, now);
-      return rows.map(toRecord);
+      const fail = this.db.prepare(
+        `UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
+      );
+      for (const j of lost) fail.run(reason, now, now, j.id);
+      return lost;
     })();
   }
 

@@ -1,5 +1,5 @@
 /** What the server persists: job state and an index of run directories. Run directories stay the source of truth. */
-import type { JobProgress, RunSummary } from '@rcn/core';
+import type { JobProgress, RunOwner, RunSummary } from '@rcn/core';
 
 // The engine's progress is what the store keeps: one shape, from core.
 export type { JobProgress };
@@ -25,9 +25,16 @@ export interface JobRecord {
   startedAt: string | null;
   finishedAt: string | null;
   updatedAt: string;
+  /** The server process that runs it (embedded engine), with its last heartbeat; null in older rows. */
+  owner: RunOwner | null;
 }
 
-export type NewJob = Pick<JobRecord, 'id' | 'kind' | 'config' | 'runId' | 'checkpoint'>;
+/** A process, without its heartbeat. */
+export type JobOwner = Omit<RunOwner, 'heartbeatAt'>;
+
+export type NewJob = Pick<JobRecord, 'id' | 'kind' | 'config' | 'runId' | 'checkpoint'> & {
+  owner?: JobOwner;
+};
 export type JobPatch = Partial<
   Pick<JobRecord, 'status' | 'runId' | 'progress' | 'result' | 'error' | 'startedAt' | 'finishedAt'>
 >;
@@ -37,8 +44,13 @@ export interface Store {
   getJob(id: string): JobRecord | null;
   listJobs(opts?: { status?: JobStatus[]; limit?: number }): JobRecord[];
   updateJob(id: string, patch: JobPatch): JobRecord;
-  /** Marks every queued or running job failed with `reason` (after a restart); returns them. */
-  failUnfinished(reason: string): JobRecord[];
+  /** Refreshes the heartbeat of every queued or running job `owner` runs. */
+  heartbeatJobs(owner: JobOwner): void;
+  /**
+   * Marks queued or running jobs failed with `reason` (after a restart), those whose owner `isGone` says
+   * is gone (default: every one); returns them.
+   */
+  failUnfinished(reason: string, isGone?: (owner: RunOwner | null) => boolean): JobRecord[];
   /** Indexes a run directory's summary (upsert). */
   indexRun(summary: RunSummary): void;
   /** Drops index rows for runs whose directories are gone. */

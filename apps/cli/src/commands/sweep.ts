@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  checkSweepPlan,
   EmbeddedEngine,
-  RedisEngine,
+  openRedisEngine,
   defaultDataDir,
   defaultRunsDir,
   loadSweep,
@@ -56,6 +57,8 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
       // The environment layer of the documented precedence (core reads no environment).
       backend: process.env.RCN_BACKEND || undefined,
     });
+    // Every cell's splits and episode shapes, before any cell runs or is enqueued.
+    await checkSweepPlan(plan);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -65,7 +68,7 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
   console.error(`sweep ${plan.name}: ${plan.cells.length} cells (${summary(status)})`);
   const url = f.queue ?? process.env.RCN_QUEUE;
   if (url) {
-    const engine = new RedisEngine({ url });
+    const engine = await openRedisEngine({ url });
     try {
       await engine.ready();
       let retried = 0;
@@ -79,7 +82,7 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
       }
       console.error(
         `enqueued ${todo.length} cells on ${url}${retried ? ` (${retried} retried)` : ''}; ` +
-          `follow with: rcn sweep status ${plan.name}`,
+          `follow with: pnpm cli sweep status ${plan.name}`,
       );
     } finally {
       await engine.close();
@@ -99,8 +102,7 @@ async function runSweep(file: string, f: SweepFlags): Promise<void> {
     console.error('stopping: running cells save a checkpoint; run the sweep again to continue');
     void engine.close();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stop);
   for (const c of todo) await engine.submit(c.id, c.job);
   await engine.drain();
   process.stdout.write(await report(plan, { ...f, format: 'md' }));
@@ -121,7 +123,7 @@ export function registerSweepCommand(program: Command): void {
     .argument('[name]', 'sweep name (status, report)')
     .option(
       '--queue <url>',
-      'redis://host:port: enqueue for `rcn worker`s instead of running here (env RCN_QUEUE)',
+      'redis://host:port: enqueue for `pnpm cli worker`s instead of running here (env RCN_QUEUE)',
     )
     .option('--runs-dir <dir>', 'runs folder (env RCN_RUNS_DIR)')
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')

@@ -24,7 +24,9 @@ import {
   TRAIN_DEFAULTS,
   TRAIN_FIELDS,
   maxTrainWorkers,
+  PlanError,
   type ConfigLayer,
+  type FieldName,
   type IntField,
   type LoadedConfig,
   type TrainConfig,
@@ -117,6 +119,17 @@ const FLAG_OF: Record<string, string> = {
   augment: '--no-augment',
   trainSplit: '--omniglot-split',
   valSplit: '--omniglot-split',
+};
+
+/**
+ * How a plan's fix names a field: its flag where one sets it, else its key in a `--config` file (the split
+ * names: `--omniglot-split` chooses Omniglot's schemes only).
+ */
+export const flagName: FieldName = (field, value) => {
+  const flag =
+    field === 'trainSplit' || field === 'valSplit' || field === 'augment' ? undefined : FLAG_OF[field];
+  if (flag) return value === undefined ? flag : `${flag} ${value}`;
+  return value === undefined ? `${field} in --config` : `${field}: ${value} in --config`;
 };
 
 /** The flags' layer: only what was given, as the schema's fields (numbers checked to be numbers). */
@@ -254,8 +267,8 @@ export function registerTrainCommand(program: Command): void {
         else console.error(line);
         ac.abort();
       };
-      process.on('SIGINT', () => onSignal('SIGINT'));
-      process.on('SIGTERM', () => onSignal('SIGTERM'));
+      // SIGHUP: the terminal closed (an ssh session dropped); the run is saved as on Ctrl-C.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));
       const startUp = async <T>(p: Promise<T>): Promise<T> => {
         const r = await p;
         if (ac.signal.aborted) throw new TrainingAbortedError();
@@ -299,12 +312,14 @@ async function trainAction(
       await startUp(fetchOmniglot({ dataDir, log: (l) => console.error(l) }));
       found = await discoverDatasets(dataDir);
     }
-    if (isDataPath(cfg.dataset)) {
-      if (!existsSync(cfg.dataset))
+    const entry = found.find((d) => d.name === cfg.dataset);
+    if (isDataPath(cfg.dataset) || entry?.format === 'image-folder') {
+      if (!entry && !existsSync(cfg.dataset))
         throw new UsageError(`--dataset: no folder ${cfg.dataset} (one sub-folder per class)`);
+      // Files an image folder does not read, by path or by name alike (as `datasets` lists them).
       const skipped = (await startUp(openDataset(cfg.dataset, 'all', { dataDir }))).skipped;
       if (skipped) console.error(`warning: ${cfg.dataset}: ${formatSkipped(skipped)}`);
-    } else if (!found.some((d) => d.name === cfg.dataset)) {
+    } else if (!entry) {
       throw new UsageError(
         `dataset '${cfg.dataset}' not found in ${dataDir} (found: ${found.map((d) => d.name).join(', ') || 'none'}). ` +
           'Set --data-dir or RCN_DATA_DIR, or give a folder path.',
@@ -362,6 +377,8 @@ async function trainAction(
     process.exitCode = summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
   } catch (e) {
     bar.stop();
+    // The plan (splits, episode shapes, memory) is checked before the first episode: a usage error.
+    if (e instanceof PlanError) throw new UsageError(e.format(flagName));
     if (e instanceof TrainingDivergedError) {
       console.error(`error: ${e.message}`);
       process.exitCode = EXIT.diverged;

@@ -49,8 +49,7 @@ export function registerWorkerCommand(program: Command): void {
           },
         );
       };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
       await new Promise(() => {}); // until a signal
     });
 }

@@ -16,6 +16,8 @@ export function ErrorBox({
   title?: string;
 }) {
   if (!error) return null;
+  if (typeof error === 'object' && 'graphQLErrors' in error && error.graphQLErrors.some(isUnauthenticated))
+    return <LoginNeeded title={title} />;
   let message: string;
   if (typeof error === 'string') message = error;
   else if ('graphQLErrors' in error && error.graphQLErrors.length)
@@ -26,6 +28,24 @@ export function ErrorBox({
     <div className="error" role="alert">
       {title ? <strong>{title}: </strong> : null}
       {message.replace(/^\[(GraphQL|Network)\]\s*/, '')}
+    </div>
+  );
+}
+
+const isUnauthenticated = (e: { extensions?: Record<string, unknown> }) =>
+  e.extensions?.code === 'UNAUTHENTICATED';
+
+/**
+ * What a logged-out person needs instead of the API's "send the header Authorization: Bearer" message: where
+ * to log in, and where the token is.
+ */
+export function LoginNeeded({ title }: { title?: string }) {
+  return (
+    <div className="error" role="alert" data-testid="login-needed">
+      {title ? <strong>{title}: </strong> : null}
+      this needs the API token, and this browser is not logged in. <a href="/login">Log in</a> with the token:
+      with <code>pnpm dev</code> it is in <code>.rcn/dev-token</code> in the repository (printed when it
+      started); otherwise it is the dashboard&apos;s <code>RCN_API_TOKEN</code>.
     </div>
   );
 }

@@ -5,10 +5,6 @@
  * the package folder exists but its binding does not, so every native import is wrapped and reported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients, and its `register_all_gradients` entry cannot be loaded by
-// Node's ESM resolver (extensionless imports); the union package's Node bundle registers them all, and
-// the chained ops, into tfjs-core's global registries.
-import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import {
   prepareSimdKernels,
@@ -23,6 +19,7 @@ import { allVariables, readableSync } from './sync-read.js';
 import { explainNoGpu, probeTensorflowGpu } from './tf-gpu-probe.js';
 import { loadWebGpu } from './webgpu.js';
 import { formatAdapter, type WebGpuAdapterInfo } from './webgpu-adapter.js';
+import { probeWebGpu } from './webgpu-probe.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -183,6 +180,17 @@ async function loadCpu(): Promise<string> {
 let adapter: WebGpuAdapterInfo | undefined;
 
 async function loadWebGpuBackend(allowCpu: boolean): Promise<string> {
+  if (!allowCpu) {
+    // `auto`: Dawn is loaded here only on a real GPU adapter, found by a child process that keeps the
+    // driver's messages out of this one's output (webgpu-probe.ts).
+    const probe = await probeWebGpu();
+    if (!probe.adapter) throw new BackendUnavailableError('webgpu', probe.reason ?? 'no adapter');
+    if (probe.adapter.cpuFallback)
+      throw new BackendUnavailableError(
+        'webgpu',
+        `the only WebGPU adapter is a CPU fallback (${probe.adapter.description}); name the backend to use it (--backend webgpu)`,
+      );
+  }
   try {
     adapter = await loadWebGpu(allowCpu);
   } catch (e) {
@@ -232,6 +240,16 @@ function describeDevices(name: ConcreteBackend): string[] {
 let current: BackendInfo | undefined;
 
 /**
+ * tfjs-core alone registers no gradients, and its `register_all_gradients` entry cannot be loaded by Node's
+ * ESM resolver (extensionless imports); the union package's Node bundle registers them all, and the chained
+ * ops, into tfjs-core's global registries. It is loaded with the first backend, not on import: importing it
+ * takes longer than the rest of core, and a process that never computes (the API's main thread, `runs`,
+ * `datasets`) need not pay for it. Everything that computes initialises a backend first.
+ */
+let registries: Promise<unknown> | null = null;
+const loadRegistries = () => (registries ??= import('@tensorflow/tfjs'));
+
+/**
  * Selects and initialises a backend. `requested` defaults to `auto` (core reads no environment: the CLI and
  * the API resolve `--backend` / `RCN_BACKEND` in their documented order and pass the name), which tries
  * tensorflow-gpu (only when libtensorflow registered a GPU), then webgpu (only on a real GPU adapter; a CPU
@@ -239,6 +257,7 @@ let current: BackendInfo | undefined;
  */
 export async function initBackend(requested?: BackendName): Promise<BackendInfo> {
   const want = requested ?? 'auto';
+  await loadRegistries();
   // Leaving webgpu, tfjs moves each tensor to the next backend with a synchronous read, which webgpu cannot
   // do under Node for values still on the GPU: bring the variables (weights, optimiser state) back first.
   if (tf.getBackend() === 'webgpu') await readableSync(allVariables());

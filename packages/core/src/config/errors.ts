@@ -22,19 +22,17 @@ export class ConfigError extends Error {
 
 type AnySchema = z.ZodType;
 
-/** The object schema at `path` inside `schema`, looking through optional / default / nullable wrappers. */
+/**
+ * The object schema at `path` inside `schema`, looking through optional / default / nullable wrappers and
+ * unions (a sweep's `eval`: one mapping or a list of them; the mapping is the one that has keys).
+ */
 function objectKeysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
   let s: AnySchema | undefined = schema;
+  type Def = { innerType?: AnySchema; in?: AnySchema; options?: AnySchema[]; element?: AnySchema };
   const unwrap = (x: AnySchema | undefined): AnySchema | undefined => {
     let cur = x;
     for (let i = 0; cur && i < 16; i++) {
-      const def = (
-        cur as {
-          _zod: {
-            def: { innerType?: AnySchema; in?: AnySchema; options?: AnySchema[]; element?: AnySchema };
-          };
-        }
-      )._zod.def;
+      const def = (cur as { _zod: { def: Def } })._zod.def;
       if (def.innerType) cur = def.innerType;
       else if (def.in) cur = def.in;
       // One mapping or a list of them (a sweep's `eval`): the keys are the mapping's.

@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../io/index.js';
 import { DecodeCache } from './cache.js';
 import { readText } from './csv.js';
 import { DataError } from './errors.js';
@@ -361,7 +361,7 @@ export async function loadCifarFewShot(
       const hwc = cifarRecordToHwc(e.bin, e.index);
       if (size === 32) return Promise.resolve(hwc);
       return cache.get(`${e.bin.file}#${e.index}:${size}`, async () => {
-        const out = await sharp(hwc, { raw: { width: 32, height: 32, channels: 3 } })
+        const out = await sharp()(hwc, { raw: { width: 32, height: 32, channels: 3 } })
           .resize(size, size, { fit: 'fill' })
           .raw()
           .toBuffer();

@@ -3,10 +3,11 @@
  * split JSON files listing class folders) and for users' own data (any folder of class folders, with an
  * optional split file).
  */
-import sharp from 'sharp';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { sharp } from '../io/index.js';
 import { DecodeCache } from './cache.js';
+import { entriesOf } from './entries.js';
 import { readText } from './csv.js';
 import { DataError } from './errors.js';
 import { decodeImageFile } from './image.js';
@@ -14,15 +15,22 @@ import type { ImageFolderOptions } from './mini-imagenet.js';
 import { Rng } from '../util/index.js';
 import { MINI_IMAGENET_NORM, type ClassInfo, type FewShotDataset } from './types.js';
 
-/** Extensions of every format the installed sharp decodes from a buffer, plus netpbm (decoded here). */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
-  ...Object.values(sharp.format).flatMap((f) =>
-    f.input.buffer ? (f.input.fileSuffix ?? []).filter((x: string) => !x.slice(1).includes('.')) : [],
-  ),
-  '.pgm',
-  '.ppm',
-  '.pnm',
-]);
+let extensions: ReadonlySet<string> | null = null;
+
+/**
+ * Extensions of every format the installed sharp decodes from a buffer, plus netpbm (decoded here); asked
+ * of sharp on first use (loading sharp is deferred: io/sharp.ts).
+ */
+export function imageExtensions(): ReadonlySet<string> {
+  return (extensions ??= new Set([
+    ...Object.values(sharp().format).flatMap((f) =>
+      f.input.buffer ? (f.input.fileSuffix ?? []).filter((x: string) => !x.slice(1).includes('.')) : [],
+    ),
+    '.pgm',
+    '.ppm',
+    '.pnm',
+  ]));
+}
 
 /** Files in class folders that are not images of a supported format, by extension (`(none)` for none). */
 export type SkippedFiles = Record<string, number>;
@@ -34,7 +42,7 @@ export function formatSkipped(skipped: SkippedFiles | undefined): string {
   const n = e.reduce((a, [, c]) => a + c, 0);
   return (
     `${n} file${n === 1 ? '' : 's'} not read (${e.map(([x, c]) => `${x} x${c}`).join(', ')}); ` +
-    `supported: ${[...IMAGE_EXTENSIONS].sort().join(' ')}`
+    `supported: ${[...imageExtensions()].sort().join(' ')}`
   );
 }
 
@@ -86,10 +94,10 @@ export async function readClassListSplit(path: string, split?: string): Promise<
 export async function listImages(dir: string): Promise<{ images: string[]; skipped: SkippedFiles }> {
   const images: string[] = [];
   const skipped: SkippedFiles = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (!e.isFile() || e.name.startsWith('.')) continue;
-    const ext = extname(e.name).toLowerCase();
-    if (IMAGE_EXTENSIONS.has(ext)) images.push(e.name);
+  for (const name of await entriesOf(dir, 'file')) {
+    if (name.startsWith('.')) continue;
+    const ext = extname(name).toLowerCase();
+    if (imageExtensions().has(ext)) images.push(name);
     else skipped[ext || '(none)'] = (skipped[ext || '(none)'] ?? 0) + 1;
   }
   return { images: images.sort(), skipped };
@@ -111,10 +119,7 @@ export async function folderDataset(
   const size = opts.imageSize ?? 84;
   let present: string[];
   try {
-    present = (await readdir(imagesDir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
+    present = (await entriesOf(imagesDir, 'dir')).sort();
   } catch (e) {
     throw new DataError(
       imagesDir,
@@ -218,10 +223,7 @@ export function seededClassSplit(
 
 async function classFolderNames(root: string): Promise<string[]> {
   try {
-    return (await readdir(root, { withFileTypes: true }))
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort();
+    return (await entriesOf(root, 'dir')).filter((name) => !name.startsWith('.')).sort();
   } catch (e) {
     throw new DataError(
       root,

@@ -1,21 +1,21 @@
 /**
  * Image decoding (sharp) into HWC uint8; the pixel operations on typed arrays are in pixels.ts.
  */
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp as SharpImage } from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { DataError } from './errors.js';
-import { decodeNetpbm, isNetpbm } from '../io/index.js';
+import { decodeNetpbm, isNetpbm, sharp } from '../io/index.js';
 import { greyToRgb } from './pixels.js';
 
 /** sharp's input for encoded bytes: netpbm is decoded here (prebuilt libvips has no ppm loader). */
-export function sharpInput(input: Uint8Array, maxPixels?: number): Sharp {
+export function sharpInput(input: Uint8Array, maxPixels?: number): SharpImage {
   if (isNetpbm(input)) {
     const img = decodeNetpbm(input);
     if (maxPixels !== undefined && img.width * img.height > maxPixels)
       throw new Error(`Input image exceeds pixel limit (${img.width}x${img.height})`);
-    return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+    return sharp()(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
   }
-  return sharp(input, { failOn: 'error', ...(maxPixels !== undefined && { limitInputPixels: maxPixels }) });
+  return sharp()(input, { failOn: 'error', ...(maxPixels !== undefined && { limitInputPixels: maxPixels }) });
 }
 
 export interface DecodeOptions {

@@ -2,13 +2,7 @@ export { DecodeCache } from './cache.js';
 export { readText } from './csv.js';
 export { DataError } from './errors.js';
 export { fetchOmniglot } from './fetch.js';
-export {
-  formatSkipped,
-  IMAGE_EXTENSIONS,
-  listImages,
-  seededClassSplit,
-  type SkippedFiles,
-} from './folder.js';
+export { formatSkipped, imageExtensions, listImages, seededClassSplit, type SkippedFiles } from './folder.js';
 export { normalizeInto } from './normalize.js';
 export { OMNIGLOT_SCHEMES, type OmniglotScheme } from './omniglot.js';
 export { preloadDataset } from './preload.js';
@@ -21,7 +15,13 @@ export {
   checkpointNormalisation,
 } from './input-spec.js';
 export { isGreyImageFile, preprocessImage, preprocessImageFile } from './preprocess.js';
-export { type DatasetEntry, discoverDatasets, findDatasets, openDataset } from './registry.js';
+export {
+  type DatasetEntry,
+  discoverDatasets,
+  findDatasets,
+  findFolderDataset,
+  openDataset,
+} from './registry.js';
 export {
   type ClassInfo,
   type FewShotDataset,

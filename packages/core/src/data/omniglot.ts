@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { readNpz } from '../io/index.js';
 import { DecodeCache } from './cache.js';
 import { readCsv, readText } from './csv.js';
+import { entriesOf } from './entries.js';
 import { DataError } from './errors.js';
 import { decodeImage, decodeImageFile } from './image.js';
 import { resizeAreaGrey, rotateSquare } from './pixels.js';
@@ -243,7 +244,7 @@ export async function omniglotCharsFromDir(setDir: string): Promise<OmniglotChar
 
 async function listDirs(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    return await entriesOf(dir, 'dir');
   } catch (e) {
     throw new DataError(
       dir,

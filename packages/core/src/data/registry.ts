@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { defaultDataDir } from '../paths/index.js';
 import { cifarFormat, cifarSplitsDir, loadCifarFewShot, type CifarVariant } from './cifar.js';
 import type { DecodeCache } from './cache.js';
+import { entriesOf } from './entries.js';
 import { DataError } from './errors.js';
 import { FOLDER_SPLITS, loadCub, loadImageFolder } from './folder.js';
 import { loadMiniImageNetLayout } from './mini-imagenet.js';
@@ -109,9 +110,8 @@ async function discoverIn(dir: string, name: string, out: DatasetEntry[]): Promi
 export async function looksLikeImageFolder(dir: string): Promise<boolean> {
   let subs: string[];
   try {
-    subs = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
+    subs = (await entriesOf(dir, 'dir'))
+      .filter((name) => !name.startsWith('.'))
       .sort()
       .slice(0, 5);
   } catch {
@@ -155,18 +155,13 @@ export async function imageFolderEntry(dir: string, name: string): Promise<Datas
 export async function discoverDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
   const out: DatasetEntry[] = [];
   if (!(await isDir(dataDir))) return out;
-  for (const child of (await readdir(dataDir, { withFileTypes: true }))
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort()) {
+  // Links are followed: a dataset on another disk is linked into the data folder.
+  for (const child of (await entriesOf(dataDir, 'dir')).sort()) {
     if (child === 'splits') continue;
     const before = out.length;
     await discoverIn(join(dataDir, child), child, out);
     if (out.length === before) {
-      for (const g of (await readdir(join(dataDir, child), { withFileTypes: true }))
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort()) {
+      for (const g of (await entriesOf(join(dataDir, child), 'dir')).sort()) {
         await discoverIn(join(dataDir, child, g), g === 'CUB_200_2011' ? 'cub' : g, out);
       }
       // Nothing known here or one level down: a folder of class folders (even of unsupported files,
@@ -179,30 +174,53 @@ export async function discoverDatasets(dataDir = defaultDataDir()): Promise<Data
 }
 
 /**
+ * Fills an entry's class and image counts per split (reads indexes, decodes no image) and, for image
+ * folders, the files it does not read, over every split that opens (so that they are reported even where
+ * one split fails). A split that fails to open is reported in `error`.
+ */
+async function countEntry(e: DatasetEntry): Promise<DatasetEntry> {
+  e.summary = [];
+  const errors: string[] = [];
+  const skipped = new Map<string, Readonly<Record<string, number>>>();
+  for (const split of e.splits) {
+    try {
+      const ds = await openEntry(e, split, {});
+      for (const c of ds.classes) if (c.skipped) skipped.set(c.source, c.skipped);
+      e.summary.push({
+        split,
+        classes: ds.classes.length,
+        images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0),
+      });
+    } catch (err) {
+      errors.push(`${split}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  // Per class folder once, however many splits hold it.
+  const total: Record<string, number> = {};
+  for (const byExt of skipped.values())
+    for (const [x, n] of Object.entries(byExt)) total[x] = (total[x] ?? 0) + n;
+  if (Object.keys(total).length) e.skipped = total;
+  if (errors.length) e.error = errors.join('; ');
+  return e;
+}
+
+/**
  * Datasets in `dataDir` with class and image counts per split (reads indexes, decodes no image). A split
  * that fails to open is reported in its entry's `error`: one broken dataset never hides the others.
  */
 export async function findDatasets(dataDir = defaultDataDir()): Promise<DatasetEntry[]> {
   const entries = await discoverDatasets(dataDir);
-  for (const e of entries) {
-    e.summary = [];
-    const errors: string[] = [];
-    for (const split of e.splits) {
-      try {
-        const ds = await openEntry(e, split, {});
-        if (ds.skipped && split === 'all') e.skipped = { ...ds.skipped };
-        e.summary.push({
-          split,
-          classes: ds.classes.length,
-          images: ds.classes.reduce((n, c) => n + c.imageIds.length, 0),
-        });
-      } catch (err) {
-        errors.push(`${split}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-    if (errors.length) e.error = errors.join('; ');
-  }
+  for (const e of entries) await countEntry(e);
   return entries;
+}
+
+/**
+ * A folder of class folders given by its path (as `train --dataset ./my-images` takes it), counted as
+ * `findDatasets` counts the data folder's; its name is the path as given.
+ */
+export async function findFolderDataset(path: string): Promise<DatasetEntry> {
+  if (!(await isDir(path))) throw new DataError(path, 'no such folder (expected one sub-folder per class)');
+  return countEntry(await imageFolderEntry(resolve(path), path));
 }
 
 export interface OpenOptions {

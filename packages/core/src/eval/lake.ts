@@ -6,7 +6,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { readText, DataError, IMAGE_EXTENSIONS } from '../data/index.js';
+import { readText, DataError, imageExtensions } from '../data/index.js';
 import type { TaskFile } from './tasks.js';
 
 const RUN = /^run\d+$/;
@@ -54,7 +54,7 @@ export async function importLakeRuns(dir: string): Promise<TaskFile> {
         throw new DataError(join(dir, run, 'training'), 'missing training folder');
       })
     )
-      .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
+      .filter((f) => imageExtensions().has(extname(f).toLowerCase()))
       .sort()
       .map((f) => `${run}/training/${f}`);
     const known = new Set(training);

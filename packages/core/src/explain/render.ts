@@ -2,8 +2,7 @@
  * Raster helpers for explanation images: RGB images, heat-map overlays aligned with the region geometry,
  * a colour bar, and a small canvas that lays out images and text as SVG and rasterises it with sharp.
  */
-import sharp from 'sharp';
-import { encodePng } from '../io/index.js';
+import { encodePng, sharp } from '../io/index.js';
 import { colorize, viridis, type ColorRange } from './colormap.js';
 import { upsampleRegionMap, type Box, type RegionGeometry } from '../model/index.js';
 
@@ -187,6 +186,6 @@ export class Canvas {
     const svg =
       `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${this.width}" height="${this.height}">` +
       `<rect width="100%" height="100%" fill="${this.background}"/>${body.join('')}</svg>`;
-    return sharp(Buffer.from(svg), { limitInputPixels: false }).png().toBuffer();
+    return sharp()(Buffer.from(svg), { limitInputPixels: false }).png().toBuffer();
   }
 }

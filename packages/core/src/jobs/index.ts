@@ -1,10 +1,13 @@
 export { EmbeddedEngine } from './embedded.js';
 export { type JobEngine, type JobEvent } from './engine.js';
 export { type JobData, type JobProgress, parseJobData } from './payload.js';
-export { parseQueueUrl, RedisEngine, startQueueWorker } from './redis.js';
+export { parseQueueUrl } from './queue-url.js';
+export { openRedisEngine, startQueueWorker } from './queue.js';
+export type { RedisEngine } from './redis.js';
 export {
   cellReportPath,
   type CellStatus,
+  checkSweepPlan,
   loadSweep,
   planSweep,
   readSweepSpec,

@@ -13,23 +13,11 @@ import { DelayedError, Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Listeners, throttle, type JobEngine, type JobListener, type SubmitOptions } from './engine.js';
 import { parseJobData, type JobData, type JobOutcome } from './payload.js';
+import { parseQueueUrl } from './queue-url.js';
 import { runInThread, type ThreadJob } from './thread.js';
 
 export const QUEUE_NAME = 'rcn-jobs';
 const PROGRESS_MS = 1000;
-
-/** `redis://host:port[/db]` (or rediss://); anything else is refused with the value shown. */
-export function parseQueueUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`queue: expected redis://host:port, got '${url}'`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new Error(`queue: expected redis://host:port, got '${url}'`);
-  return url;
-}
 
 function connect(url: string): Redis {
   // BullMQ's blocking commands must not be cut short by ioredis's per-request retry limit.

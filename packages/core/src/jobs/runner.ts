@@ -153,6 +153,8 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
       resumeDir: resume ? dir : undefined,
       episodes: resume ? (d.episodes ?? d.config.episodes) : undefined,
       dataDir: resume ? d.config.dataDir : undefined,
+      // The test splits the cell's evaluations sample are checked with the rest of the plan.
+      evaluations: [d.evaluate, ...(d.evaluateAlso ?? [])].flatMap((e) => (e ? [e] : [])),
       signal: opts.signal,
       logEvery: Math.max(1, Math.min(50, Math.floor(d.config.episodes / 20))),
       onProgress: (p: TrainProgress) =>

@@ -13,15 +13,23 @@ import { z } from 'zod';
 import { configErrorFrom, boundedIntSchema, intFieldSchema } from '../config/index.js';
 import { EVAL_FIELDS, meanCi95 } from '../eval/index.js';
 import { writeJsonAtomic } from '../io/index.js';
+import { openDataset, type FewShotDataset } from '../data/index.js';
 import {
   defaultTrainConfig,
   type TrainConfigInput,
   assertRunId,
+  fieldAsKey,
+  formatPlan,
+  planProblems,
+  runSplits,
   RunDir,
   type RunSummary,
 } from '../train/index.js';
 import type { EvalAfterTraining, TrainJobData } from './payload.js';
 import { resolveModelConfig } from '../model/index.js';
+
+/** How a sweep's evaluation settings are named in messages: keys of its `eval` entry. */
+const EVAL_FIELDS_IN_SWEEP = { way: 'eval.way', shot: 'eval.shot', query: 'eval.query', split: 'eval.split' };
 
 type Scalar = string | number | boolean;
 
@@ -191,6 +199,63 @@ export function planSweep(
   if (new Set(cells.map((c) => c.id)).size !== cells.length)
     throw new Error(`sweep ${spec.name}: two cells get the same run id; make grid values distinct`);
   return { format: 'rcn-sweep', version: 1, name: spec.name, keys: Object.keys(spec.grid), spec, cells };
+}
+
+/**
+ * Every cell's plan, checked before any cell runs or is enqueued: the splits each cell samples (training,
+ * validation, its evaluations' test splits) against its episode shapes, and one episode's memory. Throws one
+ * message listing each problem once with the cells it concerns (fields are the sweep file's keys, in
+ * `base` or `grid`, and `eval.*`). Memory is bounded by each cell's backend (`auto`: this machine's memory;
+ * the trainer checks again against the backend that loads).
+ */
+export async function checkSweepPlan(plan: SweepPlan): Promise<void> {
+  const opened = new Map<string, Promise<FewShotDataset>>();
+  const open = (dataset: string, split: string, dataDir: string | undefined, imageSize?: number) => {
+    const key = [dataset, split, dataDir ?? '', imageSize ?? ''].join('\u0000');
+    let ds = opened.get(key);
+    if (!ds) opened.set(key, (ds = openDataset(dataset, split, { dataDir, imageSize })));
+    return ds;
+  };
+  const byProblem = new Map<string, string[]>();
+  for (const cell of plan.cells) {
+    const c = cell.job.config;
+    const train = await open(c.dataset, c.trainSplit, c.dataDir, c.model.imageSize);
+    const imageSize = train.shape.height;
+    const val = await open(c.dataset, c.valSplit, c.dataDir, imageSize);
+    const evaluations = await Promise.all(
+      [cell.job.evaluate, ...(cell.job.evaluateAlso ?? [])].flatMap((e) =>
+        e
+          ? [
+              open(e.dataset, e.split, c.dataDir, imageSize).then((ds) => ({
+                ...e,
+                ds,
+                fields: EVAL_FIELDS_IN_SWEEP,
+              })),
+            ]
+          : [],
+      ),
+    );
+    const problems = planProblems(
+      runSplits(c, { train, val }, evaluations),
+      resolveModelConfig({ ...c.model, imageSize }),
+      c.backend,
+    );
+    for (const p of problems) {
+      const text = formatPlan([p], fieldAsKey).split('\n')[1];
+      byProblem.set(text, [...(byProblem.get(text) ?? []), cell.id]);
+    }
+  }
+  if (!byProblem.size) return;
+  const cells = (ids: string[]) =>
+    ids.length === plan.cells.length
+      ? 'every cell'
+      : `${ids.length} cell${ids.length === 1 ? '' : 's'} (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''})`;
+  throw new Error(
+    [
+      `sweep ${plan.name}: the cells' episodes do not fit (checked before any cell runs; set these keys in the sweep's base or grid):`,
+      ...[...byProblem].map(([text, ids]) => `${text} [${cells(ids)}]`),
+    ].join('\n'),
+  );
 }
 
 export const sweepsDir = (runsDir: string) => join(runsDir, 'sweeps');
@@ -367,7 +432,8 @@ const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` 
 
 export function sweepCsv(plan: SweepPlan, rows: SweepRow[]): string {
   const head = [...plan.keys, 'seeds_done', 'seeds_planned', 'mean_accuracy', 'ci95', 'std', 'per_seed'];
-  const num = (v: number | null) => (v === null ? '' : String(v));
+  // Six decimals: a mean like 0.9179999999999999 is float noise, not precision (600 episodes give ~4 digits).
+  const num = (v: number | null) => (v === null ? '' : String(Number(v.toFixed(6))));
   const lines = rows.map((r) =>
     [
       ...plan.keys.map((k) => String(r.setting[k])),
@@ -376,7 +442,7 @@ export function sweepCsv(plan: SweepPlan, rows: SweepRow[]): string {
       num(r.mean),
       num(r.ci95),
       num(r.std),
-      r.accuracies.map((a) => `${a.seed}:${a.accuracy ?? ''}`).join(' '),
+      r.accuracies.map((a) => `${a.seed}:${num(a.accuracy)}`).join(' '),
     ]
       .map(csvCell)
       .join(','),

@@ -62,3 +62,4 @@ export {
 } from './geometry.js';
 export { createModel } from './create.js';
 export { type FetchedCheckpoint, fetchCheckpoint } from './fetch-checkpoint.js';
+export { episodeMemoryBytes } from './memory.js';

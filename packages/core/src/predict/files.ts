@@ -4,7 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { DataError, IMAGE_EXTENSIONS, listImages, type SkippedFiles } from '../data/index.js';
+import { DataError, imageExtensions, listImages, type SkippedFiles } from '../data/index.js';
 
 export interface LabelledFile {
   path: string;
@@ -87,10 +87,10 @@ export async function readQueryInputs(
     const s = await stat(p).catch(() => null);
     if (!s) throw new DataError(p, 'no such file or folder');
     if (s.isFile()) {
-      if (!IMAGE_EXTENSIONS.has(extname(p).toLowerCase()))
+      if (!imageExtensions().has(extname(p).toLowerCase()))
         throw new DataError(
           p,
-          `unsupported image extension '${extname(p) || '(none)'}' (supported: ${[...IMAGE_EXTENSIONS].sort().join(' ')})`,
+          `unsupported image extension '${extname(p) || '(none)'}' (supported: ${[...imageExtensions()].sort().join(' ')})`,
         );
       files.push({ path: p, label: null });
       continue;

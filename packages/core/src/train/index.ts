@@ -4,6 +4,8 @@ export { defaultTrainConfig, METHODS, type TrainConfigInput } from './config-sch
 export { type ModelReplicas, startReplicas } from './replicas.js';
 export {
   assertRunId,
+  currentOwner,
+  deadOwnerReason,
   listRuns,
   newRunId,
   readRunSummary,
@@ -12,7 +14,21 @@ export {
   tasksReportName,
 } from './run-dir.js';
 export { train, TrainingAbortedError, TrainingDivergedError, type TrainProgress } from './trainer.js';
-export { type Method, type MetricEvent, type RunSummary, type TrainConfig } from './types.js';
+export {
+  assertPlan,
+  fieldAsKey,
+  type FieldName,
+  formatPlan,
+  PlanError,
+  type PlannedEvaluation,
+  type PlanProblem,
+  planProblems,
+  runSplits,
+  type SampledSplit,
+  TRAINING_FIELDS,
+  VALIDATION_FIELDS,
+} from './plan.js';
+export { type Method, type MetricEvent, type RunOwner, type RunSummary, type TrainConfig } from './types.js';
 export {
   TRAIN_DEFAULTS,
   TRAIN_FIELDS,

@@ -14,8 +14,8 @@
  *
  * JSON files are replaced atomically; metrics are appended whole lines, and a reader ignores a torn last line.
  */
-import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
@@ -176,16 +176,29 @@ export class RunDir {
     return out;
   }
 
-  /** Throws when `id` is not a valid run id or a run of that name exists already. */
+  /**
+   * Whether a run named `id` may be started in `runsDir`: no run folder of that name, or one whose run
+   * failed before training a single episode (nothing saved, nothing to resume: it starts over).
+   */
+  static isFree(runsDir: string, id: string): boolean {
+    const dir = join(resolve(runsDir), id);
+    return !existsSync(join(dir, 'config.json')) || neverTrained(dir);
+  }
+
+  /** Throws when `id` is not a valid run id or a run of that name exists already (and trained). */
   static assertFree(runsDir: string, id: string): void {
     assertRunId(id);
-    if (existsSync(join(resolve(runsDir), id, 'config.json')))
+    if (!RunDir.isFree(runsDir, id))
       throw new Error(`run '${id}' already exists; resume it or choose another run id`);
   }
 
+  /** A new run's folder with its configuration; a run of that name that never trained is replaced. */
   static async create(runsDir: string, config: TrainConfig, id = newRunId(config)): Promise<RunDir> {
     RunDir.assertFree(runsDir, id);
     const run = new RunDir(join(resolve(runsDir), id));
+    // What the failed start left (its attempts log, if a job runner kept one, stays as history).
+    for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'checkpoints'])
+      await rm(join(run.dir, f), { recursive: true, force: true });
     await mkdir(run.dir, { recursive: true });
     await writeJsonAtomic(run.configPath, config);
     return run;
@@ -245,6 +258,20 @@ export class RunDir {
   async truncateMetrics(episode: number): Promise<void> {
     const kept = (await this.metrics()).filter((e) => e.episode <= episode);
     await writeFileAtomic(this.metricsPath, kept.map((e) => JSON.stringify(e) + '\n').join(''));
+  }
+}
+
+/**
+ * A run folder whose run failed before its first episode: status `failed` at episode 0 and no checkpoint.
+ * A running one (even one whose owner died) is not: resuming it is the way on.
+ */
+function neverTrained(dir: string): boolean {
+  if (existsSync(join(dir, 'checkpoints'))) return false;
+  try {
+    const s = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as Partial<RunSummary>;
+    return s.status === 'failed' && s.episode === 0;
+  } catch {
+    return false;
   }
 }
 

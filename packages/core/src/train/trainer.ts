@@ -13,11 +13,18 @@ import { checkWorkers, initBackend, allVariables, readableSync } from '../backen
 import { openDataset, type FewShotDataset } from '../data/index.js';
 import { type EpisodeArrays, arraysToBatch, episodeStream } from '../episodes/index.js';
 import { evaluateModel } from '../eval/index.js';
-import { createModel, type FewShotModel, type CheckpointInfo, resolveCheckpointDir } from '../model/index.js';
+import {
+  createModel,
+  type FewShotModel,
+  type CheckpointInfo,
+  resolveCheckpointDir,
+  resolveModelConfig,
+} from '../model/index.js';
 import { Adam } from './adam.js';
 import { clipGradNormPerModule } from './clip.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerProgress } from './checkpoint-state.js';
 import { validateTrainConfig } from './config-schema.js';
+import { assertPlan, runSplits, type PlannedEvaluation } from './plan.js';
 import { startReplicas, type ModelReplicas } from './replicas.js';
 import { defaultRunsDir } from '../paths/index.js';
 import { RunDir, currentOwner, newRunId } from './run-dir.js';
@@ -55,6 +62,11 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Training metrics are averaged and logged every this many episodes (default 50). */
   logEvery?: number;
+  /**
+   * Evaluations that follow the training (a sweep cell's test evaluation): their splits are checked with
+   * the rest of the plan before the first episode.
+   */
+  evaluations?: readonly PlannedEvaluation[];
 }
 
 export class TrainingDivergedError extends Error {
@@ -192,7 +204,8 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
   }
   validateTrainConfig(cfg);
   throwIfAborted();
-  checkWorkers(await initBackend(cfg.backend), cfg.workers, 'workers');
+  const backend = await initBackend(cfg.backend);
+  checkWorkers(backend, cfg.workers, 'workers');
   throwIfAborted();
 
   const norm = cfg.normalization;
@@ -202,13 +215,21 @@ export async function train(config: TrainConfig | null, opts: TrainOptions = {})
     normalization: norm,
   });
   const imageSize = trainDs.shape.height;
-  const valDs = await openDataset(cfg.dataset, cfg.valSplit, {
-    dataDir: cfg.dataDir,
-    imageSize,
-    normalization: norm,
-  });
+  const open = (split: string) =>
+    openDataset(cfg.dataset, split, { dataDir: cfg.dataDir, imageSize, normalization: norm });
+  const valDs = await open(cfg.valSplit);
+  const evaluations = await Promise.all(
+    (opts.evaluations ?? []).map(async (e) => ({ ...e, ds: await open(e.split) })),
+  );
   throwIfAborted();
   const modelConfig = { ...cfg.model, imageSize, seed: cfg.model.seed ?? cfg.seed };
+  // Every split the run will sample, against its episode shape and the backend's memory: a plan that
+  // cannot run fails here, before a run folder exists, not at the first validation.
+  assertPlan(
+    runSplits(cfg, { train: trainDs, val: valDs }, evaluations),
+    resolveModelConfig(modelConfig),
+    backend.name,
+  );
   const model = createModel(cfg.method, modelConfig);
   const adam = new Adam({ lr: cfg.lr });
   let pool: ModelReplicas | null = null;

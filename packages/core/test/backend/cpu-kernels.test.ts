@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// The gradient and chained-op registries, which initBackend loads: the stock kernel runs before it.
+import '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 
 interface ConvCase {

@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// The gradient and chained-op registries, which initBackend loads (this test sets the backend itself).
+import '@tensorflow/tfjs';
 import { normalizeInto } from '../../src/data/index.js';
 import { loadMiniImageNetLayout } from '../../src/data/mini-imagenet.js';
 import { loadOmniglot } from '../../src/data/omniglot.js';

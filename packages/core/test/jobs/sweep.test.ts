@@ -172,4 +172,23 @@ describe('sweeps', () => {
     expect(csv[0]).toBe('method,seeds_done,seeds_planned,mean_accuracy,ci95,std,per_seed');
     expect(csv[2]).toBe('protonet,1,3,0.4,,,0:0.4 1: 2:');
   });
+
+  it('writes CSV numbers rounded to 6 decimals, not float noise (0.9179999999999999)', async () => {
+    const runsDir = join(tmp, 'runs-csv');
+    const plan = planSweep(await spec('csv', 'grid: { method: [rcn] }\nseeds: 3'), { runsDir });
+    const acc = [0.1, 0.2, 0.3];
+    for (const c of plan.cells) {
+      const path = cellReportPath(c);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, JSON.stringify({ accuracy: acc[c.seed], ci95: 0.01 }));
+    }
+    const [row] = sweepTable(plan, await sweepStatus(plan));
+    // The mean as computed carries float noise; the CSV does not.
+    expect(String(row.mean)).toBe('0.20000000000000004');
+    const line = sweepCsv(plan, [row]).trim().split('\n')[1].split(',');
+    expect(line.slice(0, 4)).toEqual(['rcn', '3', '3', '0.2']);
+    expect(line[4]).toBe(String(Number(row.ci95!.toFixed(6))));
+    expect(line[5]).toBe('0.1');
+    expect(line[6]).toBe('0:0.1 1:0.2 2:0.3');
+  });
 });

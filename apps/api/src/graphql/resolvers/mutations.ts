@@ -1,7 +1,16 @@
 /** Jobs: training, resuming, evaluation, cancellation. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { newRunId, RunDir, type TrainConfig } from '@rcn/core';
+import {
+  formatPlan,
+  newRunId,
+  planProblems,
+  resolveModelConfig,
+  RunDir,
+  runSplits,
+  type FieldName,
+  type TrainConfig,
+} from '@rcn/core';
 import { checkpointDescription } from '../../services/inference.js';
 import { resolveCheckpoint, runDirOf, checkRunId, runOfCheckpoint } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
@@ -22,8 +31,32 @@ function checkQueue(ctx: Context): void {
     throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
 }
 
-async function checkDatasetSplits(ctx: Context, dataset: string, splits: string[]): Promise<void> {
-  for (const s of splits) await ctx.services.datasets.split(dataset, s);
+/** The input's spelling of a configuration field: `model.imageSize` is the input's `imageSize`. */
+const inputField: FieldName = (field, value) => {
+  const f = field.replace(/^model\./, '');
+  return value === undefined ? f : `${f}: ${value}`;
+};
+
+/**
+ * The whole plan, as the trainer checks it before its first episode (core's `planProblems`): the training
+ * and validation splits against way, shot and their queries, and one episode's memory; refused here, before
+ * a job is queued, with every problem and the field to change.
+ */
+async function checkPlan(ctx: Context, cfg: TrainConfig): Promise<void> {
+  const train = await ctx.services.datasets.split(cfg.dataset, cfg.trainSplit);
+  const val = await ctx.services.datasets.split(cfg.dataset, cfg.valSplit);
+  const imageSize = cfg.model.imageSize ?? train.shape.height;
+  const problems = planProblems(
+    runSplits(cfg, { train, val }),
+    resolveModelConfig({ ...cfg.model, imageSize }),
+    ctx.services.config.backend,
+  );
+  if (!problems.length) return;
+  const first = problems[0].fix.find((p) => typeof p !== 'string');
+  throw badInput(
+    formatPlan(problems, inputField),
+    typeof first === 'object' ? inputField(first.field) : undefined,
+  );
 }
 
 /** Core's schema (types, defaults, bounds, messages) plus this server's limits: services/job-config.ts. */
@@ -41,7 +74,9 @@ function claimedRunIds(ctx: Context): Set<string> {
 function freshRunId(ctx: Context, cfg: TrainConfig, requested: string | null | undefined): string {
   const { runsDir } = ctx.services.config;
   const claimed = claimedRunIds(ctx);
-  const taken = (id: string) => existsSync(join(runsDir, id)) || claimed.has(id);
+  // A run that failed before its first episode may start over under its id (RunDir.isFree).
+  const taken = (id: string) =>
+    claimed.has(id) || (existsSync(join(runsDir, id)) && !RunDir.isFree(runsDir, id));
   if (requested) {
     checkRunId(requested);
     if (taken(requested))
@@ -59,7 +94,7 @@ function freshRunId(ctx: Context, cfg: TrainConfig, requested: string | null | u
 export const mutations: Omit<MutationResolvers, 'predict' | 'evaluateTasks'> = {
   startTraining: async (_p, { config }, ctx) => {
     const cfg = trainConfig(ctx, config);
-    await checkDatasetSplits(ctx, cfg.dataset, [cfg.trainSplit, cfg.valSplit]);
+    await checkPlan(ctx, cfg);
     checkQueue(ctx);
     const { runsDir } = ctx.services.config;
     const runId = freshRunId(ctx, cfg, config.runId);
@@ -98,6 +133,13 @@ export const mutations: Omit<MutationResolvers, 'predict' | 'evaluateTasks'> = {
   },
 
   cancelJob: (_p, { id }, ctx) => {
+    const current = ctx.services.jobs.get(id);
+    const elsewhere = current && ctx.services.jobs.ownedElsewhere(current);
+    if (elsewhere)
+      throw apiError(
+        ErrorCode.CONFLICT,
+        `job '${id}' runs in another API server on this database (pid ${elsewhere.pid} on ${elsewhere.host}); cancel it there`,
+      );
     const job = ctx.services.jobs.cancel(id);
     if (!job) throw notFound(`no job '${id}'`);
     return job;

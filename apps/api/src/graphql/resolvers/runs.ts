@@ -9,16 +9,10 @@ import {
 } from '../../services/runs.js';
 import { topConfusions, type ConfusedPair } from '@rcn/core';
 import { boundedInt } from '../errors.js';
+import { publicConfig, publicDataset, publicRunText } from '../../services/paths.js';
 import type { QueryResolvers, Resolvers } from '../generated.js';
 
 const pairsMemo = new WeakMap<readonly (readonly number[])[], Map<number, ConfusedPair[]>>();
-
-/** A config without server paths (the data folder is the server's business). */
-function publicConfig(config: unknown): unknown {
-  if (!config || typeof config !== 'object') return config;
-  const { dataDir: _dataDir, ...rest } = config as Record<string, unknown>;
-  return rest;
-}
 
 export const runQueries: Pick<QueryResolvers, 'runs' | 'run' | 'job' | 'jobs'> = {
   runs: async (_p, { limit }, { services }) => {
@@ -35,19 +29,21 @@ export const runQueries: Pick<QueryResolvers, 'runs' | 'run' | 'job' | 'jobs'> =
 
 export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
   Run: {
-    config: (r) => publicConfig(r.config),
+    config: (r, _a, { services }) => publicConfig(r.config, services.publicText),
     method: (r) => r.config.method,
-    dataset: (r) => r.config.dataset,
+    dataset: (r, _a, { services }) => publicDataset(r.config.dataset, services.publicText),
     totalEpisodes: (r) => r.config.episodes,
     metrics: (r, { type }) => runMetrics(r, type),
     checkpoints: (r, _a, { services }) => runCheckpoints(services.config.runsDir, r),
     evaluations: async (r, { name }) =>
       (await runEvaluations(r)).filter((e) => name === undefined || name === null || e.name === name),
-    error: (r, _a, { services }) => (r.error ? services.publicText(r.error) : null),
+    error: (r, _a, { services }) => (r.error ? publicRunText(r.error, r.config, services.publicText) : null),
   },
   Evaluation: {
     // Reports written by the CLI name their checkpoint by its absolute path.
     checkpoint: (e, _a, { services }) => (e.checkpoint ? services.publicText(e.checkpoint) : null),
+    // A report of a folder dataset given by path (`pnpm cli eval --dataset ./my-images`) names it absolute.
+    dataset: (e, _a, { services }) => publicDataset(e.dataset, services.publicText),
     // Large matrices only on request (see the schema): the run page asks with maxClasses.
     confusion: (e, { maxClasses }) =>
       maxClasses !== undefined && maxClasses !== null && (e.confusion?.classes.length ?? 0) > maxClasses
@@ -82,7 +78,7 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
     },
   },
   Job: {
-    config: (j) => publicConfig(j.config),
+    config: (j, _a, { services }) => publicConfig(j.config, services.publicText),
     run: async (j, _a, { services }) => (j.runId ? readRun(services.config.runsDir, j.runId) : null),
     evaluation: async (j) => {
       const path = (j.result as { reportPath?: unknown } | null)?.reportPath;
@@ -90,6 +86,6 @@ export const runTypes: Pick<Resolvers, 'Run' | 'Job' | 'Evaluation'> = {
       const tasks = (j.result as { kind?: unknown } | null)?.kind === 'tasks';
       return j.kind === 'evaluate' && !tasks && typeof path === 'string' ? readEvaluation(path) : null;
     },
-    error: (j, _a, { services }) => (j.error ? services.publicText(j.error) : null),
+    error: (j, _a, { services }) => (j.error ? publicRunText(j.error, j.config, services.publicText) : null),
   },
 };

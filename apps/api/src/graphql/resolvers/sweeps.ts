@@ -13,6 +13,7 @@ import {
   type SweepRow,
 } from '@rcn/core';
 import { badInput, boundedInt } from '../errors.js';
+import { publicDataset } from '../../services/paths.js';
 import type { QueryResolvers, Resolvers } from '../generated.js';
 import type { SweepModel } from '../models.js';
 
@@ -53,7 +54,18 @@ export const sweepQueries: Pick<QueryResolvers, 'sweeps' | 'sweep'> = {
   },
 };
 
-export const sweepTypes: Pick<Resolvers, 'Sweep'> = {
+export const sweepTypes: Pick<Resolvers, 'Sweep' | 'SweepCell'> = {
+  SweepCell: {
+    // A grid may vary the dataset, given by folder paths: shown by name, as runs show them.
+    setting: (c, _a, { services }) =>
+      Object.fromEntries(
+        Object.entries((c.setting ?? {}) as Record<string, unknown>).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? publicDataset(v, services.publicText) : v,
+        ]),
+      ),
+    error: (c, _a, { services }) => (c.error ? services.publicText(c.error) : null),
+  },
   Sweep: {
     name: (s) => s.plan.name,
     keys: (s) => s.plan.keys,

@@ -21,9 +21,15 @@ function intParam(p: URLSearchParams, k: string, d: number): number {
 export function Explorer() {
   const params = useSearchParams();
   const router = useRouter();
-  const checkpoint = params.get('checkpoint');
   // The checkpoint's own dataset is the default (same query as the picker's, so urql serves it once).
   const runsQ = useGql(CHECKPOINTS, {});
+  // `?run=<id>` names a run: its best checkpoint, else its latest.
+  const runParam = params.get('run');
+  const runCheckpoints = runsQ.data?.runs.find((r) => r.id === runParam)?.checkpoints ?? [];
+  const checkpoint =
+    params.get('checkpoint') ??
+    (runCheckpoints.find((c) => c.name === 'best') ?? runCheckpoints[0])?.ref ??
+    null;
   const checkpointDataset =
     runsQ.data?.runs.find((r) => r.checkpoints.some((c) => c.ref === checkpoint))?.dataset ?? null;
   const datasetKnown = params.has('dataset') || !checkpoint || !runsQ.waiting;
@@ -115,7 +121,10 @@ export function Explorer() {
           {sourceToggle}
           <div className="form-grid" style={{ marginBottom: 10 }}>
             <div style={{ gridColumn: 'span 2' }}>
-              <CheckpointPicker value={checkpoint} onChange={(c) => update({ checkpoint: c?.ref ?? null })} />
+              <CheckpointPicker
+                value={checkpoint}
+                onChange={(c) => update({ checkpoint: c?.ref ?? null, run: null })}
+              />
             </div>
           </div>
           <TasksPicker
@@ -136,7 +145,10 @@ export function Explorer() {
           {sourceToggle}
           <div className="form-grid">
             <div style={{ gridColumn: 'span 2' }}>
-              <CheckpointPicker value={checkpoint} onChange={(c) => update({ checkpoint: c?.ref ?? null })} />
+              <CheckpointPicker
+                value={checkpoint}
+                onChange={(c) => update({ checkpoint: c?.ref ?? null, run: null })}
+              />
             </div>
             <label className="field">
               Dataset
