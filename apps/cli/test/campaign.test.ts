@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,36 @@ describe.skipIf(!haveData)('campaign and zoo commands', () => {
       dataset: 'tiny-imagenet-32',
     });
     expect(cli(['zoo', 'show', 'nope']).stderr).toMatch(/no model 'nope' \(models: tiny-rcn-5w1s\)/);
+  });
+
+  it('publishes a finished run into a zoo by hand, and refuses runs that are not finished or tested', async () => {
+    const other = join(root, 'other-zoo');
+    const run = join(root, 'campaign', 'runs', 'tiny_method-rcn_seed0');
+    const r = cli([
+      'zoo',
+      'publish',
+      'mine',
+      '--run',
+      run,
+      '--command',
+      'pnpm cli train ...',
+      '--zoo-dir',
+      other,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^published mine: 5w1s \d+\.\d+%/);
+    const card = JSON.parse(await readFile(join(other, 'mine', 'card.json'), 'utf8'));
+    expect(card).toMatchObject({ name: 'mine', command: 'pnpm cli train ...', method: 'rcn' });
+    expect(cli(['zoo', 'publish', 'mine', '--zoo-dir', other]).stderr).toMatch(
+      /--run <run folder> is required/,
+    );
+    const untested = join(root, 'untested');
+    await cp(run, untested, { recursive: true });
+    await rm(join(untested, 'evaluations'), { recursive: true });
+    const bad = cli(['zoo', 'publish', 'x', '--run', untested, '--command', 'c', '--zoo-dir', other]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/untested: no test evaluation of checkpoints\/best/);
+    expect(existsSync(join(other, 'x'))).toBe(false);
   });
 
   it('predicts with the zoo model for the images when no checkpoint is given, and says when none fits', () => {

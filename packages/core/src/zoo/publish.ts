@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { initBackend, parseBackendName } from '../backend/index.js';
 import { openCheckpoint, resolveModelConfig } from '../model/index.js';
 import { RunDir, type MetricEvent } from '../train/index.js';
 import { writeZooCard, type ZooCard, type ZooEvaluation } from './card.js';
@@ -92,6 +93,9 @@ export async function publishZooModel(opts: PublishZooOptions): Promise<ZooCard>
     throw new Error(`${opts.runDir}: no test evaluation of checkpoints/best to put on the card`);
   const testSplit = test[0].split;
 
+  // The check runs the model here: in a process that has not chosen a backend yet (the campaign's main
+  // thread trains in workers), this one computes it.
+  await initBackend(parseBackendName(opts.backend));
   const final = join(opts.zooDir, opts.name);
   const tmp = `${final}.new`;
   await rm(tmp, { recursive: true, force: true });
