@@ -73,6 +73,8 @@ function procOf(child: ChildProcess, url: string, log: () => string): Proc {
 
 export interface ApiProc extends Proc {
   runsDir: string;
+  /** The API's zoo folder (RCN_ZOO_DIR), empty until a test publishes a model into it. */
+  zooDir: string;
   gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
   cleanup(): void;
 }
@@ -89,6 +91,8 @@ export async function startApi(): Promise<ApiProc> {
       RCN_DATA_DIR: dataDir(),
       RCN_RUNS_DIR: runsDir,
       RCN_API_DB: join(root, 'api.sqlite'),
+      // A zoo of the test's own (empty unless a test publishes into it), never the repository's.
+      RCN_ZOO_DIR: join(root, 'zoo'),
       RCN_API_TOKEN: TEST_TOKEN,
       RCN_API_INFERENCE_WORKERS: '1',
     },
@@ -111,6 +115,7 @@ export async function startApi(): Promise<ApiProc> {
   return {
     ...p,
     runsDir,
+    zooDir: join(root, 'zoo'),
     async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',

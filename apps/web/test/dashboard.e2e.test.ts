@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, CHROMIUM, DATASET, REPO_ROOT, dataDir, missing } from './_env';
 import { TEST_TOKEN, startApi, startWeb, type ApiProc, type Proc } from './_servers';
+import { publishZooModel } from '@rcn/core';
 
 const reason = missing();
 if (reason) {
@@ -19,6 +20,7 @@ if (reason) {
 const describeE2E = reason ? describe.skip : describe;
 
 const RUN_ID = 'web-e2e-tiny';
+const ZOO_NAME = 'web-e2e-zoo';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -98,6 +100,15 @@ describeE2E('dashboard against the real API', () => {
     );
     const evalJob = await waitJob(api, evaluate.id);
     expect(evalJob.status, `${evalJob.error}`).toBe('finished');
+    // The run, tested, published into the API's zoo as the campaign publishes its models.
+    await publishZooModel({
+      runDir: join(api.runsDir, RUN_ID),
+      name: ZOO_NAME,
+      zooDir: api.zooDir,
+      command: 'startTraining (web e2e)',
+      dataDir: dataDir(),
+      backend: 'wasm',
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -179,6 +190,37 @@ describeE2E('dashboard against the real API', () => {
     const rowNames = await report.locator('table.cm tbody th').allInnerTexts();
     expect(rowNames.filter((n) => /^n\d{8}$/.test(n.trim()))).toEqual([]);
     await shot('run-detail');
+  });
+
+  it('run detail plots validation accuracy against minutes of training', async () => {
+    await page.goto(`${web.url}/runs/${RUN_ID}`);
+    const chart = page.getByTestId('chart-time-to-accuracy');
+    await chart.locator('path.recharts-line-curve').first().waitFor({ state: 'attached', timeout: 20_000 });
+    // One point per validation (episodes 4 and 8), placed by the run's recorded training time.
+    expect(await chart.locator('.recharts-line-dot').count()).toBe(2);
+    await page.getByText('Validation accuracy against minutes of training').waitFor();
+  });
+
+  it('model zoo: the card of a published model, and the model in the checkpoint picker', async () => {
+    await page.goto(`${web.url}/zoo`);
+    const card = page.getByTestId('zoo-model');
+    await card.getByRole('heading', { name: ZOO_NAME }).waitFor();
+    expect(await card.locator('tbody tr').first().innerText()).toMatch(
+      /5-way 1-shot \(10 episodes\)\s+test\s+\d+\.\d ± \d+\.\d%/,
+    );
+    await card.getByText('startTraining (web e2e)').waitFor();
+    await card
+      .getByTestId('chart-time-to-accuracy')
+      .locator('path.recharts-line-curve')
+      .waitFor({ state: 'attached' });
+    await shot('zoo');
+    // Every picker offers it beside the runs.
+    await page.goto(`${web.url}/explore`);
+    const option = page.locator(`#checkpoint optgroup[label="Model zoo"] option[value="zoo:${ZOO_NAME}"]`);
+    await option.waitFor({ state: 'attached' });
+    expect(await option.innerText()).toMatch(
+      /zoo:web-e2e-zoo \(tiny-imagenet-32, trained 5w1s, test \d+\.\d%\)/,
+    );
   });
 
   it('run page at 2,000 classes: paged per-class table, top confused pairs, the matrix as a canvas', async () => {

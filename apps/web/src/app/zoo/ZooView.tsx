@@ -43,15 +43,27 @@ export function ZooView() {
             Trained {m.way}-way {m.shot}-shot for {m.episodes.toLocaleString('en-US')} episodes in{' '}
             {minutes(m.wallSeconds)} on {m.machine}. Command: <code>{m.command}</code>
           </p>
-          <TimeToAccuracy
-            height={200}
-            series={[
-              {
-                label: m.name,
-                points: m.validation.map((v) => ({ minutes: v.seconds / 60, accuracy: v.accuracy })),
-              },
-            ]}
-          />
+          <div className="grid cols-2">
+            <TimeToAccuracy
+              height={200}
+              axis="episodes"
+              series={[
+                {
+                  label: m.name,
+                  points: m.validation.map((v) => ({ x: v.episode, accuracy: v.accuracy })),
+                },
+              ]}
+            />
+            <TimeToAccuracy
+              height={200}
+              series={[
+                {
+                  label: m.name,
+                  points: m.validation.map((v) => ({ x: v.seconds / 60, accuracy: v.accuracy })),
+                },
+              ]}
+            />
+          </div>
         </section>
       ))}
     </>
