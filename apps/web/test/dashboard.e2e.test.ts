@@ -210,6 +210,10 @@ describeE2E('dashboard against the real API', () => {
     );
     await card.getByText('startTraining (web e2e)').waitFor();
     await card
+      .getByTestId('chart-episodes-to-accuracy')
+      .locator('path.recharts-line-curve')
+      .waitFor({ state: 'attached' });
+    await card
       .getByTestId('chart-time-to-accuracy')
       .locator('path.recharts-line-curve')
       .waitFor({ state: 'attached' });
