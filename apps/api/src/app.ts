@@ -53,7 +53,12 @@ export async function startApp(
   let backend: Promise<BackendInfo> | null = null;
   const datasets = new DatasetService(config.dataDir);
   const pngs = new PngStore(config.cacheDir);
-  const publicText = publicPaths({ data: config.dataDir, runs: config.runsDir, cache: config.cacheDir });
+  const publicText = publicPaths({
+    data: config.dataDir,
+    runs: config.runsDir,
+    cache: config.cacheDir,
+    ...(config.zooDir ? { zoo: config.zooDir } : {}),
+  });
   const services: Services = {
     config,
     store,
