@@ -1,6 +1,6 @@
 /**
  * The API on the distributed engine: with RCN_QUEUE set, startTraining only enqueues (no thread of the
- * server trains), a queue worker process (core's `startQueueWorker`, what `rcn worker` runs) takes the
+ * server trains), a queue worker process (`@rcn/jobs`' `startQueueWorker`, what `rcn worker` runs) takes the
  * job, and its progress and end come back to the API through the queue; cancelJob reaches the worker that
  * holds a running job. A real redis-server on a free loopback port, no persistence.
  */
@@ -20,7 +20,7 @@ import {
   type ServerProcess,
 } from '../scripts/server-process.js';
 import { DATASET, describeWithData } from './_data.js';
-import { openRedisEngine, planSweep, readSweepSpec, saveSweep } from '@rcn/core';
+import { openRedisEngine, planSweep, readSweepSpec, saveSweep } from '@rcn/jobs';
 import { finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
@@ -94,11 +94,11 @@ const exited = (c: ChildProcess) =>
     expect((await waitJob(s, job.id, () => true)).status).toBe('queued');
 
     // What `rcn worker` runs, from a file (a worker thread must not inherit `-e`'s flags).
-    const core = pathToFileURL(createRequire(join(API_ROOT, 'package.json')).resolve('@rcn/core')).href;
+    const jobs = pathToFileURL(createRequire(join(API_ROOT, 'package.json')).resolve('@rcn/jobs')).href;
     const script = join(dirs.root, 'worker.mjs');
     writeFileSync(
       script,
-      `const m = await import(${JSON.stringify(core)});\n` +
+      `const m = await import(${JSON.stringify(jobs)});\n` +
         `await m.startQueueWorker({ url: ${JSON.stringify(url)}, log: console.error });\n` +
         `console.log('worker ready');\n`,
     );

@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { defaultTrainConfig, initBackend, publishZooModel, runJob, type ZooCard } from '@rcn/core';
+import { defaultTrainConfig, initBackend, publishZooModel, type ZooCard } from '@rcn/core';
+import { runJob } from '@rcn/jobs';
 import { dataDir, removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, ok, TINY_TRAIN } from './_helpers.js';

@@ -10,7 +10,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluationName, runJob } from '@rcn/core';
+import { evaluationName } from '@rcn/core';
+import { runJob } from '@rcn/jobs';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
 const dataDir =

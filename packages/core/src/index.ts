@@ -18,6 +18,10 @@ export {
   ReplicaPool,
   BACKEND_NAMES,
   WORKER_LOST,
+  startThread,
+  wasmHeapBytes,
+  type WeightMap,
+  webGpuBytesAllocated,
 } from './backend/index.js';
 export {
   type ClassInfo,
@@ -40,6 +44,8 @@ export {
   preprocessImage,
   seededClassSplit,
   findFolderDataset,
+  DecodeCache,
+  preloadDataset,
 } from './data/index.js';
 export {
   type Episode,
@@ -49,6 +55,8 @@ export {
   buildEpisodeArrays,
   parseEpisodeId,
   sampleEpisode,
+  arraysToBatch,
+  episodeStream,
 } from './episodes/index.js';
 export {
   type ConfusedPair,
@@ -98,41 +106,7 @@ export {
   type EpisodeExplanation,
   computeEpisodeRam,
 } from './explain/index.js';
-export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic } from './io/index.js';
-export {
-  type CellStatus,
-  EmbeddedEngine,
-  type JobData,
-  type JobEngine,
-  type JobEvent,
-  type JobProgress,
-  type RedisEngine,
-  openRedisEngine,
-  type SweepPlan,
-  type SweepRow,
-  cellReportPath,
-  loadSweep,
-  parseJobData,
-  parseQueueUrl,
-  planSweep,
-  readSweepSpec,
-  saveSweep,
-  startQueueWorker,
-  sweepCsv,
-  sweepMarkdown,
-  sweepStatus,
-  sweepTable,
-  sweepsDir,
-  runJob,
-  readCampaign,
-  planCampaign,
-  campaignStatus,
-  runCampaign,
-  type Campaign,
-  type CampaignCellStatus,
-  type CampaignEvent,
-  checkSweepPlan,
-} from './jobs/index.js';
+export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic, readNpy, encodeNpy } from './io/index.js';
 export {
   type CheckpointMetadata,
   type FewShotModel,
@@ -157,6 +131,14 @@ export {
   type GridGeometry,
   fetchCheckpoint,
   resolveModelConfig,
+  tfToTorch,
+  type EpisodeBatch,
+  type ModelConfigInput,
+  type StepTimings,
+  disposeBatch,
+  syntheticBatch,
+  setBlockObserver,
+  type BackboneKind,
 } from './model/index.js';
 export {
   defaultDataDir,
@@ -180,6 +162,8 @@ export {
   type ZooEvaluation,
   type ZooModel,
   publishZooModel,
+  describeMachine,
+  zooCardSchema,
 } from './zoo/index.js';
 export {
   formatPredictions,
@@ -227,6 +211,11 @@ export {
   currentOwner,
   deadOwnerReason,
   type RunOwner,
+  type TrainProgress,
+  fieldAsKey,
+  Adam,
+  clipGradNormPerModule,
+  type ModelReplicas,
 } from './train/index.js';
 export {
   ConfigError,
@@ -238,5 +227,7 @@ export {
   type ConfigLayer,
   type IntField,
   type LoadedConfig,
+  configErrorFrom,
+  intFieldSchema,
 } from './config/index.js';
 export { exportDemo } from './demo/index.js';

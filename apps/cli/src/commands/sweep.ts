@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { defaultDataDir, defaultRunsDir } from '@rcn/core';
 import {
   checkSweepPlan,
   EmbeddedEngine,
   openRedisEngine,
-  defaultDataDir,
-  defaultRunsDir,
   loadSweep,
   planSweep,
   readSweepSpec,
@@ -17,7 +16,7 @@ import {
   sweepTable,
   type CellStatus,
   type SweepPlan,
-} from '@rcn/core';
+} from '@rcn/jobs';
 import { intFlag as int } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 

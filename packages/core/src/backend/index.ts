@@ -10,6 +10,7 @@ export {
   BACKEND_NAMES,
 } from './select.js';
 export { allVariables, readableSync } from './sync-read.js';
+export { startThread } from './thread-bootstrap.js';
 export { type TaskContext, transferable } from './tasks.js';
 export { wasmHeapBytes, WasmMemoryError } from './wasm-guard.js';
 export { WebGpuDeviceError, WebGpuLimitError } from './webgpu-guard.js';

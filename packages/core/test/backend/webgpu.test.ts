@@ -23,7 +23,7 @@ import { computeEpisodeRam } from '../../src/explain/index.js';
 import { gradCamRegions } from '../../src/explain/gradcam.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { RunDir, defaultTrainConfig, train, type TrainConfig } from '../../src/train/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 import { webGpuMissing } from '../helpers/webgpu.js';
 import { relErr } from '../helpers/rel-err.js';
 

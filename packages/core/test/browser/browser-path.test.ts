@@ -24,7 +24,7 @@ import { fetchCheckpoint } from '../../src/model/browser.js';
 import { imagesToArrays, runEpisode } from '../../src/predict/browser.js';
 import { Predictor } from '../../src/predict/index.js';
 import { defaultTrainConfig, train } from '../../src/train/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const core = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -14,7 +14,7 @@ import { openDataset } from '../../src/data/index.js';
 import { exportDemo, isDemoManifest, type DemoManifest } from '../../src/demo/index.js';
 import { sampleEpisode } from '../../src/episodes/index.js';
 import { createModel, saveCheckpoint } from '../../src/model/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const data = requireSharedData('omniglot');
 const NORM = { mean: [0.92, 0.92, 0.92], std: [0.08, 0.08, 0.08] };

@@ -1,0 +1,2 @@
+export { requireSharedData, sharedDataDir } from './shared-data.js';
+export { webGpuMissing } from './webgpu.js';
