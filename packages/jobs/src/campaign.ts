@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { publishZooModel, RunDir, ZOO_CARD_FILE, ZOO_NAME } from '@rcn/core';
+import { initBackend, parseBackendName, publishZooModel, RunDir, ZOO_CARD_FILE, ZOO_NAME } from '@rcn/core';
 import { EmbeddedEngine } from './embedded.js';
 import type { JobProgress } from './payload.js';
 import {
@@ -193,6 +193,8 @@ async function publishDone(
     if (status.find((s) => s.id === cell.id)?.state !== 'done') continue;
     const name = zooNameOf(sp.stage.zooTemplate, cell);
     if (existsSync(join(c.zooDir, name, ZOO_CARD_FILE))) continue;
+    // The card's fixed check runs here, in this thread, on the backend the card names.
+    await initBackend(parseBackendName(opts.backend));
     const card = await publishZooModel({
       runDir: join(c.runsDir, cell.id),
       name,
