@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataDir, removeDirs, startServer, type ServerProcess } from '../scripts/server-process.js';
+import { sharedDataDir, removeDirs, startServer, type ServerProcess } from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
@@ -28,7 +28,7 @@ const LAKE = { path: 'lake' };
 
 /** `n` classes of the real test split, `k` images each. */
 function realImages(n: number, k: number): { cls: string; files: string[] }[] {
-  const rows = readFileSync(join(dataDir(), DATASET, 'test.csv'), 'utf8')
+  const rows = readFileSync(join(sharedDataDir(), DATASET, 'test.csv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1);
@@ -49,9 +49,9 @@ describeWithData('fixed tasks files', () => {
     data = mkdtempSync(join(tmpdir(), 'rcn-api-tasks-data-'));
     // The real dataset (for the tiny training run) through symlinks to its files: discovery wants a folder.
     mkdirSync(join(data, DATASET));
-    for (const f of readdirSync(join(dataDir(), DATASET)))
-      symlinkSync(join(dataDir(), DATASET, f), join(data, DATASET, f));
-    const src = (f: string) => join(dataDir(), DATASET, 'images', f);
+    for (const f of readdirSync(join(sharedDataDir(), DATASET)))
+      symlinkSync(join(sharedDataDir(), DATASET, f), join(data, DATASET, f));
+    const src = (f: string) => join(sharedDataDir(), DATASET, 'images', f);
     // A JSON tasks file: two 3-way 1-shot episodes, 2 queries per class, paths relative to the file.
     const classes = realImages(3, 3);
     mkdirSync(join(data, 'my-tasks', 'img'), { recursive: true });

@@ -12,14 +12,12 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSharedData } from '@rcn/test-utils';
 import { encodeNetpbm } from '@rcn/core';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir =
-  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
+const { available: haveData, dir: dataDir } = requireSharedData('tiny-imagenet-32');
 const tinyDir = join(dataDir, 'tiny-imagenet-32');
-const haveData = existsSync(tinyDir);
-if (!haveData && process.env.CI === 'true') throw new Error(`CI=true but ${tinyDir} is missing`);
 
 describe.skipIf(!haveData)('campaign and zoo commands', () => {
   let root: string;

@@ -1,2 +1,16 @@
-export { requireSharedData, sharedDataDir } from './shared-data.js';
+export {
+  API_ROOT,
+  postFrom,
+  removeDirs,
+  startServer,
+  tempDirs,
+  TEST_TOKEN,
+  type GraphQLResult,
+  type ServerProcess,
+  type StartOptions,
+} from './api-server.js';
+export { exited, startChild, type Child } from './child.js';
+export { freePort } from './net.js';
+export { haveRedis, startRedis, type RedisServer } from './redis.js';
+export { REPO_ROOT, requireSharedData, sharedDataDir } from './shared-data.js';
 export { webGpuMissing } from './webgpu.js';

@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// This file's folder (src/ or dist/) lies two below the package, three below the repository.
-const repo = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+/** The repository: this file's folder (src/ or dist/) lies two below the package, three below it. */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 
 export function sharedDataDir(): string {
-  return process.env.RCN_DATA_DIR ?? join(repo, '..', 'shared', 'data');
+  return process.env.RCN_DATA_DIR ?? join(REPO_ROOT, '..', 'shared', 'data');
 }
 
 export function requireSharedData(sub: string): { available: boolean; dir: string } {

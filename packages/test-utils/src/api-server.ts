@@ -1,21 +1,17 @@
 /**
- * Starts the built server (dist/main.js) as a child process on a free loopback port, for the tests and the
- * load test: the real process, with its worker threads, exactly as `pnpm start` runs it.
+ * Starts the built API server (apps/api/dist/main.js) as a child process on a free loopback port, for the
+ * tests of every package and the API's load and start-up scripts: the real process, with its worker
+ * threads, exactly as `pnpm start` runs it.
  */
 import { request } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT, sharedDataDir } from './shared-data.js';
 
-export const API_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const API_ROOT = join(REPO_ROOT, 'apps', 'api');
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
-
-/** The shared data folder: RCN_DATA_DIR, else <repo>/../shared/data. */
-export function dataDir(): string {
-  return process.env.RCN_DATA_DIR ?? resolve(API_ROOT, '..', '..', '..', 'shared', 'data');
-}
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   status: number;
@@ -42,6 +38,8 @@ export interface StartOptions {
   /** Reuse the folders of an earlier server (restart tests). */
   dirs?: ServerProcess['dirs'];
   env?: Record<string, string>;
+  /** The bearer token the server accepts and `gql` sends (default TEST_TOKEN). */
+  token?: string;
 }
 
 export function tempDirs(): ServerProcess['dirs'] {
@@ -55,16 +53,17 @@ export function removeDirs(dirs: ServerProcess['dirs']): void {
 
 export async function startServer(opts: StartOptions = {}): Promise<ServerProcess> {
   const dirs = opts.dirs ?? tempDirs();
+  const serverToken = opts.token ?? TEST_TOKEN;
   const child = spawn(process.execPath, [join(API_ROOT, 'dist', 'main.js')], {
     cwd: API_ROOT,
     env: {
       ...process.env,
       RCN_API_HOST: '127.0.0.1',
       RCN_API_PORT: '0',
-      RCN_DATA_DIR: dataDir(),
+      RCN_DATA_DIR: sharedDataDir(),
       RCN_RUNS_DIR: dirs.runs,
       RCN_API_DB: dirs.db,
-      RCN_API_TOKEN: TEST_TOKEN,
+      RCN_API_TOKEN: serverToken,
       RCN_API_INFERENCE_WORKERS: '1',
       ...opts.env,
     },
@@ -101,7 +100,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     async gql<T>(
       query: string,
       variables: Record<string, unknown> = {},
-      token: string | null = TEST_TOKEN,
+      token: string | null = serverToken,
     ): Promise<GraphQLResult<T>> {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
