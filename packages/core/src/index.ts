@@ -139,6 +139,11 @@ export {
   syntheticBatch,
   setBlockObserver,
   type BackboneKind,
+  CheckpointRefError,
+  formatCheckpointRef,
+  parseCheckpointRef,
+  type CheckpointRef,
+  CHECKPOINT_NAMES,
 } from './model/index.js';
 export {
   defaultDataDir,
@@ -147,6 +152,8 @@ export {
   launchDir,
   resolvePaths,
   ZOO_NAME,
+  assertRunId,
+  isRunFolder,
 } from './paths/index.js';
 export {
   compareZooCheck,
@@ -189,7 +196,6 @@ export {
   type TrainConfigInput,
   TrainingAbortedError,
   TrainingDivergedError,
-  assertRunId,
   defaultTrainConfig,
   listRuns,
   newRunId,
@@ -231,3 +237,10 @@ export {
   intFieldSchema,
 } from './config/index.js';
 export { exportDemo } from './demo/index.js';
+export {
+  defaultTestSplit,
+  evaluateCheckpoint,
+  EvaluationRequestError,
+  type EvaluationOutcome,
+  type EvaluateCheckpointOptions,
+} from './reports/index.js';

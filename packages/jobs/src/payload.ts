@@ -57,15 +57,19 @@ export const trainJobSchema = z.object({
 });
 export type TrainJobData = z.infer<typeof trainJobSchema>;
 
-export const evaluateJobSchema = z.object({
-  kind: z.literal('evaluate'),
+/** Where a checkpoint reference (`<runId>/<best|latest>` or `zoo:<name>`, never a path) is looked up. */
+const checkpointRefFields = {
+  runsDir: z.string().min(1),
+  zooDir: z.string().min(1).optional(),
   dataDir: z.string().min(1),
   backend: z.string().min(1),
-  /** How clients name the checkpoint (`<run>/best`). */
-  checkpointRef: z.string().min(1),
-  checkpointDir: z.string().min(1),
-  /** Report file: <run>/evaluations/<name>.json */
-  reportPath: z.string().min(1),
+  /** As clients name it: `<runId>/<best|latest>` or `zoo:<name>`. */
+  checkpoint: z.string().min(1),
+};
+
+export const evaluateJobSchema = z.object({
+  kind: z.literal('evaluate'),
+  ...checkpointRefFields,
   settings: evalSettingsSchema,
 });
 export type EvaluateJobData = z.infer<typeof evaluateJobSchema>;
@@ -73,14 +77,11 @@ export type EvaluateJobData = z.infer<typeof evaluateJobSchema>;
 /** Every episode of a fixed tasks file (`eval --tasks`): a JSON tasks file or a folder of Lake's runs. */
 export const tasksJobSchema = z.object({
   kind: z.literal('tasks'),
-  dataDir: z.string().min(1),
-  backend: z.string().min(1),
-  checkpointRef: z.string().min(1),
-  checkpointDir: z.string().min(1),
+  ...checkpointRefFields,
   /** The tasks file, or the folder holding Lake's `runNN/` folders. */
   tasksPath: z.string().min(1),
-  /** Report file: <run>/tasks/<name>.json */
-  reportPath: z.string().min(1),
+  /** How the report's name names the file: its path relative to the data folder, or to run `run`'s folder. */
+  tasksName: z.object({ path: z.string().min(1), run: z.string().min(1).nullable().optional() }),
 });
 export type TasksJobData = z.infer<typeof tasksJobSchema>;
 

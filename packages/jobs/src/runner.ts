@@ -7,30 +7,22 @@
  * optimiser and schedule continue exactly), a run without one starts over, and an evaluation report that
  * exists already is not computed twice. Every attempt is logged in the run's `attempts.jsonl`.
  */
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
+  describeMachine,
+  evaluateCheckpoint,
   initBackend,
   parseBackendName,
-  openDataset,
-  evaluateModel,
-  importLakeRuns,
-  isLakeRuns,
-  evaluateTasks,
-  readTaskFile,
-  writeJsonAtomic,
-  resolveModelConfig,
   resolveCheckpointDir,
-  openCheckpoint,
   RunDir,
   train,
+  type EvaluateCheckpointOptions,
+  type EvaluationOutcome,
   type TrainProgress,
-  describeMachine,
 } from '@rcn/core';
 import type {
-  EvalSettings,
   EvaluateJobData,
   EvaluationResult,
   JobData,
@@ -54,15 +46,13 @@ export type AttemptEvent =
   | { event: 'finish' | 'stop'; worker: string; time: string; status: string; episode: number }
   | { event: 'error'; worker: string; time: string; message: string };
 
-export const ATTEMPTS_FILE = 'attempts.jsonl';
-
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 /** Episodes done according to the run's `latest` checkpoint; null when it has none. */
 export async function checkpointEpisode(runDir: string): Promise<number | null> {
   let dir: string;
   try {
-    dir = resolveCheckpointDir(join(runDir, 'checkpoints', 'latest'));
+    dir = resolveCheckpointDir(new RunDir(runDir).latestDir);
   } catch {
     return null;
   }
@@ -72,9 +62,9 @@ export async function checkpointEpisode(runDir: string): Promise<number | null> 
   return state.progress.episode;
 }
 
-async function logAttempt(runDir: string, e: AttemptEvent): Promise<void> {
-  await mkdir(runDir, { recursive: true });
-  await appendFile(join(runDir, ATTEMPTS_FILE), JSON.stringify(e) + '\n');
+async function logAttempt(run: RunDir, e: AttemptEvent): Promise<void> {
+  await mkdir(run.dir, { recursive: true });
+  await appendFile(run.attemptsPath, JSON.stringify(e) + '\n');
 }
 
 /** An evaluation's progress callback (episodes done of total, running accuracy) as job progress, timed from now. */
@@ -97,59 +87,21 @@ function episodeProgress(
   };
 }
 
-async function evaluate(
-  checkpointDir: string,
-  settings: EvalSettings,
-  dataDir: string | undefined,
-  reportPath: string,
-  checkpointRef: string,
-  opts: RunJobOptions,
-): Promise<EvaluationResult> {
-  const ck = await openCheckpoint(checkpointDir);
-  const { model, method, metadata } = ck;
-  try {
-    const ds = await openDataset(settings.dataset, settings.split, {
-      dataDir,
-      imageSize: model.config.imageSize,
-      normalization: ck.normalisation,
-    });
-    const report = await evaluateModel(model, ds, {
-      ...settings,
-      signal: opts.signal,
-      onProgress: episodeProgress('evaluate', opts),
-    });
-    await mkdir(dirname(reportPath), { recursive: true });
-    await writeJsonAtomic(reportPath, {
-      ...report,
-      method,
-      checkpoint: checkpointRef,
-      checkpointEpisodes: metadata.episodes ?? null,
-      createdAt: new Date().toISOString(),
-    });
-    return { reportPath, accuracy: report.accuracy, ci95: report.ci95 };
-  } finally {
-    model.dispose();
-  }
-}
-
-async function existingReport(path: string): Promise<EvaluationResult | null> {
-  if (!existsSync(path)) return null;
-  const r = JSON.parse(await readFile(path, 'utf8')) as { accuracy: number; ci95: number };
-  return { reportPath: path, accuracy: r.accuracy, ci95: r.ci95 };
+/** The job's result for an evaluation's outcome. */
+function evaluationResult(o: EvaluationOutcome): EvaluationResult {
+  return { reportPath: o.reportPath, accuracy: o.report.accuracy, ci95: o.report.ci95 };
 }
 
 async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOutcome> {
-  const dir = join(d.runsDir, d.runId);
+  const run = new RunDir(join(d.runsDir, d.runId));
+  const dir = run.dir;
   const worker = opts.worker ?? `${hostname()}:${process.pid}`;
-  const from = existsSync(join(dir, 'config.json')) ? await checkpointEpisode(dir) : null;
+  const from = run.exists ? await checkpointEpisode(dir) : null;
   const resume = from !== null;
   // A run directory without a checkpoint holds nothing a restart would lose (its trainer died before the
   // first save): a resume, or a retry of a job whose worker died, starts it over rather than refuse.
-  if (!resume && existsSync(join(dir, 'config.json'))) {
-    for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'checkpoints'])
-      await rm(join(dir, f), { recursive: true, force: true });
-  }
-  await logAttempt(dir, {
+  if (!resume && run.exists) await run.clearUnsaved();
+  await logAttempt(run, {
     event: 'start',
     worker,
     time: new Date().toISOString(),
@@ -185,26 +137,17 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
     for (const e of summary.status === 'finished' ? evaluations : []) {
       if (opts.signal?.aborted) break;
       const { checkpoint, ...settings } = e;
-      const reportPath = new RunDir(dir).evaluationPath({
-        checkpoint,
-        ...settings,
-        bnInference: resolveModelConfig(d.config.model).bnInference,
+      const outcome = await evaluateCheckpoint(`${d.runId}/${checkpoint}`, settings, {
+        ...evaluationOptions('evaluate', opts),
+        open: { runsDir: d.runsDir, refOnly: true },
+        dataDir: d.config.dataDir,
+        reuse: true,
       });
-      results.push(
-        (await existingReport(reportPath)) ??
-          (await evaluate(
-            join(dir, 'checkpoints', checkpoint),
-            settings,
-            d.config.dataDir,
-            reportPath,
-            `${d.runId}/${checkpoint}`,
-            opts,
-          )),
-      );
+      results.push(evaluationResult(outcome));
     }
     const evaluation = results[0] ?? null;
     const cancelled = summary.status === 'interrupted' || results.length < evaluations.length;
-    await logAttempt(dir, {
+    await logAttempt(run, {
       event: cancelled ? 'stop' : 'finish',
       worker,
       time: new Date().toISOString(),
@@ -222,7 +165,7 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
       },
     };
   } catch (e) {
-    await logAttempt(dir, {
+    await logAttempt(run, {
       event: 'error',
       worker,
       time: new Date().toISOString(),
@@ -232,39 +175,33 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
   }
 }
 
+/** Where an evaluation job's checkpoint is looked up, its progress and its stop. */
+function evaluationOptions(phase: string, opts: RunJobOptions): EvaluateCheckpointOptions {
+  return { signal: opts.signal, onProgress: episodeProgress(phase, opts) };
+}
+
+function openOptions(d: EvaluateJobData | TasksJobData): EvaluateCheckpointOptions {
+  return { open: { runsDir: d.runsDir, zooDir: d.zooDir, refOnly: true }, dataDir: d.dataDir };
+}
+
 async function runEvaluation(d: EvaluateJobData, opts: RunJobOptions): Promise<JobOutcome> {
   await initBackend(parseBackendName(d.backend));
-  const r = await evaluate(d.checkpointDir, d.settings, d.dataDir, d.reportPath, d.checkpointRef, opts);
-  return { status: 'finished', result: { kind: 'evaluate', ...r } };
+  const outcome = await evaluateCheckpoint(d.checkpoint, d.settings, {
+    ...openOptions(d),
+    ...evaluationOptions('evaluate', opts),
+  });
+  return { status: 'finished', result: { kind: 'evaluate', ...evaluationResult(outcome) } };
 }
 
 /** Every episode of a tasks file (or of Lake's runs), reported as `eval --tasks` reports it. */
 async function runTasks(d: TasksJobData, opts: RunJobOptions): Promise<JobOutcome> {
   await initBackend(parseBackendName(d.backend));
-  const lake = await isLakeRuns(d.tasksPath);
-  const file = lake ? await importLakeRuns(d.tasksPath) : await readTaskFile(d.tasksPath);
-  const { model, method, metadata, input } = await openCheckpoint(d.checkpointDir);
-  try {
-    const report = await evaluateTasks(model, input, file, d.tasksPath, {
-      ...(lake && { baseDir: d.tasksPath }),
-      signal: opts.signal,
-      onProgress: episodeProgress('tasks', opts),
-    });
-    await mkdir(dirname(d.reportPath), { recursive: true });
-    await writeJsonAtomic(d.reportPath, {
-      checkpoint: d.checkpointRef,
-      method,
-      checkpointEpisodes: metadata.episodes ?? null,
-      ...report,
-      createdAt: new Date().toISOString(),
-    });
-    return {
-      status: 'finished',
-      result: { kind: 'tasks', reportPath: d.reportPath, accuracy: report.accuracy, ci95: report.ci95 },
-    };
-  } finally {
-    model.dispose();
-  }
+  const outcome = await evaluateCheckpoint(
+    d.checkpoint,
+    { tasks: d.tasksPath, name: d.tasksName },
+    { ...openOptions(d), ...evaluationOptions('tasks', opts) },
+  );
+  return { status: 'finished', result: { kind: 'tasks', ...evaluationResult(outcome) } };
 }
 
 /** Runs a job to its end; throws on failure. A job stopped by `signal` ends `cancelled`. */

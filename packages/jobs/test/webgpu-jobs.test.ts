@@ -85,14 +85,12 @@ describe.skipIf(missing !== null || !data.available)('webgpu: jobs and faithfuln
   });
 
   it("an evaluation job on webgpu reproduces wasm's evaluation of the same checkpoint", async () => {
-    const ck = resolveCheckpointDir(join(runs, 'wasm', 'checkpoints', 'latest'));
     const outcome = await runJob({
       kind: 'evaluate',
       backend: 'webgpu',
+      runsDir: runs,
       dataDir: data.dir,
-      checkpointRef: 'wasm/latest',
-      checkpointDir: ck,
-      reportPath: join(runs, 'wasm-on-webgpu.json'),
+      checkpoint: 'wasm/latest',
       settings: EVAL,
     });
     expect(outcome.status).toBe('finished');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@rcn/core';
 import type { Limits } from '../config.js';
 import { badInput, boundedInt, notFound } from '../graphql/errors.js';
-import type { CheckpointRef } from './paths.js';
+import type { ResolvedCheckpoint } from './paths.js';
 import type { DatasetService } from './datasets.js';
 import { imageUrl } from './datasets.js';
 import { type Box, type GridGeometry } from './geometry.js';
@@ -89,7 +89,7 @@ export class PartsService {
     private readonly pngs: PngStore,
   ) {}
 
-  async get(ck: CheckpointRef, cls: string, args: PartsArgs): Promise<PrototypicalPartsModel> {
+  async get(ck: ResolvedCheckpoint, cls: string, args: PartsArgs): Promise<PrototypicalPartsModel> {
     const l = this.limits;
     boundedInt(args.episodes, 'episodes', 1, l.maxPartsEpisodes);
     boundedInt(args.way, 'way', 2, l.maxWay);
@@ -174,7 +174,7 @@ export class PartsService {
   }
 
   private async compute(
-    ck: CheckpointRef,
+    ck: ResolvedCheckpoint,
     dataset: string,
     classId: string,
     args: PartsArgs,

@@ -47,8 +47,17 @@ export {
   type OpenedCheckpoint,
   describeCheckpoint,
   type CheckpointDescription,
-  ZOO_PREFIX,
+  type CheckpointLocation,
 } from './open.js';
+export {
+  CHECKPOINT_NAMES,
+  type CheckpointName,
+  type CheckpointRef,
+  CheckpointRefError,
+  formatCheckpointRef,
+  parseCheckpointRef,
+  ZOO_PREFIX,
+} from './checkpoint-ref.js';
 export {
   regionGeometry,
   type RegionGeometry,

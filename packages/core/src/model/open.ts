@@ -4,22 +4,36 @@
  * normalisation, the region geometry and the dataset are read by one set of rules.
  *
  * A reference is a checkpoint folder (`.../checkpoints/best`, or its `.old` twin mid-save), a run folder
- * (then `checkpoints/<name>`, `best` unless asked), or, where no such folder exists, `<runId>` or
- * `<runId>/<best|latest>` inside `runsDir`, then a model of the zoo by name. `zoo:<name>` names a zoo model
- * whatever the runs folder holds.
+ * (then `checkpoints/<name>`, `best` unless asked), or, where no such folder exists, a reference in the
+ * clients' form (`checkpoint-ref.ts`: `<runId>[/<best|latest>]` inside `runsDir`), then a model of the zoo
+ * by name. `zoo:<name>` names a zoo model whatever the runs folder holds. With `refOnly` (the job runner:
+ * what a client named) only the clients' form is read, never a path.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { defaultRunsDir, defaultZooDir, ZOO_NAME } from '../paths/index.js';
+import {
+  defaultRunsDir,
+  defaultZooDir,
+  isRunFolder,
+  RUN_FILES,
+  runCheckpointPath,
+  ZOO_NAME,
+} from '../paths/index.js';
 import { readCheckpoint, readCheckpointMetadata, resolveCheckpointDir } from './checkpoint.js';
 import { CHECKPOINT_FILES, CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
 import { describeMetadata, type MetadataDescription } from './checkpoint-description.js';
+import {
+  CHECKPOINT_NAMES,
+  CheckpointRefError,
+  isCheckpointName,
+  parseCheckpointRef,
+  ZOO_PREFIX,
+  type CheckpointName,
+  type CheckpointRef,
+} from './checkpoint-ref.js';
 import type { ModelConfig } from './config.js';
 import { checkpointModel } from './create.js';
 import type { FewShotModel } from './types.js';
-
-export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
-export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
 
 export interface CheckpointLocation {
   /** The folder actually read (holds model.json). */
@@ -51,32 +65,52 @@ export interface OpenCheckpointOptions {
   zooDir?: string;
   /** Model settings to change after loading (e.g. `bnInference` for an evaluation). */
   override?: Partial<ModelConfig>;
+  /** Only `<runId>[/<name>]` and `zoo:<name>`, never a path (a reference a client gave). */
+  refOnly?: boolean;
 }
 
-const isRunDir = (dir: string) =>
-  existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoints'));
+const isRunDir = (dir: string) => isRunFolder(dir) && existsSync(join(dir, RUN_FILES.checkpoints));
 const hasCheckpoint = (dir: string) =>
   existsSync(join(dir, CHECKPOINT_FILES.manifest)) ||
   existsSync(join(`${dir}.old`, CHECKPOINT_FILES.manifest));
 
 function inRun(runDir: string, name: string): CheckpointLocation {
-  if (!(CHECKPOINT_NAMES as readonly string[]).includes(name))
+  if (!isCheckpointName(name))
     throw new CheckpointError(
       'CHECKPOINT_NOT_FOUND',
       `${runDir}: checkpoint name '${name}' is not one of ${CHECKPOINT_NAMES.join(', ')}`,
     );
-  return { dir: resolveCheckpointDir(join(runDir, 'checkpoints', name)), runDir, name };
+  return { dir: resolveCheckpointDir(runCheckpointPath(runDir, name)), runDir, name };
+}
+
+/** A reference in the clients' form, or null where `ref` is not one. */
+function clientRef(ref: string): CheckpointRef | null {
+  try {
+    return parseCheckpointRef(ref);
+  } catch (e) {
+    if (e instanceof CheckpointRefError) return null;
+    throw e;
+  }
 }
 
 /** Where a reference points (see the module comment); throws CHECKPOINT_NOT_FOUND naming what was tried. */
 export function locateCheckpoint(ref: string, opts: OpenCheckpointOptions = {}): CheckpointLocation {
   const runsDir = resolve(opts.runsDir ?? defaultRunsDir());
+  const parsed = clientRef(ref);
   if (ref.startsWith(ZOO_PREFIX)) {
-    const found = inZoo(ref.slice(ZOO_PREFIX.length), runsDir, opts);
+    const found = parsed?.kind === 'zoo' ? inZoo(parsed.name, runsDir, opts) : null;
     if (found) return found;
     throw new CheckpointError(
       'CHECKPOINT_NOT_FOUND',
       `${ref}: no such model in the zoo (${opts.zooDir ?? defaultZooDir() ?? 'no zoo folder'}); \`pnpm cli zoo\` lists them`,
+    );
+  }
+  if (opts.refOnly) {
+    const runDir = parsed?.kind === 'run' ? join(runsDir, parsed.runId) : null;
+    if (parsed?.kind === 'run' && runDir && isRunDir(runDir)) return inRun(runDir, parsed.name);
+    throw new CheckpointError(
+      'CHECKPOINT_NOT_FOUND',
+      `${ref}: not a run in ${runsDir} (<runId>[/best|latest]) or a zoo model (zoo:<name>)`,
     );
   }
   const path = resolve(ref);
@@ -84,14 +118,15 @@ export function locateCheckpoint(ref: string, opts: OpenCheckpointOptions = {}):
     const dir = resolveCheckpointDir(path);
     const plain = dir.endsWith('.old') ? dir.slice(0, -4) : dir;
     const parent = dirname(plain);
-    const runDir = basename(parent) === 'checkpoints' && isRunDir(dirname(parent)) ? dirname(parent) : null;
+    const runDir =
+      basename(parent) === RUN_FILES.checkpoints && isRunDir(dirname(parent)) ? dirname(parent) : null;
     return { dir, runDir, name: basename(plain) };
   }
   if (isRunDir(path)) return inRun(path, opts.name ?? 'best');
-  const parts = ref.split('/');
-  if (parts.length <= 2 && parts.every((p) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p))) {
-    const runDir = join(runsDir, parts[0]);
-    if (isRunDir(runDir)) return inRun(runDir, parts[1] ?? opts.name ?? 'best');
+  if (parsed?.kind === 'run') {
+    const runDir = join(runsDir, parsed.runId);
+    // `<runId>` alone means `opts.name`.
+    if (isRunDir(runDir)) return inRun(runDir, ref.includes('/') ? parsed.name : (opts.name ?? 'best'));
   }
   const zoo = inZoo(ref, runsDir, opts);
   if (zoo) return zoo;
@@ -100,9 +135,6 @@ export function locateCheckpoint(ref: string, opts: OpenCheckpointOptions = {}):
     `${ref}: not a checkpoint folder, a run folder, a run in ${runsDir} (<runId>[/best|latest]) or a zoo model`,
   );
 }
-
-/** The prefix that names a zoo model whatever the runs folder holds (`zoo:omniglot-rcn-conv4-20w1s`). */
-export const ZOO_PREFIX = 'zoo:';
 
 /** A zoo model by name (`zoo/<name>/` is a checkpoint folder), or null. */
 function inZoo(name: string, runsDir: string, opts: OpenCheckpointOptions): CheckpointLocation | null {
