@@ -251,7 +251,7 @@ describeWithData('fixed tasks files', () => {
       await s.gql<{
         taskPrediction: {
           accuracy: number;
-          gridRows: number;
+          grid: { rows: number };
           episode: {
             id: string;
             dataset: string;
@@ -264,7 +264,7 @@ describeWithData('fixed tasks files', () => {
           queries: { probabilities: number[]; trueLabel: number; supports: { regionScores: number[] }[] }[];
         };
       }>(
-        `query ($f: TasksFileInput!) { taskPrediction(checkpoint: "${RUN}/best", file: $f, episode: "first") { accuracy gridRows episode { id dataset split way classes { name } support { url imageId } queries { url label } } queries { probabilities trueLabel supports { regionScores } } } }`,
+        `query ($f: TasksFileInput!) { taskPrediction(checkpoint: "${RUN}/best", file: $f, episode: "first") { accuracy grid { rows } episode { id dataset split way classes { name } support { url imageId } queries { url label } } queries { probabilities trueLabel supports { regionScores } } } }`,
         { f: FILE },
       ),
     );
@@ -281,7 +281,7 @@ describeWithData('fixed tasks files', () => {
     for (const q of p.queries) {
       expect(q.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
       expect(q.supports).toHaveLength(3);
-      expect(q.supports[0].regionScores).toHaveLength(p.gridRows * p.gridRows);
+      expect(q.supports[0].regionScores).toHaveLength(p.grid.rows * p.grid.rows);
     }
     const { taskRam } = ok(
       await s.gql<{
@@ -292,7 +292,7 @@ describeWithData('fixed tasks files', () => {
       ),
     );
     expect(taskRam.support).toBe(1);
-    expect(taskRam.regionScores).toHaveLength(p.gridRows * p.gridRows);
+    expect(taskRam.regionScores).toHaveLength(p.grid.rows * p.grid.rows);
     expect(taskRam.urls.panel).toMatch(/^\/files\/.*\.png$/);
     // An unknown episode and an out-of-range pair are named.
     const bad = await s.gql(

@@ -105,6 +105,8 @@ export {
   ExplainError,
   type EpisodeExplanation,
   computeEpisodeRam,
+  pairSimilarity,
+  queryProbabilities,
 } from './explain/index.js';
 export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic, readNpy, encodeNpy } from './io/index.js';
 export {

@@ -134,10 +134,7 @@ export async function campaignStatus(c: Campaign, plans: StagePlan[]): Promise<C
     for (const cell of plan.cells) {
       const s = status.find((x) => x.id === cell.id)!;
       const zooName = zooNameOf(stage.zooTemplate, cell);
-      const dir = join(c.runsDir, cell.id);
-      const run = existsSync(join(dir, 'status.json'))
-        ? await new RunDir(dir).status().catch(() => null)
-        : null;
+      const run = await new RunDir(join(c.runsDir, cell.id)).status().catch(() => null);
       out.push({
         ...s,
         stage: plan.name,

@@ -7,7 +7,7 @@
  * optimiser and schedule continue exactly), a run without one starts over, and an evaluation report that
  * exists already is not computed twice. Every attempt is logged in the run's `attempts.jsonl`.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,7 +15,6 @@ import {
   evaluateCheckpoint,
   initBackend,
   parseBackendName,
-  resolveCheckpointDir,
   RunDir,
   train,
   type EvaluateCheckpointOptions,
@@ -47,20 +46,6 @@ export type AttemptEvent =
   | { event: 'error'; worker: string; time: string; message: string };
 
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
-
-/** Episodes done according to the run's `latest` checkpoint; null when it has none. */
-export async function checkpointEpisode(runDir: string): Promise<number | null> {
-  let dir: string;
-  try {
-    dir = resolveCheckpointDir(new RunDir(runDir).latestDir);
-  } catch {
-    return null;
-  }
-  const state = JSON.parse(await readFile(join(dir, 'trainer-state.json'), 'utf8')) as {
-    progress: { episode: number };
-  };
-  return state.progress.episode;
-}
 
 async function logAttempt(run: RunDir, e: AttemptEvent): Promise<void> {
   await mkdir(run.dir, { recursive: true });
@@ -96,7 +81,7 @@ async function runTraining(d: TrainJobData, opts: RunJobOptions): Promise<JobOut
   const run = new RunDir(join(d.runsDir, d.runId));
   const dir = run.dir;
   const worker = opts.worker ?? `${hostname()}:${process.pid}`;
-  const from = run.exists ? await checkpointEpisode(dir) : null;
+  const from = run.exists ? await run.latestEpisode() : null;
   const resume = from !== null;
   // A run directory without a checkpoint holds nothing a restart would lose (its trainer died before the
   // first save): a resume, or a retry of a job whose worker died, starts it over rather than refuse.

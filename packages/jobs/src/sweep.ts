@@ -345,7 +345,8 @@ export async function sweepStatus(plan: SweepPlan, runsDir?: string): Promise<Ce
       const dir = join(c.job.runsDir, c.id);
       let s: RunSummary | null = null;
       try {
-        s = existsSync(join(dir, 'config.json')) ? await new RunDir(dir).status() : null;
+        const run = new RunDir(dir);
+        s = run.exists ? await run.status() : null;
       } catch {
         s = null; // a status file being replaced: read it as unknown this time
       }

@@ -7,15 +7,10 @@
 import {
   ExplainError,
   RCN,
-  classRam,
   encodePng,
-  heatOverlay,
   episodePrediction,
   openCheckpoint,
-  pairRam,
   predictFiles,
-  rangeOf,
-  renderPairPng,
   resizeNearest,
   resolveCheckpointDir,
   type EpisodeExplanation,
@@ -25,7 +20,7 @@ import {
   type SupportSet,
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
-import type { RamResult } from './inference-tasks.js';
+import { pairResult, type RamResult } from './pair-ram.js';
 import { cached, stampOf, stampedCache } from './stamped-cache.js';
 
 export interface TaskEpisodePayload {
@@ -109,47 +104,6 @@ function explained(p: TaskEpisodePayload): Promise<Explained> {
     episodes.set(key, e);
   }
   return e;
-}
-
-/** The RAM of one (query, support) pair of an explained episode, its maps rendered as PNGs (tasks and sampled episodes). */
-export async function pairResult(x: EpisodeExplanation, query: number, support: number): Promise<RamResult> {
-  const { ram, geometry: g } = x;
-  const pr = pairRam(ram, query, support);
-  const cr = classRam(ram, query, pr.classIndex);
-  const R = ram.regions;
-  const at = (query * ram.way * ram.shot + support) * R * R;
-  const size = g.imageSize * Math.max(1, Math.ceil(128 / g.imageSize));
-  const sImg = x.supportImages[support];
-  const qImg = x.queryImages[query];
-  const over = (img: typeof sImg, values: number[], floorAtZero = true) =>
-    encodePng(heatOverlay(img, values, g, rangeOf(values, floorAtZero), { size }));
-  const [sPng, qPng, scores, weights, contributions, queryContributions, panel] = await Promise.all([
-    encodePng(resizeNearest(sImg, size)),
-    encodePng(resizeNearest(qImg, size)),
-    // r is a cosine with a narrow spread inside one image: its colour range is the data's.
-    over(sImg, pr.scores, false),
-    over(sImg, pr.weights),
-    over(sImg, pr.contributions),
-    over(qImg, pr.queryContributions),
-    renderPairPng(x, query, support),
-  ]);
-  return {
-    episode: x.episode,
-    regions: R,
-    imageSize: g.imageSize,
-    geometry: geometryOf(g),
-    probabilities: Array.from(ram.probs.subarray(query * ram.way, (query + 1) * ram.way)),
-    scores: pr.scores,
-    weights: pr.weights,
-    contributions: pr.contributions,
-    queryContributions: pr.queryContributions,
-    bestMatch: pr.bestMatch,
-    similarity: ram.similarity.slice(at, at + R * R),
-    score: pr.supportScore,
-    classScore: cr.classScore,
-    share: cr.share[support % ram.shot],
-    png: { support: sPng, query: qPng, scores, weights, contributions, queryContributions, panel },
-  };
 }
 
 export const taskEpisodeTasks = {

@@ -11,5 +11,12 @@ export {
 } from './faithfulness.js';
 export { renderEpisodePanel, renderPairPng } from './panel.js';
 export { type PartsResult, prototypicalParts, renderPartsGallery } from './parts.js';
-export { classRam, computeEpisodeRam, pairRam, predictions } from './ram.js';
+export {
+  classRam,
+  computeEpisodeRam,
+  pairRam,
+  pairSimilarity,
+  predictions,
+  queryProbabilities,
+} from './ram.js';
 export { crop, heatOverlay, resizeNearest, toRgb } from './render.js';

@@ -20,6 +20,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import { assertRunId, defaultRunsDir, isRunFolder, RUN_FILES, runCheckpointPath } from '../paths/index.js';
+import { resolveCheckpointDir } from '../model/index.js';
+import { readTrainerProgress } from './checkpoint-state.js';
 import { defaultTrainConfig } from './config-schema.js';
 import type { MetricEvent, RunOwner, RunSummary, TrainConfig } from './types.js';
 
@@ -149,6 +151,16 @@ export class RunDir {
   /** A checkpoint's folder by name (`best`, `latest`), before any `.old` fallback. */
   checkpointDir(name: string): string {
     return runCheckpointPath(this.dir, name);
+  }
+
+  /** Episodes done according to the run's `latest` checkpoint; null when it has none. */
+  async latestEpisode(): Promise<number | null> {
+    try {
+      resolveCheckpointDir(this.latestDir);
+    } catch {
+      return null;
+    }
+    return (await readTrainerProgress(this.latestDir)).episode;
   }
 
   /** Whether the folder holds a run (a configuration). */
