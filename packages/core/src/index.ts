@@ -107,6 +107,8 @@ export {
   computeEpisodeRam,
   pairSimilarity,
   queryProbabilities,
+  PARTS_FIELDS,
+  PARTS_SPLIT,
 } from './explain/index.js';
 export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic, readNpy, encodeNpy } from './io/index.js';
 export {

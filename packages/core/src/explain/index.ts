@@ -11,6 +11,7 @@ export {
 } from './faithfulness.js';
 export { renderEpisodePanel, renderPairPng } from './panel.js';
 export { type PartsResult, prototypicalParts, renderPartsGallery } from './parts.js';
+export { PARTS_FIELDS, PARTS_SPLIT } from './parts-config.js';
 export {
   classRam,
   computeEpisodeRam,
