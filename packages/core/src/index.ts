@@ -22,6 +22,9 @@ export {
   wasmHeapBytes,
   type WeightMap,
   webGpuBytesAllocated,
+  computeOptions,
+  setComputeOptions,
+  resetComputeOptions,
 } from './backend/index.js';
 export {
   type ClassInfo,

@@ -1,3 +1,10 @@
+export {
+  type ComputeOptions,
+  type ComputeOptionsPatch,
+  computeOptions,
+  resetComputeOptions,
+  setComputeOptions,
+} from './compute-options.js';
 export { WorkerPool, WORKER_LOST } from './pool.js';
 export { type GradientsReply, ReplicaPool } from './replica-pool.js';
 export {

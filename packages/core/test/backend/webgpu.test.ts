@@ -17,7 +17,7 @@ import {
   type BackendInfo,
 } from '../../src/backend/index.js';
 import { type ConcreteBackend } from '../../src/backend/select.js';
-import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../../src/model/grad-kernels.js';
+import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../../src/model/backward/grad-kernels.js';
 import { RCN, openCheckpoint, saveCheckpoint, type ModelConfigInput } from '../../src/model/index.js';
 import { computeEpisodeRam } from '../../src/explain/index.js';
 import { gradCamRegions } from '../../src/explain/gradcam.js';

@@ -45,7 +45,7 @@ describe('the browser entry as a bundle', () => {
     const ours = Object.keys(r.metafile.inputs).filter((p) => p.startsWith('src/'));
     // The model, the maps and the prediction bookkeeping are there ...
     for (const f of [
-      'src/model/rcn.ts',
+      'src/model/methods/rcn.ts',
       'src/explain/ram.ts',
       'src/predict/run-episode.ts',
       'src/data/prepare.ts',
@@ -53,8 +53,8 @@ describe('the browser entry as a bundle', () => {
       expect(ours).toContain(f);
     // ... and no folder's Node face, file reader, decoder or worker pool.
     const nodeFiles = [
-      'model/checkpoint',
-      'model/open',
+      'model/checkpoints/checkpoint',
+      'model/checkpoints/open',
       'data/image',
       'data/preprocess',
       'backend/pool',

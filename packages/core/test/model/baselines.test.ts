@@ -22,7 +22,7 @@ import {
 } from '../../src/model/index.js';
 import { Adam } from '../../src/train/adam.js';
 import { defaultTrainConfig, train } from '../../src/train/index.js';
-import { createModel } from '../../src/model/create.js';
+import { createModel } from '../../src/model/methods/create.js';
 import type { Method } from '../../src/train/types.js';
 import { tasks } from '../../src/train/replica-tasks.js';
 import { arraysToBatch } from '../../src/episodes/tensors.js';

@@ -4,7 +4,7 @@ import {
   CheckpointRefError,
   formatCheckpointRef,
   parseCheckpointRef,
-} from '../../src/model/checkpoint-ref.js';
+} from '../../src/model/checkpoints/checkpoint-ref.js';
 
 const reason = (ref: string) => {
   try {

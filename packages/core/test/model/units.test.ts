@@ -20,8 +20,8 @@ import {
   tfToTorch,
   type ModelConfigInput,
 } from '../../src/model/index.js';
-import { adaptivePoolMatrixT } from '../../src/model/region-grid.js';
-import { torchToTf } from '../../src/model/reference.js';
+import { adaptivePoolMatrixT } from '../../src/model/methods/region-grid.js';
+import { torchToTf } from '../../src/model/checkpoints/reference.js';
 import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;

@@ -3,9 +3,9 @@
  * version, validated) and the weights blob decoded against its manifest. checkpoint.ts reads and writes
  * them on disk; fetch-checkpoint.ts over HTTP (the browser entry), with the same checks and messages.
  */
-import { METHOD_NAMES, type Method } from './types.js';
-import type { ModelConfig } from './config.js';
-import type { WeightMap } from './params.js';
+import { METHOD_NAMES, type Method } from '../types.js';
+import type { ModelConfig } from '../config.js';
+import type { WeightMap } from '../params.js';
 
 export const CHECKPOINT_FILES = {
   manifest: 'model.json',

@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { allVariables, readableSync } from '../backend/index.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
+import { allVariables, readableSync } from '../../backend/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../io/index.js';
 import {
   CHECKPOINT_FILES,
   CheckpointError,
@@ -25,8 +25,8 @@ import {
   parseWeightsManifest,
   type WeightsManifestJson,
 } from './checkpoint-format.js';
-import type { WeightMap } from './params.js';
-import type { FewShotModel } from './types.js';
+import type { WeightMap } from '../params.js';
+import type { FewShotModel } from '../types.js';
 
 /** Saves `model`'s parameters and buffers and its metadata into `dir` (created if needed). */
 export async function saveCheckpoint(

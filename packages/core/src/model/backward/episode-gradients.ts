@@ -8,14 +8,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accumulate, type Backbone, type BackboneTrace, type LayerContext } from './backbone.js';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../params.js';
 import {
   disposeOutput,
   type EpisodeBatch,
   type ForwardOutput,
   type GradientOptions,
   type GradientResult,
-} from './types.js';
+} from '../types.js';
 
 export interface EpisodeGradientSpec {
   backbone: Backbone;

@@ -17,7 +17,7 @@ import {
   type BackboneTrace,
   type BlockStep,
   type LayerContext,
-} from './backbone.js';
+} from '../backward/backbone.js';
 import {
   batchNormBackward,
   batchNormOutput,
@@ -25,25 +25,16 @@ import {
   createBatchNorm,
   disposeCache,
   type BatchNormCache,
-  type BatchNormLayer,
-} from './batchnorm.js';
-import type { DropBlockConfig } from './config.js';
+} from '../backward/batchnorm.js';
+import type { DropBlockConfig } from '../config.js';
 import { dropBlockMask } from './dropblock.js';
 import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
-import { conv2dGradFilter, conv2dGradInput } from './grad-kernels.js';
-import type { ParamStore } from './params.js';
+import { conv2dGradFilter, conv2dGradInput } from '../backward/grad-kernels.js';
+import type { ParamStore } from '../params.js';
+import type { ResBlock } from './resnet12-block.js';
 import { resnet12BytesPerImage, resnet12ChunkStep, type ResChunkContext } from './resnet12-chunked.js';
 
 type Shape4 = [number, number, number, number];
-
-export interface ResBlock {
-  prefix: string;
-  convs: [tf.Variable, tf.Variable, tf.Variable];
-  bns: [BatchNormLayer, BatchNormLayer, BatchNormLayer];
-  downConv: tf.Variable;
-  downBn: BatchNormLayer;
-  dropBlock: boolean;
-}
 
 export class ResNet12 implements Backbone {
   readonly outChannels: number;

@@ -8,14 +8,14 @@
  * broadcast-added, never materialising the [Q, S, R, 2C] concatenation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormAct, createBatchNorm, type BatchNormLayer } from './batchnorm.js';
-import type { BranchOverrides } from './branches.js';
-import type { ParamStore } from './params.js';
+import { batchNormAct, createBatchNorm, type BatchNormLayer } from '../backward/batchnorm.js';
+import type { BranchOverrides } from '../backward/branches.js';
+import type { ParamStore } from '../params.js';
 
 export interface HeadContext {
   /** Names this pass for diagnostics and `branches` (`head`). */
   pass?: string;
-  /** Test-only branch overrides at near-ties (see branches.ts); absent in normal use. */
+  /** Test-only branch overrides at near-ties (see backward/branches.ts); absent in normal use. */
   branches?: BranchOverrides;
   batchStats: boolean;
   updateStats: boolean;

@@ -3,7 +3,7 @@
  * All pairs at once: normalise, ONE product of every support region against every query region, one max.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { overrideRegionArgmax, type BranchSiteChecks, type RegionMaxSite } from './branches.js';
+import { overrideRegionArgmax, type BranchSiteChecks, type RegionMaxSite } from '../backward/branches.js';
 
 /** x / ||x|| along the last axis (eps as F.normalize's, 1e-12). */
 export function l2Normalize(x: tf.Tensor, eps = 1e-12): tf.Tensor {

@@ -3,7 +3,7 @@
  * regions [B, R, C] = P [R, H*W] applied to the map [B, H*W, C], one matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RegionGrid } from './config.js';
+import type { RegionGrid } from '../config.js';
 
 /** PyTorch's adaptive-pool bins along one axis: bin i covers [floor(i*n/g), ceil((i+1)*n/g)); bins overlap. */
 export function adaptiveBins(inSize: number, outSize: number): [number, number][] {

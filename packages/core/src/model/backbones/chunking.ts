@@ -10,8 +10,8 @@
  * webgpu the guard (backend/webgpu-guard.ts) then throws a `WebGpuLimitError` as before.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { webGpuBufferLimit } from '../backend/browser.js';
-import type { BackboneTrace, LayerContext } from './backbone.js';
+import { webGpuBufferLimit } from '../../backend/browser.js';
+import type { BackboneTrace, LayerContext } from '../backward/backbone.js';
 
 /** One block of a chunked pass: per-chunk outputs, and the backward pass over per-chunk gradients. */
 export interface ChunkStep {

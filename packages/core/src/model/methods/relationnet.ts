@@ -27,10 +27,15 @@
  * bias 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BaselineModel, oneHotLabels, type BaselineHeadOutput } from './baseline.js';
-import { batchNormAct, createBatchNorm, type BatchNormLayer, type BatchNormOptions } from './batchnorm.js';
-import type { ModelConfigInput } from './config.js';
-import type { ParamStore } from './params.js';
+import { FewShotClassifier, oneHotLabels, type ClassifierHeadOutput } from './few-shot-classifier.js';
+import {
+  batchNormAct,
+  createBatchNorm,
+  type BatchNormLayer,
+  type BatchNormOptions,
+} from '../backward/batchnorm.js';
+import type { ModelConfigInput } from '../config.js';
+import type { ParamStore } from '../params.js';
 import type { HeadContext } from './region-weights.js';
 
 /** Filters of the relation module's convs and width of its hidden FC layer (the paper's). */
@@ -138,7 +143,7 @@ function maybePool(x: tf.Tensor4D): tf.Tensor4D {
   return x.shape[1] >= 2 && x.shape[2] >= 2 ? tf.maxPool(x, 2, 2, 'valid') : x;
 }
 
-export class RelationNet extends BaselineModel {
+export class RelationNet extends FewShotClassifier {
   readonly method = 'relationnet' as const;
   readonly relation: RelationModule;
 
@@ -147,7 +152,7 @@ export class RelationNet extends BaselineModel {
     this.relation = new RelationModule(this.store, this.backbone.outChannels, this.config.seed);
   }
 
-  head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number, training: boolean): BaselineHeadOutput {
+  head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number, training: boolean): ClassifierHeadOutput {
     const [, h, w, c] = sf.shape;
     if (qf.shape[1] !== h || qf.shape[2] !== w || qf.shape[3] !== c)
       throw new Error('model: support and query feature maps differ in size');
@@ -162,7 +167,7 @@ export class RelationNet extends BaselineModel {
     });
   }
 
-  protected lossFrom(out: BaselineHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar {
+  protected lossFrom(out: ClassifierHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar {
     return relationMseLoss(out.classScores, labels, way);
   }
 }

@@ -3,12 +3,12 @@
  * per-image op run chunk by chunk and BatchNorm over the whole pass (batchnorm-chunked.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulate, bnOptions, type LayerContext } from './backbone.js';
-import { batchNormOutput, disposeCache } from './batchnorm.js';
-import { chunkedBatchNormBackward, chunkedBatchNormForward } from './batchnorm-chunked.js';
+import { accumulate, bnOptions, type LayerContext } from '../backward/backbone.js';
+import { batchNormOutput, disposeCache } from '../backward/batchnorm.js';
+import { chunkedBatchNormBackward, chunkedBatchNormForward } from '../backward/batchnorm-chunked.js';
 import type { ChunkStep } from './chunking.js';
-import type { Conv4Block } from './conv4.js';
-import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
+import type { Conv4Block } from './conv4-block.js';
+import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../backward/grad-kernels.js';
 
 /** The largest tensor (activation or padded conv input) of a Conv4 pass per image of `height` x `width`, in bytes (float32). */
 export function conv4BytesPerImage(blocks: readonly Conv4Block[], height: number, width: number): number {
@@ -20,7 +20,7 @@ export function conv4BytesPerImage(blocks: readonly Conv4Block[], height: number
       h -= 2;
       w -= 2;
     }
-    // A same-padded conv's weight gradient on webgpu pads its input by one pixel (grad-kernels.ts).
+    // A same-padded conv's weight gradient on webgpu pads its input by one pixel (backward/grad-kernels.ts).
     const pad = b.pad === 'same' ? 2 : 0;
     most = Math.max(most, h * w * b.bn.gamma.size * 4, (h + pad) * (w + pad) * b.weight.shape[2]! * 4);
     if (b.pool) {

@@ -13,9 +13,9 @@ import {
   parseWeightsManifest,
 } from './checkpoint-format.js';
 import { describeMetadata, type MetadataDescription } from './checkpoint-description.js';
-import type { ModelConfig } from './config.js';
-import { checkpointModel } from './create.js';
-import type { FewShotModel } from './types.js';
+import type { ModelConfig } from '../config.js';
+import { checkpointModel } from './checkpoint-model.js';
+import type { FewShotModel } from '../types.js';
 
 /** The part of a fetch `Response` the loader reads. */
 export interface FetchedResponse {

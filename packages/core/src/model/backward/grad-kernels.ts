@@ -3,7 +3,7 @@
  * hand-scheduled backward pass (see backbone.ts). TF.js registers them on every backend (on wasm, ours).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { webGpuBufferLimit } from '../backend/browser.js';
+import { webGpuBufferLimit } from '../../backend/browser.js';
 import { overrideMaxPoolGrad, type BranchSiteChecks, type MaxPoolSites } from './branches.js';
 
 export type Pad = 'valid' | 'same';

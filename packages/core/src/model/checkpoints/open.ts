@@ -18,7 +18,7 @@ import {
   RUN_FILES,
   runCheckpointPath,
   ZOO_NAME,
-} from '../paths/index.js';
+} from '../../paths/index.js';
 import { readCheckpoint, readCheckpointMetadata, resolveCheckpointDir } from './checkpoint.js';
 import { CHECKPOINT_FILES, CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
 import { describeMetadata, type MetadataDescription } from './checkpoint-description.js';
@@ -31,9 +31,9 @@ import {
   type CheckpointName,
   type CheckpointRef,
 } from './checkpoint-ref.js';
-import type { ModelConfig } from './config.js';
-import { checkpointModel } from './create.js';
-import type { FewShotModel } from './types.js';
+import type { ModelConfig } from '../config.js';
+import { checkpointModel } from './checkpoint-model.js';
+import type { FewShotModel } from '../types.js';
 
 export interface CheckpointLocation {
   /** The folder actually read (holds model.json). */

@@ -3,10 +3,10 @@
  * input treatment, the region geometry and the dataset. One reading for every loader (`openCheckpoint`
  * from a folder, `fetchCheckpoint` over HTTP), so the rules and their error messages are the same.
  */
-import { checkpointNormalisation, inputSpecOf, type InputSpec, type NormStats } from '../data/browser.js';
+import { checkpointNormalisation, inputSpecOf, type InputSpec, type NormStats } from '../../data/browser.js';
 import { CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
-import { regionGeometry, type RegionGeometry } from './geometry.js';
-import type { Method } from './types.js';
+import { regionGeometry, type RegionGeometry } from '../methods/geometry.js';
+import type { Method } from '../types.js';
 
 export interface MetadataDescription {
   method: Method;

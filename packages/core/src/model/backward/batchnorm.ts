@@ -13,13 +13,14 @@ import {
   BATCH_NORM_ACT_FORWARD,
   BATCH_NORM_ACT_OUTPUT,
   batchNormActReady,
+  computeOptions,
   type BatchNormActBackwardAttrs,
   type BatchNormActForwardAttrs,
   type BatchNormActOutputAttrs,
-} from '../backend/browser.js';
+} from '../../backend/browser.js';
 import { branchKey, overrideActivation, type ActivationSites, type BranchOverrides } from './branches.js';
 import { maxPool2Grad, type MaxPoolOverride } from './grad-kernels.js';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../params.js';
 
 export type Activation = 'none' | 'relu' | 'leaky';
 
@@ -374,16 +375,6 @@ export function batchNormAct<T extends tf.Tensor>(x: T, bn: BatchNormLayer, opts
 // Fused kernels (backend/kernels/BatchNormAct.ts): one BatchNorm + activation (+ 2x2 max-pool) in a few passes
 // over memory on backends that register them (wasm), the composite above elsewhere. Same cache either way.
 
-let fusedEnabled = true;
-
-/**
- * Turns the fused kernels off (false) or back on, for A/B measurements (`pnpm bench profile --no-fused`) and
- * tests; the composite path is then used on every backend.
- */
-export function setFusedBatchNorm(enabled: boolean): void {
-  fusedEnabled = enabled;
-}
-
 /**
  * TF.js's tape is recording this op (autodiff through `backbone.apply`, e.g. a whole-model gradient check):
  * the fused kernels have no registered gradient, so the differentiable composite runs instead. Inside a
@@ -397,7 +388,7 @@ function tapeRecording(): boolean {
 /** The fused kernels take one input, or two summed before the activation when a pool follows. */
 function fusedApplies(inputs: number, shape: number[], pool: boolean): boolean {
   return (
-    fusedEnabled &&
+    computeOptions().batchNorm.fused &&
     (inputs === 1 || (inputs === 2 && pool)) &&
     !tapeRecording() &&
     tf.getKernel(BATCH_NORM_ACT_FORWARD, tf.getBackend()) !== undefined &&

@@ -6,7 +6,7 @@
  * on 28 px: cell centres at 5, 9, ..., 21, not 2.8, 8.4, ...). Regions then average the cells of their
  * adaptive-pool bins.
  */
-import { featureMapSize, type ModelConfig } from './config.js';
+import { featureMapSize, type ModelConfig } from '../config.js';
 import { adaptiveBins } from './region-grid.js';
 
 /**

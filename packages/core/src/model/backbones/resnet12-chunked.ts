@@ -5,14 +5,14 @@
  * unchunked) and cut into the chunks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulate, bnOptions, type LayerContext } from './backbone.js';
-import { batchNormOutput, disposeCache, type BatchNormCache } from './batchnorm.js';
-import { chunkedBatchNormBackward, chunkedBatchNormForward } from './batchnorm-chunked.js';
+import { accumulate, bnOptions, type LayerContext } from '../backward/backbone.js';
+import { batchNormOutput, disposeCache, type BatchNormCache } from '../backward/batchnorm.js';
+import { chunkedBatchNormBackward, chunkedBatchNormForward } from '../backward/batchnorm-chunked.js';
 import { splitChunks, type ChunkStep } from './chunking.js';
-import type { DropBlockConfig } from './config.js';
+import type { DropBlockConfig } from '../config.js';
 import { dropBlockMask } from './dropblock.js';
-import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from './grad-kernels.js';
-import type { ResBlock } from './resnet12.js';
+import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../backward/grad-kernels.js';
+import type { ResBlock } from './resnet12-block.js';
 
 /** The largest tensor (activation or padded conv input) of a ResNet-12 pass per image of `height` x `width`, in bytes (float32). */
 export function resnet12BytesPerImage(blocks: readonly ResBlock[], height: number, width: number): number {
@@ -20,7 +20,7 @@ export function resnet12BytesPerImage(blocks: readonly ResBlock[], height: numbe
   let w = width;
   let most = h * w * 3 * 4;
   for (const b of blocks) {
-    // The convs' weight gradients on webgpu pad their [h, w, C] inputs by one pixel (grad-kernels.ts).
+    // The convs' weight gradients on webgpu pad their [h, w, C] inputs by one pixel (backward/grad-kernels.ts).
     most = Math.max(most, (h + 2) * (w + 2) * b.bns[0].gamma.size * 4);
     h = Math.floor(h / 2);
     w = Math.floor(w / 2);

@@ -4,10 +4,10 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { allVariables, readableSync } from '../backend/index.js';
-import { readNpy } from '../io/index.js';
-import type { FewShotModel } from './types.js';
-import type { TensorData, WeightMap } from './params.js';
+import { allVariables, readableSync } from '../../backend/index.js';
+import { readNpy } from '../../io/index.js';
+import type { FewShotModel } from '../types.js';
+import type { TensorData, WeightMap } from '../params.js';
 
 /** PyTorch conv [out, in, kh, kw] -> TF.js [kh, kw, in, out]; other ranks unchanged. */
 export function torchToTf(t: TensorData): TensorData {

@@ -1,22 +1,22 @@
 /**
- * The harness the baselines (Prototypical Networks, Relation Network) share with RCN, so that comparisons are
- * like for like: the same backbones (`Conv4`, `ResNet12`), the same `ParamStore` and canonical names
+ * The base every few-shot method extends, as easyfsl's `FewShotClassifier`: RCN, Prototypical Networks and
+ * Relation Network share the backbone (`Conv4`, `ResNet12`), the `ParamStore` and canonical names
  * (`encoder.*` for the backbone, `head.*` for the method's own parameters, so per-module clipping treats
- * them as RCN's), each image set encoded separately with its own batch statistics (supports first, then
- * queries), and the same training step: the backbone's forward and backward passes scheduled by hand (see
- * backbone.ts), the head differentiated by TF.js's autodiff, the two joined at the features' gradients.
+ * them alike), each image set encoded separately with its own batch statistics (supports first, then
+ * queries), and the training step: the backbone's forward and backward passes scheduled by hand (see
+ * backward/), the head differentiated by TF.js's autodiff, the two joined at the features' gradients. A
+ * method gives its head (features to class scores and probabilities) and its loss.
  *
- * Of `ModelConfig`, the baselines use the backbone fields and the BatchNorm settings; the region fields are
- * RCN's and ignored.
+ * Of `ModelConfig`, every method uses the backbone fields and the BatchNorm settings; the region fields
+ * are RCN's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, LayerContext } from './backbone.js';
-import { episodeGradients } from './episode-gradients.js';
-import { featureMapSize, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
-import { Conv4 } from './conv4.js';
-import type { HeadContext } from './region-weights.js';
-import { ParamStore, type WeightMap } from './params.js';
-import { ResNet12 } from './resnet12.js';
+import type { Backbone, LayerContext } from '../backward/backbone.js';
+import type { BranchOverrides } from '../backward/branches.js';
+import { episodeGradients } from '../backward/episode-gradients.js';
+import { createBackbone } from '../backbones/create.js';
+import { featureMapSize, resolveModelConfig, type ModelConfig, type ModelConfigInput } from '../config.js';
+import { ParamStore, type WeightMap } from '../params.js';
 import {
   type EpisodeBatch,
   type FewShotModel,
@@ -25,19 +25,13 @@ import {
   type ForwardOutput,
   type GradientOptions,
   type GradientResult,
-} from './types.js';
+} from '../types.js';
+import type { HeadContext } from './region-weights.js';
 
-/** What a baseline's head computes from the features: [N*Q, N] each. */
-export interface BaselineHeadOutput {
+/** What every head computes from the features: [N*Q, N] each. */
+export interface ClassifierHeadOutput {
   probs: tf.Tensor2D;
   classScores: tf.Tensor2D;
-}
-
-/** The backbone of `cfg`, its parameters created in `store` under `encoder.*` (as RCN builds it). */
-export function createBackbone(store: ParamStore, cfg: ModelConfig): Backbone {
-  return cfg.backbone === 'conv4'
-    ? new Conv4(store, cfg.widths)
-    : new ResNet12(store, cfg.widths, cfg.leakySlope, cfg.dropBlock, cfg.seed);
 }
 
 /** The query labels of a batch; the loss needs them. */
@@ -51,7 +45,9 @@ export function oneHotLabels(labels: tf.Tensor1D, way: number): tf.Tensor2D {
   return tf.tidy(() => tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, way).toFloat() as tf.Tensor2D);
 }
 
-export abstract class BaselineModel implements FewShotModel {
+export abstract class FewShotClassifier<
+  H extends ClassifierHeadOutput = ClassifierHeadOutput,
+> implements FewShotModel {
   abstract readonly method: Method;
   readonly config: ModelConfig;
   readonly store: ParamStore;
@@ -66,6 +62,7 @@ export abstract class BaselineModel implements FewShotModel {
   /**
    * Everything after the backbone, differentiable by TF.js's autodiff: `sf` [N*K, h, w, C] class-major, `qf`
    * [N*Q, h, w, C]. In training mode the head's BatchNorm running statistics (if any) are updated.
+   * `branches`: test-only overrides at near-ties (see backward/branches.ts), for heads that have any.
    */
   abstract head(
     sf: tf.Tensor4D,
@@ -73,10 +70,24 @@ export abstract class BaselineModel implements FewShotModel {
     way: number,
     shot: number,
     training: boolean,
-  ): BaselineHeadOutput;
+    branches?: BranchOverrides,
+  ): H;
 
   /** The method's training loss from a head output (the paper's). */
-  protected abstract lossFrom(out: BaselineHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar;
+  protected abstract lossFrom(out: ClassifierHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar;
+
+  /**
+   * A head output as the model's output: probabilities and class scores, and what else the method reports
+   * (RCN: its region scores and weights; with `intermediates`, its regions too).
+   */
+  protected output(h: H, _intermediates: boolean): ForwardOutput {
+    return { probs: h.probs, classScores: h.classScores };
+  }
+
+  /** The head's tensors that `output` leaves out (disposed after a forward pass). */
+  protected unreported(_h: H, _intermediates: boolean): tf.Tensor[] {
+    return [];
+  }
 
   protected layerContext(training: boolean, pass: string): LayerContext {
     return {
@@ -109,10 +120,7 @@ export abstract class BaselineModel implements FewShotModel {
         `model: ${support.shape[0]} support images for ${way}-way ${shot}-shot (expected ${way * shot}, class-major)`,
       );
     }
-    for (const images of [support, query]) {
-      if (images.shape[3] !== 3)
-        throw new Error(`model: images must be NHWC with 3 channels, got [${images.shape.join(', ')}]`);
-    }
+    for (const images of [support, query]) this.checkImages(images);
     if (support.shape[1] !== query.shape[1] || support.shape[2] !== query.shape[2])
       throw new Error('model: support and query images differ in size');
     if (batch.queryLabels && batch.queryLabels.shape[0] !== query.shape[0]) {
@@ -120,26 +128,37 @@ export abstract class BaselineModel implements FewShotModel {
     }
   }
 
-  /** Backbone features [B, h, w, C] of one image set, normalised with its own batch statistics. */
+  private checkImages(images: tf.Tensor4D): void {
+    if (images.shape[3] !== 3)
+      throw new Error(`model: images must be NHWC with 3 channels, got [${images.shape.join(', ')}]`);
+  }
+
+  /**
+   * Backbone features [B, h, w, C] of one image set (its own batch statistics). In training mode the running
+   * statistics are updated. Plain TF.js ops, so differentiable by its autodiff, but training steps should use
+   * `computeGradients`, whose hand-scheduled backbone backward pass needs a fraction of the memory.
+   */
   encode(images: tf.Tensor4D, training: boolean, pass = 'images'): tf.Tensor4D {
+    this.checkImages(images);
     return this.backbone.apply(images, this.layerContext(training, pass));
   }
 
   forward(batch: EpisodeBatch, opts: ForwardOptions): ForwardOutput {
     this.checkBatch(batch);
     const { training } = opts;
-    // Supports first, then queries: the order in which running statistics are updated, as for RCN.
+    const intermediates = opts.intermediates === true;
+    // Supports first, then queries: the order in which the reference updates running statistics.
     const sf = this.encode(batch.support, training, 'support');
     let qf: tf.Tensor4D | null = null;
     try {
       qf = this.encode(batch.query, training, 'query');
       const h = this.head(sf, qf, batch.way, batch.shot, training);
-      const out: ForwardOutput = { probs: h.probs, classScores: h.classScores };
-      if (opts.intermediates) {
+      const out = this.output(h, intermediates);
+      if (intermediates) {
         Object.assign(out, { supportFeatures: sf, queryFeatures: qf });
         return out;
       }
-      tf.dispose([sf, qf]);
+      tf.dispose([sf, qf, ...this.unreported(h, intermediates)]);
       return out;
     } catch (e) {
       tf.dispose([sf, ...(qf ? [qf] : [])]);
@@ -151,10 +170,11 @@ export abstract class BaselineModel implements FewShotModel {
     return this.lossFrom(output, batchLabels(batch), batch.way);
   }
 
-  /** One training step's gradients, scheduled exactly as RCN's (see episode-gradients.ts). */
+  /** One training step's gradients (see backward/episode-gradients.ts). */
   computeGradients(batch: EpisodeBatch, opts: GradientOptions = {}): GradientResult {
     this.checkBatch(batch);
     const labels = batchLabels(batch);
+    const intermediates = opts.intermediates === true;
     return episodeGradients({
       backbone: this.backbone,
       store: this.store,
@@ -162,9 +182,9 @@ export abstract class BaselineModel implements FewShotModel {
       opts,
       context: (pass) => this.layerContext(true, pass),
       head: (sf, qf, keep) => {
-        const h = this.head(sf, qf, batch.way, batch.shot, true);
+        const h = this.head(sf, qf, batch.way, batch.shot, true, opts.branches);
         const loss = this.lossFrom(h, labels, batch.way);
-        return keep ? { loss, output: { probs: h.probs, classScores: h.classScores } } : { loss };
+        return keep ? { loss, output: this.output(h, intermediates) } : { loss };
       },
     });
   }

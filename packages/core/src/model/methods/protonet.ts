@@ -8,7 +8,7 @@
  * the queries. No parameters beyond the backbone's (`encoder.*`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BaselineModel, oneHotLabels, type BaselineHeadOutput } from './baseline.js';
+import { FewShotClassifier, oneHotLabels, type ClassifierHeadOutput } from './few-shot-classifier.js';
 
 /**
  * Squared Euclidean distances [Q, N] between rows of `q` [Q, D] and `p` [N, D], as |q|^2 - 2 q.p + |p|^2:
@@ -31,9 +31,9 @@ export function crossEntropyLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, way: 
   });
 }
 
-export class ProtoNet extends BaselineModel {
+export class ProtoNet extends FewShotClassifier {
   readonly method = 'protonet' as const;
-  head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number): BaselineHeadOutput {
+  head(sf: tf.Tensor4D, qf: tf.Tensor4D, way: number, shot: number): ClassifierHeadOutput {
     const [, h, w, c] = sf.shape;
     if (qf.shape[1] !== h || qf.shape[2] !== w || qf.shape[3] !== c)
       throw new Error('model: support and query feature maps differ in size');
@@ -47,7 +47,7 @@ export class ProtoNet extends BaselineModel {
     });
   }
 
-  protected lossFrom(out: BaselineHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar {
+  protected lossFrom(out: ClassifierHeadOutput, labels: tf.Tensor1D, way: number): tf.Scalar {
     return crossEntropyLoss(out.classScores, labels, way);
   }
 }

@@ -4,7 +4,7 @@
  * `openCheckpoint`, the API's resolver, the job runner and every report's `checkpoint` field use them.
  */
 import { basename } from 'node:path';
-import { RUN_ID, ZOO_NAME } from '../paths/index.js';
+import { RUN_ID, ZOO_NAME } from '../../paths/index.js';
 
 export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
 export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];

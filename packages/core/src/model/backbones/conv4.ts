@@ -16,28 +16,18 @@ import {
   type BackboneTrace,
   type BlockStep,
   type LayerContext,
-} from './backbone.js';
+} from '../backward/backbone.js';
 import {
   batchNormBackward,
   batchNormPoolBackward,
   createBatchNorm,
   disposeCache,
-  type BatchNormLayer,
-} from './batchnorm.js';
+} from '../backward/batchnorm.js';
 import { chunkChainApply, chunkChainTrace, imagesPerChunk } from './chunking.js';
+import type { Conv4Block } from './conv4-block.js';
 import { conv4BytesPerImage, conv4ChunkStep } from './conv4-chunked.js';
-import { conv2dGradFilter, conv2dGradInput, type Pad } from './grad-kernels.js';
-import type { ParamStore } from './params.js';
-
-export interface Conv4Block {
-  /** `encoder.layer{i}`. */
-  prefix: string;
-  weight: tf.Variable;
-  bias: tf.Variable;
-  bn: BatchNormLayer;
-  pad: Pad;
-  pool: boolean;
-}
+import { conv2dGradFilter, conv2dGradInput } from '../backward/grad-kernels.js';
+import type { ParamStore } from '../params.js';
 
 export class Conv4 implements Backbone {
   readonly outChannels: number;
