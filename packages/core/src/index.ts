@@ -112,6 +112,8 @@ export {
   queryProbabilities,
   PARTS_FIELDS,
   PARTS_SPLIT,
+  explainFiles,
+  explainEpisodeArrays,
 } from './explain/index.js';
 export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic, readNpy, encodeNpy } from './io/index.js';
 export {

@@ -10,7 +10,7 @@ import {
   encodePng,
   episodePrediction,
   openCheckpoint,
-  predictFiles,
+  explainFiles,
   resizeNearest,
   resolveCheckpointDir,
   type EpisodeExplanation,
@@ -69,12 +69,9 @@ async function explain(p: TaskEpisodePayload): Promise<Explained> {
       'the explorer opens tasks with an RCN checkpoint (region explanations); evaluate other methods with evaluateTasks',
     );
   // One forward pass for the whole episode (callers bound its size), so BatchNorm sees it as `predict` does.
-  const r = await predictFiles(model, spec, p.support, p.query, {
-    explain: true,
-    chunk: Math.max(1, p.query.length),
-  });
-  const x = r.explanations?.[0];
-  if (!x) throw new Error('predictFiles gave no explanation for an RCN episode');
+  const r = await explainFiles(model, spec, p.support, p.query, { chunk: Math.max(1, p.query.length) });
+  const x = r.explanations[0];
+  if (!x) throw new Error('explainFiles gave no explanation for an RCN episode');
   const size = spec.size * Math.max(1, Math.ceil(96 / spec.size));
   const png = async (img: EpisodeExplanation['supportImages'][number]) =>
     new Uint8Array(await encodePng(resizeNearest(img, size)));

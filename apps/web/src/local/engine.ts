@@ -10,6 +10,7 @@ import {
   imagesToArrays,
   initBrowserBackend,
   prepareImage,
+  explainEpisodeArrays,
   runEpisode,
   type BrowserBackendInfo,
   type EpisodePrediction,
@@ -148,7 +149,10 @@ export async function classify(
   const q = queries.map((im) => treat(ck, im));
   const arrays = imagesToArrays(ck.input, s, q, queryLabels);
   const t1 = performance.now();
-  const { prediction, ram } = await runEpisode(ck, arrays, { ram: ck.method === 'rcn' });
+  const { prediction, ram } =
+    ck.method === 'rcn'
+      ? await explainEpisodeArrays(ck, arrays)
+      : { prediction: await runEpisode(ck, arrays), ram: null };
   const t2 = performance.now();
   return {
     prediction,

@@ -87,7 +87,7 @@ export async function loadExplainContext(
         p = openDataset(dataset, split, {
           dataDir,
           imageSize: model.config.imageSize,
-          normalization: ck.normalisation,
+          normalization: ck.normalization,
         });
         p.catch(() => splits.delete(split));
         splits.set(split, p);

@@ -2,7 +2,9 @@
 export { rangeOf } from './colormap.js';
 export { type ExplainContext, loadExplainContext, ExplainError } from './context.js';
 export { type EpisodeExplanation, explainEpisode, explanationJson } from './episode.js';
+export { explainEpisodeArrays, type ExplainedEpisode } from './episode-arrays.js';
 export { Explainer } from './explainer.js';
+export { explainFiles } from './files.js';
 export {
   ATTRIBUTION_METHODS,
   type AttributionMethod,

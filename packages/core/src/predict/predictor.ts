@@ -80,7 +80,7 @@ export class Predictor {
       p = openDataset(dataset, split, {
         dataDir: this.dataDir,
         imageSize: this.checkpoint.model.config.imageSize,
-        normalization: this.checkpoint.normalisation,
+        normalization: this.checkpoint.normalization,
       });
       p.catch(() => this.datasets.delete(key));
       this.datasets.set(key, p);
@@ -100,7 +100,7 @@ export class Predictor {
       episode = sampleEpisode(ds, { ...spec, dataset });
       arrays = await buildEpisodeArrays(ds, episode, {
         augmentQueries: false,
-        normalization: this.checkpoint.normalisation,
+        normalization: this.checkpoint.normalization,
       });
     } catch (e) {
       throw asPredictorError(e, 'BAD_EPISODE');
@@ -114,7 +114,7 @@ export class Predictor {
    * says (e.g. uploads decoded with `normalizeImageInto`).
    */
   async predictArrays(a: EpisodeArrays): Promise<EpisodePrediction> {
-    return (await runEpisode(this.checkpoint, a)).prediction;
+    return runEpisode(this.checkpoint, a);
   }
 
   /** The user's own image files (CLI `predict`): each gets the checkpoint's input treatment. */

@@ -205,7 +205,7 @@ async function episodesReport(
   const ds = await openDataset(r.dataset, r.split, {
     dataDir: opts.dataDir,
     imageSize: model.config.imageSize,
-    normalization: ck.normalisation,
+    normalization: ck.normalization,
   });
   const workers = opts.workers ?? 1;
   const pool =

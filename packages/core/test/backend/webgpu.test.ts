@@ -220,7 +220,7 @@ describe.skipIf(missing !== null)('webgpu backend', () => {
       const qf = model.encode(batch.query, false);
       const cam = await gradCamRegions(model, sf, qf, 3, 1, { query: 1, classIndex: 2, side: 'query' });
       const dir = join(tmpdir(), `rcn-webgpu-ck-${backend}-${process.pid}`);
-      await saveCheckpoint(model, dir, { normalisation: { mean: [0, 0, 0], std: [1, 1, 1] } });
+      await saveCheckpoint(model, dir, { normalization: { mean: [0, 0, 0], std: [1, 1, 1] } });
       const loaded = await openCheckpoint(dir);
       const again = await computeEpisodeRam(loaded.model as RCN, batch);
       tf.dispose([sf, qf]);

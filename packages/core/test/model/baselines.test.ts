@@ -361,8 +361,8 @@ describe.skipIf(!data.available)('baselines on tiny-imagenet-32', () => {
       expect(opened.name).toBe('latest');
       expect(opened.runDir).toBe(join(tmp, `run-${method}`));
       expect(opened.geometry === null).toBe(method !== 'rcn');
-      expect(opened.normalisation).toEqual(opened.input.normalization);
-      expect(opened.normalisation.mean).toEqual(ck.metadata.normalisation?.mean);
+      expect(opened.normalization).toEqual(opened.input.normalization);
+      expect(opened.normalization.mean).toEqual(ck.metadata.normalization?.mean);
     } finally {
       opened.dispose();
     }

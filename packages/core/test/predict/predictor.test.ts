@@ -46,7 +46,7 @@ async function saveRun(method: Method, id: string = method): Promise<string> {
   writeFileSync(join(run, 'config.json'), JSON.stringify({ method, dataset: 'nope' }));
   const model = createModel(method, CFG);
   try {
-    await saveCheckpoint(model, join(run, 'checkpoints', 'best'), { normalisation: NORM, dataset: 'nope' });
+    await saveCheckpoint(model, join(run, 'checkpoints', 'best'), { normalization: NORM, dataset: 'nope' });
   } finally {
     model.dispose();
   }
@@ -92,7 +92,7 @@ describe('openCheckpoint', () => {
           expect(ck.runDir).toBe(join(runsDir, m));
           expect(ck.name).toBe('best');
           expect(ck.dataset).toBe('nope');
-          expect(ck.normalisation).toEqual(NORM);
+          expect(ck.normalization).toEqual(NORM);
           expect(ck.input).toMatchObject({ size: SIZE, channels: 3, normalization: NORM });
           expect(ck.geometry?.gridH ?? null).toBe(m === 'rcn' ? 3 : null);
         } finally {
@@ -107,7 +107,7 @@ describe('openCheckpoint', () => {
     for (const m of ['rcn', 'protonet', 'relationnet'] as const) {
       const dir = join(root, 'resnet', m);
       const model = createModel(m, cfg);
-      await saveCheckpoint(model, dir, { normalisation: NORM });
+      await saveCheckpoint(model, dir, { normalization: NORM });
       const before = model.getWeights();
       model.dispose();
       const ck = await openCheckpoint(dir);

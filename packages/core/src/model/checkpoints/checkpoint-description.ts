@@ -3,7 +3,7 @@
  * input treatment, the region geometry and the dataset. One reading for every loader (`openCheckpoint`
  * from a folder, `fetchCheckpoint` over HTTP), so the rules and their error messages are the same.
  */
-import { checkpointNormalisation, inputSpecOf, type InputSpec, type NormStats } from '../../data/browser.js';
+import { checkpointNormalization, inputSpecOf, type InputSpec, type NormStats } from '../../data/browser.js';
 import { CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
 import { regionGeometry, type RegionGeometry } from '../methods/geometry.js';
 import type { Method } from '../types.js';
@@ -12,7 +12,7 @@ export interface MetadataDescription {
   method: Method;
   metadata: CheckpointMetadata;
   /** Per-channel statistics every input of this model is normalised with. */
-  normalisation: NormStats;
+  normalization: NormStats;
   /** The whole input treatment (channels, resize, size, normalisation) for image files and uploads. */
   input: InputSpec;
   /** Where the regions lie in the image; null for methods without a region grid (ProtoNet, Relation Net). */
@@ -40,7 +40,7 @@ export function describeMetadata(metadata: CheckpointMetadata, metaPath: string)
   return {
     method: metadata.method,
     metadata,
-    normalisation: checkpointNormalisation(metadata),
+    normalization: checkpointNormalization(metadata),
     input,
     geometry,
     dataset: metadata.dataset ?? null,

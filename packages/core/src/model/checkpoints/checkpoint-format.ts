@@ -13,14 +13,14 @@ export const CHECKPOINT_FILES = {
   metadata: 'metadata.json',
 } as const;
 
-export interface Normalisation {
+export interface Normalization {
   mean: number[];
   std: number[];
 }
 
 export interface CheckpointInfo {
   /** How inputs were normalised: (pixel / 255 - mean) / std per channel. */
-  normalisation?: Normalisation;
+  normalization?: Normalization;
   /** Dataset name or description. */
   dataset?: string;
   /** Training episodes seen. */
@@ -72,8 +72,29 @@ export function parseCheckpointMetadata(text: string, source: string): Checkpoin
       'CHECKPOINT_INVALID',
       `${source}: unknown method '${String(method)}'; expected ${METHOD_NAMES.join(', ')}`,
     );
-  const { architecture: _legacy, ...rest } = raw;
-  return { ...(rest as CheckpointMetadata), method };
+  const {
+    architecture: _legacy,
+    [STORED_NORMALIZATION]: stored,
+    ...rest
+  } = raw as typeof raw & {
+    [STORED_NORMALIZATION]?: Normalization;
+  };
+  const normalization = rest.normalization ?? stored;
+  return { ...(rest as CheckpointMetadata), method, ...(normalization ? { normalization } : {}) };
+}
+
+/**
+ * The key `metadata.json` keeps the input statistics under: every checkpoint written so far (the zoo's, the
+ * runs') spells it so, and older readers look for it. In memory the field is `normalization`, the one
+ * spelling of public fields; parse and `metadataFile` translate.
+ */
+const STORED_NORMALIZATION = 'normalisation';
+
+/** `metadata` as `metadata.json` holds it (keys in the same order). */
+export function metadataFile(metadata: CheckpointMetadata): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(metadata).map(([k, v]) => [k === 'normalization' ? STORED_NORMALIZATION : k, v]),
+  );
 }
 
 export function parseJson(text: string, source: string): unknown {

@@ -24,6 +24,7 @@ import {
   parseCheckpointMetadata,
   parseWeightsManifest,
   type WeightsManifestJson,
+  metadataFile,
 } from './checkpoint-format.js';
 import type { WeightMap } from '../params.js';
 import type { FewShotModel } from '../types.js';
@@ -68,7 +69,7 @@ export async function saveCheckpoint(
   };
   await writeFileAtomic(join(dir, CHECKPOINT_FILES.weights), new Uint8Array(encoded.data));
   await writeJsonAtomic(join(dir, CHECKPOINT_FILES.manifest), manifest);
-  await writeJsonAtomic(join(dir, CHECKPOINT_FILES.metadata), metadata);
+  await writeJsonAtomic(join(dir, CHECKPOINT_FILES.metadata), metadataFile(metadata));
   return metadata;
 }
 
