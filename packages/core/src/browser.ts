@@ -57,3 +57,4 @@ export {
   runEpisode,
   type SupportComparison,
 } from './predict/browser.js';
+export { PromiseCache } from './util/browser.js';

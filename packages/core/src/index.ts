@@ -253,3 +253,4 @@ export {
   type EvaluationOutcome,
   type EvaluateCheckpointOptions,
 } from './reports/index.js';
+export { PromiseCache } from './util/index.js';

@@ -10,6 +10,7 @@ import {
   encodePng,
   episodePrediction,
   openCheckpoint,
+  PromiseCache,
   explainFiles,
   resizeNearest,
   resolveCheckpointDir,
@@ -54,7 +55,7 @@ interface Explained {
 
 const MAX_EPISODES = 4;
 const models = stampedCache<OpenedCheckpoint>(2);
-const episodes = new Map<string, Promise<Explained>>();
+const episodes = new PromiseCache<string, Explained>({ max: MAX_EPISODES, refreshOnHit: true });
 
 function modelOf(dir: string): Promise<OpenedCheckpoint> {
   const real = resolveCheckpointDir(dir);
@@ -90,17 +91,7 @@ async function explain(p: TaskEpisodePayload): Promise<Explained> {
 
 function explained(p: TaskEpisodePayload): Promise<Explained> {
   const key = `${p.checkpointDir}\u0000${stampOf(resolveCheckpointDir(p.checkpointDir))}\u0000${p.key}`;
-  let e = episodes.get(key);
-  if (!e) {
-    e = explain(p);
-    e.catch(() => episodes.delete(key));
-    episodes.set(key, e);
-    while (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
-  } else {
-    episodes.delete(key);
-    episodes.set(key, e);
-  }
-  return e;
+  return episodes.get(key, () => explain(p));
 }
 
 export const taskEpisodeTasks = {

@@ -10,6 +10,7 @@ import {
   imagesToArrays,
   initBrowserBackend,
   prepareImage,
+  PromiseCache,
   explainEpisodeArrays,
   runEpisode,
   type BrowserBackendInfo,
@@ -66,21 +67,14 @@ export function startBackend(
   return backend;
 }
 
-const models = new Map<string, Promise<FetchedCheckpoint>>();
+const models = new PromiseCache<string, FetchedCheckpoint>({
+  onEvict: (p) => void p.then((ck) => ck.dispose()).catch(() => undefined),
+});
 
 /** The checkpoint folder at `url`, fetched once; the one kept before is released. */
 export function loadModel(url: string): Promise<FetchedCheckpoint> {
-  let p = models.get(url);
-  if (!p) {
-    for (const [other, q] of models) {
-      models.delete(other);
-      void q.then((ck) => ck.dispose()).catch(() => undefined);
-    }
-    p = fetchCheckpoint(url);
-    p.catch(() => models.delete(url));
-    models.set(url, p);
-  }
-  return p;
+  models.keepOnly(url);
+  return models.get(url, () => fetchCheckpoint(url));
 }
 
 /** Decodes an image (a file, or what a URL serves) to RGBA, in this browser, with no colour management. */
