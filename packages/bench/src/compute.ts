@@ -5,7 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { initBackend, wasmHeapBytes, type EpisodeArrays, arraysToBatch, RCN, startReplicas } from '@rcn/core';
+import {
+  syntheticEpisodeArrays,
+  initBackend,
+  wasmHeapBytes,
+  type EpisodeArrays,
+  arraysToBatch,
+  RCN,
+  startReplicas,
+} from '@rcn/core';
 import type { BenchRow } from './table.js';
 
 /** Reference: the authors' PyTorch code, 2 threads on this machine (shared/notes/compute-probe.md). */
@@ -124,18 +132,7 @@ export function syntheticEpisode(size: number, seed: number, way = 5, shot = 1, 
     s ^= s << 5;
     return ((s >>> 0) / 2 ** 32) * 2 - 1;
   };
-  const fill = (n: number) => Float32Array.from({ length: n * size * size * 3 }, next);
-  return {
-    way,
-    shot,
-    query,
-    height: size,
-    width: size,
-    support: fill(way * shot),
-    queries: fill(way * query),
-    supportLabels: Int32Array.from({ length: way * shot }, (_, i) => Math.floor(i / shot)),
-    queryLabels: Int32Array.from({ length: way * query }, (_, i) => Math.floor(i / query)),
-  };
+  return syntheticEpisodeArrays({ way, shot, query, size }, next);
 }
 
 function applyAdam(model: RCN, opt: tf.Optimizer, grads: Map<string, tf.Tensor>): void {

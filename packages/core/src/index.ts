@@ -60,6 +60,7 @@ export {
   sampleEpisode,
   arraysToBatch,
   episodeStream,
+  syntheticEpisodeArrays,
 } from './episodes/index.js';
 export {
   type ConfusedPair,
@@ -244,6 +245,9 @@ export {
   type LoadedConfig,
   configErrorFrom,
   intFieldSchema,
+  EVAL_DEFAULT_VALUES,
+  PARTS_DEFAULT_VALUES,
+  TRAIN_DEFAULT_VALUES,
 } from './config/index.js';
 export { exportDemo } from './demo/index.js';
 export {

@@ -14,6 +14,7 @@ export {
   saveSweep,
   sweepCsv,
   sweepMarkdown,
+  sweepReport,
   type SweepPlan,
   type SweepRow,
   sweepsDir,

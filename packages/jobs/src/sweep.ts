@@ -417,6 +417,11 @@ export function sweepTable(plan: SweepPlan, status: CellStatus[]): SweepRow[] {
 
 const pct = (v: number | null) => (v === null ? '-' : (100 * v).toFixed(2));
 
+/** The table across seeds as a file format: Markdown (as the README quotes it) or CSV. */
+export function sweepReport(plan: SweepPlan, rows: SweepRow[], format: 'markdown' | 'csv'): string {
+  return format === 'csv' ? sweepCsv(plan, rows) : sweepMarkdown(plan, rows);
+}
+
 export function sweepMarkdown(plan: SweepPlan, rows: SweepRow[]): string {
   const e = plan.cells[0]?.job.evaluate;
   const head = [...plan.keys, 'seeds', 'accuracy (%)', '95% CI (±)'];

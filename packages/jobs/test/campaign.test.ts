@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   compareZooCheck,
@@ -20,7 +19,7 @@ import {
   runZooCheck,
   zooCardSchema,
 } from '@rcn/core';
-import { requireSharedData } from '@rcn/test-utils';
+import { requireSharedData, tinyCampaign } from '@rcn/test-utils';
 import { campaignStatus, planCampaign, readCampaign, runCampaign } from '../src/index.js';
 
 const data = requireSharedData('tiny-imagenet-32');
@@ -29,25 +28,14 @@ describe.skipIf(!data.available)('campaign and model zoo', () => {
   let root: string;
   beforeAll(async () => {
     await initBackend('wasm');
-    root = await mkdtemp(join(tmpdir(), 'rcn-campaign-'));
-    await mkdir(join(root, 'campaign', 'stages'), { recursive: true });
-    await writeFile(
-      join(root, 'campaign', 'campaign.yaml'),
-      'runsDir: runs\nzooDir: ../zoo\nstages:\n  - sweep: stages/tiny.yaml\n    zoo: tiny-{method}-5w{shot}s-seed{seed}\n',
-    );
-    await writeFile(
-      join(root, 'campaign', 'stages', 'tiny.yaml'),
-      [
-        'name: tiny',
-        'base: { dataset: tiny-imagenet-32, way: 5, shot: 1, query: 2, valQuery: 2, episodes: 6, valEvery: 2,',
-        '        valEpisodes: 2, workers: 1, backend: wasm, model: { backbone: conv4 } }',
-        'grid: { method: [protonet, rcn] }',
-        'seeds: [0]',
-        'eval:',
-        '  - { split: test, query: 2, episodes: 3, seed: 0 }',
-        '  - { split: test, shot: 2, query: 2, episodes: 3, seed: 0 }',
-      ].join('\n'),
-    );
+    root = await tinyCampaign('rcn-campaign-', {
+      zoo: 'tiny-{method}-5w{shot}s-seed{seed}',
+      methods: ['protonet', 'rcn'],
+      episodes: 6,
+      model: '{ backbone: conv4 }',
+      extra: ['seeds: [0]'],
+      eval: '\n  - { split: test, query: 2, episodes: 3, seed: 0 }\n  - { split: test, shot: 2, query: 2, episodes: 3, seed: 0 }',
+    });
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });

@@ -14,3 +14,5 @@ export { freePort } from './net.js';
 export { haveRedis, startRedis, type RedisServer } from './redis.js';
 export { REPO_ROOT, requireSharedData, sharedDataDir } from './shared-data.js';
 export { webGpuMissing } from './webgpu.js';
+export { tinyCampaign, type TinyCampaign } from './campaign.js';
+export { NODE_TEST_CONFIG } from './vitest.js';

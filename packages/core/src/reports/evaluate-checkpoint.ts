@@ -15,6 +15,7 @@ import {
   importLakeRuns,
   isLakeRuns,
   readTaskFile,
+  type EvalOptions,
   type EvalReport,
   type TaskEvalReport,
 } from '../eval/index.js';
@@ -38,17 +39,13 @@ import {
 } from '../train/index.js';
 
 /** Sampled episodes. The dataset is the checkpoint's and the split `defaultTestSplit`'s unless given. */
-export interface EpisodesRequest {
+export type EpisodesRequest = Pick<
+  EvalOptions,
+  'way' | 'shot' | 'query' | 'episodes' | 'seed' | 'withinGroup'
+> & {
   dataset?: string;
   split?: string;
-  way: number;
-  shot: number;
-  query: number;
-  episodes: number;
-  seed: number;
-  /** Every episode's classes from one class group (Omniglot: one alphabet, Lake's one-shot form). */
-  withinGroup?: boolean;
-}
+};
 
 /** Every episode of a fixed tasks file. */
 export interface TasksRequest {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import type { EpisodeArrays } from '../../src/episodes/index.js';
+import { syntheticEpisodeArrays, type EpisodeArrays } from '../../src/episodes/index.js';
 import { Explainer } from '../../src/explain/index.js';
 import {
   createModel,
@@ -55,19 +55,7 @@ async function saveRun(method: Method, id: string = method): Promise<string> {
 
 function arrays(way: number, shot: number, query: number, seed: number): EpisodeArrays {
   const rng = Rng.fromKeys(seed);
-  const per = SIZE * SIZE * 3;
-  const fill = (n: number) => Float32Array.from({ length: n * per }, () => rng.uniform(-1, 1));
-  return {
-    way,
-    shot,
-    query,
-    height: SIZE,
-    width: SIZE,
-    support: fill(way * shot),
-    queries: fill(way * query),
-    supportLabels: Int32Array.from({ length: way * shot }, (_v, i) => Math.floor(i / shot)),
-    queryLabels: Int32Array.from({ length: way * query }, (_v, i) => Math.floor(i / query)),
-  };
+  return syntheticEpisodeArrays({ way, shot, query, size: SIZE }, () => rng.uniform(-1, 1));
 }
 
 beforeAll(async () => {
