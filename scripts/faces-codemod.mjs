@@ -5,7 +5,8 @@
  *
  *  1. An import or re-export in `packages/core/src/<A>/` that reaches an internal file of another folder
  *     `<B>` is pointed at `<B>/index.js`, merged with the file's other imports from that face.
- *  2. Every name another folder takes from a face, and every name the apps (or core's tests) take from the
+ *  2. Every name another folder takes from a face, and every name the apps, the packages on core (jobs,
+ *     bench) or core's tests take from the
  *     package root, is exported by name by that face and by `src/index.ts`; missing ones are added, found
  *     by searching the folder's files.
  *  3. A core test that takes a name from a face (or the root) that does not export it imports it from the
@@ -102,9 +103,10 @@ function makeProgram() {
   const files = [
     ...walk(SRC, isTs),
     ...walk(path.join(CORE, 'test'), isTs),
-    ...['api', 'cli'].flatMap((a) => [
-      ...walk(path.join(ROOT, 'apps', a, 'src'), isTs),
-      ...walk(path.join(ROOT, 'apps', a, 'test'), isTs),
+    // Core's users: the apps and the packages built on it (jobs, bench).
+    ...['apps/api', 'apps/cli', 'packages/jobs', 'packages/bench'].flatMap((a) => [
+      ...walk(path.join(ROOT, a, 'src'), isTs),
+      ...walk(path.join(ROOT, a, 'test'), isTs),
     ]),
   ];
   const program = ts.createProgram(files, {

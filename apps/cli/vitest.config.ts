@@ -1,10 +1,4 @@
+import { NODE_TEST_CONFIG } from '@rcn/test-utils';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
-    fileParallelism: false,
-  },
-});
+export default defineConfig({ test: NODE_TEST_CONFIG });

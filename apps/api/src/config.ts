@@ -13,11 +13,11 @@ import {
   launchDir,
   loadLayeredConfig,
   oneOfSchema,
-  parseQueueUrl,
   resolvePaths,
   defaultZooDir,
   type BackendName,
 } from '@rcn/core';
+import { parseQueueUrl } from '@rcn/jobs';
 
 export interface Limits {
   /** Deepest selection nesting a query may have. */

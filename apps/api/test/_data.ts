@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'vitest';
-import { dataDir } from '../scripts/server-process.js';
+import { sharedDataDir } from '@rcn/test-utils';
 
 export const DATASET = 'tiny-imagenet-32';
-const present = existsSync(join(dataDir(), DATASET));
+const present = existsSync(join(sharedDataDir(), DATASET));
 
 if (!present) {
-  const reason = `${DATASET} not found in ${dataDir()} (set RCN_DATA_DIR)`;
+  const reason = `${DATASET} not found in ${sharedDataDir()} (set RCN_DATA_DIR)`;
   if (process.env.CI === 'true') throw new Error(`${reason}: the API tests need it under CI`);
   console.warn(`skipping the server tests: ${reason}`);
 }

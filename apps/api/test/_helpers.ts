@@ -1,6 +1,6 @@
 /** Shared helpers of the server tests. */
 import { expect } from 'vitest';
-import type { GraphQLResult, ServerProcess } from '../scripts/server-process.js';
+import type { GraphQLResult, ServerProcess } from '@rcn/test-utils';
 import { DATASET } from './_data.js';
 
 export interface JobView {

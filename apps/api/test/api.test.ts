@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
+import { removeDirs, startServer, tempDirs, type ServerProcess } from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
@@ -148,7 +148,6 @@ describeWithData('GraphQL API', () => {
         prediction: {
           checkpoint: string;
           regions: number;
-          gridRows: number;
           accuracy: number;
           grid: {
             rows: number;
@@ -162,20 +161,29 @@ describeWithData('GraphQL API', () => {
             predictedLabel: number;
             trueLabel: number;
             correct: boolean;
-            supports: { regionScores: number[]; regionWeights: number[]; label: number }[];
+            supports: {
+              regionScores: number[];
+              regionWeights: number[];
+              contributions: number[];
+              label: number;
+            }[];
           }[];
         };
       }>(
-        `query ($e: EpisodeInput!) { prediction(checkpoint: "${RUN}/best", episode: $e) { checkpoint accuracy regions gridRows gridCols episode { id }
+        `query ($e: EpisodeInput!) { prediction(checkpoint: "${RUN}/best", episode: $e) { checkpoint accuracy regions episode { id }
           grid { rows cols imageSize rowCentres colCentres receptiveField regions { x y width height } }
-          queries { index imageId url trueLabel predictedLabel correct probabilities supports { index label imageId score regionScores regionWeights } } } }`,
+          queries { index imageId url trueLabel predictedLabel correct probabilities supports { index label imageId score regionScores regionWeights contributions } } } }`,
         { e: EPISODE },
         null,
       ),
     );
     expect(prediction.checkpoint).toBe(`${RUN}/best`);
     expect(prediction.regions).toBe(25);
-    expect(prediction.gridRows).toBe(5);
+    // Core's w_k r_k, sent as it computed them.
+    for (const sup of prediction.queries[0].supports)
+      sup.contributions.forEach((c, k) =>
+        expect(c).toBeCloseTo(sup.regionScores[k] * sup.regionWeights[k], 4),
+      );
     // Core's receptive-field geometry: the region tiles partition the 32 px image, centred on the cells.
     const g = prediction.grid;
     expect(g).toMatchObject({ rows: 5, cols: 5, imageSize: 32 });
@@ -221,7 +229,7 @@ describeWithData('GraphQL API', () => {
           grid: { rows: number; regions: { x: number; y: number; width: number }[] };
         };
       }>(
-        `query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 3, support: 1, top: 3) { checkpoint episodeId query support queryLabel supportLabel gridRows gridCols imageSize
+        `query ($e: EpisodeInput!) { ram(checkpoint: "${RUN}", episode: $e, query: 3, support: 1, top: 3) { checkpoint episodeId query support queryLabel supportLabel imageSize
           regionScores regionWeights contributions score probability urls { support query scores weights contributions queryContributions panel }
           similarity queryContributions classScore share grid { rows regions { x y width } }
           bestMatches { supportRegion queryRegion similarity weight contribution supportBox { x y width height } queryBox { x y width height } } } }`,
@@ -392,7 +400,6 @@ describeWithData('GraphQL API', () => {
           way: number;
           shot: number;
           regions: number;
-          gridRows: number;
           grid: { rows: number; cols: number; imageSize: number; regions: unknown[] };
           queries: {
             probabilities: number[];
@@ -404,7 +411,7 @@ describeWithData('GraphQL API', () => {
         };
       }>(
         `mutation ($c: ID!, $s: [LabelledImageInput!]!, $q: [ImageInput!]!) { predict(checkpoint: $c, supports: $s, queries: $q) {
-          checkpoint classes way shot regions gridRows gridCols grid { rows cols imageSize regions { x y width height } } queries { index probabilities predictedLabel predictedClass trueClass correct supports { index label score regionScores regionWeights } } } }`,
+          checkpoint classes way shot regions grid { rows cols imageSize regions { x y width height } } queries { index probabilities predictedLabel predictedClass trueClass correct supports { index label score regionScores regionWeights } } } }`,
         {
           c: `${RUN}/latest`,
           s: [
@@ -415,7 +422,7 @@ describeWithData('GraphQL API', () => {
         },
       ),
     );
-    expect(predict).toMatchObject({ classes: ['A', 'B'], way: 2, shot: 1, regions: 25, gridRows: 5 });
+    expect(predict).toMatchObject({ classes: ['A', 'B'], way: 2, shot: 1, regions: 25 });
     expect(predict.grid).toMatchObject({ rows: 5, cols: 5, imageSize: 32 });
     expect(predict.grid.regions).toHaveLength(25);
     expect(predict.queries).toHaveLength(2);

@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
+import { removeDirs, startServer, tempDirs, type ServerProcess } from '@rcn/test-utils';
 import { describeWithData } from './_data.js';
 import { finished, trainTiny, waitJob } from './_helpers.js';
 

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNetpbm } from '@rcn/core';
-import { dataDir, removeDirs, startServer, type ServerProcess } from '../scripts/server-process.js';
+import { sharedDataDir, removeDirs, startServer, type ServerProcess } from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { JOB_FIELDS, TINY_TRAIN, codeOf, finished, ok, waitJob, type JobView } from './_helpers.js';
 
@@ -37,7 +37,7 @@ describeWithData('first use: linked datasets, the plan up front, two servers on 
       for (let i = 0; i < 12; i++) writeFileSync(join(data, 'six', `c${c + 1}`, `${i + 1}.pgm`), glyph(c, i));
     }
     // The usual way to point at data on another disk.
-    symlinkSync(join(dataDir(), DATASET), join(data, 'linked'));
+    symlinkSync(join(sharedDataDir(), DATASET), join(data, 'linked'));
     a = await startServer({ env: { RCN_DATA_DIR: data } });
   }, 120_000);
 

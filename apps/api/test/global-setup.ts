@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { apiCodegen } from '../scripts/codegen-fresh.js';
-import { API_ROOT } from '../scripts/server-process.js';
+import { API_ROOT } from '@rcn/test-utils';
 
 export default function setup(): void {
   apiCodegen(API_ROOT);

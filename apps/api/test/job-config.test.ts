@@ -16,7 +16,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, defaultTrainConfig, EVAL_FIELDS } from '@rcn/core';
+import { ConfigError, defaultTrainConfig, EVAL_FIELDS, TRAIN_DEFAULT_VALUES } from '@rcn/core';
 import { DEFAULT_LIMITS, loadConfig } from '../src/config.js';
 import { loadTypeDefs } from '../src/graphql/schema.js';
 import { evalSettingsFromInput, trainConfigFromInput, type TrainInput } from '../src/services/job-config.js';
@@ -25,26 +25,19 @@ const schema = buildSchema(loadTypeDefs());
 const dir = mkdtempSync(join(tmpdir(), 'rcn-api-job-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The defaults schema.graphql gives a TrainConfigInput. */
-const input = (over: Partial<TrainInput> = {}): TrainInput => ({
-  dataset: 'tiny-imagenet-32',
-  method: 'rcn',
-  trainSplit: 'train',
-  valSplit: 'val',
-  backbone: 'conv4',
-  way: 5,
-  shot: 1,
-  query: 10,
-  valQuery: 15,
-  episodes: 1000,
-  valEvery: 500,
-  valEpisodes: 100,
-  lr: 0.001,
-  augment: true,
-  seed: 0,
-  workers: 1,
-  ...over,
-});
+/** The defaults schema.graphql gives a TrainConfigInput: core's (test/defaults.test.ts holds them equal). */
+const input = (over: Partial<TrainInput> = {}): TrainInput => {
+  // The fields the input does not have (core fills them) are left out.
+  const {
+    clipNorm: _c,
+    lrFactor: _f,
+    lrPatience: _p,
+    earlyStop: _e,
+    backend: _b,
+    ...d
+  } = TRAIN_DEFAULT_VALUES;
+  return { ...d, dataset: 'tiny-imagenet-32', ...over };
+};
 const server = { limits: DEFAULT_LIMITS, dataDir: '/data', backend: 'wasm' as const };
 
 function thrown(f: () => unknown): GraphQLError {

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { evaluationName } from '@rcn/core';
-import { removeDirs, startServer, type ServerProcess } from '../scripts/server-process.js';
+import { removeDirs, startServer, type ServerProcess } from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 

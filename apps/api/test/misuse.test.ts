@@ -9,14 +9,14 @@ import { copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, write
 import { join } from 'node:path';
 import {
   TEST_TOKEN,
-  dataDir,
+  sharedDataDir,
   removeDirs,
   postFrom,
   startServer,
   tempDirs,
   type GraphQLResult,
   type ServerProcess,
-} from '../scripts/server-process.js';
+} from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { JOB_FIELDS, codeOf, finished, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
@@ -165,7 +165,7 @@ describeWithData('the server under misuse', () => {
     mkdirSync(join(s.dirs.runs, 'nodata'));
     writeFileSync(
       join(s.dirs.runs, 'nodata', 'config.json'),
-      JSON.stringify({ ...cfg, dataset: 'gone', dataDir: dataDir() }),
+      JSON.stringify({ ...cfg, dataset: 'gone', dataDir: sharedDataDir() }),
     );
     const job = ok(
       await s.gql<{ resumeTraining: JobView }>(`mutation { resumeTraining(runId: "nodata") { id } }`),
@@ -186,7 +186,7 @@ describeWithData('the server under misuse', () => {
     mkdirSync(join(s.dirs.runs, 'byfolder'));
     writeFileSync(
       join(s.dirs.runs, 'byfolder', 'config.json'),
-      JSON.stringify({ ...cfg, dataset: folder, dataDir: dataDir(), way: 2, valEpisodes: 1 }),
+      JSON.stringify({ ...cfg, dataset: folder, dataDir: sharedDataDir(), way: 2, valEpisodes: 1 }),
     );
     const byFolder = ok(
       await s.gql<{ resumeTraining: JobView }>(`mutation { resumeTraining(runId: "byfolder") { id } }`),
@@ -212,8 +212,8 @@ describeWithData('the server under misuse', () => {
     for (const root of new Set([
       s.dirs.root,
       realpathSync(s.dirs.root),
-      dataDir(),
-      realpathSync(dataDir()),
+      sharedDataDir(),
+      realpathSync(sharedDataDir()),
       folder,
       '/elsewhere/',
     ]))
@@ -258,9 +258,9 @@ describeWithData('the server under misuse', () => {
     const data = join(root.root, 'data');
     for (const name of ['good', 'broken']) {
       mkdirSync(join(data, name), { recursive: true });
-      symlinkSync(join(dataDir(), DATASET, 'images'), join(data, name, 'images'));
+      symlinkSync(join(sharedDataDir(), DATASET, 'images'), join(data, name, 'images'));
       for (const f of ['train.csv', 'val.csv', 'test.csv'])
-        copyFileSync(join(dataDir(), DATASET, f), join(data, name, f));
+        copyFileSync(join(sharedDataDir(), DATASET, f), join(data, name, f));
     }
     writeFileSync(join(data, 'broken', 'test.csv'), 'filename,label\nno-label-here\n');
     const t = await startServer({ dirs: root, env: { RCN_DATA_DIR: data } });

@@ -1,88 +1,49 @@
 /**
  * The API on the distributed engine: with RCN_QUEUE set, startTraining only enqueues (no thread of the
- * server trains), a queue worker process (core's `startQueueWorker`, what `rcn worker` runs) takes the
+ * server trains), a queue worker process (`@rcn/jobs`' `startQueueWorker`, what `rcn worker` runs) takes the
  * job, and its progress and end come back to the API through the queue; cancelJob reaches the worker that
  * holds a running job. A real redis-server on a free loopback port, no persistence.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  API_ROOT,
+  exited,
+  haveRedis,
   removeDirs,
+  sharedDataDir,
+  startChild,
+  startRedis,
   startServer,
   tempDirs,
-  API_ROOT,
-  dataDir,
+  type Child,
+  type RedisServer,
   type ServerProcess,
-} from '../scripts/server-process.js';
+} from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
-import { openRedisEngine, planSweep, readSweepSpec, saveSweep } from '@rcn/core';
+import { openRedisEngine, planSweep, readSweepSpec, saveSweep } from '@rcn/jobs';
 import { finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-if (!haveRedis && process.env.CI === 'true') throw new Error('CI=true but redis-server is missing');
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function startChild(
-  cmd: string,
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(cmd, args, { cwd: API_ROOT, env: { ...process.env, RCN_BACKEND: 'wasm' } });
-  let log = '';
-  return new Promise((res, rej) => {
-    const on = (d: Buffer) => {
-      log += d.toString();
-      if (ready.test(log)) res({ child, log: () => log });
-    };
-    child.stdout.on('data', on);
-    child.stderr.on('data', on);
-    child.once('exit', (code) => rej(new Error(`${cmd} exited (${code}):\n${log}`)));
-  });
-}
-
-const exited = (c: ChildProcess) =>
-  c.exitCode !== null || c.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => c.once('exit', () => r()));
-
-(haveRedis ? describeWithData : describe.skip)('API jobs on Redis', () => {
+(haveRedis() ? describeWithData : describe.skip)('API jobs on Redis', () => {
   const dirs = tempDirs();
-  let redis: { child: ChildProcess };
-  let worker: { child: ChildProcess; log: () => string } | null = null;
+  let redis: RedisServer;
+  let worker: Child | null = null;
   let s: ServerProcess;
   let url: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = await startChild(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dirs.root],
-      /Ready to accept connections/,
-    );
-    url = `redis://127.0.0.1:${port}`;
+    redis = await startRedis(dirs.root);
+    url = redis.url;
     s = await startServer({ dirs, env: { RCN_QUEUE: url, RCN_BACKEND: 'wasm' } });
   });
 
   afterAll(async () => {
     await s?.stop('SIGTERM');
     worker?.child.kill('SIGKILL');
-    redis?.child.kill('SIGTERM');
-    await Promise.all([worker && exited(worker.child), redis && exited(redis.child)]);
+    await Promise.all([worker && exited(worker.child), redis?.stop()]);
     removeDirs(dirs);
   });
 
@@ -94,15 +55,19 @@ const exited = (c: ChildProcess) =>
     expect((await waitJob(s, job.id, () => true)).status).toBe('queued');
 
     // What `rcn worker` runs, from a file (a worker thread must not inherit `-e`'s flags).
-    const core = pathToFileURL(createRequire(join(API_ROOT, 'package.json')).resolve('@rcn/core')).href;
+    const jobs = pathToFileURL(createRequire(join(API_ROOT, 'package.json')).resolve('@rcn/jobs')).href;
     const script = join(dirs.root, 'worker.mjs');
     writeFileSync(
       script,
-      `const m = await import(${JSON.stringify(core)});\n` +
+      `const m = await import(${JSON.stringify(jobs)});\n` +
         `await m.startQueueWorker({ url: ${JSON.stringify(url)}, log: console.error });\n` +
         `console.log('worker ready');\n`,
     );
-    worker = await startChild(process.execPath, [script], /worker ready/);
+    worker = startChild(process.execPath, [script], /worker ready/, {
+      cwd: API_ROOT,
+      env: { ...process.env, RCN_BACKEND: 'wasm' },
+    });
+    await worker.ready;
     const seen: number[] = [];
     const done = await waitJob(s, job.id, (j) => {
       if (j.progress) seen.push(j.progress.done);
@@ -137,7 +102,7 @@ const exited = (c: ChildProcess) =>
       `base: { dataset: ${DATASET}, backend: wasm, way: 3, query: 2, valQuery: 2, episodes: 2, valEvery: 2, valEpisodes: 1, model: { backbone: conv4, imageSize: 16 } }\n` +
         'seeds: 2\neval: { query: 2, episodes: 2 }\n',
     );
-    const plan = planSweep(await readSweepSpec(yaml), { runsDir: dirs.runs, dataDir: dataDir() });
+    const plan = planSweep(await readSweepSpec(yaml), { runsDir: dirs.runs, dataDir: sharedDataDir() });
     await saveSweep(dirs.runs, plan);
     const q = `{ sweep(name: "two") { name keys progress { cells done pending } cells { id state accuracy }
       table { done planned mean ci95 accuracies { seed accuracy } } markdown csv } }`;

@@ -5,7 +5,7 @@
  * stop lets a running training save its checkpoint first.
  */
 import { afterAll, expect, it } from 'vitest';
-import { removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
+import { removeDirs, startServer, tempDirs, type ServerProcess } from '@rcn/test-utils';
 import { describeWithData } from './_data.js';
 import { finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 

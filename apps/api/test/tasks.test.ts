@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataDir, removeDirs, startServer, type ServerProcess } from '../scripts/server-process.js';
+import { sharedDataDir, removeDirs, startServer, type ServerProcess } from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, finished, JOB_FIELDS, ok, trainTiny, waitJob, type JobView } from './_helpers.js';
 
@@ -28,7 +28,7 @@ const LAKE = { path: 'lake' };
 
 /** `n` classes of the real test split, `k` images each. */
 function realImages(n: number, k: number): { cls: string; files: string[] }[] {
-  const rows = readFileSync(join(dataDir(), DATASET, 'test.csv'), 'utf8')
+  const rows = readFileSync(join(sharedDataDir(), DATASET, 'test.csv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1);
@@ -49,9 +49,9 @@ describeWithData('fixed tasks files', () => {
     data = mkdtempSync(join(tmpdir(), 'rcn-api-tasks-data-'));
     // The real dataset (for the tiny training run) through symlinks to its files: discovery wants a folder.
     mkdirSync(join(data, DATASET));
-    for (const f of readdirSync(join(dataDir(), DATASET)))
-      symlinkSync(join(dataDir(), DATASET, f), join(data, DATASET, f));
-    const src = (f: string) => join(dataDir(), DATASET, 'images', f);
+    for (const f of readdirSync(join(sharedDataDir(), DATASET)))
+      symlinkSync(join(sharedDataDir(), DATASET, f), join(data, DATASET, f));
+    const src = (f: string) => join(sharedDataDir(), DATASET, 'images', f);
     // A JSON tasks file: two 3-way 1-shot episodes, 2 queries per class, paths relative to the file.
     const classes = realImages(3, 3);
     mkdirSync(join(data, 'my-tasks', 'img'), { recursive: true });
@@ -251,7 +251,7 @@ describeWithData('fixed tasks files', () => {
       await s.gql<{
         taskPrediction: {
           accuracy: number;
-          gridRows: number;
+          grid: { rows: number };
           episode: {
             id: string;
             dataset: string;
@@ -264,7 +264,7 @@ describeWithData('fixed tasks files', () => {
           queries: { probabilities: number[]; trueLabel: number; supports: { regionScores: number[] }[] }[];
         };
       }>(
-        `query ($f: TasksFileInput!) { taskPrediction(checkpoint: "${RUN}/best", file: $f, episode: "first") { accuracy gridRows episode { id dataset split way classes { name } support { url imageId } queries { url label } } queries { probabilities trueLabel supports { regionScores } } } }`,
+        `query ($f: TasksFileInput!) { taskPrediction(checkpoint: "${RUN}/best", file: $f, episode: "first") { accuracy grid { rows } episode { id dataset split way classes { name } support { url imageId } queries { url label } } queries { probabilities trueLabel supports { regionScores } } } }`,
         { f: FILE },
       ),
     );
@@ -281,7 +281,7 @@ describeWithData('fixed tasks files', () => {
     for (const q of p.queries) {
       expect(q.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
       expect(q.supports).toHaveLength(3);
-      expect(q.supports[0].regionScores).toHaveLength(p.gridRows * p.gridRows);
+      expect(q.supports[0].regionScores).toHaveLength(p.grid.rows * p.grid.rows);
     }
     const { taskRam } = ok(
       await s.gql<{
@@ -292,7 +292,7 @@ describeWithData('fixed tasks files', () => {
       ),
     );
     expect(taskRam.support).toBe(1);
-    expect(taskRam.regionScores).toHaveLength(p.gridRows * p.gridRows);
+    expect(taskRam.regionScores).toHaveLength(p.grid.rows * p.grid.rows);
     expect(taskRam.urls.panel).toMatch(/^\/files\/.*\.png$/);
     // An unknown episode and an out-of-range pair are named.
     const bad = await s.gql(

@@ -6,8 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { defaultTrainConfig, initBackend, publishZooModel, runJob, type ZooCard } from '@rcn/core';
-import { dataDir, removeDirs, startServer, tempDirs, type ServerProcess } from '../scripts/server-process.js';
+import { defaultTrainConfig, initBackend, publishZooModel, type ZooCard } from '@rcn/core';
+import { runJob } from '@rcn/jobs';
+import { sharedDataDir, removeDirs, startServer, tempDirs, type ServerProcess } from '@rcn/test-utils';
 import { DATASET, describeWithData } from './_data.js';
 import { codeOf, ok, TINY_TRAIN } from './_helpers.js';
 
@@ -23,7 +24,7 @@ describeWithData('model zoo in the API', () => {
     mkdirSync(dirs.runs, { recursive: true });
     const zoo = join(dirs.root, 'zoo');
     await initBackend('wasm');
-    const config = defaultTrainConfig({ ...TINY_TRAIN, dataDir: dataDir(), backend: 'wasm' });
+    const config = defaultTrainConfig({ ...TINY_TRAIN, dataDir: sharedDataDir(), backend: 'wasm' });
     await runJob({
       kind: 'train',
       runsDir: dirs.runs,
@@ -46,7 +47,7 @@ describeWithData('model zoo in the API', () => {
       name: NAME,
       zooDir: zoo,
       command: 'pnpm cli train (test)',
-      dataDir: dataDir(),
+      dataDir: sharedDataDir(),
       backend: 'wasm',
     });
     s = await startServer({ dirs, env: { RCN_ZOO_DIR: zoo } });

@@ -8,18 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSharedData, tinyCampaign } from '@rcn/test-utils';
 import { encodeNetpbm } from '@rcn/core';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir =
-  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
+const { available: haveData, dir: dataDir } = requireSharedData('tiny-imagenet-32');
 const tinyDir = join(dataDir, 'tiny-imagenet-32');
-const haveData = existsSync(tinyDir);
-if (!haveData && process.env.CI === 'true') throw new Error(`CI=true but ${tinyDir} is missing`);
 
 describe.skipIf(!haveData)('campaign and zoo commands', () => {
   let root: string;
@@ -33,22 +30,12 @@ describe.skipIf(!haveData)('campaign and zoo commands', () => {
   const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8' });
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rcn-cli-campaign-'));
-    await mkdir(join(root, 'campaign', 'stages'), { recursive: true });
-    await writeFile(
-      join(root, 'campaign', 'campaign.yaml'),
-      'runsDir: runs\nzooDir: ../zoo\nstages:\n  - sweep: stages/tiny.yaml\n    zoo: tiny-{method}-5w1s\n',
-    );
-    await writeFile(
-      join(root, 'campaign', 'stages', 'tiny.yaml'),
-      [
-        'name: tiny',
-        'base: { dataset: tiny-imagenet-32, way: 5, shot: 1, query: 2, valQuery: 2, episodes: 4, valEvery: 2,',
-        '        valEpisodes: 2, workers: 1, backend: wasm }',
-        'grid: { method: [rcn] }',
-        'eval: [{ split: test, query: 2, episodes: 3 }]',
-      ].join('\n'),
-    );
+    root = await tinyCampaign('rcn-cli-campaign-', {
+      zoo: 'tiny-{method}-5w1s',
+      methods: ['rcn'],
+      episodes: 4,
+      eval: '[{ split: test, query: 2, episodes: 3 }]',
+    });
     git('init', '-q');
     git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'start');
     // Images for predict: two colour classes from the test split, and grey strokes.

@@ -9,13 +9,10 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'n
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSharedData } from '@rcn/test-utils';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir =
-  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
-const haveData = existsSync(join(dataDir, 'tiny-imagenet-32'));
-if (!haveData && process.env.CI === 'true')
-  throw new Error(`CI=true but ${dataDir}/tiny-imagenet-32 is missing`);
+const { available: haveData, dir: dataDir } = requireSharedData('tiny-imagenet-32');
 
 const tiny = [
   '--dataset',

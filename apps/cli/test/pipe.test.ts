@@ -6,18 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSharedData } from '@rcn/test-utils';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir =
-  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
-const haveData = existsSync(join(dataDir, 'tiny-imagenet-32'));
-if (!haveData && process.env.CI === 'true')
-  throw new Error(`CI=true but ${dataDir}/tiny-imagenet-32 is missing`);
+const { available: haveData, dir: dataDir } = requireSharedData('tiny-imagenet-32');
 
 /**
  * Trains with stdout and stderr on pipes; once training is under way the pipes' reader goes away (as tee

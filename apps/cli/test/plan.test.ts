@@ -12,13 +12,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSharedData } from '@rcn/test-utils';
 import { encodeNetpbm } from '@rcn/core';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir =
-  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
-const haveOmniglot = existsSync(join(dataDir, 'omniglot'));
-if (!haveOmniglot && process.env.CI === 'true') throw new Error(`CI=true but ${dataDir}/omniglot is missing`);
+const { available: haveOmniglot, dir: dataDir } = requireSharedData('omniglot');
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, [main, ...args], {

@@ -6,21 +6,25 @@
  * the same sweep run by the embedded engine. Real data: tiny-imagenet-32, a few episodes at 16 px.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  exited,
+  haveRedis,
+  requireSharedData,
+  startChild,
+  startRedis,
+  type Child,
+  type RedisServer,
+} from '@rcn/test-utils';
 
 const main = resolve(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-const dataDir =
-  process.env.RCN_DATA_DIR ?? resolve(fileURLToPath(new URL('../../../../shared/data', import.meta.url)));
-const haveData = existsSync(join(dataDir, 'tiny-imagenet-32'));
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-if (process.env.CI === 'true' && (!haveData || !haveRedis))
-  throw new Error(`CI=true but ${!haveData ? `${dataDir}/tiny-imagenet-32` : 'redis-server'} is missing`);
+const { available: haveData, dir: dataDir } = requireSharedData('tiny-imagenet-32');
+const redisPresent = haveRedis();
 
 const EPISODES = 6;
 const VAL_EVERY = 2;
@@ -49,37 +53,9 @@ function cli(args: string[]) {
   return spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** A child that collects its output; resolves `ready` when a line matches. */
-function start(cmd: string, args: string[], ready: RegExp) {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const isReady = new Promise<void>((res, rej) => {
-    const on = (d: Buffer) => {
-      log += d.toString();
-      if (ready.test(log)) res();
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.once('exit', (code) => rej(new Error(`${cmd} exited (${code}) before ready:\n${log}`)));
-  });
-  return { child, ready: isReady, log: () => log };
-}
-
-const exited = (c: ChildProcess) =>
-  c.exitCode !== null || c.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((res) => c.once('exit', () => res()));
+/** A CLI process (`rcn worker`) that collects its output. */
+const start = (args: string[], ready: RegExp) =>
+  startChild(process.execPath, [main, ...args], ready, { env });
 
 interface Attempt {
   event: string;
@@ -126,29 +102,22 @@ function status(runs: string): CellStatus[] {
   return (JSON.parse(r.stdout) as { cells: CellStatus[] }).cells;
 }
 
-describe.skipIf(!haveData || !haveRedis)('sweep on Redis with two workers, one killed', () => {
+describe.skipIf(!haveData || !redisPresent)('sweep on Redis with two workers, one killed', () => {
   let tmp: string;
-  let redis: ReturnType<typeof start>;
-  const workers: ReturnType<typeof start>[] = [];
+  let redis: RedisServer;
+  const workers: Child[] = [];
   let url: string;
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'rcn-sweep-'));
     await writeFile(join(tmp, 'tiny.yaml'), SWEEP);
-    const port = await freePort();
-    redis = start(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp],
-      /Ready to accept connections/,
-    );
-    await redis.ready;
-    url = `redis://127.0.0.1:${port}`;
+    redis = await startRedis(tmp);
+    url = redis.url;
   });
 
   afterAll(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
-    redis?.child.kill('SIGTERM');
-    await Promise.all([...workers.map((w) => exited(w.child)), redis && exited(redis.child)]);
+    await Promise.all([...workers.map((w) => exited(w.child)), redis?.stop()]);
     await rm(tmp, { recursive: true, force: true });
   });
 
@@ -167,7 +136,7 @@ describe.skipIf(!haveData || !haveRedis)('sweep on Redis with two workers, one k
     expect(cli(['sweep', yaml, ...common, '--queue', url]).status).toBe(0);
 
     for (let i = 0; i < 2; i++) {
-      const w = start(process.execPath, [main, 'worker', '--queue', url, '--lock-ms', '2000'], /"ready"/);
+      const w = start(['worker', '--queue', url, '--lock-ms', '2000'], /"ready"/);
       workers.push(w);
     }
     await Promise.all(workers.map((w) => w.ready));

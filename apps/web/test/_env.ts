@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_ROOT, REPO_ROOT, sharedDataDir } from '@rcn/test-utils';
 
 export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const REPO_ROOT = resolve(WEB_ROOT, '..', '..');
-export const API_ROOT = join(REPO_ROOT, 'apps', 'api');
+export { API_ROOT, REPO_ROOT, sharedDataDir as dataDir };
 export const ARTIFACTS = join(WEB_ROOT, 'test-artifacts');
 export const DATASET = 'tiny-imagenet-32';
 export const CHROMIUM = process.env.RCN_CHROMIUM ?? '/usr/bin/chromium';
@@ -23,13 +23,10 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export function dataDir(): string {
-  return process.env.RCN_DATA_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'data');
-}
-
 /** Why the browser tests cannot run here, or null. */
 export function missing(): string | null {
-  if (!existsSync(join(dataDir(), DATASET))) return `${DATASET} not found in ${dataDir()} (set RCN_DATA_DIR)`;
+  if (!existsSync(join(sharedDataDir(), DATASET)))
+    return `${DATASET} not found in ${sharedDataDir()} (set RCN_DATA_DIR)`;
   if (!existsSync(CHROMIUM))
     return `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set RCN_CHROMIUM)`;
   return null;

@@ -1,10 +1,8 @@
 /** Starts the real API (apps/api/dist/main.js) and the built dashboard (`next start`) as child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_ROOT, WEB_ROOT, dataDir } from './_env';
+import { freePort, removeDirs, startServer } from '@rcn/test-utils';
+import { WEB_ROOT } from './_env';
 
 export const TEST_TOKEN = 'web-test-token-0123456789abcdef';
 
@@ -13,17 +11,6 @@ export interface Proc {
   child: ChildProcess;
   log: () => string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function waitFor(
@@ -75,58 +62,27 @@ export interface ApiProc extends Proc {
   runsDir: string;
   /** The API's zoo folder (RCN_ZOO_DIR), empty until a test publishes a model into it. */
   zooDir: string;
+  /** The query's data; a GraphQL error throws. */
   gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
   cleanup(): void;
 }
 
+/** The built API (@rcn/test-utils' `startServer`), on fresh folders, accepting TEST_TOKEN. */
 export async function startApi(): Promise<ApiProc> {
-  const root = mkdtempSync(join(tmpdir(), 'rcn-web-test-'));
-  const runsDir = join(root, 'runs');
-  const child = spawn(process.execPath, [join(API_ROOT, 'dist', 'main.js')], {
-    cwd: API_ROOT,
-    env: {
-      ...process.env,
-      RCN_API_HOST: '127.0.0.1',
-      RCN_API_PORT: '0',
-      RCN_DATA_DIR: dataDir(),
-      RCN_RUNS_DIR: runsDir,
-      RCN_API_DB: join(root, 'api.sqlite'),
-      // A zoo of the test's own (empty unless a test publishes into it), never the repository's.
-      RCN_ZOO_DIR: join(root, 'zoo'),
-      RCN_API_TOKEN: TEST_TOKEN,
-      RCN_API_INFERENCE_WORKERS: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const log = () => stderr;
-  const url = await waitFor(
-    child,
-    (out) => {
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      return line ? (JSON.parse(line) as { url: string }).url : null;
-    },
-    'API',
-    60_000,
-    log,
-  );
-  const p = procOf(child, url, log);
+  const s = await startServer({ token: TEST_TOKEN });
   return {
-    ...p,
-    runsDir,
-    zooDir: join(root, 'zoo'),
+    url: s.url,
+    child: s.child,
+    log: s.log,
+    stop: () => s.stop(),
+    runsDir: s.dirs.runs,
+    zooDir: join(s.dirs.root, 'zoo'),
     async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-      if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join('; ')}`);
-      return body.data as T;
+      const r = await s.gql<T>(query, variables);
+      if (r.errors?.length) throw new Error(`GraphQL: ${r.errors.map((e) => e.message).join('; ')}`);
+      return r.data as T;
     },
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
+    cleanup: () => removeDirs(s.dirs),
   };
 }
 

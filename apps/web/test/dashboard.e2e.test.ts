@@ -526,8 +526,9 @@ describeE2E('dashboard against the real API', () => {
     // The checkpoint picker defaults to the newest run's best checkpoint, the class to the first one.
     await section.getByTestId('parts-summary').waitFor({ timeout: 120_000 });
     const summary = await section.getByTestId('parts-summary').innerText();
-    expect(summary).toMatch(/20 5-way 1-shot episodes/);
-    expect(summary).toMatch(/\d+\/100 of its queries classified correctly/);
+    // Core's defaults (`@rcn/core/defaults`): 40 episodes of 5 queries of the class.
+    expect(summary).toMatch(/40 5-way 1-shot episodes/);
+    expect(summary).toMatch(/\d+\/200 of its queries classified correctly/);
     const parts = section.locator('[data-testid^="part-"]');
     const n = await parts.count();
     if (n === 0) await section.getByText(/No parts/).waitFor();

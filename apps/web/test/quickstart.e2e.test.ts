@@ -17,7 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../../packages/core/dist/paths/index.js';
 import { ARTIFACTS, CHROMIUM, REPO_ROOT } from './_env';
-import { freePort } from './_servers';
+import { freePort } from '@rcn/test-utils';
 
 /** The quick start's commands, in order, from the README's first code block under "## Quick start". */
 function quickStartCommands(): string[] {

@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@rcn/test-utils';
 import { WEB_ROOT, missing } from './_env';
 import { TEST_TOKEN, startApi, startWeb, type ApiProc, type Proc } from './_servers';
 
@@ -19,17 +20,6 @@ const describeE2E = reason ? describe.skip : describe;
 interface GqlBody {
   data?: unknown;
   errors?: { message: string; extensions?: { code?: string } }[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether a TCP connection to host:port is accepted. */

@@ -1,8 +1,8 @@
 /**
  * `@rcn/core/browser`: the path from a checkpoint to predictions and Region Activation Maps, for a
  * browser bundle. A checkpoint folder fetched over HTTP (`fetchCheckpoint`), images treated as the
- * checkpoint's training images were (`prepareImage`, `datasetImage`), an episode run with its maps
- * (`runEpisode`) on WebGPU or wasm SIMD (`initBrowserBackend`). The same code as the server's, with no
+ * checkpoint's training images were (`prepareImage`, `datasetImage`), an episode run (`runEpisode`) or run
+ * with its maps (`explainEpisodeArrays`) on WebGPU or wasm SIMD (`initBrowserBackend`). The same code as the server's, with no
  * Node module anywhere on the path (test/browser/bundle.test.ts bundles this file for a browser).
  */
 export {
@@ -28,6 +28,8 @@ export {
   classRam,
   type ClassRam,
   type EpisodeRam,
+  explainEpisodeArrays,
+  type ExplainedEpisode,
   pairRam,
   type PairRam,
   regionSimilarityMap,
@@ -49,10 +51,10 @@ export {
 export {
   type EpisodeModel,
   type EpisodePrediction,
-  type EpisodeResult,
   imagesToArrays,
   type PredictedQuery,
   PredictorError,
   runEpisode,
   type SupportComparison,
 } from './predict/browser.js';
+export { PromiseCache } from './util/browser.js';

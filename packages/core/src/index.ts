@@ -18,6 +18,13 @@ export {
   ReplicaPool,
   BACKEND_NAMES,
   WORKER_LOST,
+  startThread,
+  wasmHeapBytes,
+  type WeightMap,
+  webGpuBytesAllocated,
+  computeOptions,
+  setComputeOptions,
+  resetComputeOptions,
 } from './backend/index.js';
 export {
   type ClassInfo,
@@ -40,6 +47,8 @@ export {
   preprocessImage,
   seededClassSplit,
   findFolderDataset,
+  DecodeCache,
+  preloadDataset,
 } from './data/index.js';
 export {
   type Episode,
@@ -49,6 +58,9 @@ export {
   buildEpisodeArrays,
   parseEpisodeId,
   sampleEpisode,
+  arraysToBatch,
+  episodeStream,
+  syntheticEpisodeArrays,
 } from './episodes/index.js';
 export {
   type ConfusedPair,
@@ -97,42 +109,14 @@ export {
   ExplainError,
   type EpisodeExplanation,
   computeEpisodeRam,
+  pairSimilarity,
+  queryProbabilities,
+  PARTS_FIELDS,
+  PARTS_SPLIT,
+  explainFiles,
+  explainEpisodeArrays,
 } from './explain/index.js';
-export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic } from './io/index.js';
-export {
-  type CellStatus,
-  EmbeddedEngine,
-  type JobData,
-  type JobEngine,
-  type JobEvent,
-  type JobProgress,
-  type RedisEngine,
-  openRedisEngine,
-  type SweepPlan,
-  type SweepRow,
-  cellReportPath,
-  loadSweep,
-  parseJobData,
-  parseQueueUrl,
-  planSweep,
-  readSweepSpec,
-  saveSweep,
-  startQueueWorker,
-  sweepCsv,
-  sweepMarkdown,
-  sweepStatus,
-  sweepTable,
-  sweepsDir,
-  runJob,
-  readCampaign,
-  planCampaign,
-  campaignStatus,
-  runCampaign,
-  type Campaign,
-  type CampaignCellStatus,
-  type CampaignEvent,
-  checkSweepPlan,
-} from './jobs/index.js';
+export { encodeNetpbm, writeJsonAtomic, encodePng, writeFileAtomic, readNpy, encodeNpy } from './io/index.js';
 export {
   type CheckpointMetadata,
   type FewShotModel,
@@ -157,6 +141,19 @@ export {
   type GridGeometry,
   fetchCheckpoint,
   resolveModelConfig,
+  tfToTorch,
+  type EpisodeBatch,
+  type ModelConfigInput,
+  type StepTimings,
+  disposeBatch,
+  syntheticBatch,
+  setBlockObserver,
+  type BackboneKind,
+  CheckpointRefError,
+  formatCheckpointRef,
+  parseCheckpointRef,
+  type CheckpointRef,
+  CHECKPOINT_NAMES,
 } from './model/index.js';
 export {
   defaultDataDir,
@@ -165,6 +162,8 @@ export {
   launchDir,
   resolvePaths,
   ZOO_NAME,
+  assertRunId,
+  isRunFolder,
 } from './paths/index.js';
 export {
   compareZooCheck,
@@ -180,6 +179,8 @@ export {
   type ZooEvaluation,
   type ZooModel,
   publishZooModel,
+  describeMachine,
+  zooCardSchema,
 } from './zoo/index.js';
 export {
   formatPredictions,
@@ -205,7 +206,6 @@ export {
   type TrainConfigInput,
   TrainingAbortedError,
   TrainingDivergedError,
-  assertRunId,
   defaultTrainConfig,
   listRuns,
   newRunId,
@@ -227,6 +227,11 @@ export {
   currentOwner,
   deadOwnerReason,
   type RunOwner,
+  type TrainProgress,
+  fieldAsKey,
+  Adam,
+  clipGradNormPerModule,
+  type ModelReplicas,
 } from './train/index.js';
 export {
   ConfigError,
@@ -238,5 +243,18 @@ export {
   type ConfigLayer,
   type IntField,
   type LoadedConfig,
+  configErrorFrom,
+  intFieldSchema,
+  EVAL_DEFAULT_VALUES,
+  PARTS_DEFAULT_VALUES,
+  TRAIN_DEFAULT_VALUES,
 } from './config/index.js';
 export { exportDemo } from './demo/index.js';
+export {
+  defaultTestSplit,
+  evaluateCheckpoint,
+  EvaluationRequestError,
+  type EvaluationOutcome,
+  type EvaluateCheckpointOptions,
+} from './reports/index.js';
+export { PromiseCache } from './util/index.js';

@@ -2,15 +2,8 @@
  * Internal models behind schema types whose fields are resolved from them (the codegen mappers in
  * codegen.ts): what a resolver returns for such a type, and what that type's field resolvers receive.
  */
-import type {
-  ClassInfo,
-  CellStatus,
-  DatasetEntry,
-  EvalReport,
-  SweepPlan,
-  SweepRow,
-  TaskEvalReport,
-} from '@rcn/core';
+import type { ClassInfo, DatasetEntry, EvalReport, TaskEvalReport } from '@rcn/core';
+import type { CellStatus, SweepPlan, SweepRow } from '@rcn/jobs';
 
 /** A split of a dataset (DatasetSplit). */
 export interface SplitModel {

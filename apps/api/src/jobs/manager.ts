@@ -6,24 +6,12 @@
  * that `job(id)` polling sees it, and listeners get every update for subscriptions.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  currentOwner,
-  deadOwnerReason,
-  RunDir,
-  type JobData,
-  type JobEngine,
-  type JobEvent,
-} from '@rcn/core';
+import { currentOwner, deadOwnerReason, RunDir } from '@rcn/core';
+import { CANCEL_GRACE_MS, type JobData, type JobEngine, type JobEvent } from '@rcn/jobs';
 import type { JobKind, JobProgress, JobRecord, Store } from '../store/types.js';
 import { errorMessage } from '../util/errors.js';
 
 const PROGRESS_WRITE_MS = 500;
-/**
- * A cancelled job whose thread has not stopped by then is terminated. The trainer stops at the end of the
- * current step and saves; the bound only covers a thread that hangs (a full-width ResNet-12 step at 84 px
- * takes over a minute on two cores).
- */
-const CANCEL_GRACE_MS = 300_000;
 
 export type JobListener = (job: JobRecord) => void;
 

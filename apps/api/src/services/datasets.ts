@@ -8,12 +8,13 @@ import {
   openDataset,
   type DatasetEntry,
   type FewShotDataset,
+  PromiseCache,
 } from '@rcn/core';
 import { badInput, notFound } from '../graphql/errors.js';
 
 export class DatasetService {
   private counted: { key: string; entries: Promise<DatasetEntry[]> } | null = null;
-  private readonly open = new Map<string, Promise<FewShotDataset>>();
+  private readonly open = new PromiseCache<string, FewShotDataset>();
 
   constructor(readonly dataDir: string) {}
 
@@ -50,13 +51,7 @@ export class DatasetService {
     if (!e.splits.includes(split))
       throw badInput(`dataset '${name}' has no split '${split}' (has: ${e.splits.join(', ')})`, 'split');
     const key = `${name}\u0000${split}`;
-    let ds = this.open.get(key);
-    if (!ds) {
-      ds = openDataset(name, split, { dataDir: this.dataDir });
-      ds.catch(() => this.open.delete(key));
-      this.open.set(key, ds);
-    }
-    return ds;
+    return this.open.get(key, () => openDataset(name, split, { dataDir: this.dataDir }));
   }
 }
 

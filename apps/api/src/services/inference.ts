@@ -18,10 +18,10 @@ import type {
   EpisodeResult,
   PartsPayload,
   PartsTaskResult,
-  RamResult,
   UploadPayload,
   UploadResult,
 } from '../workers/inference-tasks.js';
+import type { RamResult } from '../workers/pair-ram.js';
 import type { TaskEpisodePayload, TaskPredictResult, TaskRamPayload } from '../workers/task-episodes.js';
 
 class WorkerLost extends Error {}

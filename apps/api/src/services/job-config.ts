@@ -39,7 +39,7 @@ export const TRAIN_DEFAULTED = [
   'seed',
   'workers',
 ] as const;
-export const EVALUATE_DEFAULTED = ['split', 'way', 'shot', 'query', 'episodes', 'seed'] as const;
+export const EVALUATE_DEFAULTED = ['way', 'shot', 'query', 'episodes', 'seed'] as const;
 
 /** A generated input type with its defaulted fields present. */
 type Filled<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
@@ -110,7 +110,7 @@ export function trainConfigFromInput(
 
 /** Evaluation settings of an `evaluate` mutation: core's schema, then this server's limits. */
 export function evalSettingsFromInput(
-  c: EvaluateInput,
+  c: EvaluateInput & { split: string },
   limits: Limits,
 ): Required<Omit<EvalConfig, 'workers' | 'withinGroup'>> {
   serverLimit(c.way, 'way', limits.maxWay);

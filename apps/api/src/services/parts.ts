@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@rcn/core';
+import { PARTS_FIELDS, writeFileAtomic } from '@rcn/core';
 import type { Limits } from '../config.js';
 import { badInput, boundedInt, notFound } from '../graphql/errors.js';
-import type { CheckpointRef } from './paths.js';
+import type { ResolvedCheckpoint } from './paths.js';
 import type { DatasetService } from './datasets.js';
 import { imageUrl } from './datasets.js';
 import { type Box, type GridGeometry } from './geometry.js';
@@ -89,15 +89,14 @@ export class PartsService {
     private readonly pngs: PngStore,
   ) {}
 
-  async get(ck: CheckpointRef, cls: string, args: PartsArgs): Promise<PrototypicalPartsModel> {
+  async get(ck: ResolvedCheckpoint, cls: string, args: PartsArgs): Promise<PrototypicalPartsModel> {
     const l = this.limits;
     boundedInt(args.episodes, 'episodes', 1, l.maxPartsEpisodes);
     boundedInt(args.way, 'way', 2, l.maxWay);
     boundedInt(args.shot, 'shot', 1, l.maxShot);
     boundedInt(args.query, 'query', 1, l.maxQuery);
-    boundedInt(args.parts, 'parts', 1, 20);
-    boundedInt(args.patchesPerPart, 'patchesPerPart', 1, 20);
-    boundedInt(args.topRegions, 'topRegions', 1, 50);
+    for (const f of ['parts', 'patchesPerPart', 'topRegions'] as const)
+      boundedInt(args[f], f, PARTS_FIELDS[f].min, PARTS_FIELDS[f].max);
     if (!Number.isSafeInteger(args.seed)) throw badInput(`seed must be an integer, got ${args.seed}`, 'seed');
     if (typeof cls !== 'string' || !cls || cls.length > 200)
       throw badInput('class: expected a class id', 'class');
@@ -174,7 +173,7 @@ export class PartsService {
   }
 
   private async compute(
-    ck: CheckpointRef,
+    ck: ResolvedCheckpoint,
     dataset: string,
     classId: string,
     args: PartsArgs,

@@ -5,13 +5,20 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { assertRunId, resolveCheckpointDir, ZOO_NAME, ZOO_PREFIX } from '@rcn/core';
+import {
+  assertRunId,
+  CheckpointRefError,
+  formatCheckpointRef,
+  isRunFolder,
+  parseCheckpointRef,
+  resolveCheckpointDir,
+  RunDir,
+  type CheckpointRef,
+} from '@rcn/core';
 import { ErrorCode, apiError, badInput, notFound } from '../graphql/errors.js';
 
-export const CHECKPOINT_NAMES = ['best', 'latest'] as const;
-export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
-
-export interface CheckpointRef {
+/** A checkpoint a client named, found and confined. */
+export interface ResolvedCheckpoint {
   ref: string;
   /** The run it belongs to; null for a zoo model. */
   runId: string | null;
@@ -48,62 +55,59 @@ export function checkRunId(runId: string, field = 'runId'): string {
 export function runDirOf(runsDir: string, runId: string): string {
   checkRunId(runId);
   const dir = join(runsDir, runId);
-  if (!existsSync(join(dir, 'config.json'))) throw notFound(`no run '${runId}' in the runs folder`);
+  if (!isRunFolder(dir)) throw notFound(`no run '${runId}' in the runs folder`);
   return confine(runsDir, dir, `run '${runId}'`);
 }
 
+/** Core's reading of a client's reference; a path is FORBIDDEN_PATH, a checkpoint name not known BAD_USER_INPUT. */
+function parseRef(ref: string): CheckpointRef {
+  try {
+    return parseCheckpointRef(ref);
+  } catch (e) {
+    if (!(e instanceof CheckpointRefError)) throw e;
+    if (e.reason === 'name') throw badInput(e.message, 'checkpoint');
+    throw apiError(ErrorCode.FORBIDDEN_PATH, e.message, { field: 'checkpoint' });
+  }
+}
+
 /**
- * Parses `<runId>/<best|latest>` (a bare run id means its best checkpoint) or `zoo:<name>` (a model of the
- * zoo, read-only) and finds its folder.
+ * Finds the folder of `<runId>/<best|latest>` (a bare run id means its best checkpoint) or `zoo:<name>` (a
+ * model of the zoo, read-only), as core parses them.
  */
-export function resolveCheckpoint(runsDir: string, ref: string, zooDir: string | null = null): CheckpointRef {
+export function resolveCheckpoint(
+  runsDir: string,
+  ref: string,
+  zooDir: string | null = null,
+): ResolvedCheckpoint {
   if (typeof ref !== 'string' || ref.length === 0 || ref.length > 200)
     throw badInput('checkpoint: expected "<runId>/<best|latest>" or "zoo:<name>"', 'checkpoint');
-  if (ref.startsWith(ZOO_PREFIX)) return resolveZooModel(zooDir, ref);
-  const parts = ref.split('/');
-  if (
-    parts.length > 2 ||
-    parts.some((p) => p === '' || p === '.' || p === '..') ||
-    ref.includes('\\') ||
-    ref.includes('\0')
-  ) {
-    throw apiError(
-      ErrorCode.FORBIDDEN_PATH,
-      `checkpoint '${ref}': expected "<runId>/<best|latest>", not a path`,
-      { field: 'checkpoint' },
-    );
-  }
-  const runId = checkRunId(parts[0], 'checkpoint');
-  const name = (parts[1] ?? 'best') as CheckpointName;
-  if (!CHECKPOINT_NAMES.includes(name))
-    throw badInput(
-      `checkpoint '${ref}': the name must be one of ${CHECKPOINT_NAMES.join(', ')}`,
-      'checkpoint',
-    );
-  const runDir = runDirOf(runsDir, runId);
+  const parsed = parseRef(ref);
+  if (parsed.kind === 'zoo') return resolveZooModel(zooDir, ref, parsed.name);
+  const { runId, name } = parsed;
+  const runDir = runDirOf(runsDir, checkRunId(runId, 'checkpoint'));
   let dir: string;
   try {
     // Falls back to `<name>.old` while the trainer is replacing the checkpoint.
-    dir = resolveCheckpointDir(join(runDir, 'checkpoints', name));
+    dir = resolveCheckpointDir(new RunDir(runDir).checkpointDir(name));
   } catch {
     throw notFound(`run '${runId}' has no '${name}' checkpoint yet`);
   }
-  return { ref: `${runId}/${name}`, runId, name, dir: confine(runsDir, dir, `checkpoint '${ref}'`) };
+  return {
+    ref: formatCheckpointRef({ dir, runDir, name }),
+    runId,
+    name,
+    dir: confine(runsDir, dir, `checkpoint '${ref}'`),
+  };
 }
 
-function resolveZooModel(zooDir: string | null, ref: string): CheckpointRef {
-  const name = ref.slice(ZOO_PREFIX.length);
-  if (!ZOO_NAME.test(name))
-    throw apiError(ErrorCode.FORBIDDEN_PATH, `checkpoint '${ref}': expected "zoo:<name>", not a path`, {
-      field: 'checkpoint',
-    });
+function resolveZooModel(zooDir: string | null, ref: string, name: string): ResolvedCheckpoint {
   const dir = zooDir ? join(zooDir, name) : null;
   if (!dir || !existsSync(join(dir, 'model.json'))) throw notFound(`no model '${name}' in the zoo`);
   return { ref, runId: null, name, dir: confine(zooDir!, dir, `checkpoint '${ref}'`) };
 }
 
 /** The run of a checkpoint that reports are written into; zoo models have none (their card is their report). */
-export function runOfCheckpoint(ck: CheckpointRef): string {
+export function runOfCheckpoint(ck: ResolvedCheckpoint): string {
   if (ck.runId === null)
     throw badInput(
       `checkpoint '${ck.ref}': a zoo model is read-only (its card holds its evaluations); evaluate a run's checkpoint`,

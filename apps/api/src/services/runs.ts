@@ -1,12 +1,19 @@
 /** Reading run directories (the trainer's files) for the API, and indexing them in the store. */
-import { existsSync } from 'node:fs';
 import { reportCache } from './json-cache.js';
 import { basename, join } from 'node:path';
-import { listRuns, readCheckpointMetadata, readRunSummary, RunDir, type RunSummary } from '@rcn/core';
+import {
+  CHECKPOINT_NAMES,
+  isRunFolder,
+  listRuns,
+  readCheckpointMetadata,
+  readRunSummary,
+  RunDir,
+  type RunSummary,
+} from '@rcn/core';
 import type { Store } from '../store/types.js';
 import type { Checkpoint, MetricPoint } from '../graphql/generated.js';
 import type { EvaluationModel } from '../graphql/models.js';
-import { CHECKPOINT_NAMES, checkRunId, resolveCheckpoint } from './paths.js';
+import { checkRunId, resolveCheckpoint } from './paths.js';
 
 /** Every run, newest first, and the store's index brought up to date with them. */
 export async function syncRuns(runsDir: string, store: Store): Promise<RunSummary[]> {
@@ -20,7 +27,7 @@ export async function syncRuns(runsDir: string, store: Store): Promise<RunSummar
 export async function readRun(runsDir: string, id: string): Promise<RunSummary | null> {
   checkRunId(id, 'id');
   const dir = join(runsDir, id);
-  if (!existsSync(join(dir, 'config.json'))) return null;
+  if (!isRunFolder(dir)) return null;
   return readRunSummary(new RunDir(dir));
 }
 

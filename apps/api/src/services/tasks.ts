@@ -155,12 +155,3 @@ export function taskEpisode(t: OpenedTasks, index: number): ResolvedTask {
 export function checkAllEpisodes(t: OpenedTasks): ResolvedTask[] {
   return t.file.episodes.map((_e, i) => taskEpisode(t, i));
 }
-
-/** Report file name in the run's tasks/ folder: the checkpoint, the root and the file. */
-export function tasksReportName(checkpointName: string, ref: TasksFileInput): string {
-  const file = ref.path
-    .replace(/\.json$/i, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '');
-  return `${checkpointName}-tasks-${ref.run ? `run_${ref.run}_` : ''}${file || 'tasks'}`;
-}

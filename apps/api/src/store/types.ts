@@ -1,5 +1,6 @@
 /** What the server persists: job state and an index of run directories. Run directories stay the source of truth. */
-import type { JobProgress, RunOwner, RunSummary } from '@rcn/core';
+import type { RunOwner, RunSummary } from '@rcn/core';
+import type { JobProgress } from '@rcn/jobs';
 
 // The engine's progress is what the store keeps: one shape, from core.
 export type { JobProgress };

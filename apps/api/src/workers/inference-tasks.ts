@@ -14,7 +14,6 @@ import {
   sampleEpisode,
   toRgb,
   type BackendInfo,
-  type Episode,
   type EpisodePrediction,
   type EpisodeSpec,
   type PartsResult,
@@ -23,7 +22,8 @@ import {
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
 import { cached, stampedCache } from './stamped-cache.js';
-import { pairResult, taskEpisodeTasks } from './task-episodes.js';
+import { pairResult, type RamResult } from './pair-ram.js';
+import { taskEpisodeTasks } from './task-episodes.js';
 
 const predictors = stampedCache<Predictor>(4);
 /** Core's explainers keep the last 4 explained episodes each (`maxRamPairs` bounds their size). */
@@ -52,39 +52,6 @@ export interface EpisodeResult extends PredictedEpisode {
 
 export interface UploadResult extends EpisodePrediction {
   grid: GridGeometry | null;
-}
-
-/** One (query, support) pair explained by core, with its images rendered as PNG bytes. */
-export interface RamResult {
-  episode: Episode;
-  regions: number;
-  imageSize: number;
-  geometry: GridGeometry;
-  /** [N] class probabilities of the query. */
-  probabilities: number[];
-  scores: number[];
-  weights: number[];
-  contributions: number[];
-  /** Contributions credited to the query regions that gave them. */
-  queryContributions: number[];
-  /** For each support region, the query region it matched best. */
-  bestMatch: number[];
-  /** [R * R] row-major: cosine of support region k (row) and query region j (column). */
-  similarity: Float32Array;
-  /** This support's score sum_k w_k r_k. */
-  score: number;
-  /** The support's class score (mean over its shots) and this support's share of it, per region. */
-  classScore: number;
-  share: number[];
-  png: {
-    support: Uint8Array;
-    query: Uint8Array;
-    scores: Uint8Array;
-    weights: Uint8Array;
-    contributions: Uint8Array;
-    queryContributions: Uint8Array;
-    panel: Uint8Array;
-  };
 }
 
 export interface PartsPayload {

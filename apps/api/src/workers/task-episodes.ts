@@ -7,15 +7,11 @@
 import {
   ExplainError,
   RCN,
-  classRam,
   encodePng,
-  heatOverlay,
   episodePrediction,
   openCheckpoint,
-  pairRam,
-  predictFiles,
-  rangeOf,
-  renderPairPng,
+  PromiseCache,
+  explainFiles,
   resizeNearest,
   resolveCheckpointDir,
   type EpisodeExplanation,
@@ -25,7 +21,7 @@ import {
   type SupportSet,
 } from '@rcn/core';
 import { geometryOf, type GridGeometry } from '../services/geometry.js';
-import type { RamResult } from './inference-tasks.js';
+import { pairResult, type RamResult } from './pair-ram.js';
 import { cached, stampOf, stampedCache } from './stamped-cache.js';
 
 export interface TaskEpisodePayload {
@@ -59,7 +55,7 @@ interface Explained {
 
 const MAX_EPISODES = 4;
 const models = stampedCache<OpenedCheckpoint>(2);
-const episodes = new Map<string, Promise<Explained>>();
+const episodes = new PromiseCache<string, Explained>({ max: MAX_EPISODES, refreshOnHit: true });
 
 function modelOf(dir: string): Promise<OpenedCheckpoint> {
   const real = resolveCheckpointDir(dir);
@@ -74,12 +70,9 @@ async function explain(p: TaskEpisodePayload): Promise<Explained> {
       'the explorer opens tasks with an RCN checkpoint (region explanations); evaluate other methods with evaluateTasks',
     );
   // One forward pass for the whole episode (callers bound its size), so BatchNorm sees it as `predict` does.
-  const r = await predictFiles(model, spec, p.support, p.query, {
-    explain: true,
-    chunk: Math.max(1, p.query.length),
-  });
-  const x = r.explanations?.[0];
-  if (!x) throw new Error('predictFiles gave no explanation for an RCN episode');
+  const r = await explainFiles(model, spec, p.support, p.query, { chunk: Math.max(1, p.query.length) });
+  const x = r.explanations[0];
+  if (!x) throw new Error('explainFiles gave no explanation for an RCN episode');
   const size = spec.size * Math.max(1, Math.ceil(96 / spec.size));
   const png = async (img: EpisodeExplanation['supportImages'][number]) =>
     new Uint8Array(await encodePng(resizeNearest(img, size)));
@@ -98,58 +91,7 @@ async function explain(p: TaskEpisodePayload): Promise<Explained> {
 
 function explained(p: TaskEpisodePayload): Promise<Explained> {
   const key = `${p.checkpointDir}\u0000${stampOf(resolveCheckpointDir(p.checkpointDir))}\u0000${p.key}`;
-  let e = episodes.get(key);
-  if (!e) {
-    e = explain(p);
-    e.catch(() => episodes.delete(key));
-    episodes.set(key, e);
-    while (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
-  } else {
-    episodes.delete(key);
-    episodes.set(key, e);
-  }
-  return e;
-}
-
-/** The RAM of one (query, support) pair of an explained episode, its maps rendered as PNGs (tasks and sampled episodes). */
-export async function pairResult(x: EpisodeExplanation, query: number, support: number): Promise<RamResult> {
-  const { ram, geometry: g } = x;
-  const pr = pairRam(ram, query, support);
-  const cr = classRam(ram, query, pr.classIndex);
-  const R = ram.regions;
-  const at = (query * ram.way * ram.shot + support) * R * R;
-  const size = g.imageSize * Math.max(1, Math.ceil(128 / g.imageSize));
-  const sImg = x.supportImages[support];
-  const qImg = x.queryImages[query];
-  const over = (img: typeof sImg, values: number[], floorAtZero = true) =>
-    encodePng(heatOverlay(img, values, g, rangeOf(values, floorAtZero), { size }));
-  const [sPng, qPng, scores, weights, contributions, queryContributions, panel] = await Promise.all([
-    encodePng(resizeNearest(sImg, size)),
-    encodePng(resizeNearest(qImg, size)),
-    // r is a cosine with a narrow spread inside one image: its colour range is the data's.
-    over(sImg, pr.scores, false),
-    over(sImg, pr.weights),
-    over(sImg, pr.contributions),
-    over(qImg, pr.queryContributions),
-    renderPairPng(x, query, support),
-  ]);
-  return {
-    episode: x.episode,
-    regions: R,
-    imageSize: g.imageSize,
-    geometry: geometryOf(g),
-    probabilities: Array.from(ram.probs.subarray(query * ram.way, (query + 1) * ram.way)),
-    scores: pr.scores,
-    weights: pr.weights,
-    contributions: pr.contributions,
-    queryContributions: pr.queryContributions,
-    bestMatch: pr.bestMatch,
-    similarity: ram.similarity.slice(at, at + R * R),
-    score: pr.supportScore,
-    classScore: cr.classScore,
-    share: cr.share[support % ram.shot],
-    png: { support: sPng, query: qPng, scores, weights, contributions, queryContributions, panel },
-  };
+  return episodes.get(key, () => explain(p));
 }
 
 export const taskEpisodeTasks = {

@@ -4,14 +4,8 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  campaignStatus,
-  defaultDataDir,
-  planCampaign,
-  readCampaign,
-  runCampaign,
-  type Campaign,
-} from '@rcn/core';
+import { defaultDataDir } from '@rcn/core';
+import { campaignStatus, planCampaign, readCampaign, runCampaign, type Campaign } from '@rcn/jobs';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { progressBar, formatEta, type Bar } from '../progress.js';
 

@@ -1,29 +1,17 @@
 import type { Command } from 'commander';
-import { basename, join, resolve } from 'node:path';
 import {
+  checkWorkers,
   defaultDataDir,
-  evaluateModel,
+  EVAL_FIELDS,
+  evaluateCheckpoint,
+  EvaluationRequestError,
   formatAccuracy,
   formatBackend,
-  initBackend,
-  checkWorkers,
-  openDataset,
-  evaluateTasks,
   formatTaskReport,
-  importLakeRuns,
-  evaluationName,
-  isLakeRuns,
-  OMNIGLOT_SCHEMES,
-  openCheckpoint,
-  readTaskFile,
-  type OpenedCheckpoint,
-  RunDir,
-  startReplicas,
-  tasksReportName,
-  writeJsonAtomic,
-  EVAL_FIELDS,
+  initBackend,
   intFieldHelp,
   loadEvalConfig,
+  type EvaluationOutcome,
 } from '@rcn/core';
 import { backendOption, optionalInt as int } from '../args.js';
 import { UsageError } from '../exit-codes.js';
@@ -72,39 +60,6 @@ export function evalSettings(f: Omit<EvalFlags, 'checkpoint'>) {
   }
 }
 
-/** `--tasks`: every fixed episode of a file (or of Lake's runs), a report where `RunDir` places it. */
-async function evalTasks(path: string, ck: OpenedCheckpoint, json: boolean): Promise<void> {
-  const { model, method, dir: ckDir } = ck;
-  const lake = await isLakeRuns(path);
-  const file = lake ? await importLakeRuns(path) : await readTaskFile(path);
-  const bar = progressBar('tasks', file.episodes.length);
-  const report = await evaluateTasks(model, ck.input, file, path, {
-    ...(lake && { baseDir: resolve(path) }),
-    onProgress: (done, _t, acc) => bar.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
-  });
-  bar.stop();
-  const out = { checkpoint: ckDir, method, ...report };
-  // In the run's tasks/, not evaluations/: the report has per-episode results, not per-class ones.
-  const reportPath = join(RunDir.reportDir(ck, 'tasks'), `${tasksReportName(ck.name, path)}.json`);
-  await writeJsonAtomic(reportPath, out);
-  if (json) console.log(JSON.stringify(out, null, 2));
-  else {
-    console.log(formatTaskReport(report));
-    console.log(`report: ${reportPath}`);
-  }
-}
-
-/** The test split of the run around a checkpoint: `evaluation` after Lake's split, else `test`. */
-async function defaultTestSplit(runDir: string | null): Promise<string> {
-  if (!runDir) return 'test';
-  try {
-    const cfg = await new RunDir(runDir).config();
-    return cfg.trainSplit === OMNIGLOT_SCHEMES.lake.train ? OMNIGLOT_SCHEMES.lake.test : 'test';
-  } catch {
-    return 'test';
-  }
-}
-
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
@@ -140,73 +95,46 @@ export function registerEvalCommand(program: Command): void {
     )
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {
-      const { workers, ...opts } = evalSettings(f);
+      const { workers, ...settings } = evalSettings(f);
       if (f.bn && f.bn !== 'batch' && f.bn !== 'running')
         throw new UsageError(`--bn: expected batch or running, got '${f.bn}'`);
       const backendName = backendOption(f.backend);
       const backend = await initBackend(backendName);
       checkWorkers(backend, workers);
       if (!f.json) console.error(`backend: ${formatBackend(backend)}`);
-      const ck = await openCheckpoint(f.checkpoint, {
-        override: f.bn ? { bnInference: f.bn as 'batch' | 'running' } : {},
-      });
-      const { model, method, dir: ckDir } = ck;
-      if (f.tasks) {
-        try {
-          await evalTasks(f.tasks, ck, f.json === true);
-        } finally {
-          ck.dispose();
-        }
-        return;
-      }
-      const modelConfig = model.config;
-      const dataset = f.dataset ?? ck.dataset;
-      const split = f.split ?? (await defaultTestSplit(ck.runDir));
-      if (!dataset) {
-        ck.dispose();
-        throw new UsageError(`${ckDir}: the checkpoint names no dataset; pass --dataset`);
-      }
-      const ds = await openDataset(dataset, split, {
-        dataDir: f.dataDir ?? defaultDataDir(),
-        imageSize: modelConfig.imageSize,
-        normalization: ck.normalisation,
-      });
-      const pool =
-        workers > 1
-          ? await startReplicas({ workers, backend: backendName, model: modelConfig, method })
-          : undefined;
-      const bar = progressBar('eval', opts.episodes);
+      const request = f.tasks
+        ? { tasks: f.tasks }
+        : { ...settings, ...(f.dataset && { dataset: f.dataset }), ...(f.split && { split: f.split }) };
+      const bar = progressBar(f.tasks ? 'tasks' : 'eval', settings.episodes);
+      let outcome: EvaluationOutcome;
       try {
-        const report = await evaluateModel(model, ds, {
-          ...opts,
-          pool,
-          onProgress: (done, _total, acc) => bar?.update(done, { acc: `${(100 * acc).toFixed(2)}%` }),
+        outcome = await evaluateCheckpoint(f.checkpoint, request, {
+          dataDir: f.dataDir ?? defaultDataDir(),
+          ...(f.bn && { bnInference: f.bn as 'batch' | 'running' }),
+          workers,
+          backend: backendName,
+          onProgress: (done, total, acc) => {
+            // A tasks file's length is known once it is read.
+            bar.setTotal(total);
+            bar.update(done, { acc: `${(100 * acc).toFixed(2)}%` });
+          },
         });
-        bar?.stop();
-        const out = {
-          ...report,
-          method,
-          checkpoint: ck.runDir ? `${basename(ck.runDir)}/${ck.name}` : ckDir,
-          checkpointEpisodes: ck.metadata.episodes ?? null,
-          createdAt: new Date().toISOString(),
-        };
-        // The same name and place as the API's evaluation jobs: the run's evaluations/ (RunDir).
-        const reportPath = join(
-          RunDir.reportDir(ck, 'evaluations'),
-          `${evaluationName({ checkpoint: ck.name, dataset, split, ...opts, bnInference: report.bnInference })}.json`,
-        );
-        await writeJsonAtomic(reportPath, out);
-        if (f.json) console.log(JSON.stringify(out, null, 2));
-        else {
-          console.log(
-            `${dataset}/${split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`,
-          );
-          console.log(`report: ${reportPath}`);
-        }
+      } catch (e) {
+        if (e instanceof EvaluationRequestError && e.code === 'NO_DATASET')
+          throw new UsageError(`${e.message.replace(/; pass one$/, '')}; pass --dataset`);
+        throw e;
       } finally {
-        bar?.stop();
-        await pool?.close();
-        ck.dispose();
+        bar.stop();
+      }
+      const { report, reportPath } = outcome;
+      if (f.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        if ('tasks' in report) console.log(formatTaskReport(report));
+        else
+          console.log(
+            `${report.dataset}/${report.split}: ${formatAccuracy(report)}, BatchNorm ${report.bnInference} statistics`,
+          );
+        console.log(`report: ${reportPath}`);
       }
     });
 }

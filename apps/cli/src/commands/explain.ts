@@ -12,9 +12,12 @@ import {
   formatBackend,
   formatFaithfulness,
   initBackend,
+  intFieldHelp,
   loadExplainContext,
   measureFaithfulness,
   parseEpisodeId,
+  PARTS_FIELDS as P,
+  PARTS_SPLIT,
   prototypicalParts,
   renderEpisodePanel,
   renderPairPng,
@@ -51,6 +54,14 @@ const common = (cmd: Command): Command =>
     )
     .option('--data-dir <dir>', 'data folder (env RCN_DATA_DIR)')
     .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (env RCN_BACKEND)');
+
+/** A parts flag: core's default when absent, else an integer within core's bounds (PARTS_FIELDS). */
+function partsInt(v: string | undefined, flag: string, field: { default: number; min: number; max: number }) {
+  if (v === undefined) return field.default;
+  const n = int(v, flag, field.min);
+  if (n > field.max) throw new UsageError(`${flag}: ${n} is over the limit of ${field.max}`);
+  return n;
+}
 
 export function registerExplainCommands(program: Command): void {
   common(
@@ -107,14 +118,14 @@ export function registerExplainCommands(program: Command): void {
   )
     .requiredOption('--class <id>', 'class id (as in the dataset split, e.g. Greek/character03@rot90)')
     .option('--dataset <name>', "dataset (default: the checkpoint's)")
-    .option('--split <s>', 'split', 'test')
-    .option('--episodes <n>', 'episodes containing the class', '50')
-    .option('--way <n>', 'classes per episode', '5')
-    .option('--shot <k>', 'support images per class', '1')
-    .option('--query <q>', 'queries per class', '5')
-    .option('--parts <n>', 'number of parts (k-means clusters)', '5')
-    .option('--top <n>', 'support regions credited per correct decision', '3')
-    .option('--seed <s>', 'seed', '0')
+    .option('--split <s>', 'split', PARTS_SPLIT)
+    .option('--episodes <n>', intFieldHelp(P.episodes))
+    .option('--way <n>', intFieldHelp(P.way))
+    .option('--shot <k>', intFieldHelp(P.shot))
+    .option('--query <q>', intFieldHelp(P.query))
+    .option('--parts <n>', intFieldHelp(P.parts))
+    .option('--top <n>', intFieldHelp(P.topRegions))
+    .option('--seed <s>', intFieldHelp(P.seed))
     .option('--out <dir>', 'output folder (default: parts/ in the checkpoint)')
     .action(
       async (
@@ -122,30 +133,30 @@ export function registerExplainCommands(program: Command): void {
           class: string;
           dataset?: string;
           split: string;
-          episodes: string;
-          way: string;
-          shot: string;
-          query: string;
-          parts: string;
-          top: string;
-          seed: string;
+          episodes?: string;
+          way?: string;
+          shot?: string;
+          query?: string;
+          parts?: string;
+          top?: string;
+          seed?: string;
           out?: string;
         },
       ) => {
         const ctx = await open(f, f.dataset);
-        const episodes = int(f.episodes, '--episodes');
+        const episodes = partsInt(f.episodes, '--episodes', P.episodes);
         const bar = progressBar('parts', episodes);
         try {
           const ds = await ctx.openSplit(f.split);
           const res = await prototypicalParts(ctx.model, ds, {
             classId: f.class,
             episodes,
-            way: int(f.way, '--way', 2),
-            shot: int(f.shot, '--shot'),
-            query: int(f.query, '--query'),
-            parts: int(f.parts, '--parts'),
-            topRegions: int(f.top, '--top'),
-            seed: int(f.seed, '--seed', 0),
+            way: partsInt(f.way, '--way', P.way),
+            shot: partsInt(f.shot, '--shot', P.shot),
+            query: partsInt(f.query, '--query', P.query),
+            parts: partsInt(f.parts, '--parts', P.parts),
+            topRegions: partsInt(f.top, '--top', P.topRegions),
+            seed: partsInt(f.seed, '--seed', P.seed),
             onProgress: (done) => bar.update(done, {}),
           });
           bar.stop();

@@ -7,12 +7,14 @@ import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  explainFiles,
   explanationJson,
   formatBackend,
   formatPredictions,
   formatSkipped,
   initBackend,
   Predictor,
+  RCN,
   readQueryInputs,
   readSupportFolder,
   renderEpisodePanel,
@@ -86,7 +88,11 @@ export function registerPredictCommand(program: Command): void {
           console.error(
             `input: ${spec.channels === 1 ? 'grey' : 'RGB'} ${spec.size}x${spec.size} (${spec.resize}), normalised as ${metadata.dataset ?? 'the checkpoint'}`,
           );
-        const r = await predictor.files(support, files, { explain: Boolean(f.explain) });
+        const { model } = predictor.checkpoint;
+        const r =
+          f.explain && model instanceof RCN
+            ? await explainFiles(model, spec, support, files)
+            : { ...(await predictor.files(support, files)), explanations: undefined };
         const odd = [
           ...r.supportWarnings,
           ...r.queries.filter((q) => q.warning).map((q) => ({ file: q.file, warning: q.warning! })),

@@ -1,23 +1,21 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { defaultDataDir, defaultRunsDir } from '@rcn/core';
 import {
   checkSweepPlan,
   EmbeddedEngine,
   openRedisEngine,
-  defaultDataDir,
-  defaultRunsDir,
   loadSweep,
   planSweep,
   readSweepSpec,
   saveSweep,
-  sweepCsv,
-  sweepMarkdown,
+  sweepReport,
   sweepStatus,
   sweepTable,
   type CellStatus,
   type SweepPlan,
-} from '@rcn/core';
+} from '@rcn/jobs';
 import { intFlag as int } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 
@@ -40,10 +38,11 @@ function summary(status: CellStatus[]): string {
 }
 
 async function report(plan: SweepPlan, f: SweepFlags): Promise<string> {
+  const format = f.format === 'md' ? 'markdown' : f.format;
+  if (format !== 'markdown' && format !== 'csv')
+    throw new UsageError(`--format: expected md or csv, got '${f.format}'`);
   const rows = sweepTable(plan, await sweepStatus(plan, f.runsDir ? runsDirOf(f) : undefined));
-  if (f.format === 'csv') return sweepCsv(plan, rows);
-  if (f.format === 'md' || f.format === 'markdown') return sweepMarkdown(plan, rows);
-  throw new UsageError(`--format: expected md or csv, got '${f.format}'`);
+  return sweepReport(plan, rows, format);
 }
 
 /** Plans the sweep, then enqueues its unfinished cells (Redis) or runs them here (embedded). */

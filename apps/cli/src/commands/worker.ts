@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startQueueWorker } from '@rcn/core';
+import { startQueueWorker } from '@rcn/jobs';
 import { intFlag as int } from '../args.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 

@@ -1,6 +1,7 @@
 'use client';
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
+import { TRAIN_DEFAULT_VALUES as D } from '@rcn/core/defaults';
 import { useGql } from '@/lib/gql';
 import { DATASETS, START_TRAINING } from '@/lib/queries';
 import type { JobFieldsFragment as Job, TrainConfigInput } from '@/gql/graphql';
@@ -13,23 +14,24 @@ type FormState = {
   >;
 };
 
+/** Core's defaults (the API's schema states the same), on the dashboard's own dataset choice. */
 const INITIAL: FormState = {
   dataset: 'tiny-imagenet-32',
-  method: 'rcn',
-  backbone: 'conv4',
-  trainSplit: 'train',
-  valSplit: 'val',
-  way: 5,
-  shot: 1,
-  query: 10,
-  valQuery: 15,
-  episodes: 1000,
-  valEvery: 100,
-  valEpisodes: 50,
-  lr: 0.001,
-  augment: true,
-  seed: 0,
-  workers: 1,
+  method: D.method,
+  backbone: D.backbone,
+  trainSplit: D.trainSplit,
+  valSplit: D.valSplit,
+  way: D.way,
+  shot: D.shot,
+  query: D.query,
+  valQuery: D.valQuery,
+  episodes: D.episodes,
+  valEvery: D.valEvery,
+  valEpisodes: D.valEpisodes,
+  lr: D.lr,
+  augment: D.augment,
+  seed: D.seed,
+  workers: D.workers,
   runId: '',
 };
 

@@ -192,6 +192,7 @@ export const SUPPORT_COMPARISON_FIELDS = graphql(`
     score
     regionScores
     regionWeights
+    contributions
   }
 `);
 
@@ -252,8 +253,6 @@ export const PREDICTION_FIELDS = graphql(`
     checkpoint
     accuracy
     regions
-    gridRows
-    gridCols
     grid {
       ...GridFields
     }
@@ -277,8 +276,6 @@ export const RAM_FIELDS = graphql(`
   fragment RamFields on Ram {
     query
     support
-    gridRows
-    gridCols
     imageSize
     regionScores
     regionWeights
@@ -576,8 +573,6 @@ export const PREDICT = graphql(`
       way
       shot
       regions
-      gridRows
-      gridCols
       grid {
         ...GridFields
       }

@@ -10,6 +10,8 @@ import {
   imagesToArrays,
   initBrowserBackend,
   prepareImage,
+  PromiseCache,
+  explainEpisodeArrays,
   runEpisode,
   type BrowserBackendInfo,
   type EpisodePrediction,
@@ -65,21 +67,14 @@ export function startBackend(
   return backend;
 }
 
-const models = new Map<string, Promise<FetchedCheckpoint>>();
+const models = new PromiseCache<string, FetchedCheckpoint>({
+  onEvict: (p) => void p.then((ck) => ck.dispose()).catch(() => undefined),
+});
 
 /** The checkpoint folder at `url`, fetched once; the one kept before is released. */
 export function loadModel(url: string): Promise<FetchedCheckpoint> {
-  let p = models.get(url);
-  if (!p) {
-    for (const [other, q] of models) {
-      models.delete(other);
-      void q.then((ck) => ck.dispose()).catch(() => undefined);
-    }
-    p = fetchCheckpoint(url);
-    p.catch(() => models.delete(url));
-    models.set(url, p);
-  }
-  return p;
+  models.keepOnly(url);
+  return models.get(url, () => fetchCheckpoint(url));
 }
 
 /** Decodes an image (a file, or what a URL serves) to RGBA, in this browser, with no colour management. */
@@ -148,7 +143,10 @@ export async function classify(
   const q = queries.map((im) => treat(ck, im));
   const arrays = imagesToArrays(ck.input, s, q, queryLabels);
   const t1 = performance.now();
-  const { prediction, ram } = await runEpisode(ck, arrays, { ram: ck.method === 'rcn' });
+  const { prediction, ram } =
+    ck.method === 'rcn'
+      ? await explainEpisodeArrays(ck, arrays)
+      : { prediction: await runEpisode(ck, arrays), ram: null };
   const t2 = performance.now();
   return {
     prediction,

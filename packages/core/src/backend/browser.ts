@@ -18,6 +18,13 @@ export {
   type BatchNormActForwardAttrs,
   type BatchNormActOutputAttrs,
 } from './kernels/BatchNormAct.js';
+export {
+  type ComputeOptions,
+  type ComputeOptionsPatch,
+  computeOptions,
+  resetComputeOptions,
+  setComputeOptions,
+} from './compute-options.js';
 export { WasmMemoryError } from './wasm-guard.js';
 export { type WebGpuAdapterInfo, webGpuBufferLimit, webGpuBytesAllocated } from './webgpu-adapter.js';
 export { WebGpuDeviceError, WebGpuLimitError } from './webgpu-guard.js';

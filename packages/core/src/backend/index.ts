@@ -1,3 +1,10 @@
+export {
+  type ComputeOptions,
+  type ComputeOptionsPatch,
+  computeOptions,
+  resetComputeOptions,
+  setComputeOptions,
+} from './compute-options.js';
 export { WorkerPool, WORKER_LOST } from './pool.js';
 export { type GradientsReply, ReplicaPool } from './replica-pool.js';
 export {
@@ -10,6 +17,7 @@ export {
   BACKEND_NAMES,
 } from './select.js';
 export { allVariables, readableSync } from './sync-read.js';
+export { startThread } from './thread-bootstrap.js';
 export { type TaskContext, transferable } from './tasks.js';
 export { wasmHeapBytes, WasmMemoryError } from './wasm-guard.js';
 export { WebGpuDeviceError, WebGpuLimitError } from './webgpu-guard.js';

@@ -5,11 +5,10 @@
  * Workers load a task module (a file exporting `tasks`, see `worker-entry.ts`) and answer named requests;
  * typed-array buffers are transferred, not copied, where the caller allows it.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { BackendName } from './select.js';
+import { startThread } from './thread-bootstrap.js';
 
 export interface WorkerPoolOptions {
   /** Number of workers; default: the machine's available parallelism. */
@@ -39,24 +38,6 @@ type Reply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { message: string; stack?: string; name?: string; code?: string } };
 
-/**
- * The worker's entry: the compiled `worker-entry.js` next to this file, or, when running from TypeScript
- * sources (tests), a bootstrap that registers tsx in the worker before importing `worker-entry.ts`.
- */
-function entryPoint(): { entry: URL | string; eval: boolean } {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return { entry: new URL('./worker-entry.js', self), eval: false };
-  // require.resolve picks the CommonJS build; the worker needs the ESM one beside it.
-  const tsxApi = pathToFileURL(
-    createRequire(self)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const target = new URL('./worker-entry.ts', self).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
-  return { entry: code, eval: true };
-}
-
 export class WorkerPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
@@ -67,10 +48,8 @@ export class WorkerPool {
 
   constructor(opts: WorkerPoolOptions) {
     this.size = Math.max(1, Math.floor(opts.size ?? availableParallelism()));
-    const { entry, eval: isEval } = entryPoint();
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(entry, {
-        eval: isEval,
+      const worker = startThread(import.meta.url, 'worker-entry', {
         workerData: {
           backend: opts.backend ?? null,
           taskModule: opts.taskModule.href,

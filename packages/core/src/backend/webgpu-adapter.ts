@@ -107,7 +107,7 @@ export function webGpuBytesAllocated(): number | null {
 /**
  * The largest buffer a kernel may bind on the current webgpu device (the smaller of
  * maxStorageBufferBindingSize and maxBufferSize), in bytes; null on other backends. Chunked backbone passes
- * (model/chunking.ts) size their chunks from it.
+ * (model/backbones/chunking.ts) size their chunks from it.
  */
 export function webGpuBufferLimit(): number | null {
   if (tf.getBackend() !== 'webgpu') return null;

@@ -19,3 +19,4 @@ export {
   formatConfigValue,
   type IntField,
 } from './fields.js';
+export { EVAL_DEFAULT_VALUES, PARTS_DEFAULT_VALUES, TRAIN_DEFAULT_VALUES } from './defaults.js';

@@ -3,7 +3,7 @@
  * free of Node and sharp; files on the browser path import other folders through these faces only.
  */
 export {
-  checkpointNormalisation,
+  checkpointNormalization,
   domainWarning,
   type ImageStats,
   type InputSpec,

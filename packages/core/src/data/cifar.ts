@@ -13,6 +13,7 @@ import { readText } from './csv.js';
 import { DataError } from './errors.js';
 import { parsePickle, type NdArray, type PickleValue } from './pickle.js';
 import { CIFAR100_NORM, type ClassInfo, type FewShotDataset, type NormStats } from './types.js';
+import { PromiseCache } from '../util/index.js';
 
 /** The CIFAR-100 class hierarchy: 20 superclasses of 5 classes each. */
 export const CIFAR100_HIERARCHY: Readonly<Record<string, readonly string[]>> = {
@@ -100,50 +101,44 @@ export interface CifarBinary {
   skip: number;
 }
 
-const binMemo = new Map<string, Promise<CifarBinary>>();
+const binMemo = new PromiseCache<string, CifarBinary>();
 
 /** Reads one CIFAR-100 `.bin` file once per process and checks its record structure. */
 export function readCifarBinary(path: string): Promise<CifarBinary> {
-  let p = binMemo.get(path);
-  if (!p) {
-    p = (async () => {
-      let records: Uint8Array;
-      try {
-        records = await readFile(path);
-      } catch (e) {
+  return binMemo.get(path, async () => {
+    let records: Uint8Array;
+    try {
+      records = await readFile(path);
+    } catch (e) {
+      throw new DataError(
+        path,
+        `cannot read CIFAR-100 binary file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+    if (records.length === 0 || records.length % CIFAR_RECORD !== 0) {
+      throw new DataError(
+        path,
+        `corrupt CIFAR-100 binary: ${records.length} bytes is not a whole number of ${CIFAR_RECORD}-byte records`,
+      );
+    }
+    const count = records.length / CIFAR_RECORD;
+    const coarse = new Uint8Array(count);
+    const fine = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      coarse[i] = records[i * CIFAR_RECORD];
+      fine[i] = records[i * CIFAR_RECORD + 1];
+      if (coarse[i] >= 20 || fine[i] >= 100) {
         throw new DataError(
           path,
-          `cannot read CIFAR-100 binary file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          `corrupt CIFAR-100 binary: record ${i} has labels coarse=${coarse[i]} fine=${fine[i]} (expected < 20, < 100)`,
         );
       }
-      if (records.length === 0 || records.length % CIFAR_RECORD !== 0) {
-        throw new DataError(
-          path,
-          `corrupt CIFAR-100 binary: ${records.length} bytes is not a whole number of ${CIFAR_RECORD}-byte records`,
-        );
-      }
-      const count = records.length / CIFAR_RECORD;
-      const coarse = new Uint8Array(count);
-      const fine = new Uint8Array(count);
-      for (let i = 0; i < count; i++) {
-        coarse[i] = records[i * CIFAR_RECORD];
-        fine[i] = records[i * CIFAR_RECORD + 1];
-        if (coarse[i] >= 20 || fine[i] >= 100) {
-          throw new DataError(
-            path,
-            `corrupt CIFAR-100 binary: record ${i} has labels coarse=${coarse[i]} fine=${fine[i]} (expected < 20, < 100)`,
-          );
-        }
-      }
-      return { file: path, count, coarse, fine, records, stride: CIFAR_RECORD, skip: 2 };
-    })();
-    p.catch(() => binMemo.delete(path));
-    binMemo.set(path, p);
-  }
-  return p;
+    }
+    return { file: path, count, coarse, fine, records, stride: CIFAR_RECORD, skip: 2 };
+  });
 }
 
-const pyMemo = new Map<string, Promise<CifarBinary>>();
+const pyMemo = new PromiseCache<string, CifarBinary>();
 
 async function readPickleFile(path: string): Promise<Map<string, PickleValue>> {
   let buf: Uint8Array;
@@ -187,37 +182,31 @@ function labelList(
 
 /** Reads one file of the CIFAR-100 Python distribution (`train` / `test`: a pickled dict) once per process. */
 export function readCifarPython(path: string): Promise<CifarBinary> {
-  let p = pyMemo.get(path);
-  if (!p) {
-    p = (async () => {
-      const d = await readPickleFile(path);
-      const data = d.get('data') as NdArray | undefined;
-      if (
-        !data ||
-        data.kind !== 'ndarray' ||
-        data.dtype !== 'u1' ||
-        data.shape.length !== 2 ||
-        data.shape[1] !== 3072
-      ) {
-        throw new DataError(path, `'data' should be a uint8 array of shape (N, 3072)`);
-      }
-      const count = data.shape[0];
-      if (data.data.length !== count * 3072)
-        throw new DataError(path, `'data' holds ${data.data.length} bytes, expected ${count * 3072}`);
-      return {
-        file: path,
-        count,
-        fine: labelList(d, 'fine_labels', path, count, 100),
-        coarse: labelList(d, 'coarse_labels', path, count, 20),
-        records: data.data,
-        stride: 3072,
-        skip: 0,
-      };
-    })();
-    p.catch(() => pyMemo.delete(path));
-    pyMemo.set(path, p);
-  }
-  return p;
+  return pyMemo.get(path, async () => {
+    const d = await readPickleFile(path);
+    const data = d.get('data') as NdArray | undefined;
+    if (
+      !data ||
+      data.kind !== 'ndarray' ||
+      data.dtype !== 'u1' ||
+      data.shape.length !== 2 ||
+      data.shape[1] !== 3072
+    ) {
+      throw new DataError(path, `'data' should be a uint8 array of shape (N, 3072)`);
+    }
+    const count = data.shape[0];
+    if (data.data.length !== count * 3072)
+      throw new DataError(path, `'data' holds ${data.data.length} bytes, expected ${count * 3072}`);
+    return {
+      file: path,
+      count,
+      fine: labelList(d, 'fine_labels', path, count, 100),
+      coarse: labelList(d, 'coarse_labels', path, count, 20),
+      records: data.data,
+      stride: 3072,
+      skip: 0,
+    };
+  });
 }
 
 /** `fine_label_names` and `coarse_label_names` from the Python distribution's `meta`. */

@@ -12,7 +12,7 @@ export {
   inputSpecOf,
   normalizeImageInto,
   type PreprocessedImage,
-  checkpointNormalisation,
+  checkpointNormalization,
 } from './input-spec.js';
 export { isGreyImageFile, preprocessImage, preprocessImageFile } from './preprocess.js';
 export {

@@ -30,7 +30,7 @@ export const OMNIGLOT_RAW = 105;
 /** The fields of checkpoint metadata the input treatment is read from (structural: data/ needs no model/). */
 export interface InputSpecSource {
   model: { imageSize?: number };
-  normalisation?: { mean: number[]; std: number[] };
+  normalization?: { mean: number[]; std: number[] };
   dataset?: string;
   extra?: Record<string, unknown>;
 }
@@ -40,8 +40,8 @@ export interface InputSpecSource {
  * (episodes, evaluations, predictions and uploads alike). A checkpoint without one is refused rather than
  * given some dataset's statistics: the wrong statistics shift every input and quietly cost accuracy.
  */
-export function checkpointNormalisation(meta: Pick<InputSpecSource, 'normalisation'>): NormStats {
-  const n = meta.normalisation;
+export function checkpointNormalization(meta: Pick<InputSpecSource, 'normalization'>): NormStats {
+  const n = meta.normalization;
   const ok = (v: unknown): v is number[] =>
     Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   if (!n || !ok(n.mean) || !ok(n.std) || n.std.some((x) => x <= 0))
@@ -69,7 +69,7 @@ export function inputSpecOf(meta: InputSpecSource): InputSpec {
         : { channels: 3, resize: 'lanczos3' };
   const size = meta.model.imageSize;
   if (!size) throw new Error('checkpoint metadata has no model.imageSize');
-  return { ...treatment, size, normalization: checkpointNormalisation(meta) };
+  return { ...treatment, size, normalization: checkpointNormalization(meta) };
 }
 
 /** Colour and brightness of one image, before channel conversion (for the domain check). */

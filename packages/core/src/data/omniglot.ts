@@ -18,6 +18,7 @@ import { DataError } from './errors.js';
 import { decodeImage, decodeImageFile } from './image.js';
 import { resizeAreaGrey, rotateSquare } from './pixels.js';
 import { REFERENCE_NORM, type ClassInfo, type FewShotDataset, type NormStats } from './types.js';
+import { PromiseCache } from '../util/index.js';
 
 export const OMNIGLOT_SETS = ['images_background', 'images_evaluation'] as const;
 export type OmniglotSet = (typeof OMNIGLOT_SETS)[number];
@@ -101,29 +102,23 @@ interface NpzSet {
   classes: number;
   drawers: number;
 }
-const npzMemo = new Map<string, Promise<NpzSet>>();
+const npzMemo = new PromiseCache<string, NpzSet>();
 
 /** Reads one Omniglot npz once per process (inflating 200 MB of bools takes a second or two). */
 export function readOmniglotNpz(path: string): Promise<NpzSet> {
-  let p = npzMemo.get(path);
-  if (!p) {
-    p = (async () => {
-      const arrays = await readNpz(path, ['images']);
-      const a = arrays.get('images')!;
-      if (a.dtype !== 'bool' && a.dtype !== 'uint8')
-        throw new DataError(path, `'images' has dtype ${a.dtype}, expected bool`);
-      if (a.shape.length !== 4 || a.shape[2] !== RAW || a.shape[3] !== RAW) {
-        throw new DataError(path, `'images' has shape (${a.shape.join(', ')}), expected (C, 20, 105, 105)`);
-      }
-      // numpy writes True as 1, but some writers leave other non-zero bytes (this file has 255): make it 0/1.
-      const images = a.data as Uint8Array;
-      for (let i = 0; i < images.length; i++) if (images[i] > 1) images[i] = 1;
-      return { images, classes: a.shape[0], drawers: a.shape[1] };
-    })();
-    p.catch(() => npzMemo.delete(path));
-    npzMemo.set(path, p);
-  }
-  return p;
+  return npzMemo.get(path, async () => {
+    const arrays = await readNpz(path, ['images']);
+    const a = arrays.get('images')!;
+    if (a.dtype !== 'bool' && a.dtype !== 'uint8')
+      throw new DataError(path, `'images' has dtype ${a.dtype}, expected bool`);
+    if (a.shape.length !== 4 || a.shape[2] !== RAW || a.shape[3] !== RAW) {
+      throw new DataError(path, `'images' has shape (${a.shape.join(', ')}), expected (C, 20, 105, 105)`);
+    }
+    // numpy writes True as 1, but some writers leave other non-zero bytes (this file has 255): make it 0/1.
+    const images = a.data as Uint8Array;
+    for (let i = 0; i < images.length; i++) if (images[i] > 1) images[i] = 1;
+    return { images, classes: a.shape[0], drawers: a.shape[1] };
+  });
 }
 
 async function npzChars(root: string): Promise<OmniglotChar[]> {

@@ -95,7 +95,7 @@ export async function exportDemo(o: DemoOptions): Promise<DemoSummary> {
     const ds = await openDataset(ck.dataset, o.split, {
       dataDir: o.dataDir,
       imageSize: ck.input.size,
-      normalization: ck.normalisation,
+      normalization: ck.normalization,
     });
     datasetRoot = ds.root;
     terms =

@@ -11,15 +11,16 @@ import {
   intFieldSchema,
   nameSchema,
   type IntField,
+  EVAL_DEFAULT_VALUES as D,
 } from '../config/index.js';
 
 export const EVAL_FIELDS = {
-  way: { doc: 'classes per episode', default: 5, min: 2, max: L.maxWay },
-  shot: { doc: 'support images per class', default: 1, min: 1, max: L.maxShot },
-  query: { doc: 'queries per class', default: 15, min: 1, max: L.maxQuery },
-  episodes: { doc: 'episodes', default: 600, min: 1, max: L.maxEvalEpisodes },
-  seed: { doc: 'seed of the episode stream', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
-  workers: { doc: 'worker threads', default: 1, min: 1, max: Number.MAX_SAFE_INTEGER },
+  way: { doc: 'classes per episode', default: D.way, min: 2, max: L.maxWay },
+  shot: { doc: 'support images per class', default: D.shot, min: 1, max: L.maxShot },
+  query: { doc: 'queries per class', default: D.query, min: 1, max: L.maxQuery },
+  episodes: { doc: 'episodes', default: D.episodes, min: 1, max: L.maxEvalEpisodes },
+  seed: { doc: 'seed of the episode stream', default: D.seed, min: 0, max: Number.MAX_SAFE_INTEGER },
+  workers: { doc: 'worker threads', default: D.workers, min: 1, max: Number.MAX_SAFE_INTEGER },
 } as const satisfies Record<string, IntField>;
 
 /** Sampled-episode evaluation settings; the dataset and split are decided by the caller when absent. */

@@ -1,5 +1,5 @@
 export { type ConfusedPair, topConfusions } from './confusion.js';
-export { type EvalReport, evaluateModel, formatAccuracy } from './evaluate.js';
+export { type EvalOptions, type EvalReport, evaluateModel, formatAccuracy } from './evaluate.js';
 export { importLakeRuns, isLakeRuns } from './lake.js';
 export { meanCi95, tQuantile } from './stats.js';
 export {

@@ -9,6 +9,7 @@ import {
   regionGeometry,
   type RegionGeometry,
 } from '../model/index.js';
+import { PromiseCache } from '../util/index.js';
 
 /** Why an explanation cannot be made; `code` is stable for callers. */
 export class ExplainError extends Error {
@@ -73,7 +74,7 @@ export async function loadExplainContext(
     throw new ExplainError('NO_DATASET', `${ck.dir}: the checkpoint names no dataset; pass one`);
   }
   const dataDir = opts.dataDir ?? defaultDataDir();
-  const splits = new Map<string, Promise<FewShotDataset>>();
+  const splits = new PromiseCache<string, FewShotDataset>();
   return {
     model,
     metadata: ck.metadata,
@@ -82,17 +83,13 @@ export async function loadExplainContext(
     geometry,
     dataset,
     openSplit(split) {
-      let p = splits.get(split);
-      if (!p) {
-        p = openDataset(dataset, split, {
+      return splits.get(split, () =>
+        openDataset(dataset, split, {
           dataDir,
           imageSize: model.config.imageSize,
-          normalization: ck.normalisation,
-        });
-        p.catch(() => splits.delete(split));
-        splits.set(split, p);
-      }
-      return p;
+          normalization: ck.normalization,
+        }),
+      );
     },
     dispose: () => ck.dispose(),
   };

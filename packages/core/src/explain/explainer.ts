@@ -10,6 +10,7 @@ import { upsampleRegionMap, type RegionGeometry } from '../model/index.js';
 import { renderEpisodePanel, renderPairPng, renderRegionMatchPng } from './panel.js';
 import { prototypicalParts, renderPartsGallery, type PartsOptions, type PartsResult } from './parts.js';
 import { classRam, pairRam, regionSimilarityMap, type ClassRam, type PairRam } from './ram.js';
+import { PromiseCache } from '../util/index.js';
 
 /** A region map over the grid and upsampled to the image (row-major, imageSize x imageSize). */
 export interface RegionMap {
@@ -38,12 +39,14 @@ function regionMap(values: number[], geom: RegionGeometry): RegionMap {
 }
 
 export class Explainer {
-  private readonly cache = new Map<string, Promise<EpisodeExplanation>>();
+  private readonly cache: PromiseCache<string, EpisodeExplanation>;
 
   private constructor(
     readonly context: ExplainContext,
-    private readonly cacheSize: number,
-  ) {}
+    cacheSize: number,
+  ) {
+    this.cache = new PromiseCache({ max: cacheSize });
+  }
 
   /** Loads a checkpoint (directory or run directory). */
   static async open(
@@ -56,15 +59,10 @@ export class Explainer {
   /** The explanation of an episode, by id or as a sampled episode. */
   episode(episode: string | Episode): Promise<EpisodeExplanation> {
     const id = typeof episode === 'string' ? episode : episode.id;
-    let p = this.cache.get(id);
-    if (!p) {
+    return this.cache.get(id, () => {
       const split = typeof episode === 'string' ? parseEpisodeId(episode).split : episode.spec.split;
-      p = this.context.openSplit(split).then((ds) => explainEpisode(this.context.model, ds, episode));
-      p.catch(() => this.cache.delete(id));
-      this.cache.set(id, p);
-      while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
-    }
-    return p;
+      return this.context.openSplit(split).then((ds) => explainEpisode(this.context.model, ds, episode));
+    });
   }
 
   /** RAM arrays (regions and upsampled) and the pair's PNG. */

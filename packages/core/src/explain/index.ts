@@ -2,7 +2,9 @@
 export { rangeOf } from './colormap.js';
 export { type ExplainContext, loadExplainContext, ExplainError } from './context.js';
 export { type EpisodeExplanation, explainEpisode, explanationJson } from './episode.js';
+export { explainEpisodeArrays, type ExplainedEpisode } from './episode-arrays.js';
 export { Explainer } from './explainer.js';
+export { explainFiles } from './files.js';
 export {
   ATTRIBUTION_METHODS,
   type AttributionMethod,
@@ -11,5 +13,13 @@ export {
 } from './faithfulness.js';
 export { renderEpisodePanel, renderPairPng } from './panel.js';
 export { type PartsResult, prototypicalParts, renderPartsGallery } from './parts.js';
-export { classRam, computeEpisodeRam, pairRam, predictions } from './ram.js';
+export { PARTS_FIELDS, PARTS_SPLIT } from './parts-config.js';
+export {
+  classRam,
+  computeEpisodeRam,
+  pairRam,
+  pairSimilarity,
+  predictions,
+  queryProbabilities,
+} from './ram.js';
 export { crop, heatOverlay, resizeNearest, toRgb } from './render.js';

@@ -18,6 +18,7 @@ import { Rng } from '../util/index.js';
 import { kmeans } from './kmeans.js';
 import { computeEpisodeRam, pairRam, predictions, type EpisodeRam } from './ram.js';
 import { Canvas, crop, drawBox, resizeNearest, scaleBox, toRgb } from './render.js';
+import { PARTS_FIELDS } from './parts-config.js';
 
 export interface PartsOptions {
   /** Class id (`ClassInfo.id`) of the dataset split. */
@@ -28,11 +29,11 @@ export interface PartsOptions {
   shot: number;
   query: number;
   seed: number;
-  /** Support regions credited per correct decision. Default 3. */
+  /** Support regions credited per correct decision (default: PARTS_FIELDS'). */
   topRegions?: number;
-  /** Number of parts (clusters). Default 5. */
+  /** Number of parts (clusters) (default: PARTS_FIELDS'). */
   parts?: number;
-  /** Patches shown per part. Default 6. */
+  /** Patches shown per part (default: PARTS_FIELDS'). */
   patchesPerPart?: number;
   onProgress?: (episodesDone: number, total: number) => void;
 }
@@ -137,7 +138,7 @@ export async function prototypicalParts(
   if (ds.classes.length < opts.way)
     throw new Error(`parts: ${ds.name}/${ds.split} has fewer than ${opts.way} classes`);
   const geom = regionGeometry(model.config);
-  const top = opts.topRegions ?? 3;
+  const top = opts.topRegions ?? PARTS_FIELDS.topRegions.default;
   const credited: Credited[] = [];
   let decisions = 0;
   let queries = 0;
@@ -187,7 +188,7 @@ export async function prototypicalParts(
   }
   const km = kmeans(
     credited.map((c) => c.feature),
-    opts.parts ?? 5,
+    opts.parts ?? PARTS_FIELDS.parts.default,
     { seed: opts.seed },
   );
   const parts: PrototypicalPart[] = km.centroids.map((centre, j) => {
@@ -202,7 +203,7 @@ export async function prototypicalParts(
         seen.add(key);
         return true;
       })
-      .slice(0, opts.patchesPerPart ?? 6)
+      .slice(0, opts.patchesPerPart ?? PARTS_FIELDS.patchesPerPart.default)
       .map((m) => m.patch);
     const dec = new Set(members.map((m) => m.decision)).size;
     return {

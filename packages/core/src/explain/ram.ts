@@ -38,6 +38,8 @@ export interface PairRam {
   support: number;
   /** Class (episode label) of the support. */
   classIndex: number;
+  /** The support's shot within its class (its row of `ClassRam.share`). */
+  shot: number;
   /** r_k over the support's regions. */
   scores: number[];
   /** w_k over the support's regions. */
@@ -152,6 +154,7 @@ export function pairRam(ram: EpisodeRam, query: number, support: number): PairRa
     query,
     support,
     classIndex: Math.floor(support / ram.shot),
+    shot: support % ram.shot,
     scores,
     weights,
     contributions,
@@ -167,6 +170,20 @@ export function regionSimilarityMap(ram: EpisodeRam, query: number, support: num
   if (!Number.isInteger(k) || k < 0 || k >= ram.regions) throw new Error(`ram: region ${k} out of range`);
   const at = ((query * ram.way * ram.shot + support) * ram.regions + k) * ram.regions;
   return Array.from(ram.similarity.subarray(at, at + ram.regions));
+}
+
+/** [R * R] row-major: the cosine of support region k (row) and query region j (column) for (query, support). */
+export function pairSimilarity(ram: EpisodeRam, query: number, support: number): Float32Array {
+  check(ram, query, support);
+  const size = ram.regions * ram.regions;
+  const at = (query * ram.way * ram.shot + support) * size;
+  return ram.similarity.slice(at, at + size);
+}
+
+/** The class probabilities the model gives one query. */
+export function queryProbabilities(ram: EpisodeRam, query: number): number[] {
+  check(ram, query, 0);
+  return Array.from(ram.probs.subarray(query * ram.way, (query + 1) * ram.way));
 }
 
 /** The maps of (query, class), over the class's shots. */

@@ -3,26 +3,26 @@
  * feeding and reading that model needs. Nothing here reads files; the Node face is index.ts (which adds
  * `openCheckpoint`, saving, reference-weight import).
  */
-export { CheckpointError, type CheckpointMetadata } from './checkpoint-format.js';
-export { type MetadataDescription } from './checkpoint-description.js';
-export { l2Normalize } from './comparison.js';
+export { CheckpointError, type CheckpointMetadata } from './checkpoints/checkpoint-format.js';
+export { type MetadataDescription } from './checkpoints/checkpoint-description.js';
+export { l2Normalize } from './methods/comparison.js';
 export { type ModelConfig } from './config.js';
-export { createModel } from './create.js';
+export { createModel } from './methods/create.js';
 export {
   type FetchCheckpointOptions,
   type FetchedCheckpoint,
   type FetchFunction,
   fetchCheckpoint,
-} from './fetch-checkpoint.js';
+} from './checkpoints/fetch-checkpoint.js';
 export {
   type Box,
   type GridGeometry,
   gridGeometry,
   regionGeometry,
   type RegionGeometry,
-} from './geometry.js';
+} from './methods/geometry.js';
 export { type WeightMap } from './params.js';
-export { ProtoNet } from './protonet.js';
-export { RCN } from './rcn.js';
-export { RelationNet } from './relationnet.js';
+export { ProtoNet } from './methods/protonet.js';
+export { RCN } from './methods/rcn.js';
+export { RelationNet } from './methods/relationnet.js';
 export { disposeOutput, type EpisodeBatch, type FewShotModel, type Method } from './types.js';

@@ -1,6 +1,6 @@
 /** The interface every few-shot model implements (RCN and the baselines beside it). */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { BranchOverrides } from './branches.js';
+import type { BranchOverrides } from './backward/branches.js';
 import type { ModelConfig } from './config.js';
 import type { WeightMap } from './params.js';
 
@@ -68,7 +68,7 @@ export interface GradientOptions {
   /**
    * Largest tensor a backbone pass may hold, in bytes, before its images are encoded in chunks (exact:
    * BatchNorm still uses the whole pass's statistics). Default: env `RCN_CHUNK_BYTES`, else on webgpu the
-   * device's buffer limit, else unchunked. See model/chunking.ts.
+   * device's buffer limit, else unchunked. See model/backbones/chunking.ts.
    */
   chunkBytes?: number;
 }

@@ -207,3 +207,11 @@ export function defaultZooDir(
 
 /** Zoo model names: lower-case letters, digits, '.', '_' and '-', as folder names under the zoo. */
 export const ZOO_NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+/** Run ids: letters, digits, '.', '_' and '-', as folder names under the runs folder. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function assertRunId(id: string): void {
+  if (!RUN_ID.test(id))
+    throw new Error(`invalid run id '${id}': use letters, digits, '.', '_' and '-' (max 128)`);
+}

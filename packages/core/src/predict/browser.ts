@@ -11,5 +11,5 @@ export {
   type PredictorErrorCode,
   type SupportComparison,
 } from './episode-prediction.js';
-export { type EpisodeModel, type EpisodeResult, runEpisode } from './run-episode.js';
+export { checkEpisodeArrays, type EpisodeModel, runEpisode } from './run-episode.js';
 export { imagesToArrays } from './image-episode.js';

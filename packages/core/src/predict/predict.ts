@@ -1,7 +1,8 @@
 /**
  * Classifies a user's query images against a user's support images with a trained checkpoint: every
- * image gets the checkpoint's input treatment (`inputSpecOf`), each is checked against the training
- * domain, and for an RCN the Region Activation Maps come with the answer when asked.
+ * image gets the checkpoint's input treatment (`inputSpecOf`) and is checked against the training domain.
+ * The queries go through the model in chunks; a caller may run each chunk its own way (explain/files.ts
+ * computes the Region Activation Maps from the same pass).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -11,14 +12,7 @@ import {
   type InputSpec,
   type PreprocessedImage,
 } from '../data/index.js';
-import type { Episode } from '../episodes/index.js';
-import {
-  type EpisodeExplanation,
-  computeEpisodeRam,
-  predictions as ramPredictions,
-  toRgb,
-} from '../explain/index.js';
-import { RCN, type FewShotModel, regionGeometry } from '../model/index.js';
+import type { EpisodeBatch, FewShotModel } from '../model/index.js';
 import { displayName, type LabelledFile, type SupportSet } from './files.js';
 
 /** Queries per forward pass: an episode's worth (5 x 15), so BatchNorm batch statistics see the usual mix. */
@@ -44,14 +38,38 @@ export interface PredictResult {
   supportWarnings: { file: string; warning: string }[];
   /** Over the queries with a known class; null when none has one. */
   accuracy: number | null;
-  /** RCN with `explain`: one explained "episode" per chunk of queries. */
-  explanations?: EpisodeExplanation[];
 }
 
+/** One chunk of queries as a pass sees it. */
+export interface QueryChunk {
+  /** Index of its first query among all. */
+  first: number;
+  files: readonly LabelledFile[];
+  /** Each query's class index among the supports', -1 where unknown. */
+  labels: number[];
+  images: PreprocessedImage[];
+  /** The supports' images, the same for every chunk. */
+  supportImages: PreprocessedImage[];
+}
+
+/** Runs one chunk through the model; answers its probabilities [queries, way], row-major. */
+export type ChunkPass = (batch: EpisodeBatch, chunk: QueryChunk) => Promise<Float32Array>;
+
 export interface PredictOptions {
-  /** Compute Region Activation Maps (RCN only). */
-  explain?: boolean;
+  /** Queries per forward pass (default PREDICT_CHUNK). */
   chunk?: number;
+  /** How a chunk runs (default: the model's forward pass). */
+  pass?: ChunkPass;
+}
+
+/** A plain forward pass's probabilities. */
+async function forwardPass(model: FewShotModel, batch: EpisodeBatch): Promise<Float32Array> {
+  const o = model.forward(batch, { training: false });
+  try {
+    return (await o.probs.data()) as Float32Array;
+  } finally {
+    for (const t of Object.values(o) as (tf.Tensor | undefined)[]) t?.dispose();
+  }
 }
 
 function argmax(a: ArrayLike<number>, off: number, n: number): number {
@@ -69,7 +87,6 @@ export async function predictFiles(
 ): Promise<PredictResult> {
   if (spec.size !== model.config.imageSize)
     throw new Error(`input size ${spec.size} does not match the model's ${model.config.imageSize}`);
-  if (opts.explain && !(model instanceof RCN)) throw new Error('explanations need an RCN checkpoint');
   const way = support.classes.length;
   const per = spec.size * spec.size * 3;
   const sImgs = await Promise.all(support.files.map((f) => preprocessImageFile(f.path, spec)));
@@ -79,10 +96,9 @@ export async function predictFiles(
     const w = domainWarning(im.stats, spec);
     return w ? [{ file: support.files[i].path, warning: w }] : [];
   });
-  const rgb = (im: PreprocessedImage) => toRgb(im.pixels, spec.size, spec.size, spec.channels);
   const out: QueryPrediction[] = [];
-  const explanations: EpisodeExplanation[] = [];
   const chunk = Math.max(1, opts.chunk ?? PREDICT_CHUNK);
+  const pass = opts.pass ?? ((batch) => forwardPass(model, batch));
   const sT = tf.tensor4d(sArr, [sImgs.length, spec.size, spec.size, 3]);
   try {
     for (let first = 0; first < queries.length; first += chunk) {
@@ -92,48 +108,12 @@ export async function predictFiles(
       qImgs.forEach((im, i) => normalizeImageInto(im, spec, qArr, i * per));
       const qT = tf.tensor4d(qArr, [qImgs.length, spec.size, spec.size, 3]);
       const labels = part.map((f) => (f.label === null ? -1 : support.classes.indexOf(f.label)));
-      const known = labels.every((l) => l >= 0);
       let probs: Float32Array;
       try {
-        const batch = { support: sT, query: qT, way, shot: support.shot };
-        if (model instanceof RCN && opts.explain) {
-          const ram = await computeEpisodeRam(model, batch, known ? { labels: Int32Array.from(labels) } : {});
-          probs = ram.probs;
-          const episode: Episode = {
-            id: `predict ${first + 1}-${first + part.length} of ${queries.length}`,
-            spec: {
-              dataset: 'files',
-              split: 'predict',
-              way,
-              shot: support.shot,
-              query: part.length,
-              seed: 0,
-              index: first,
-            },
-            classes: support.classes.map((c) => ({ id: c, name: c })),
-            support: support.files.map((f) => ({
-              imageId: f.path,
-              classId: f.label!,
-              label: support.classes.indexOf(f.label!),
-            })),
-            query: part.map((f, i) => ({ imageId: f.path, classId: f.label ?? '', label: labels[i] })),
-          };
-          explanations.push({
-            episode,
-            ram,
-            geometry: regionGeometry(model.config),
-            predictions: ramPredictions(ram),
-            supportImages: sImgs.map(rgb),
-            queryImages: qImgs.map(rgb),
-          });
-        } else {
-          const o = model.forward(batch, { training: false });
-          try {
-            probs = (await o.probs.data()) as Float32Array;
-          } finally {
-            for (const t of Object.values(o) as (tf.Tensor | undefined)[]) t?.dispose();
-          }
-        }
+        probs = await pass(
+          { support: sT, query: qT, way, shot: support.shot },
+          { first, files: part, labels, images: qImgs, supportImages: sImgs },
+        );
       } finally {
         qT.dispose();
       }
@@ -160,7 +140,6 @@ export async function predictFiles(
     queries: out,
     supportWarnings,
     accuracy: judged.length ? judged.filter((q) => q.correct).length / judged.length : null,
-    ...(opts.explain && { explanations }),
   };
 }
 

@@ -30,6 +30,7 @@ import {
 import { predictFiles, type PredictOptions, type PredictResult } from './predict.js';
 import { runEpisode } from './run-episode.js';
 import type { LabelledFile, SupportSet } from './files.js';
+import { PromiseCache } from '../util/index.js';
 
 /** A sampled episode's prediction, with the episode and the accuracy on its labelled queries. */
 export interface PredictedEpisode extends EpisodePrediction {
@@ -50,7 +51,7 @@ function asPredictorError(e: unknown, fallback: PredictorErrorCode): PredictorEr
 }
 
 export class Predictor {
-  private readonly datasets = new Map<string, Promise<FewShotDataset>>();
+  private readonly datasets = new PromiseCache<string, FewShotDataset>();
 
   private constructor(
     readonly checkpoint: OpenedCheckpoint,
@@ -75,17 +76,13 @@ export class Predictor {
   /** A split of a dataset at the model's size and the checkpoint's normalisation (opened once). */
   openSplit(dataset: string, split: string): Promise<FewShotDataset> {
     const key = `${dataset}\u0000${split}`;
-    let p = this.datasets.get(key);
-    if (!p) {
-      p = openDataset(dataset, split, {
+    return this.datasets.get(key, () =>
+      openDataset(dataset, split, {
         dataDir: this.dataDir,
         imageSize: this.checkpoint.model.config.imageSize,
-        normalization: this.checkpoint.normalisation,
-      });
-      p.catch(() => this.datasets.delete(key));
-      this.datasets.set(key, p);
-    }
-    return p;
+        normalization: this.checkpoint.normalization,
+      }),
+    );
   }
 
   /** Samples the episode `spec` names (its dataset, or the checkpoint's) and predicts it. */
@@ -100,7 +97,7 @@ export class Predictor {
       episode = sampleEpisode(ds, { ...spec, dataset });
       arrays = await buildEpisodeArrays(ds, episode, {
         augmentQueries: false,
-        normalization: this.checkpoint.normalisation,
+        normalization: this.checkpoint.normalization,
       });
     } catch (e) {
       throw asPredictorError(e, 'BAD_EPISODE');
@@ -114,7 +111,7 @@ export class Predictor {
    * says (e.g. uploads decoded with `normalizeImageInto`).
    */
   async predictArrays(a: EpisodeArrays): Promise<EpisodePrediction> {
-    return (await runEpisode(this.checkpoint, a)).prediction;
+    return runEpisode(this.checkpoint, a);
   }
 
   /** The user's own image files (CLI `predict`): each gets the checkpoint's input treatment. */

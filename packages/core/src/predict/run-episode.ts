@@ -1,13 +1,12 @@
 /**
- * One forward pass over an episode given as arrays, answered as an `EpisodePrediction` and, for an RCN
- * when asked, with its Region Activation Maps from the same pass. The server's Predictor and the browser
- * entry both run episodes here, so the checks, the batching (every support and query in one pass, as
- * batch-statistics BatchNorm needs) and the reads are the same.
+ * One forward pass over an episode given as arrays, answered as an `EpisodePrediction`. The server's
+ * Predictor and the browser entry both run episodes here, so the checks, the batching (every support and
+ * query in one pass, as batch-statistics BatchNorm needs) and the reads are the same; explain/'s
+ * `explainEpisodeArrays` runs the same episode with its Region Activation Maps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { arraysToTensors, type EpisodeArrays } from '../episodes/browser.js';
-import { computeEpisodeRam, type EpisodeRam } from '../explain/browser.js';
-import { disposeOutput, type FewShotModel, type Method, RCN, type RegionGeometry } from '../model/browser.js';
+import { disposeOutput, type FewShotModel, type Method, type RegionGeometry } from '../model/browser.js';
 import { episodePrediction, PredictorError, type EpisodePrediction } from './episode-prediction.js';
 
 /** A loaded checkpoint as far as running it goes (`openCheckpoint`'s and `fetchCheckpoint`'s answers fit). */
@@ -17,14 +16,8 @@ export interface EpisodeModel {
   geometry: RegionGeometry | null;
 }
 
-export interface EpisodeResult {
-  prediction: EpisodePrediction;
-  /** With `ram` on an RCN: every number of the maps (similarities, best matches); else null. */
-  ram: EpisodeRam | null;
-}
-
 /** Refuses arrays that do not make an episode of this model's image size (BAD_INPUT). */
-function checkArrays(model: FewShotModel, a: EpisodeArrays): void {
+export function checkEpisodeArrays(model: FewShotModel, a: EpisodeArrays): void {
   const size = model.config.imageSize;
   const per = size * size * 3;
   const nS = a.way * a.shot;
@@ -50,20 +43,11 @@ function checkArrays(model: FewShotModel, a: EpisodeArrays): void {
  * Runs `m` on the episode `a` (supports class-major, HWC float32 already treated and normalised as the
  * checkpoint's input spec says). Reads are asynchronous, as webgpu needs; every tensor is released.
  */
-export async function runEpisode(
-  m: EpisodeModel,
-  a: EpisodeArrays,
-  opts: { ram?: boolean } = {},
-): Promise<EpisodeResult> {
-  checkArrays(m.model, a);
+export async function runEpisode(m: EpisodeModel, a: EpisodeArrays): Promise<EpisodePrediction> {
+  checkEpisodeArrays(m.model, a);
   const t = arraysToTensors(a);
   try {
     const batch = { support: t.support, query: t.query, way: a.way, shot: a.shot };
-    if (opts.ram && m.model instanceof RCN) {
-      const ram = await computeEpisodeRam(m.model, batch, { labels: a.queryLabels });
-      // EpisodeRam carries the forward pass's outputs under the names episodePrediction reads.
-      return { prediction: episodePrediction(ram, m.method, m.geometry), ram };
-    }
     const out = m.model.forward(batch, { training: false, intermediates: false });
     try {
       const probs = (await out.probs.data()) as Float32Array;
@@ -80,7 +64,7 @@ export async function runEpisode(
         regionScores,
         regionWeights,
       };
-      return { prediction: episodePrediction(o, m.method, m.geometry), ram: null };
+      return episodePrediction(o, m.method, m.geometry);
     } finally {
       disposeOutput(out);
     }

@@ -79,6 +79,12 @@ export async function saveTrainingCheckpoint(
   await rm(old, { recursive: true, force: true });
 }
 
+/** A training checkpoint's progress (its trainer state), without its weights or optimiser state. */
+export async function readTrainerProgress(dir: string): Promise<TrainerProgress> {
+  const statePath = join(resolveCheckpointDir(dir), STATE);
+  return (JSON.parse(await readFile(statePath, 'utf8')) as TrainerState).progress;
+}
+
 export async function loadTrainingCheckpoint(dir: string): Promise<{
   weights: WeightMap;
   state: TrainerState;

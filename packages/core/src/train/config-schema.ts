@@ -20,6 +20,7 @@ import {
   loadLayeredConfig,
   type ConfigLayer,
   type LoadedConfig,
+  TRAIN_DEFAULT_VALUES as D,
 } from '../config/index.js';
 import type { Method, TrainConfig } from './types.js';
 
@@ -52,24 +53,29 @@ const L = TRAIN_LIMITS;
 
 /** The integer options of a training run (workers' upper bound is the machine's, see maxTrainWorkers). */
 export const TRAIN_FIELDS = {
-  way: { doc: 'classes per episode', default: 5, min: 2, max: L.maxWay },
-  shot: { doc: 'support images per class', default: 1, min: 1, max: L.maxShot },
-  query: { doc: 'training queries per class', default: 10, min: 1, max: L.maxQuery },
-  valQuery: { doc: 'validation queries per class', default: 15, min: 1, max: L.maxQuery },
-  episodes: { doc: 'training episodes', default: 60_000, min: 1, max: L.maxEpisodes },
-  valEvery: { doc: 'validate every n episodes', default: 500, min: 1, max: L.maxEpisodes },
-  valEpisodes: { doc: 'fixed validation episodes', default: 300, min: 1, max: L.maxValEpisodes },
-  lrPatience: { doc: 'plateau epochs before the lr drops', default: 2, min: 0, max: L.maxLrPatience },
-  earlyStop: {
-    doc: 'stop after this many validations without a new best (0: never)',
-    default: 0,
+  way: { doc: 'classes per episode', default: D.way, min: 2, max: L.maxWay },
+  shot: { doc: 'support images per class', default: D.shot, min: 1, max: L.maxShot },
+  query: { doc: 'training queries per class', default: D.query, min: 1, max: L.maxQuery },
+  valQuery: { doc: 'validation queries per class', default: D.valQuery, min: 1, max: L.maxQuery },
+  episodes: { doc: 'training episodes', default: D.episodes, min: 1, max: L.maxEpisodes },
+  valEvery: { doc: 'validate every n episodes', default: D.valEvery, min: 1, max: L.maxEpisodes },
+  valEpisodes: { doc: 'fixed validation episodes', default: D.valEpisodes, min: 1, max: L.maxValEpisodes },
+  lrPatience: {
+    doc: 'plateau epochs before the lr drops',
+    default: D.lrPatience,
     min: 0,
     max: L.maxLrPatience,
   },
-  seed: { doc: 'seed of every random stream', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
+  earlyStop: {
+    doc: 'stop after this many validations without a new best (0: never)',
+    default: D.earlyStop,
+    min: 0,
+    max: L.maxLrPatience,
+  },
+  seed: { doc: 'seed of every random stream', default: D.seed, min: 0, max: Number.MAX_SAFE_INTEGER },
   workers: {
     doc: 'worker threads; one episode per worker per step',
-    default: 1,
+    default: D.workers,
     min: 1,
     max: Number.MAX_SAFE_INTEGER,
   },
@@ -78,16 +84,16 @@ export const TRAIN_FIELDS = {
 
 /** The other defaults (the reference implementation's). */
 export const TRAIN_DEFAULTS = {
-  method: 'rcn',
-  dataset: 'omniglot',
-  trainSplit: 'train',
-  valSplit: 'val',
-  backbone: 'conv4',
-  lr: 1e-3,
-  clipNorm: 0.5,
-  lrFactor: 0.5,
-  augment: true,
-  backend: 'auto',
+  method: D.method,
+  dataset: D.dataset,
+  trainSplit: D.trainSplit,
+  valSplit: D.valSplit,
+  backbone: D.backbone,
+  lr: D.lr,
+  clipNorm: D.clipNorm,
+  lrFactor: D.lrFactor,
+  augment: D.augment,
+  backend: D.backend,
 } as const;
 
 /**
@@ -165,7 +171,7 @@ function buildTrainConfigSchema(strict: boolean) {
     ).optional(),
     augment: z
       .boolean({ error: (i) => `expected true or false, got ${formatConfigValue(i.input)}` })
-      .default(true),
+      .default(TRAIN_DEFAULTS.augment),
     seed: intField(F.seed),
     workers: intField(F.workers).superRefine((w, ctx) => {
       const cores = maxTrainWorkers();

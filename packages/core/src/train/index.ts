@@ -3,7 +3,6 @@ export { clipGradNormPerModule } from './clip.js';
 export { defaultTrainConfig, METHODS, type TrainConfigInput } from './config-schema.js';
 export { type ModelReplicas, startReplicas } from './replicas.js';
 export {
-  assertRunId,
   currentOwner,
   deadOwnerReason,
   listRuns,
@@ -12,6 +11,7 @@ export {
   RunDir,
   evaluationName,
   tasksReportName,
+  type TasksFileName,
 } from './run-dir.js';
 export { train, TrainingAbortedError, TrainingDivergedError, type TrainProgress } from './trainer.js';
 export {

@@ -19,7 +19,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
-import { defaultRunsDir } from '../paths/index.js';
+import { assertRunId, defaultRunsDir, isRunFolder, RUN_FILES, runCheckpointPath } from '../paths/index.js';
+import { resolveCheckpointDir } from '../model/index.js';
+import { readTrainerProgress } from './checkpoint-state.js';
 import { defaultTrainConfig } from './config-schema.js';
 import type { MetricEvent, RunOwner, RunSummary, TrainConfig } from './types.js';
 
@@ -71,13 +73,6 @@ export function newRunId(
   return `${stamp}-${config.method}-${dataset}-${config.way}w${config.shot}s`.slice(0, 128);
 }
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-export function assertRunId(id: string): void {
-  if (!RUN_ID.test(id))
-    throw new Error(`invalid run id '${id}': use letters, digits, '.', '_' and '-' (max 128)`);
-}
-
 /** Every setting that changes an evaluation's number: what its report's name is made of. */
 export interface EvaluationKey {
   /** The checkpoint's name in its run (`best`, `latest`) or its folder name. */
@@ -104,10 +99,22 @@ export function evaluationName(k: EvaluationKey): string {
   return `${namePart(k.checkpoint)}-${namePart(k.dataset)}-${namePart(k.split)}-${k.way}w${k.shot}s${k.query}q-${k.episodes}e-seed${k.seed}-bn${k.bnInference}${k.withinGroup ? '-group' : ''}`;
 }
 
-/** The report name of a fixed-task evaluation (`tasks/<name>.json`). */
-export function tasksReportName(checkpoint: string, tasksFile: string): string {
-  const file = namePart(tasksFile).replace(/\.json$/i, '');
-  return `${namePart(checkpoint)}-tasks-${file}`;
+/**
+ * How a tasks file is named in its report's name: its path relative to the folder its caller knows it by
+ * (the API: the data folder, or the folder of run `run`), or a file's own name.
+ */
+export interface TasksFileName {
+  path: string;
+  run?: string | null;
+}
+
+/** The report name of a fixed-task evaluation (`tasks/<name>.json`), the same for the CLI and the API. */
+export function tasksReportName(checkpoint: string, tasks: TasksFileName): string {
+  const file = tasks.path
+    .replace(/\.json$/i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '');
+  return `${namePart(checkpoint)}-tasks-${tasks.run ? `run_${tasks.run}_` : ''}${file || 'tasks'}`;
 }
 
 export class RunDir {
@@ -117,30 +124,71 @@ export class RunDir {
     return this.dir.split(/[\\/]/).pop() ?? this.dir;
   }
   get configPath(): string {
-    return join(this.dir, 'config.json');
+    return join(this.dir, RUN_FILES.config);
   }
   get statusPath(): string {
-    return join(this.dir, 'status.json');
+    return join(this.dir, RUN_FILES.status);
   }
   get metricsPath(): string {
-    return join(this.dir, 'metrics.jsonl');
+    return join(this.dir, RUN_FILES.metrics);
+  }
+  get attemptsPath(): string {
+    return join(this.dir, RUN_FILES.attempts);
   }
   get latestDir(): string {
-    return join(this.dir, 'checkpoints', 'latest');
+    return this.checkpointDir('latest');
   }
   get bestDir(): string {
-    return join(this.dir, 'checkpoints', 'best');
+    return this.checkpointDir('best');
   }
   get evaluationsDir(): string {
-    return join(this.dir, 'evaluations');
+    return join(this.dir, RUN_FILES.evaluations);
   }
   get tasksDir(): string {
-    return join(this.dir, 'tasks');
+    return join(this.dir, RUN_FILES.tasks);
+  }
+
+  /** A checkpoint's folder by name (`best`, `latest`), before any `.old` fallback. */
+  checkpointDir(name: string): string {
+    return runCheckpointPath(this.dir, name);
+  }
+
+  /** Episodes done according to the run's `latest` checkpoint; null when it has none. */
+  async latestEpisode(): Promise<number | null> {
+    try {
+      resolveCheckpointDir(this.latestDir);
+    } catch {
+      return null;
+    }
+    return (await readTrainerProgress(this.latestDir)).episode;
+  }
+
+  /** Whether the folder holds a run (a configuration). */
+  get exists(): boolean {
+    return isRunFolder(this.dir);
+  }
+
+  /**
+   * Removes what a run that never saved a checkpoint left (configuration, status, metrics), so it starts
+   * over; its attempts log, if a job runner kept one, stays as history.
+   */
+  async clearUnsaved(): Promise<void> {
+    for (const f of [RUN_FILES.config, RUN_FILES.status, RUN_FILES.metrics, RUN_FILES.checkpoints])
+      await rm(join(this.dir, f), { recursive: true, force: true });
   }
 
   /** Where an evaluation report of one of this run's checkpoints lives. */
   evaluationPath(key: EvaluationKey): string {
     return join(this.evaluationsDir, `${evaluationName(key)}.json`);
+  }
+
+  /** Where a report named `name` about `checkpoint` lives (see `reportDir`). */
+  static reportPath(
+    checkpoint: { dir: string; runDir: string | null; reportsDir?: string },
+    kind: 'evaluations' | 'tasks',
+    name: string,
+  ): string {
+    return join(RunDir.reportDir(checkpoint, kind), `${name}.json`);
   }
 
   /**
@@ -152,16 +200,21 @@ export class RunDir {
     checkpoint: { dir: string; runDir: string | null; reportsDir?: string },
     kind: 'evaluations' | 'tasks',
   ): string {
-    if (checkpoint.runDir) return join(checkpoint.runDir, kind);
+    if (checkpoint.runDir) return join(checkpoint.runDir, RUN_FILES[kind]);
     return checkpoint.reportsDir ? join(checkpoint.reportsDir, kind) : checkpoint.dir;
   }
 
-  /** Every readable evaluation report, by name (file name without `.json`), names sorted. */
-  /** The run's evaluation reports, by name, oldest name first, unread (a caller may cache the parse). */
-  async evaluationFiles(): Promise<{ name: string; path: string }[]> {
-    if (!existsSync(this.evaluationsDir)) return [];
-    const files = (await readdir(this.evaluationsDir)).filter((f) => f.endsWith('.json')).sort();
-    return files.map((f) => ({ name: f.slice(0, -5), path: join(this.evaluationsDir, f) }));
+  /** The run's reports of a kind, by name, names sorted, unread (a caller may cache the parse). */
+  async reportFiles(kind: 'evaluations' | 'tasks'): Promise<{ name: string; path: string }[]> {
+    const dir = join(this.dir, RUN_FILES[kind]);
+    if (!existsSync(dir)) return [];
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    return files.map((f) => ({ name: f.slice(0, -5), path: join(dir, f) }));
+  }
+
+  /** The run's evaluation reports (`reportFiles('evaluations')`). */
+  evaluationFiles(): Promise<{ name: string; path: string }[]> {
+    return this.reportFiles('evaluations');
   }
 
   async evaluations(): Promise<{ name: string; path: string; report: Record<string, unknown> }[]> {
@@ -182,7 +235,7 @@ export class RunDir {
    */
   static isFree(runsDir: string, id: string): boolean {
     const dir = join(resolve(runsDir), id);
-    return !existsSync(join(dir, 'config.json')) || neverTrained(dir);
+    return !isRunFolder(dir) || neverTrained(dir);
   }
 
   /** Throws when `id` is not a valid run id or a run of that name exists already (and trained). */
@@ -196,9 +249,7 @@ export class RunDir {
   static async create(runsDir: string, config: TrainConfig, id = newRunId(config)): Promise<RunDir> {
     RunDir.assertFree(runsDir, id);
     const run = new RunDir(join(resolve(runsDir), id));
-    // What the failed start left (its attempts log, if a job runner kept one, stays as history).
-    for (const f of ['config.json', 'status.json', 'metrics.jsonl', 'checkpoints'])
-      await rm(join(run.dir, f), { recursive: true, force: true });
+    await run.clearUnsaved();
     await mkdir(run.dir, { recursive: true });
     await writeJsonAtomic(run.configPath, config);
     return run;
@@ -266,9 +317,9 @@ export class RunDir {
  * A running one (even one whose owner died) is not: resuming it is the way on.
  */
 function neverTrained(dir: string): boolean {
-  if (existsSync(join(dir, 'checkpoints'))) return false;
+  if (existsSync(join(dir, RUN_FILES.checkpoints))) return false;
   try {
-    const s = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as Partial<RunSummary>;
+    const s = JSON.parse(readFileSync(join(dir, RUN_FILES.status), 'utf8')) as Partial<RunSummary>;
     return s.status === 'failed' && s.episode === 0;
   } catch {
     return false;
@@ -356,7 +407,7 @@ export async function listRuns(runsDir = defaultRunsDir()): Promise<RunSummary[]
   for (const name of await readdir(runsDir)) {
     const dir = join(runsDir, name);
     try {
-      if (!(await stat(dir)).isDirectory() || !existsSync(join(dir, 'config.json'))) continue;
+      if (!(await stat(dir)).isDirectory() || !isRunFolder(dir)) continue;
     } catch {
       continue;
     }

@@ -329,7 +329,7 @@ async function trainLoop(
   const heartbeat = (): Promise<void> | undefined =>
     Date.now() - lastBeat >= HEARTBEAT_MS ? writeStatus(summary('running')) : undefined;
   const checkpointInfo = (): CheckpointInfo => ({
-    normalisation: { mean: [...trainDs.normalization.mean], std: [...trainDs.normalization.std] },
+    normalization: { mean: [...trainDs.normalization.mean], std: [...trainDs.normalization.std] },
     dataset: cfg.dataset,
     episodes: progress.episode,
     metrics:

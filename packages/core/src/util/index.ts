@@ -1,1 +1,2 @@
+export { PromiseCache, type PromiseCacheOptions } from './promise-cache.js';
 export { Rng } from './rng.js';

@@ -19,7 +19,7 @@ export async function runZooCheck(
   const ds = await openDataset(ck.dataset, spec.split, {
     dataDir: opts.dataDir,
     imageSize: ck.model.config.imageSize,
-    normalization: ck.normalisation,
+    normalization: ck.normalization,
   });
   const r = await evaluateModel(ck.model, ds, spec);
   const queries = spec.way * spec.query;

@@ -47,7 +47,7 @@ type ValEvent = Extract<MetricEvent, { type: 'val' }>;
 
 /** Machines named by the run's attempts log (every working period that trained it), else none. */
 async function attemptMachines(runDir: string): Promise<string[]> {
-  const path = join(runDir, 'attempts.jsonl');
+  const path = new RunDir(runDir).attemptsPath;
   if (!existsSync(path)) return [];
   const machines = new Set<string>();
   for (const line of (await readFile(path, 'utf8')).split('\n')) {

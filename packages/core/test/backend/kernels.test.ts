@@ -12,8 +12,7 @@ import {
   BATCH_NORM_ACT_OUTPUT,
   initBackend,
 } from '../../src/backend/index.js';
-import { convFilterBanding, convFilterSimd } from '../../src/backend/kernels/Conv2DBackpropFilter.js';
-import { convSimd } from '../../src/backend/kernels/Conv2D.js';
+import { setComputeOptions } from '../../src/backend/compute-options.js';
 import { prepareSimdKernels, simdReady, simdVariant } from '../../src/backend/kernels/simd.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
@@ -28,7 +27,7 @@ import {
   type BatchNormCache,
   type BatchNormLayer,
   type BatchNormOptions,
-} from '../../src/model/batchnorm.js';
+} from '../../src/model/backward/batchnorm.js';
 import { relErr } from '../helpers/rel-err.js';
 
 type Case = () => tf.Tensor | tf.Tensor[];
@@ -129,10 +128,14 @@ describe('wasm training kernels against the cpu backend', () => {
   async function useRoute(route: Route): Promise<void> {
     await tf.setBackend('wasm');
     const simd = route !== 'xnnpack';
-    convFilterSimd.enabled = simd;
-    convSimd.enabled = simd;
-    convSimd.winograd = route !== 'direct';
-    convSimd.tile = route === 'F(2x2)' ? 2 : route === 'F(4x4)' ? 4 : 'auto';
+    setComputeOptions({
+      convFilter: { simd },
+      conv: {
+        simd,
+        winograd: route !== 'direct',
+        winogradTile: route === 'F(2x2)' ? 2 : route === 'F(4x4)' ? 4 : 'auto',
+      },
+    });
     await prepareSimdKernels(tf.backend() as BackendWasm, { relaxed: route !== 'baseline' });
   }
   for (const c of convCases)
@@ -164,10 +167,8 @@ describe('wasm training kernels against the cpu backend', () => {
 
   for (const c of convCases.filter((k) => k.f[2] >= 4 && k.x[1] <= 17)) {
     it(`Conv2DBackpropFilter cut into row bands (as for large maps): ${c.name}`, async () => {
-      const saved = { ...convFilterBanding };
       // Tiny bands, so that small test shapes take the banded path (several bands, a ragged last one).
-      Object.assign(convFilterBanding, { bandFloats: 1000, minChannels: 1 });
-      convFilterSimd.enabled = false;
+      const saved = setComputeOptions({ convFilter: { simd: false, bandFloats: 1000, minBandChannels: 1 } });
       try {
         const err = await compare(() => {
           const g = tf.grad((w: tf.Tensor) =>
@@ -180,8 +181,7 @@ describe('wasm training kernels against the cpu backend', () => {
         });
         expect(err).toBeLessThanOrEqual(1e-4);
       } finally {
-        Object.assign(convFilterBanding, saved);
-        convFilterSimd.enabled = true;
+        setComputeOptions(saved);
       }
     });
   }

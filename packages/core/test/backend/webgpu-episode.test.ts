@@ -1,13 +1,13 @@
 /**
  * Full-size work on webgpu (lavapipe on CI): a pass over the device's buffer limit, which the guard used to
- * refuse, runs in chunks (model/chunking.ts) and equals wasm's unchunked step; the full 80-image 84x84
+ * refuse, runs in chunks (model/backbones/chunking.ts) and equals wasm's unchunked step; the full 80-image 84x84
  * Conv4 episode (5-way 1-shot 15 queries) trains one step equal to wasm's. One step each (lavapipe is slow).
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGpuLimitError, initBackend, webGpuBufferLimit } from '../../src/backend/index.js';
 import { type ConcreteBackend } from '../../src/backend/select.js';
-import { convSimd } from '../../src/backend/kernels/Conv2D.js';
+import { setComputeOptions } from '../../src/backend/compute-options.js';
 import { RCN, type ModelConfigInput } from '../../src/model/index.js';
 import { type GradientOptions } from '../../src/model/types.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
@@ -52,12 +52,11 @@ async function oneStep(
 }
 
 async function withWinogradTile<T>(tile: 2 | 4, f: () => Promise<T>): Promise<T> {
-  const saved = convSimd.tile;
-  convSimd.tile = tile;
+  const saved = setComputeOptions({ conv: { winogradTile: tile } });
   try {
     return await f();
   } finally {
-    convSimd.tile = saved;
+    setComputeOptions(saved);
   }
 }
 

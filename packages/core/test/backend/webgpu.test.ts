@@ -17,13 +17,13 @@ import {
   type BackendInfo,
 } from '../../src/backend/index.js';
 import { type ConcreteBackend } from '../../src/backend/select.js';
-import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../../src/model/grad-kernels.js';
+import { conv2dGradFilter, conv2dGradInput, maxPool2Grad } from '../../src/model/backward/grad-kernels.js';
 import { RCN, openCheckpoint, saveCheckpoint, type ModelConfigInput } from '../../src/model/index.js';
 import { computeEpisodeRam } from '../../src/explain/index.js';
 import { gradCamRegions } from '../../src/explain/gradcam.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';
 import { RunDir, defaultTrainConfig, train, type TrainConfig } from '../../src/train/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 import { webGpuMissing } from '../helpers/webgpu.js';
 import { relErr } from '../helpers/rel-err.js';
 
@@ -220,7 +220,7 @@ describe.skipIf(missing !== null)('webgpu backend', () => {
       const qf = model.encode(batch.query, false);
       const cam = await gradCamRegions(model, sf, qf, 3, 1, { query: 1, classIndex: 2, side: 'query' });
       const dir = join(tmpdir(), `rcn-webgpu-ck-${backend}-${process.pid}`);
-      await saveCheckpoint(model, dir, { normalisation: { mean: [0, 0, 0], std: [1, 1, 1] } });
+      await saveCheckpoint(model, dir, { normalization: { mean: [0, 0, 0], std: [1, 1, 1] } });
       const loaded = await openCheckpoint(dir);
       const again = await computeEpisodeRam(loaded.model as RCN, batch);
       tf.dispose([sf, qf]);

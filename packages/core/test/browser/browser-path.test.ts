@@ -18,13 +18,14 @@ import { initBackend } from '../../src/backend/index.js';
 import { openDataset, preprocessImage, type FewShotDataset } from '../../src/data/index.js';
 import { datasetImage, prepareImage } from '../../src/data/browser.js';
 import { buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
+import { explainEpisodeArrays } from '../../src/explain/browser.js';
 import { Explainer } from '../../src/explain/index.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../../src/model/index.js';
 import { fetchCheckpoint } from '../../src/model/browser.js';
 import { imagesToArrays, runEpisode } from '../../src/predict/browser.js';
 import { Predictor } from '../../src/predict/index.js';
 import { defaultTrainConfig, train } from '../../src/train/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const core = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -45,7 +46,7 @@ describe('the browser entry as a bundle', () => {
     const ours = Object.keys(r.metafile.inputs).filter((p) => p.startsWith('src/'));
     // The model, the maps and the prediction bookkeeping are there ...
     for (const f of [
-      'src/model/rcn.ts',
+      'src/model/methods/rcn.ts',
       'src/explain/ram.ts',
       'src/predict/run-episode.ts',
       'src/data/prepare.ts',
@@ -53,8 +54,8 @@ describe('the browser entry as a bundle', () => {
       expect(ours).toContain(f);
     // ... and no folder's Node face, file reader, decoder or worker pool.
     const nodeFiles = [
-      'model/checkpoint',
-      'model/open',
+      'model/checkpoints/checkpoint',
+      'model/checkpoints/open',
       'data/image',
       'data/preprocess',
       'backend/pool',
@@ -129,7 +130,7 @@ describe.skipIf(!data.available)('a checkpoint over HTTP, against the server pat
     ds = await openDataset('omniglot', 'test', {
       dataDir: data.dir,
       imageSize: local.model.config.imageSize,
-      normalization: local.normalisation,
+      normalization: local.normalization,
     });
   });
 
@@ -186,23 +187,21 @@ describe.skipIf(!data.available)('a checkpoint over HTTP, against the server pat
       expect(Array.from(arrays.support)).toEqual(Array.from(reference.support));
       expect(Array.from(arrays.queries)).toEqual(Array.from(reference.queries));
 
-      await runEpisode(remote, arrays, { ram: true }); // the backend's first use of some kernels caches
+      await explainEpisodeArrays(remote, arrays); // the backend's first use of some kernels caches
       const before = tf.memory().numTensors;
-      const { prediction, ram } = await runEpisode(remote, arrays, { ram: true });
+      const { prediction, ram } = await explainEpisodeArrays(remote, arrays);
       expect(tf.memory().numTensors).toBe(before);
       expect(prediction.queries.map((q) => q.probabilities)).toEqual(
         server.queries.map((q) => q.probabilities),
       );
       expect(prediction.queries.map((q) => q.supports)).toEqual(server.queries.map((q) => q.supports));
       const pair = await explainer.pair(episode.id, 4, 2);
-      expect(ram).not.toBeNull();
-      const at = (4 * 5 + 2) * ram!.regions;
-      expect(Array.from(ram!.regionScores.subarray(at, at + ram!.regions))).toEqual(pair.pair.scores);
-      expect(Array.from(ram!.bestMatch.subarray(at, at + ram!.regions))).toEqual(pair.pair.bestMatch);
+      const at = (4 * 5 + 2) * ram.regions;
+      expect(Array.from(ram.regionScores.subarray(at, at + ram.regions))).toEqual(pair.pair.scores);
+      expect(Array.from(ram.bestMatch.subarray(at, at + ram.regions))).toEqual(pair.pair.bestMatch);
       // Without maps: one plain forward pass, the same probabilities.
       const plain = await runEpisode(remote, arrays);
-      expect(plain.ram).toBeNull();
-      expect(plain.prediction.queries.map((q) => q.probabilities)).toEqual(
+      expect(plain.queries.map((q) => q.probabilities)).toEqual(
         prediction.queries.map((q) => q.probabilities),
       );
     } finally {

@@ -14,7 +14,7 @@ import { openDataset } from '../../src/data/index.js';
 import { exportDemo, isDemoManifest, type DemoManifest } from '../../src/demo/index.js';
 import { sampleEpisode } from '../../src/episodes/index.js';
 import { createModel, saveCheckpoint } from '../../src/model/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const data = requireSharedData('omniglot');
 const NORM = { mean: [0.92, 0.92, 0.92], std: [0.08, 0.08, 0.08] };
@@ -46,7 +46,7 @@ describe.skipIf(!data.available)('exportDemo', () => {
     await writeFile(join(app, 'chunks', 'x.js'), 'export {};');
     ck = join(root, 'ck');
     const model = createModel('rcn', { backbone: 'conv4', widths: [8, 8, 8, 8], imageSize: 28, seed: 1 });
-    await saveCheckpoint(model, ck, { normalisation: NORM, dataset: 'omniglot' });
+    await saveCheckpoint(model, ck, { normalization: NORM, dataset: 'omniglot' });
     model.dispose();
   });
 
@@ -113,7 +113,7 @@ describe.skipIf(!data.available)('exportDemo', () => {
       }
     const ownCk = join(root, 'own-ck');
     const model = createModel('rcn', { backbone: 'conv4', widths: [8, 8, 8, 8], imageSize: 28, seed: 1 });
-    await saveCheckpoint(model, ownCk, { normalisation: NORM, dataset: own });
+    await saveCheckpoint(model, ownCk, { normalization: NORM, dataset: own });
     model.dispose();
     const ownOpts = { ...opts(), checkpoint: ownCk, split: 'all', way: 2, shot: 1 };
     await expect(exportDemo({ ...ownOpts, out: join(root, 'own-out') })).rejects.toThrow(/--data-terms/);

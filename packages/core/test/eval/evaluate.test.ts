@@ -6,7 +6,7 @@ import { openDataset, type FewShotDataset } from '../../src/data/index.js';
 import { evaluateModel, formatAccuracy, meanCi95 } from '../../src/eval/index.js';
 import { RCN } from '../../src/model/index.js';
 import { startReplicas } from '../../src/train/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const data = requireSharedData('tiny-imagenet-32');
 

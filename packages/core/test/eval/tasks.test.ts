@@ -84,7 +84,7 @@ describe('fixed tasks and Lake one-shot runs', () => {
     const spec = inputSpecOf({
       model: { imageSize: 28 },
       dataset: 'omniglot',
-      normalisation: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+      normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
     });
     try {
       const r = await evaluateTasks(model, spec, file, join(lake, 'virtual.json'), { baseDir: lake });
@@ -119,7 +119,7 @@ describe('fixed tasks and Lake one-shot runs', () => {
     const spec = inputSpecOf({
       model: { imageSize: 28 },
       dataset: 'omniglot',
-      normalisation: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+      normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
     });
     const ac = new AbortController();
     const done: number[] = [];

@@ -33,7 +33,7 @@ import { regionSimilarityMap } from '../../src/explain/ram.js';
 import { renderRegionMatchPng } from '../../src/explain/panel.js';
 import { arraysToBatch, buildEpisodeArrays, sampleEpisode } from '../../src/episodes/index.js';
 import { defaultTrainConfig, train } from '../../src/train/index.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const data = requireSharedData('omniglot');
 /** Where the test PNGs go (kept for a person to look at when RCN_EXPLAIN_OUT is set). */

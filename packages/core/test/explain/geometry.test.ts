@@ -9,7 +9,7 @@ import {
   regionPatchBox,
   regionTile,
   upsampleRegionMap,
-} from '../../src/model/geometry.js';
+} from '../../src/model/methods/geometry.js';
 import { colorize, viridis, viridisHex } from '../../src/explain/colormap.js';
 import { kmeans } from '../../src/explain/kmeans.js';
 import { Rng } from '../../src/util/rng.js';

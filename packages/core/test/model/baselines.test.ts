@@ -22,11 +22,11 @@ import {
 } from '../../src/model/index.js';
 import { Adam } from '../../src/train/adam.js';
 import { defaultTrainConfig, train } from '../../src/train/index.js';
-import { createModel } from '../../src/model/create.js';
+import { createModel } from '../../src/model/methods/create.js';
 import type { Method } from '../../src/train/types.js';
 import { tasks } from '../../src/train/replica-tasks.js';
 import { arraysToBatch } from '../../src/episodes/tensors.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;
@@ -361,8 +361,8 @@ describe.skipIf(!data.available)('baselines on tiny-imagenet-32', () => {
       expect(opened.name).toBe('latest');
       expect(opened.runDir).toBe(join(tmp, `run-${method}`));
       expect(opened.geometry === null).toBe(method !== 'rcn');
-      expect(opened.normalisation).toEqual(opened.input.normalization);
-      expect(opened.normalisation.mean).toEqual(ck.metadata.normalisation?.mean);
+      expect(opened.normalization).toEqual(opened.input.normalization);
+      expect(opened.normalization.mean).toEqual(ck.metadata.normalization?.mean);
     } finally {
       opened.dispose();
     }

@@ -1,5 +1,5 @@
 /**
- * Branch overrides (model/branches.ts): a listed site takes the given branch, the deferred check accepts it
+ * Branch overrides (model/backward/branches.ts): a listed site takes the given branch, the deferred check accepts it
  * only where our value is a near-tie, nothing leaks, and the golden sites' NCHW indices land on the same
  * elements of our NHWC tensors.
  */
@@ -11,7 +11,7 @@ import {
   overrideActivation,
   overrideMaxPoolGrad,
   overrideRegionArgmax,
-} from '../../src/model/branches.js';
+} from '../../src/model/backward/branches.js';
 import { initBackend } from '../../src/backend/index.js';
 import { RCN } from '../../src/model/index.js';
 import { disposeBatch, syntheticBatch } from '../../src/model/synthetic.js';

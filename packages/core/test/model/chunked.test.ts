@@ -1,5 +1,5 @@
 /**
- * Chunked backbone passes (model/chunking.ts) equal unchunked ones: a training step with a forced small
+ * Chunked backbone passes (model/backbones/chunking.ts) equal unchunked ones: a training step with a forced small
  * chunk budget (uneven chunks, down to one image) gives the same loss, every gradient and the same running
  * statistics as the whole pass, on Conv4 and on ResNet-12 with DropBlock; inference too; nothing leaks.
  * On webgpu the budget is the device's buffer limit (test/backend/webgpu.test.ts covers that).

@@ -15,7 +15,7 @@ import {
   type BranchOverrides,
   type MaxPoolSites,
   type RegionMaxSite,
-} from '../../src/model/branches.js';
+} from '../../src/model/backward/branches.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../../..');
 export const GOLDEN_DIR = process.env.RCN_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');

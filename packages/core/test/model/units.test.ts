@@ -20,8 +20,8 @@ import {
   tfToTorch,
   type ModelConfigInput,
 } from '../../src/model/index.js';
-import { adaptivePoolMatrixT } from '../../src/model/region-grid.js';
-import { torchToTf } from '../../src/model/reference.js';
+import { adaptivePoolMatrixT } from '../../src/model/methods/region-grid.js';
+import { torchToTf } from '../../src/model/checkpoints/reference.js';
 import { disposeBatch, syntheticBatch as tinyBatch } from '../../src/model/synthetic.js';
 
 const BACKEND = (process.env.RCN_TEST_BACKEND ?? 'wasm') as BackendName;
@@ -241,7 +241,7 @@ describe('checkpoints', () => {
         dataset: 'tiny',
         episodes: 1,
         metrics: { loss: 0.5 },
-        normalisation: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+        normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
       });
       expect(
         existsSync(join(dir, 'model.json')) &&
@@ -266,7 +266,7 @@ describe('checkpoints', () => {
   it('rejects a truncated weights file with a clear error', async () => {
     const model = new RCN(CONV4_TINY);
     const dir = join(tmp, 'ckpt-trunc');
-    await saveCheckpoint(model, dir, { normalisation: { mean: [0, 0, 0], std: [1, 1, 1] } });
+    await saveCheckpoint(model, dir, { normalization: { mean: [0, 0, 0], std: [1, 1, 1] } });
     const { readFile } = await import('node:fs/promises');
     const bin = await readFile(join(dir, 'weights.bin'));
     await writeFile(join(dir, 'weights.bin'), bin.subarray(0, bin.length - 8));

@@ -13,6 +13,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { domainWarning, inputSpecOf, preprocessImageFile, MINI_IMAGENET_NORM } from '../../src/data/index.js';
 import { loadOmniglotChars, omniglotCharsFromZip } from '../../src/data/omniglot.js';
 import { REFERENCE_NORM } from '../../src/data/types.js';
+import { explainFiles } from '../../src/explain/index.js';
 import { encodeNetpbm } from '../../src/io/index.js';
 import { RCN } from '../../src/model/index.js';
 import { predictFiles, readQueryInputs, readSupportFolder } from '../../src/predict/index.js';
@@ -22,7 +23,7 @@ import { DATA_DIR, HAVE_DATA, tempDir } from '../data/_data-dir.js';
 const omniMeta = {
   model: { imageSize: 28 },
   dataset: 'omniglot',
-  normalisation: { mean: [...REFERENCE_NORM.mean], std: [...REFERENCE_NORM.std] },
+  normalization: { mean: [...REFERENCE_NORM.mean], std: [...REFERENCE_NORM.std] },
 };
 
 describe('input treatment of a checkpoint', () => {
@@ -38,7 +39,7 @@ describe('input treatment of a checkpoint', () => {
     // No recorded normalisation: refused, never silently given mini-ImageNet's (or any dataset's) statistics.
     expect(() => inputSpecOf({ model: { imageSize: 32 } })).toThrow(/normalisation/);
     expect(() =>
-      inputSpecOf({ model: { imageSize: 32 }, normalisation: { mean: [0.5, 0.5], std: [1, 1] } }),
+      inputSpecOf({ model: { imageSize: 32 }, normalization: { mean: [0.5, 0.5], std: [1, 1] } }),
     ).toThrow(/normalisation/);
   });
 });
@@ -128,17 +129,17 @@ describe('predictFiles on folders of files', () => {
     const spec = inputSpecOf({
       model: { imageSize: 28 },
       dataset: 'mine',
-      normalisation: { mean: [...MINI_IMAGENET_NORM.mean], std: [...MINI_IMAGENET_NORM.std] },
+      normalization: { mean: [...MINI_IMAGENET_NORM.mean], std: [...MINI_IMAGENET_NORM.std] },
     });
     try {
-      await predictFiles(model, spec, s, q.files.slice(0, 1), { explain: true }); // builds cached poolers
+      await explainFiles(model, spec, s, q.files.slice(0, 1)); // builds cached poolers
       const before = tf.memory().numTensors;
-      const all = await predictFiles(model, spec, s, q.files, { explain: true });
+      const all = await explainFiles(model, spec, s, q.files);
       const chunked = await predictFiles(model, spec, s, q.files, { chunk: 4 });
       expect(tf.memory().numTensors).toBe(before);
       expect(all.queries).toHaveLength(6);
       expect(all.explanations).toHaveLength(1);
-      expect(all.explanations![0].ram.queries).toBe(6);
+      expect(all.explanations[0].ram.queries).toBe(6);
       for (const [i, p] of all.queries.entries()) {
         expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
         expect(p.predicted).toBe(all.classes[p.probabilities.indexOf(Math.max(...p.probabilities))]);

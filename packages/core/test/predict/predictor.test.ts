@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import type { EpisodeArrays } from '../../src/episodes/index.js';
+import { syntheticEpisodeArrays, type EpisodeArrays } from '../../src/episodes/index.js';
 import { Explainer } from '../../src/explain/index.js';
 import {
   createModel,
@@ -46,7 +46,7 @@ async function saveRun(method: Method, id: string = method): Promise<string> {
   writeFileSync(join(run, 'config.json'), JSON.stringify({ method, dataset: 'nope' }));
   const model = createModel(method, CFG);
   try {
-    await saveCheckpoint(model, join(run, 'checkpoints', 'best'), { normalisation: NORM, dataset: 'nope' });
+    await saveCheckpoint(model, join(run, 'checkpoints', 'best'), { normalization: NORM, dataset: 'nope' });
   } finally {
     model.dispose();
   }
@@ -55,19 +55,7 @@ async function saveRun(method: Method, id: string = method): Promise<string> {
 
 function arrays(way: number, shot: number, query: number, seed: number): EpisodeArrays {
   const rng = Rng.fromKeys(seed);
-  const per = SIZE * SIZE * 3;
-  const fill = (n: number) => Float32Array.from({ length: n * per }, () => rng.uniform(-1, 1));
-  return {
-    way,
-    shot,
-    query,
-    height: SIZE,
-    width: SIZE,
-    support: fill(way * shot),
-    queries: fill(way * query),
-    supportLabels: Int32Array.from({ length: way * shot }, (_v, i) => Math.floor(i / shot)),
-    queryLabels: Int32Array.from({ length: way * query }, (_v, i) => Math.floor(i / query)),
-  };
+  return syntheticEpisodeArrays({ way, shot, query, size: SIZE }, () => rng.uniform(-1, 1));
 }
 
 beforeAll(async () => {
@@ -92,7 +80,7 @@ describe('openCheckpoint', () => {
           expect(ck.runDir).toBe(join(runsDir, m));
           expect(ck.name).toBe('best');
           expect(ck.dataset).toBe('nope');
-          expect(ck.normalisation).toEqual(NORM);
+          expect(ck.normalization).toEqual(NORM);
           expect(ck.input).toMatchObject({ size: SIZE, channels: 3, normalization: NORM });
           expect(ck.geometry?.gridH ?? null).toBe(m === 'rcn' ? 3 : null);
         } finally {
@@ -107,7 +95,7 @@ describe('openCheckpoint', () => {
     for (const m of ['rcn', 'protonet', 'relationnet'] as const) {
       const dir = join(root, 'resnet', m);
       const model = createModel(m, cfg);
-      await saveCheckpoint(model, dir, { normalisation: NORM });
+      await saveCheckpoint(model, dir, { normalization: NORM });
       const before = model.getWeights();
       model.dispose();
       const ck = await openCheckpoint(dir);

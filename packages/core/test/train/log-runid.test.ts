@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultLogEvery } from '../../src/train/trainer.js';
-import { assertRunId, newRunId } from '../../src/train/run-dir.js';
+import { assertRunId } from '../../src/paths/index.js';
+import { newRunId } from '../../src/train/run-dir.js';
 
 describe('train metric lines', () => {
   it('short runs log often enough for a curve (~100 points), long ones every 50 episodes', () => {

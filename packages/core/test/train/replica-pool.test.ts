@@ -16,7 +16,7 @@ import {
 import { RCN } from '../../src/model/index.js';
 import { startReplicas } from '../../src/train/index.js';
 import { tensorsToWeightMap, weightMapBuffers } from '../../src/train/weights.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const data = requireSharedData('tiny-imagenet-32');
 const modelConfig = { backbone: 'conv4' as const, imageSize: 32, seed: 7 };

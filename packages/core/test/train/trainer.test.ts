@@ -21,7 +21,7 @@ import {
 } from '../../src/train/index.js';
 import { HEARTBEAT_STALE_MS, currentOwner } from '../../src/train/run-dir.js';
 import { type MetricEvent } from '../../src/train/types.js';
-import { requireSharedData } from '../helpers/shared-data.js';
+import { requireSharedData } from '@rcn/test-utils';
 
 const data = requireSharedData('tiny-imagenet-32');
 

@@ -10,7 +10,7 @@ import { decodeBase64, imageInto } from '../../services/upload.js';
 import { checkEpisode, checkShape } from '../../services/validate.js';
 import type { GridGeometry } from '../../services/geometry.js';
 import type { PngStore } from '../../services/png.js';
-import type { RamResult } from '../../workers/inference-tasks.js';
+import type { RamResult } from '../../workers/pair-ram.js';
 import { badInput, boundedInt, limitExceeded } from '../errors.js';
 import type { MutationResolvers, QueryResolvers, Ram, SupportComparison } from '../generated.js';
 
@@ -24,12 +24,13 @@ function supportOf(s: CoreSupport, imageId: string | null): SupportComparison {
     score: round(s.score),
     regionScores: s.regionScores.map(round),
     regionWeights: s.regionWeights.map(round),
+    contributions: s.contributions.map(round),
   };
 }
 
-/** The grid fields every prediction carries (0 x 0 for a model without regions). */
+/** The grid fields every prediction carries (no grid for a model without regions). */
 function gridFields(regions: number, grid: GridGeometry | null) {
-  return { regions, gridRows: grid?.rows ?? 0, gridCols: grid?.cols ?? 0, grid };
+  return { regions, grid };
 }
 
 /**
@@ -111,8 +112,6 @@ export async function ramFields(
     support,
     queryLabel: ep.query[query].label,
     supportLabel,
-    gridRows: g.rows,
-    gridCols: g.cols,
     imageSize: r.imageSize,
     grid: g,
     regionScores: r.scores.map(round),

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  defaultTestSplit,
   formatPlan,
   newRunId,
   planProblems,
@@ -11,7 +12,6 @@ import {
   type FieldName,
   type TrainConfig,
 } from '@rcn/core';
-import { checkpointDescription } from '../../services/inference.js';
 import { resolveCheckpoint, runDirOf, checkRunId, runOfCheckpoint } from '../../services/paths.js';
 import { readRun } from '../../services/runs.js';
 import { withDefaults } from '../../services/validate.js';
@@ -147,35 +147,25 @@ export const mutations: Omit<MutationResolvers, 'predict' | 'evaluateTasks'> = {
 
   evaluate: async (_p, { checkpoint, config: input }, ctx) => {
     const config = withDefaults(input, EVALUATE_DEFAULTED);
-    const { runsDir, limits, dataDir, backend } = ctx.services.config;
-    const ck = resolveCheckpoint(runsDir, checkpoint, ctx.services.config.zooDir);
-    const checked = evalSettingsFromInput(config, limits);
-    const ds = await ctx.services.datasets.split(config.dataset, config.split);
-    if (ds.classes.length < config.way)
+    const { runsDir, limits, dataDir, backend, zooDir } = ctx.services.config;
+    const ck = resolveCheckpoint(runsDir, checkpoint, zooDir);
+    const runDir = runDirOf(runsDir, runOfCheckpoint(ck));
+    // The split, when not given, as core's evaluation takes it: the run's test split (Lake's after Lake's).
+    const settings = evalSettingsFromInput(
+      { ...config, split: config.split ?? (await defaultTestSplit(runDir)) },
+      limits,
+    );
+    const ds = await ctx.services.datasets.split(settings.dataset, settings.split);
+    if (ds.classes.length < settings.way)
       throw badInput(
-        `${config.dataset}/${config.split} has ${ds.classes.length} classes, fewer than way = ${config.way}`,
+        `${settings.dataset}/${settings.split} has ${ds.classes.length} classes, fewer than way = ${settings.way}`,
         'way',
       );
     checkQueue(ctx);
-    const settings = checked;
-    // Named and placed by core's RunDir, as the CLI's reports are; BatchNorm as the checkpoint evaluates.
-    const { metadata } = await checkpointDescription(ck.dir);
-    const reportPath = new RunDir(runDirOf(runsDir, runOfCheckpoint(ck))).evaluationPath({
-      checkpoint: ck.name,
-      ...settings,
-      bnInference: metadata.model.bnInference,
-    });
+    // Evaluated, named and placed by core's evaluateCheckpoint, as the CLI's reports are.
     return ctx.services.jobs.submit(
       'evaluate',
-      {
-        kind: 'evaluate',
-        dataDir,
-        backend,
-        checkpointRef: ck.ref,
-        checkpointDir: ck.dir,
-        reportPath,
-        settings,
-      },
+      { kind: 'evaluate', runsDir, dataDir, backend, checkpoint: ck.ref, settings },
       { runId: ck.runId, checkpoint: ck.ref, config: settings },
     );
   },

@@ -11,7 +11,7 @@ import {
   type CellStatus,
   type SweepPlan,
   type SweepRow,
-} from '@rcn/core';
+} from '@rcn/jobs';
 import { badInput, boundedInt } from '../errors.js';
 import { publicDataset } from '../../services/paths.js';
 import type { QueryResolvers, Resolvers } from '../generated.js';

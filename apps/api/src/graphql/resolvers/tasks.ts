@@ -2,18 +2,15 @@
  * Fixed tasks files: listing their episodes, evaluating a checkpoint on them in a job, and one task in the
  * explorer (predictions and RAMs, shaped as for sampled episodes).
  */
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { predictionAccuracy, type Episode, type RunSummary, type TaskEvalReport } from '@rcn/core';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { predictionAccuracy, RunDir, type Episode, type RunSummary, type TaskEvalReport } from '@rcn/core';
 import { reportCache } from '../../services/json-cache.js';
-import { resolveCheckpoint, runDirOf, runOfCheckpoint } from '../../services/paths.js';
+import { resolveCheckpoint, runOfCheckpoint } from '../../services/paths.js';
 import {
   checkAllEpisodes,
   episodeIndex,
   openTasks,
   taskEpisode,
-  tasksReportName,
   type OpenedTasks,
   type TasksFileInput,
 } from '../../services/tasks.js';
@@ -43,12 +40,9 @@ export async function readTaskEvaluation(path: string): Promise<TaskEvaluationMo
 }
 
 async function runTaskEvaluations(run: RunSummary): Promise<TaskEvaluationModel[]> {
-  const dir = join(run.dir, 'tasks');
-  if (!existsSync(dir)) return [];
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const out: TaskEvaluationModel[] = [];
-  for (const f of files) {
-    const r = await readTaskEvaluation(join(dir, f));
+  for (const { path } of await new RunDir(run.dir).reportFiles('tasks')) {
+    const r = await readTaskEvaluation(path);
     if (r && Array.isArray(r.perEpisode)) out.push(r);
   }
   return out;
@@ -167,19 +161,19 @@ export const tasksMutation: Pick<MutationResolvers, 'evaluateTasks'> = {
     const max = limits.maxQueuedJobs;
     if (ctx.services.jobs.openCount() >= max)
       throw limitExceeded(`${max} jobs are already queued or running; wait or cancel one`, 'jobs', max);
-    const name = tasksReportName(ck.name, file);
-    const reportPath = join(runDirOf(runsDir, runOfCheckpoint(ck)), 'tasks', `${name}.json`);
+    // Reports go into the checkpoint's run: a zoo model's card is its report.
+    runOfCheckpoint(ck);
     const settings = { tasks: file.path, ...(file.run ? { tasksRun: file.run } : {}), format: t.format };
     return ctx.services.jobs.submit(
       'evaluate',
       {
         kind: 'tasks',
+        runsDir,
         dataDir,
         backend,
-        checkpointRef: ck.ref,
-        checkpointDir: ck.dir,
+        checkpoint: ck.ref,
         tasksPath: t.abs,
-        reportPath,
+        tasksName: { path: file.path, run: file.run ?? null },
       },
       { runId: ck.runId, checkpoint: ck.ref, config: settings },
     );

@@ -30,7 +30,7 @@ const MODES: { id: Mode; label: string; legend: string }[] = [
 function valuesOf(s: SupportComparison, mode: Mode): number[] {
   if (mode === 'similarity') return s.regionScores;
   if (mode === 'weight') return s.regionWeights;
-  return s.regionScores.map((r, k) => r * s.regionWeights[k]);
+  return s.contributions;
 }
 
 export function RamPanel({
@@ -52,9 +52,9 @@ export function RamPanel({
   const q = prediction.queries[query];
   const qImage = episode.queries[query];
   const [mode, setMode] = useState<Mode>('contribution');
-  const rows = prediction.gridRows;
-  const cols = prediction.gridCols;
   const geometry = prediction.grid;
+  const rows = geometry?.rows ?? 0;
+  const cols = geometry?.cols ?? 0;
   // Default focus: the first support of the predicted class.
   const predictedSupport = episode.support.find((s) => s.label === q.predictedLabel)?.index ?? 0;
   const [focus, setFocus] = useState<{ support: number; region: number | null }>({

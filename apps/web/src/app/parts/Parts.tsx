@@ -1,5 +1,6 @@
 'use client';
 import { useState } from 'react';
+import { PARTS_DEFAULT_VALUES as D } from '@rcn/core/defaults';
 import { CheckpointPicker, type PickedCheckpoint } from '@/components/CheckpointPicker';
 import { ErrorBox, Skeleton } from '@/components/common';
 import { Heatmap } from '@/components/Heatmap';
@@ -11,9 +12,9 @@ const EPISODE_CHOICES = [10, 20, 40, 100, 200];
 
 export function Parts() {
   const [ck, setCk] = useState<PickedCheckpoint | null>(null);
-  const [split, setSplit] = useState('test');
+  const [split, setSplit] = useState<string>(D.split);
   const [cls, setCls] = useState('');
-  const [episodes, setEpisodes] = useState(20);
+  const [episodes, setEpisodes] = useState<number>(D.episodes);
   const dataset = ck?.dataset ?? '';
   const classesQ = useGql(SPLIT_CLASSES, { dataset, split, limit: 1000 }, { pause: !dataset });
   const classes = classesQ.data?.dataset?.split?.classes ?? [];

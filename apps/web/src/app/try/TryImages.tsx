@@ -154,9 +154,9 @@ export function TryImages() {
   const rq = result?.queries[selected];
   const R = rq?.supports[0]?.regionScores.length ?? 0;
   // The API reports the grid and where its regions lie (receptive-field geometry).
-  const rows = result?.grid?.rows ?? result?.gridRows ?? (Math.round(Math.sqrt(R)) || 1);
-  const cols = result?.grid?.cols ?? result?.gridCols ?? (Math.round(Math.sqrt(R)) || 1);
-  const maps = rq?.supports.map((s) => s.regionScores.map((r, k) => r * s.regionWeights[k])) ?? [];
+  const rows = result?.grid?.rows ?? (Math.round(Math.sqrt(R)) || 1);
+  const cols = result?.grid?.cols ?? (Math.round(Math.sqrt(R)) || 1);
+  const maps = rq?.supports.map((s) => s.contributions) ?? [];
   const lo = maps.length ? Math.min(...maps.flat()) : 0;
   const hi = maps.length ? Math.max(...maps.flat()) : 1;
 

@@ -21,9 +21,7 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { captureStock, dispose, transpose } from './ops.js';
 import { ptr, simdExports, simdReady } from './simd.js';
-
-/** Use the SIMD GEMM where it applies (switchable for A/B measurements and for tests of both routes). */
-export const matMulSimd = { enabled: true };
+import { computeOptions } from '../compute-options.js';
 
 function swapLast(b: BackendWasm, x: TensorInfo): TensorInfo {
   const perm = x.shape.map((_, i) => i);
@@ -40,7 +38,7 @@ function simdMatMul(
   transposeA: boolean,
   transposeB: boolean,
 ): TensorInfo | null {
-  if (!matMulSimd.enabled || !simdReady(backend) || a.dtype !== 'float32' || b.dtype !== 'float32')
+  if (!computeOptions().matMul.simd || !simdReady(backend) || a.dtype !== 'float32' || b.dtype !== 'float32')
     return null;
   const ra = a.shape.length;
   const rb = b.shape.length;

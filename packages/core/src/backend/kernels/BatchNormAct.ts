@@ -1,13 +1,13 @@
 /**
  * Batch-statistics BatchNorm + activation (+ the 2x2 max-pool after it), forward and backward, each in a
- * few SIMD passes over memory. The same layer written with tf ops (model/batchnorm.ts) runs ~15 elementwise
+ * few SIMD passes over memory. The same layer written with tf ops (model/backward/batchnorm.ts) runs ~15 elementwise
  * kernels and reductions, each a full pass over an activation-sized tensor, and at 84 px Conv4's first layer
  * holds 34 M floats per pass: those passes were a quarter of a training step. Plain JS loops over heap views
  * were tried first and lost to the stock kernels (scalar JS is several times slower per pass than wasm
  * SIMD), so the passes are in our own wasm module (packages/core/wasm/batchnorm_act.c; see simd.ts), which
  * works on the tensors in place in TF.js's heap.
  *
- * Custom kernels (no stock counterpart), registered on wasm only; model/batchnorm.ts calls them when the
+ * Custom kernels (no stock counterpart), registered on wasm only; model/backward/batchnorm.ts calls them when the
  * backend has them and otherwise runs its composite, which is what test/backend/kernels.test.ts checks
  * them against on the cpu backend. Every float32 rounding of the composite is reproduced (Math.fround
  * after each op, float64 accumulators like our Reduce kernel), so the two agree to the last bits except for

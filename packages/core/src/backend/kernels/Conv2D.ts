@@ -23,20 +23,9 @@
  */
 import { backend_util, Conv2D, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { computeOptions } from '../compute-options.js';
 import { captureStock, dispose, reverse, transpose } from './ops.js';
 import { convDims, heap, ptr, simdExports, simdReady, type SimdExports, type WinogradTile } from './simd.js';
-
-/**
- * Use the SIMD kernels where they apply (switchable for A/B measurements and for tests of every route):
- * `enabled` our kernels at all, `winograd` the Winograd one for 3x3 filters (over other than a multiple
- * of 4 input channels, after padding them; else the direct one or XNNPACK), `tile` its output tile
- * (`auto`: winogradTile's choice).
- */
-export const convSimd: { enabled: boolean; winograd: boolean; tile: WinogradTile | 'auto' } = {
-  enabled: true,
-  winograd: true,
-  tile: 'auto',
-};
 
 /**
  * Tiles per Winograd block, by tile size: a block's transformed inputs and products ((m + 2)^2 * tb *
@@ -55,14 +44,16 @@ function winogradCost(m: WinogradTile, ho: number, wo: number): number {
  * partial tiles waste more), else F(2x2, 3x3), whose transforms round less.
  */
 export function winogradTile(ho: number, wo: number): WinogradTile {
-  if (convSimd.tile !== 'auto') return convSimd.tile;
+  const { winogradTile } = computeOptions().conv;
+  if (winogradTile !== 'auto') return winogradTile;
   return winogradCost(4, ho, wo) < winogradCost(2, ho, wo) ? 4 : 2;
 }
 
 /** Winograd applies: a 3x3 filter over a multiple of 4 input channels (stride 1, the caller's). */
 export function winogradApplies(filterShape: number[]): boolean {
   const [kh, kw, ci, co] = filterShape;
-  return convSimd.enabled && convSimd.winograd && kh === 3 && kw === 3 && ci % 4 === 0 && co % 8 === 0;
+  const { simd, winograd } = computeOptions().conv;
+  return simd && winograd && kh === 3 && kw === 3 && ci % 4 === 0 && co % 8 === 0;
 }
 
 /**
@@ -185,7 +176,7 @@ export function conv2dSimd(
   const shape = flipped ? [kh, kw, b, a] : [kh, kw, a, b];
   const co = shape[3];
   if (
-    !convSimd.enabled ||
+    !computeOptions().conv.simd ||
     co % 8 !== 0 ||
     shape[2] !== ci ||
     padTop < 0 ||

@@ -34,16 +34,7 @@ import {
   transpose,
   type ConvGradAttrs,
 } from './ops.js';
-
-export const convFilterBanding = {
-  /** Floats of packed filter per band (32 MiB): only filters over twice this size are cut. */
-  bandFloats: 8_000_000,
-  /** Below this many input channels a band's convolution is too small to pay for its call. */
-  minChannels: 16,
-};
-
-/** Use the SIMD kernel where it applies (switchable for A/B measurements and for tests of both routes). */
-export const convFilterSimd = { enabled: true };
+import { computeOptions } from '../compute-options.js';
 
 interface Attrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
@@ -68,9 +59,10 @@ export function conv2DBackpropFilterWasm(args: {
   const { top, left } = info.padInfo;
   const co = info.outChannels;
   const stride1 = sh === 1 && sw === 1;
-  if (convFilterSimd.enabled && stride1 && winogradApplies(attrs.filterShape) && simdReady(backend))
+  const { simd } = computeOptions().convFilter;
+  if (simd && stride1 && winogradApplies(attrs.filterShape) && simdReady(backend))
     return winogradFilterGrad(backend, x, dy, top, left);
-  if (convFilterSimd.enabled && stride1 && co % 8 === 0 && simdReady(backend)) {
+  if (simd && stride1 && co % 8 === 0 && simdReady(backend)) {
     const mod = simdExports(backend, 'Conv2DBackpropFilter');
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     // The kernel accumulates into dW. (A fresh allocation need not be zero: TF.js reuses freed memory.)
@@ -96,7 +88,7 @@ export function conv2DBackpropFilterWasm(args: {
   const dyt = transpose(backend, dy, [1, 2, 0, 3]);
   const [ci, , , n] = xt.shape;
   const rowFloats = wo * n * co;
-  const { bandFloats, minChannels } = convFilterBanding;
+  const { bandFloats, minBandChannels: minChannels } = computeOptions().convFilter;
   const bandRows =
     ci >= minChannels && ho * rowFloats > 2 * bandFloats
       ? Math.max(1, Math.floor(bandFloats / rowFloats))

@@ -82,7 +82,7 @@ export function registerWasmTrainingKernels(): void {
   registered = true;
 }
 
-export { conv2DBackpropFilterWasm, convFilterBanding, convFilterSimd } from './Conv2DBackpropFilter.js';
+export { conv2DBackpropFilterWasm } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputWasm } from './Conv2DBackpropInput.js';
 export { maxPoolGradWasm } from './MaxPoolGrad.js';
 export { tileArray } from './Tile.js';
@@ -93,7 +93,6 @@ export {
   simdVariant,
   type SimdVariant,
 } from './simd.js';
-export { convSimd } from './Conv2D.js';
 export {
   BATCH_NORM_ACT_BACKWARD,
   BATCH_NORM_ACT_FORWARD,

@@ -1,5 +1,6 @@
 'use client';
 import Link from 'next/link';
+import { EVAL_DEFAULT_VALUES as D } from '@rcn/core/defaults';
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { ConfigDiff } from '@/components/ConfigDiff';
@@ -24,18 +25,22 @@ type Run = NonNullable<RunDetailQuery['run']>;
 function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j: Job) => void }) {
   const [f, setF] = useState({
     checkpoint: run.checkpoints[0]?.ref ?? '',
-    split: 'test',
-    way: Number(jsonObject(run.config).way ?? 5),
-    shot: Number(jsonObject(run.config).shot ?? 1),
-    query: 15,
-    episodes: 600,
-    seed: 0,
+    // '': the run's test split, as core decides it (Lake's `evaluation` after Lake's training split).
+    split: '',
+    way: Number(jsonObject(run.config).way ?? D.way),
+    shot: Number(jsonObject(run.config).shot ?? D.shot),
+    query: D.query,
+    episodes: D.episodes,
+    seed: D.seed,
   });
   const [state, evaluate] = useMutation(EVALUATE);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const { checkpoint, ...config } = f;
-    const r = await evaluate({ checkpoint, config: { dataset: run.dataset, ...config } });
+    const { checkpoint, split, ...config } = f;
+    const r = await evaluate({
+      checkpoint,
+      config: { dataset: run.dataset, ...config, ...(split ? { split } : {}) },
+    });
     if (r.data) onJob(r.data.evaluate);
   };
   const numField = (k: 'way' | 'shot' | 'query' | 'episodes' | 'seed', label: string) => (
@@ -66,6 +71,7 @@ function EvaluateForm({ run, onJob }: { run: Omit<Run, 'evaluations'>; onJob: (j
         <label className="field">
           Split
           <select value={f.split} onChange={(e) => setF({ ...f, split: e.target.value })}>
+            <option value="">the run&apos;s test split</option>
             <option>test</option>
             <option>val</option>
             <option>train</option>
