@@ -105,14 +105,18 @@ export interface StagePlan {
 }
 
 /** Every stage's sweep plan, saved into the runs folder (a changed plan is refused, as `sweep` does). */
-export async function planCampaign(c: Campaign, opts: { dataDir: string }): Promise<StagePlan[]> {
+export async function planCampaign(
+  c: Campaign,
+  /** `save: false` reads without writing (a changed plan is then not noticed here). */
+  opts: { dataDir: string; save?: boolean },
+): Promise<StagePlan[]> {
   const out: StagePlan[] = [];
   for (const stage of c.stages) {
     const plan = planSweep(await readSweepSpec(stage.sweepFile), {
       runsDir: c.runsDir,
       dataDir: opts.dataDir,
     });
-    await saveSweep(c.runsDir, plan);
+    if (opts.save !== false) await saveSweep(c.runsDir, plan);
     out.push({ stage, plan });
   }
   return out;
