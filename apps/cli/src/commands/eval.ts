@@ -91,7 +91,7 @@ export function registerEvalCommand(program: Command): void {
     )
     .option(
       '--within-alphabet',
-      "Lake's one-shot form: every episode's classes from one alphabet (Omniglot; one rotation each)",
+      "Lake's one-shot form: every episode's classes are upright characters of one alphabet (Omniglot)",
     )
     .option('--json', 'print the report as JSON')
     .action(async (f: EvalFlags) => {

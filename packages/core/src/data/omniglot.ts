@@ -426,7 +426,9 @@ export async function loadOmniglotChars(
         name,
         imageIds,
         source: char.source,
-        group: char.alphabet + rotSuffix(rot),
+        // Lake's one-shot task: 20 upright characters of one alphabet. Rotated copies, extra classes for
+        // the standard protocol, belong to no group.
+        ...(rot === 0 ? { group: char.alphabet } : {}),
       });
     }
   }

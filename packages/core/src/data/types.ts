@@ -27,7 +27,8 @@ export interface ClassInfo {
   readonly skipped?: Readonly<Record<string, number>>;
   /**
    * Classes that belong together, for within-group episodes (all their classes from one group): for
-   * Omniglot the alphabet at one rotation (`Greek`, `Greek@rot90`), the form of Lake's one-shot task.
+   * Omniglot the alphabet of an upright character (`Greek`), the form of Lake's one-shot task; rotated
+   * copies belong to none.
    */
   readonly group?: string;
 }

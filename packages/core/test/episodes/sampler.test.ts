@@ -107,10 +107,10 @@ describe.skipIf(!HAVE_DATA)('episode sampler (real data)', () => {
 });
 
 describe.skipIf(!HAVE_DATA)("within-group episodes (Lake's within-alphabet form)", () => {
-  it('draws every class of an episode from one alphabet at one rotation, reproducibly from the id', async () => {
+  it('draws every class of an episode from one alphabet, upright, reproducibly from the id', async () => {
     const om = await loadOmniglot(join(DATA_DIR, 'omniglot'), 'evaluation');
-    const groups = new Map<string, number>();
-    for (const c of om.classes) groups.set(c.group!, (groups.get(c.group!) ?? 0) + 1);
+    // Groups are alphabets of upright characters; rotated copies are in none.
+    for (const c of om.classes) expect(c.group === undefined, c.id).toBe(c.id.includes('@rot'));
     const seen = new Set<string>();
     for (let index = 0; index < 60; index++) {
       const spec: EpisodeSpec = {
@@ -130,15 +130,16 @@ describe.skipIf(!HAVE_DATA)("within-group episodes (Lake's within-alphabet form)
       expect(g.size).toBe(1);
       const [group] = g;
       seen.add(group);
-      // The group is the alphabet, at the rotation of the episode's characters.
+      // The group is the alphabet of upright characters, as in Lake's task.
       const [alphabet] = ep.classes[0].id.split('/');
-      expect(group.split('@')[0]).toBe(alphabet);
+      expect(group).toBe(alphabet);
+      expect(ep.classes.every((c) => !c.id.includes('@rot'))).toBe(true);
       expect(ep.id.endsWith(':group')).toBe(true);
       expect(sampleEpisode(om, parseEpisodeId(ep.id))).toEqual(ep);
       expect(parseEpisodeId(ep.id).withinGroup).toBe(true);
     }
-    // Many groups are visited, not one.
-    expect(seen.size).toBeGreaterThan(20);
+    // Many of the 20 evaluation alphabets are visited, not one.
+    expect(seen.size).toBeGreaterThan(10);
     // The same identity without the form draws from anywhere: another episode.
     const any = sampleEpisode(om, {
       dataset: 'omniglot',
@@ -162,7 +163,7 @@ describe.skipIf(!HAVE_DATA)("within-group episodes (Lake's within-alphabet form)
     );
     const om = await loadOmniglot(join(DATA_DIR, 'omniglot'), 'evaluation');
     const sizes = new Map<string, number>();
-    for (const c of om.classes) sizes.set(c.group!, (sizes.get(c.group!) ?? 0) + 1);
+    for (const c of om.classes) if (c.group) sizes.set(c.group, (sizes.get(c.group) ?? 0) + 1);
     const largest = Math.max(...sizes.values());
     expect(() =>
       sampleEpisode(om, { ...base, dataset: 'omniglot', split: 'evaluation', way: largest + 1 }),
